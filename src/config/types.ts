@@ -1,0 +1,152 @@
+/**
+ * The resolved configuration every other subsystem reads.
+ *
+ * The zod schema (`schema.ts`) describes the YAML as the user writes it; the
+ * loader turns that into these plain, fully-defaulted objects: macros expanded,
+ * ports assigned, `cmd` split into argv, `ttl: -1` resolved against
+ * `globalTTL`. Everything here is structured-cloneable, so the same object is
+ * posted to the scheduler Worker unchanged.
+ */
+
+/** Proxy connection timeouts in seconds (0 disables one), as llama-swap names them. */
+export interface Timeouts {
+  connect: number;
+  keepalive: number;
+  responseHeader: number;
+  tlsHandshake: number;
+  idleConn: number;
+}
+
+export interface Filters {
+  /** Parameter names removed from the JSON body; never contains `model`. */
+  stripParams: string[];
+  setParams: Record<string, unknown>;
+  /** Keys are full request model ids (each also acts as an alias). */
+  setParamsByID: Record<string, Record<string, unknown>>;
+}
+
+export interface Capabilities {
+  in: string[];
+  out: string[];
+  tools: boolean;
+  reranker: boolean;
+  context: number;
+}
+
+export interface ModelConfig {
+  id: string;
+  /** argv after macro expansion, comment removal and shell-like splitting. */
+  cmd: string[];
+  /** `cmd` as expanded text, comments removed and lines joined (for /running). */
+  cmdText: string;
+  /** argv of `cmdStop` with `${PID}` still unexpanded, or null for SIGTERM. */
+  cmdStop: string[] | null;
+  /** Base URL requests are proxied to, no trailing slash. */
+  proxy: string;
+  /** Path polled for readiness, or null for `checkEndpoint: none`. */
+  checkEndpoint: string | null;
+  /** Port assigned from `startPort` when `cmd` uses `${PORT}`, else null. */
+  port: number | null;
+  /** Idle seconds before unloading; 0 never unloads (already resolved from -1). */
+  ttl: number;
+  /** Seconds between SIGTERM (or cmdStop) and SIGKILL when unloading. */
+  unloadTimeout: number;
+  /** Extra environment, merged over the parent's. */
+  env: Record<string, string>;
+  aliases: string[];
+  /** Model name sent upstream instead of the id; "" keeps the requested name. */
+  useModelName: string;
+  filters: Filters;
+  unlisted: boolean;
+  /** Queued plus in-flight requests allowed before 429 (resolved default 10). */
+  concurrencyLimit: number;
+  sendLoadingState: boolean;
+  timeouts: Timeouts;
+  capabilities: Capabilities | null;
+  metadata: Record<string, unknown>;
+  name: string;
+  description: string;
+  ignoreWebsockets: boolean;
+}
+
+export interface GroupConfig {
+  id: string;
+  swap: boolean;
+  exclusive: boolean;
+  persistent: boolean;
+  members: string[];
+}
+
+export interface MatrixConfig {
+  vars: Record<string, string>;
+  evictCosts: Record<string, number>;
+  /** Named set expressions, in definition order, with vars still unexpanded. */
+  sets: Array<{ name: string; expr: string }>;
+}
+
+export interface PeerConfig {
+  id: string;
+  proxy: string;
+  apiKey: string;
+  models: string[];
+  timeouts: Timeouts;
+  filters: Filters;
+}
+
+export interface ProfileConfig {
+  id: string;
+  description: string;
+  /** Requested id → target id; null disables the id (404). */
+  pins: Record<string, string | null>;
+}
+
+export interface SelectorConfig {
+  id: string;
+  strategy: "warm" | "pin" | "spillover";
+  targets: string[];
+  name: string;
+  description: string;
+  metadata: Record<string, unknown>;
+  spillover: number;
+}
+
+export type LogToStdout = "proxy" | "upstream" | "both" | "none";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Config {
+  /** Absolute path of the file this came from, or "<embedded>". */
+  file: string;
+  healthCheckTimeout: number;
+  logLevel: LogLevel;
+  logTimeFormat: string;
+  logToStdout: LogToStdout;
+  metricsMaxInMemory: number;
+  captureBuffer: number;
+  startPort: number;
+  sendLoadingState: boolean;
+  includeAliasesInList: boolean;
+  globalTTL: number;
+  unloadTimeout: number;
+  /** modelswap's own key: seconds a graceful shutdown waits for in-flight requests. */
+  shutdownTimeout: number;
+  apiKeys: string[];
+  /** Regular expression sources from `upstream.ignorePaths`. */
+  ignorePaths: string[];
+  preload: string[];
+  models: Record<string, ModelConfig>;
+  router: "group" | "matrix";
+  groups: Record<string, GroupConfig>;
+  matrix: MatrixConfig | null;
+  /** Model id → FIFO priority (default 0; higher first). */
+  priority: Record<string, number>;
+  peers: Record<string, PeerConfig>;
+  profiles: Record<string, ProfileConfig>;
+  selectors: Record<string, SelectorConfig>;
+  performance: { disabled: boolean; every: string };
+  store: { path: string } | null;
+  ui: { sessionIdHeaders: string[] };
+  /** Multipart upload limit in bytes (modelswap's `maxUploadBytes`, default 32 MiB). */
+  maxUploadBytes: number;
+  /** Non-fatal notes found while loading (legacy keys llama-swap ignores, …). */
+  warnings: string[];
+}

@@ -1,0 +1,124 @@
+/**
+ * Every message that crosses the main-thread ↔ scheduler-Worker boundary.
+ *
+ * Plain data only: `postMessage` turns Error subclasses into plain Errors and
+ * throws on functions, so failures travel as a status, a code and a message.
+ * One discriminated union per direction; both sides switch over `type` with
+ * an exhaustive `never` check.
+ */
+import type { Config } from "../config/types.ts";
+
+/** Lifecycle of one model process, as DESIGN.md names it. */
+export type ModelState = "stopped" | "starting" | "ready" | "stopping" | "failed" | "shutdown";
+
+/** Why a request was not granted; each maps to one HTTP status in one place. */
+export type RejectCode =
+  | "model_not_found" // 404
+  | "too_many_requests" // 429, concurrencyLimit reached
+  | "start_failed" // 502, the process exited or could not be spawned
+  | "health_timeout" // 504, healthCheckTimeout passed
+  | "backoff" // 503 + Retry-After, restart backoff or give-up
+  | "unloaded" // 503, unload or swap released the waiter
+  | "shutting_down" // 503
+  | "cannot_fit" // 503, residency policy can never place it
+  | "not_running" // 409, ignorePaths/websocket request for a stopped model
+  | "internal"; // 500
+
+export interface Rejection {
+  code: RejectCode;
+  status: number;
+  message: string;
+  /** Seconds for a `Retry-After` header. */
+  retryAfter?: number;
+}
+
+/** Snapshot of one configured model for `/running`, `/v1/models` and the UI. */
+export interface ModelStatus {
+  model: string;
+  state: ModelState;
+  inFlight: number;
+  queued: number;
+  pid: number | null;
+  /** Clock time (ms) of the last state change. */
+  since: number;
+}
+
+/** Loading progress pushed to a waiter (feeds `sendLoadingState`). */
+export interface Progress {
+  model: string;
+  phase: "queued" | "starting" | "waiting_health" | "stopping_others";
+  /** 1-based position among this model's waiters, when queued. */
+  position?: number;
+  message: string;
+}
+
+/** What the Worker tells the main thread happened (sequenced on the main side). */
+export type SchedulerEvent =
+  | { kind: "modelState"; model: string; state: ModelState; previous: ModelState; detail?: string }
+  | { kind: "inflight"; model: string; inFlight: number; queued: number }
+  | { kind: "log"; source: "upstream" | "scheduler"; model: string; line: string }
+  | { kind: "request"; model: string; id: number; action: "queued" | "granted" | "rejected" | "released" | "cancelled" }
+  | { kind: "clock"; now: number };
+
+export interface WorkerOptions {
+  /** Time inside the scheduler moves only by `clockAdvance`. */
+  manualClock: boolean;
+  /** JSON-lines file receiving every core input event, or null. */
+  recordFile: string | null;
+  /** Directory for pid records that let a later run clean up leftovers. */
+  stateDir: string;
+  /** Command line that runs this program (for `${MODELSWAP}`-using stops). */
+  selfCommand: string[];
+}
+
+/** Main thread → Worker. */
+export type ToWorker =
+  | { type: "init"; config: Config; options: WorkerOptions }
+  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean }
+  | { type: "release"; id: number }
+  | { type: "cancel"; id: number }
+  | { type: "call"; reqId: number; call: Call };
+
+/** Requests that expect exactly one `reply`. */
+export type Call =
+  | { op: "status" }
+  | { op: "unload"; model: string | null }
+  | { op: "shutdown"; graceMs: number }
+  | { op: "reload"; config: Config }
+  | { op: "clockNow" }
+  | { op: "clockAdvance"; ms: number }
+  | { op: "settle"; timeoutMs: number }
+  | { op: "kill"; model: string }
+  | { op: "healthOverride"; model: string; fail: boolean };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "granted"; id: number; upstream: string }
+  | { type: "rejected"; id: number; rejection: Rejection }
+  | { type: "progress"; id: number; progress: Progress }
+  | { type: "reply"; reqId: number; ok: true; value: unknown }
+  | { type: "reply"; reqId: number; ok: false; rejection: Rejection }
+  | { type: "event"; event: SchedulerEvent }
+  | { type: "fatal"; message: string };
+
+/** HTTP status for each rejection code: the one place this mapping lives. */
+export const statusFor: Record<RejectCode, number> = {
+  model_not_found: 404,
+  too_many_requests: 429,
+  start_failed: 502,
+  health_timeout: 504,
+  backoff: 503,
+  unloaded: 503,
+  shutting_down: 503,
+  cannot_fit: 503,
+  not_running: 409,
+  internal: 500,
+};
+
+/** Builds a rejection whose status follows from its code. */
+export function rejection(code: RejectCode, message: string, retryAfter?: number): Rejection {
+  const r: Rejection = { code, status: statusFor[code], message };
+  if (retryAfter !== undefined) r.retryAfter = retryAfter;
+  return r;
+}
