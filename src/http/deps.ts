@@ -1,0 +1,57 @@
+/**
+ * What every route module receives: the resolved config, the scheduler
+ * client, and the two hubs that fan logs and events out to HTTP streams.
+ */
+import type { Config } from "../config/types.ts";
+import type { Scheduler } from "../scheduler/api.ts";
+import type { SchedulerEvent } from "../scheduler/protocol.ts";
+
+/** Where a log line came from: modelswap itself, or a model's stdout/stderr. */
+export type LogSource = "proxy" | "upstream";
+
+export interface LogLine {
+  source: LogSource;
+  /** Model id for upstream lines; null for proxy lines. */
+  model: string | null;
+  /** Wall time in ms. */
+  time: number;
+  text: string;
+}
+
+/** Ring buffers of recent log lines plus live subscribers. */
+export interface LogHub {
+  append(source: LogSource, model: string | null, text: string): void;
+  /** Buffered lines matching `filter`, oldest first. */
+  history(filter: LogFilter): LogLine[];
+  /** Live lines matching `filter`; returns the unsubscribe function. */
+  subscribe(filter: LogFilter, listener: (line: LogLine) => void): () => void;
+}
+
+/** All lines, proxy lines, all upstream lines, or one model's lines. */
+export type LogFilter = { kind: "all" } | { kind: "proxy" } | { kind: "upstream" } | { kind: "model"; model: string };
+
+/** An event as published to HTTP clients, numbered on the main thread. */
+export interface SequencedEvent {
+  seq: number;
+  /** Wall time in ms. */
+  time: number;
+  event: SchedulerEvent | { kind: "proxyLog"; line: string };
+}
+
+/** Sequenced fan-out of scheduler events; slow consumers are dropped, never awaited. */
+export interface EventHub {
+  publish(event: SequencedEvent["event"]): SequencedEvent;
+  /** Buffered events with seq > `since`, oldest first. */
+  since(since: number): SequencedEvent[];
+  subscribe(listener: (e: SequencedEvent) => void): () => void;
+  readonly lastSeq: number;
+}
+
+export interface AppDeps {
+  config: Config;
+  scheduler: Scheduler;
+  logs: LogHub;
+  events: EventHub;
+  /** `/test/*` routes exist only when true. */
+  testHooks: boolean;
+}
