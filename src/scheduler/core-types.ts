@@ -1,0 +1,55 @@
+/**
+ * The vocabulary of the pure scheduler core: the events it consumes and the
+ * effects it produces. Plain data, so the runner can record and replay them.
+ */
+import type { Config } from "../config/types.ts";
+import type { ModelState, Progress, Rejection } from "./protocol.ts";
+
+/** Why a process is being stopped (logged and shown as state detail). */
+export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload";
+
+/** Everything that can happen to the scheduler; `now` is the core's only clock. */
+export type CoreEvent =
+  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean }
+  | { type: "cancel"; now: number; id: number }
+  | { type: "release"; now: number; id: number }
+  | { type: "started"; now: number; model: string }
+  | { type: "startFailed"; now: number; model: string; message: string; kind: "exited" | "spawn" }
+  | { type: "stopped"; now: number; model: string }
+  | { type: "exited"; now: number; model: string; message: string }
+  | { type: "unload"; now: number; model: string | null; replyId: number }
+  | { type: "tick"; now: number }
+  | { type: "shutdown"; now: number; graceMs: number; replyId: number }
+  | { type: "reload"; now: number; config: Config; replyId: number };
+
+/** What the runner must do; executed in order. */
+export type Effect =
+  | { type: "grant"; id: number; model: string }
+  | { type: "reject"; id: number; model: string; rejection: Rejection }
+  | { type: "start"; model: string }
+  | { type: "stop"; model: string; graceMs: number; reason: StopReason }
+  /** Call `tick` at this clock time (null: no timer needed); replaces any earlier timer. */
+  | { type: "armTimer"; at: number | null }
+  | { type: "progress"; id: number; progress: Progress }
+  | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string }
+  | { type: "reply"; replyId: number; value: unknown }
+  | { type: "inflight"; model: string; inFlight: number; queued: number }
+  | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" };
+
+/** The eviction policy's answer: models to stop first, or why the target can never run. */
+export type Eviction = string[] | { cannotFit: string };
+
+/** Result of `isIdle()`, the basis of the `settle` test hook. */
+export interface IdleReport {
+  idle: boolean;
+  pending: string[];
+}
+
+/** Restart policy numbers (DESIGN.md "Model process lifecycle"). */
+export const BACKOFF = {
+  baseMs: 1000,
+  maxMs: 60_000,
+  jitter: 0.2,
+  giveUpAfter: 5,
+  healthyResetMs: 60_000,
+} as const;
