@@ -108,6 +108,8 @@ export interface SelectorConfig {
   description: string;
   metadata: Record<string, unknown>;
   spillover: number;
+  /** Hidden from /v1/models but still requestable (llama-swap's selector `unlisted`); always set by the loader. */
+  unlisted?: boolean;
 }
 
 export type LogToStdout = "proxy" | "upstream" | "both" | "none";

@@ -1,0 +1,176 @@
+/**
+ * Every process the benchmark starts, so that all of them (and whatever they
+ * forked, in their own process groups too) are gone on exit, SIGINT or error.
+ */
+import { readdirSync, readFileSync, openSync, closeSync } from "node:fs";
+import { delay, poll } from "../src/lib/async.ts";
+
+export interface Child {
+  name: string;
+  pid: number;
+  proc: Bun.Subprocess;
+  /** Path of the file that receives the child's stdout and stderr. */
+  logPath: string;
+}
+
+const live = new Set<Child>();
+
+/** True when the process no longer exists or is a zombie. */
+export function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/** Pids of all descendants of `pid` (every thread's children, recursively). */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    let text = "";
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const c of text.split(/\s+/).filter(Boolean).map(Number)) {
+      out.push(c, ...descendants(c));
+    }
+  }
+  return out;
+}
+
+/** Resident set size of one process in kB (VmRSS), children excluded. */
+export function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`Cannot read VmRSS: process ${pid} has none`);
+  return Number(m[1]);
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts `argv` with output to `logPath`, registered for cleanup. */
+export function start(name: string, argv: string[], logPath: string, env: Record<string, string> = {}): Child {
+  const fd = openSync(logPath, "a");
+  const proc = Bun.spawn(argv, {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: fd,
+    stderr: fd,
+  });
+  closeSync(fd);
+  const child: Child = { name, pid: proc.pid, proc, logPath };
+  live.add(child);
+  return child;
+}
+
+/**
+ * Stops a child: SIGTERM, then SIGKILL after `graceMs`, then SIGKILL to every
+ * descendant (and its process group) that outlived it.
+ */
+export async function stop(child: Child, graceMs = 3000): Promise<void> {
+  const family = descendants(child.pid);
+  signal(child.pid, "SIGTERM");
+  try {
+    await poll(() => (isGone(child.pid) ? true : undefined), 10, { signal: AbortSignal.timeout(graceMs) });
+  } catch {
+    signal(child.pid, "SIGKILL");
+  }
+  await child.proc.exited.catch(() => undefined);
+  for (const pid of family) {
+    if (isGone(pid)) continue;
+    signal(-pid, "SIGKILL");
+    signal(pid, "SIGKILL");
+  }
+  try {
+    await poll(() => (family.every(isGone) ? true : undefined), 10, { signal: AbortSignal.timeout(2000) });
+  } catch {
+    console.error(`bench: cannot reap all of ${child.name}'s children: still alive ${family.filter((p) => !isGone(p)).join(" ")}`);
+  }
+  live.delete(child);
+}
+
+/** Stops every live child, newest first. */
+export async function stopAll(): Promise<void> {
+  for (const c of [...live].reverse()) await stop(c);
+}
+
+/** Last-resort synchronous kill of everything, for `process.on("exit")`. */
+function killAllNow(): void {
+  for (const c of live) {
+    for (const pid of [c.pid, ...descendants(c.pid)]) {
+      signal(-pid, "SIGKILL");
+      signal(pid, "SIGKILL");
+    }
+  }
+}
+
+let installed = false;
+/** Installs SIGINT/SIGTERM/exit handlers that clean up every child. */
+export function installCleanup(): void {
+  if (installed) return;
+  installed = true;
+  process.on("exit", killAllNow);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(sig, () => {
+      console.error(`bench: ${sig}, stopping ${live.size} children`);
+      void Promise.race([stopAll(), delay(5000)]).finally(() => process.exit(130));
+    });
+  }
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+/** Waits until `url` answers anything with a status in `ok`, or the child dies. */
+export async function waitHttp(child: Child, url: string, timeoutMs: number, ok: (status: number) => boolean = (s) => s < 500): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    await poll(
+      async () => {
+        if (isGone(child.pid)) throw new Error(`Cannot start ${child.name}: it exited, see ${child.logPath}:\n${tail(child.logPath)}`);
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+          await res.arrayBuffer();
+          return ok(res.status) ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      10,
+      { signal },
+    );
+  } catch (e) {
+    if (signal.aborted) throw new Error(`Cannot start ${child.name}: ${url} not ready after ${timeoutMs} ms, see ${child.logPath}:\n${tail(child.logPath)}`);
+    throw e;
+  }
+}
+
+/** The last lines of a log file. */
+export function tail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}

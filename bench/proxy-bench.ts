@@ -1,0 +1,260 @@
+/**
+ * Proxy benchmark: the same fake upstream reached directly, through nginx and
+ * through modelswap, measured in interleaved rounds so machine drift cancels.
+ *
+ *   ./node_modules/.bin/bun bench/proxy-bench.ts [--rounds 3] [--duration 5s]
+ *       [--only rps,body,ttfb,ready,rss] [--binary] [--nginx-workers auto]
+ *       [--streams 1000] [--skip-modelswap] [--skip-baseline]
+ *
+ * Prints a Markdown table, writes bench/results.md and bench/results.json.
+ * Traffic goes to 127.0.0.1 only; every child is stopped on exit, SIGINT or error.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { installCleanup, rssKb, stop, stopAll, tail } from "./children.ts";
+import { bodyThroughput, chat, median, openStreams, streamTimings } from "./probes.ts";
+import { measureReadiness, type ReadinessResult } from "./readiness.ts";
+import { addedTable, figuresTable, medians, verdicts, verdictTable, type Samples, type Target } from "./report.ts";
+import { checkTools, startBunProxy, startModelswap, startNginx, startUpstream, writeModelswapConfig } from "./targets.ts";
+import { runWrk, writeWrkScript } from "./wrk.ts";
+
+const PARTS = ["rps", "body", "ttfb", "ready", "rss"] as const;
+type Part = (typeof PARTS)[number];
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "5s" },
+    only: { type: "string", default: PARTS.join(",") },
+    binary: { type: "boolean", default: false },
+    "nginx-workers": { type: "string", default: "auto" },
+    streams: { type: "string", default: "1000" },
+    "skip-modelswap": { type: "boolean", default: false },
+    "skip-baseline": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (opts.help) {
+  console.log(readFileSync(import.meta.path, "utf8").split("\n").slice(1, 10).join("\n"));
+  process.exit(0);
+}
+const rounds = Number(opts.rounds);
+const only = new Set(opts.only.split(",").map((s) => s.trim()));
+for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new TypeError(`Cannot run part '${p}': choose from ${PARTS.join(",")}`);
+const want = (p: Part) => only.has(p);
+const nStreams = Number(opts.streams);
+
+if (!checkTools()) process.exit(2);
+const haveModelswap = !opts["skip-modelswap"] && (opts.binary ? existsSync("dist/modelswap") : existsSync("src/main.ts"));
+if (!haveModelswap && !opts["skip-modelswap"]) console.error(`bench: ${opts.binary ? "dist/modelswap" : "src/main.ts"} not found: measuring direct and nginx only`);
+
+installCleanup();
+const tmp = mkdtempSync(join(tmpdir(), "modelswap-bench-"));
+const log = (msg: string) => console.error(`bench: ${msg}`);
+const samples: Samples = {};
+const push = (key: string, t: Target, v: number) => ((samples[key] ??= {})[t] ??= []).push(v);
+const extra: Record<string, unknown> = {};
+const rss: Record<string, number> = {};
+const readiness: ReadinessResult[] = [];
+const streamRuns: Record<string, unknown>[] = [];
+const wrkErrors: Record<string, number> = {};
+
+interface Endpoint {
+  name: Target;
+  fast: string;
+  stream: string;
+  /** Model id sent in requests (modelswap routes by it). */
+  fastModel: string;
+  streamModel: string;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  log(`temp dir ${tmp}`);
+  const fast = await startUpstream(tmp, "upstream-fast", { tokens: 20, tokenInterval: "0" });
+  const slow = await startUpstream(tmp, "upstream-stream", { tokens: 20, tokenInterval: "5ms" });
+  const nginx = await startNginx(tmp, [fast.url, slow.url], opts["nginx-workers"]);
+  const endpoints: Endpoint[] = [
+    { name: "direct", fast: fast.url, stream: slow.url, fastModel: "bench", streamModel: "stream" },
+    { name: "nginx", fast: nginx.urls[0]!, stream: nginx.urls[1]!, fastModel: "bench", streamModel: "stream" },
+  ];
+  if (!opts["skip-baseline"]) {
+    const bp = await startBunProxy(tmp, [fast.url, slow.url]);
+    endpoints.push({ name: "bun-proxy", fast: bp.urls[0]!, stream: bp.urls[1]!, fastModel: "bench", streamModel: "stream" });
+  }
+
+  let ms: Awaited<ReturnType<typeof startModelswap>> | undefined;
+  if (haveModelswap) {
+    const cfg = join(tmp, "config.yaml");
+    writeModelswapConfig(cfg, [
+      { id: "bench", flags: { tokens: 20, tokenInterval: "0" } },
+      { id: "stream", flags: { tokens: 20, tokenInterval: "5ms" } },
+      { id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } },
+    ]);
+    ms = await startModelswap(tmp, "modelswap", cfg, opts.binary);
+    rss.idleKb = rssKb(ms.child.pid);
+    log(`modelswap pid ${ms.child.pid} idle RSS ${(rss.idleKb / 1024).toFixed(1)} MB; warming up`);
+    await chat(ms.url, "bench", AbortSignal.timeout(60_000));
+    await streamTimings(ms.url, "stream", 1);
+    rss.warmKb = rssKb(ms.child.pid);
+    endpoints.push({ name: "modelswap", fast: ms.url, stream: ms.url, fastModel: "bench", streamModel: "stream" });
+  }
+
+  const scripts = { bench: writeWrkScript(tmp, "bench") };
+  for (let r = 0; r < rounds; r++) {
+    // rotate the order each round so no target always runs first
+    const order = endpoints.map((_, i) => endpoints[(i + r) % endpoints.length]!);
+    log(`round ${r + 1}/${rounds}: ${order.map((e) => e.name).join(", ")}`);
+    if (want("rps")) {
+      for (const c of [1, 64]) {
+        for (const e of order) {
+          const w = await runWrk(tmp, `${e.fast}/v1/chat/completions`, scripts.bench, c, opts.duration);
+          push(`rps${c}`, e.name, w.rps);
+          push(`p50_${c}`, e.name, w.p50Ms);
+          push(`p99_${c}`, e.name, w.p99Ms);
+          wrkErrors[`${e.name} c${c}`] = (wrkErrors[`${e.name} c${c}`] ?? 0) + w.errors;
+          if (w.errors > 0) log(`${e.name} c${c}: ${w.errors} errors out of ${w.requests} requests`);
+        }
+      }
+    }
+    if (want("body")) {
+      for (const e of order) {
+        const b = await bodyThroughput(e.fast, e.fastModel, 10, 5);
+        push("bodyMBs", e.name, b.mbPerS);
+        extra.bodyResponseBytes = b.responseBytes;
+        extra.bodyRequestBytes = b.requestBytes;
+      }
+    }
+    if (want("ttfb")) {
+      for (const e of order) {
+        const s = await streamTimings(e.stream, e.streamModel, 15);
+        push("ttfb", e.name, s.ttfbMs);
+        push("gap", e.name, s.gapMs);
+        push("streamTotal", e.name, s.totalMs);
+        streamRuns.push({ round: r, target: e.name, ...s });
+      }
+    }
+  }
+
+  if (ms) {
+    rss.afterLoadKb = rssKb(ms.child.pid);
+    if (want("rss")) {
+      log(`opening ${nStreams} streams through modelswap`);
+      const warm = await openStreams(ms.url, "hold", 1, 60_000);
+      warm.close();
+      const open = await openStreams(ms.url, "hold", nStreams, 20_000);
+      rss.streamsKb = rssKb(ms.child.pid);
+      extra.streams = { requested: open.requested, opened: open.opened, statuses: open.statuses, env: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? null };
+      open.close();
+      log(`${open.opened}/${open.requested} streams got their first chunk; RSS ${(rss.streamsKb / 1024).toFixed(1)} MB`);
+      if (open.opened < open.requested && process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined) {
+        // Bun's fetch runs 256 requests at once by default: try again with the limit raised
+        const cfg = join(tmp, "config-streams.yaml");
+        writeModelswapConfig(cfg, [{ id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } }]);
+        const env = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
+        const again = await startModelswap(tmp, "modelswap-streams", cfg, opts.binary, env);
+        try {
+          (await openStreams(again.url, "hold", 1, 60_000)).close();
+          const idle = rssKb(again.child.pid);
+          const o = await openStreams(again.url, "hold", nStreams, 20_000);
+          const kb = rssKb(again.child.pid);
+          o.close();
+          extra.streamsRaised = { requested: o.requested, opened: o.opened, statuses: o.statuses, env, idleKb: idle, streamsKb: kb };
+          log(`with ${Object.entries(env)[0]!.join("=")}: ${o.opened}/${o.requested} streams; RSS ${(kb / 1024).toFixed(1)} MB`);
+        } finally {
+          await stop(again.child);
+        }
+      }
+    }
+    if (want("ready")) {
+      for (let r = 0; r < rounds; r++) {
+        const res = await measureReadiness(tmp, r, opts.binary, "1500ms");
+        readiness.push(res);
+        log(`readiness ${r + 1}/${rounds}: ${res.delayMs.toFixed(2)} ms (${res.method}; client poll ${res.pollDelayMs.toFixed(2)} ms)`);
+      }
+    }
+  }
+  extra.elapsedS = (performance.now() - t0) / 1000;
+}
+
+function machine(): Record<string, unknown> {
+  const run = (argv: string[]) => {
+    const p = Bun.spawnSync(argv, { stderr: "pipe", stdout: "pipe" });
+    return (p.stdout.toString() + p.stderr.toString()).trim().split("\n")[0] ?? "";
+  };
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    kernel: release(),
+    bun: Bun.version,
+    nginx: run(["nginx", "-v"]),
+    wrk: run(["wrk", "--version"]),
+  };
+}
+
+function render(): { md: string; json: unknown } {
+  const m = medians(samples);
+  const readyMs = readiness.length ? median(readiness.map((r) => r.delayMs)) : undefined;
+  const idleMb = rss.idleKb !== undefined ? rss.idleKb / 1024 : undefined;
+  const mach = machine();
+  const mb = (kb: number | undefined) => (kb === undefined ? "–" : (kb / 1024).toFixed(1));
+  const streams = extra.streams as { requested: number; opened: number } | undefined;
+  const lines = [
+    `## Proxy benchmark (${rounds} interleaved rounds, medians; wrk ${opts.duration} per run)`,
+    "",
+    `Machine: ${mach.cores} cores (${mach.cpu}), Linux ${mach.kernel}, Bun ${mach.bun}, ${mach.nginx}. Upstream: modelswap fake-upstream; modelswap ${opts.binary ? "dist/modelswap" : "from source"}; nginx worker_processes ${opts["nginx-workers"]}.`,
+    "",
+    figuresTable(m),
+    "",
+    addedTable(m),
+    "",
+  ];
+  if (rss.idleKb !== undefined || readiness.length) {
+    lines.push("| modelswap only | value |", "|---|---:|");
+    lines.push(`| RSS idle after start, MB | ${mb(rss.idleKb)} |`, `| RSS after warm-up, MB | ${mb(rss.warmKb)} |`, `| RSS after the load above, MB | ${mb(rss.afterLoadKb)} |`);
+    if (streams) lines.push(`| RSS with ${streams.opened}/${streams.requested} open streams, MB | ${mb(rss.streamsKb)} |`);
+    const raised = extra.streamsRaised as { requested: number; opened: number; idleKb: number; streamsKb: number } | undefined;
+    if (raised) {
+      lines.push(`| same with BUN_CONFIG_MAX_HTTP_REQUESTS raised (fresh modelswap, idle ${mb(raised.idleKb)} MB): ${raised.opened}/${raised.requested} streams, MB | ${mb(raised.streamsKb)} |`);
+    }
+    if (readyMs !== undefined) {
+      const ds = readiness.map((r) => r.delayMs.toFixed(1)).join(", ");
+      lines.push(`| readiness delay, ms (median; rounds: ${ds}; ${readiness[0]!.method}) | ${readyMs.toFixed(2)} |`);
+    }
+    lines.push("");
+  }
+  const vs = verdicts(m, readyMs, idleMb);
+  if (vs.length) lines.push(verdictTable(vs), "");
+  if (extra.bodyResponseBytes !== undefined) {
+    lines.push(`10 MB body: ${extra.bodyRequestBytes} bytes sent per request, ${extra.bodyResponseBytes} bytes received (${Number(extra.bodyResponseBytes) > 1e6 ? "echoed: both directions measured" : "not echoed: upload direction only"}).`);
+  }
+  const errs = Object.entries(wrkErrors).filter(([, n]) => n > 0);
+  if (errs.length) lines.push(`wrk errors (non-2xx or socket): ${errs.map(([k, n]) => `${k}: ${n}`).join(", ")}.`);
+  lines.push(`Elapsed: ${Number(extra.elapsedS ?? 0).toFixed(0)} s.`);
+  const json = { machine: mach, options: opts, samples, medians: m, rss, readiness, streamRuns, wrkErrors, extra, verdicts: vs };
+  return { md: lines.join("\n") + "\n", json };
+}
+
+let failed = false;
+try {
+  await main();
+} catch (e) {
+  failed = true;
+  console.error(`bench: failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  for (const name of ["modelswap.log", "upstream-fast.log", "nginx/error.log"]) {
+    const t = tail(join(tmp, name));
+    if (t) console.error(`--- ${name}\n${t}`);
+  }
+} finally {
+  await stopAll();
+}
+const { md, json } = render();
+console.log(md);
+if (!failed) {
+  writeFileSync("bench/results.md", md);
+  writeFileSync("bench/results.json", JSON.stringify(json, null, 2) + "\n");
+  rmSync(tmp, { recursive: true, force: true });
+} else console.error(`bench: kept ${tmp} for inspection`);
+process.exit(failed ? 1 : 0);

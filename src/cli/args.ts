@@ -1,0 +1,238 @@
+/**
+ * Command-line parsing: argv → one typed `Command`. Accepts GNU spellings
+ * (`--config x`, `--config=x`) and the Go spellings llama-swap users have in
+ * scripts (`-config x`, `-config=x`, `-watch-config`, `-version`).
+ */
+import { commandSpec, COMMANDS, isCommandName, type CommandName, type CommandSpec, type FlagSpec } from "./commands.ts";
+import { parseDuration } from "./duration.ts";
+import { parseListen, type ListenAddress } from "./listen.ts";
+import { closest } from "./suggest.ts";
+
+/** A command line that cannot be run; main prints it, then the usage, and exits 2. */
+export class UsageError extends Error {
+  /** Command whose usage should follow the message (null: the general one). */
+  readonly command: CommandName | null;
+  constructor(message: string, command: CommandName | null) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+export interface ServeOptions {
+  config: string;
+  listen: ListenAddress;
+  watchConfig: boolean;
+  testHooks: boolean;
+  testHooksUnsafe: boolean;
+  record: string | null;
+  stateDir: string;
+}
+
+export interface FakeUpstreamOptions {
+  port: number;
+  host: string;
+  model: string | null;
+  startDelayMs: number;
+  tokens: number;
+  tokenIntervalMs: number;
+  exitAfterRequests: number | null;
+  healthFail: boolean;
+  ignoreSigterm: boolean;
+}
+
+/** What to run. */
+export type Command =
+  | { kind: "serve"; options: ServeOptions }
+  | { kind: "validate"; config: string }
+  | { kind: "fake-upstream"; options: FakeUpstreamOptions }
+  | { kind: "replay"; file: string; check: boolean }
+  | { kind: "version" }
+  | { kind: "help"; topic: CommandName | null };
+
+/** Process facts the defaults depend on; injectable for tests. */
+export interface ArgsEnv {
+  env: Record<string, string | undefined>;
+  uid: number;
+}
+
+const realEnv = (): ArgsEnv => ({ env: process.env, uid: process.getuid?.() ?? 0 });
+
+/** Where pid records go by default: `$XDG_RUNTIME_DIR/modelswap`, else `/tmp/modelswap-<uid>`. */
+export function defaultStateDir(e: ArgsEnv = realEnv()): string {
+  const xdg = e.env.XDG_RUNTIME_DIR;
+  return xdg ? `${xdg.replace(/\/+$/, "")}/modelswap` : `/tmp/modelswap-${e.uid}`;
+}
+
+/**
+ * Parses `process.argv.slice(2)` into a command, or throws `UsageError`.
+ *
+ * @example
+ * ```ts
+ * parseArgs(["-config", "a.yaml", "-listen=:9000"]);
+ * // { kind: "serve", options: { config: "a.yaml", listen: { hostname: "0.0.0.0", port: 9000, … }, … } }
+ * ```
+ */
+export function parseArgs(argv: readonly string[], e: ArgsEnv = realEnv()): Command {
+  const first = argv[0];
+  let name: CommandName = "serve";
+  let rest = argv;
+  if (first !== undefined && !first.startsWith("-")) {
+    if (!isCommandName(first)) {
+      const hint = closest(first, COMMANDS.map((c) => c.name));
+      throw new UsageError(`unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}`, null);
+    }
+    name = first;
+    rest = argv.slice(1);
+  }
+  const spec = commandSpec(name);
+  const { values, positionals } = parseFlags(spec, rest);
+  if (values.get("help") === true) return { kind: "help", topic: name === "help" ? null : name };
+  return build(spec, values, positionals, e);
+}
+
+type Values = Map<string, string | boolean>;
+
+function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv): Command {
+  const name = spec.name;
+  const str = (flag: string, dflt: string): string => (v.get(flag) as string | undefined) ?? dflt;
+  const maxPositionals = spec.positionals.length;
+  if (positionals.length > maxPositionals) {
+    throw new UsageError(`unexpected argument '${positionals[maxPositionals]}'`, name);
+  }
+  switch (name) {
+    case "serve": {
+      if (v.get("version") === true) return { kind: "version" };
+      const listenText = str("listen", ":8080");
+      const record = v.get("record") as string | undefined;
+      return {
+        kind: "serve",
+        options: {
+          config: str("config", "config.yaml"),
+          listen: convert("listen", () => parseListen(listenText), name),
+          watchConfig: v.get("watch-config") === true,
+          testHooks: v.get("test-hooks") === true,
+          testHooksUnsafe: v.get("test-hooks-unsafe") === true,
+          record: record ?? null,
+          stateDir: str("state-dir", defaultStateDir(e)),
+        },
+      };
+    }
+    case "validate":
+      return { kind: "validate", config: str("config", "config.yaml") };
+    case "fake-upstream": {
+      const int = (flag: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+        const raw = v.get(flag) as string | undefined;
+        if (raw === undefined) return dflt;
+        const n = Number(raw);
+        if (!/^\d+$/.test(raw) || n < min || n > max) {
+          throw new UsageError(`invalid value '${raw}' for '--${flag}': expected an integer from ${min} to ${max}`, name);
+        }
+        return n;
+      };
+      const dur = (flag: string, dflt: string): number => {
+        const raw = str(flag, dflt);
+        return convert(flag, () => parseDuration(raw), name);
+      };
+      const exitAfter = v.has("exit-after-requests") ? int("exit-after-requests", 0, 1) : null;
+      return {
+        kind: "fake-upstream",
+        options: {
+          port: int("port", 0, 0, 65535),
+          host: str("host", "127.0.0.1"),
+          model: (v.get("model") as string | undefined) ?? null,
+          startDelayMs: dur("start-delay", "0"),
+          tokens: int("tokens", 8, 0),
+          tokenIntervalMs: dur("token-interval", "10ms"),
+          exitAfterRequests: exitAfter,
+          healthFail: v.get("health-fail") === true,
+          ignoreSigterm: v.get("ignore-sigterm") === true,
+        },
+      };
+    }
+    case "replay": {
+      const file = positionals[0];
+      if (file === undefined) throw new UsageError("missing argument FILE", name);
+      return { kind: "replay", file, check: v.get("check") === true };
+    }
+    case "version":
+      return { kind: "version" };
+    case "help": {
+      const topic = positionals[0];
+      if (topic === undefined) return { kind: "help", topic: null };
+      if (!isCommandName(topic)) {
+        const hint = closest(topic, COMMANDS.map((c) => c.name));
+        throw new UsageError(`unknown command '${topic}'${hint ? ` (did you mean '${hint}'?)` : ""}`, "help");
+      }
+      return { kind: "help", topic };
+    }
+    default: {
+      const unreachable: never = name;
+      throw new Error(`Cannot build command: unknown name ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Runs a value parser, turning its RangeError into a UsageError for `--flag`. */
+function convert<T>(flag: string, parse: () => T, command: CommandName): T {
+  try {
+    return parse();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.replace(/^Cannot parse [^:]*: /, "") : String(error);
+    throw new UsageError(`invalid value for '--${flag}': ${detail}`, command);
+  }
+}
+
+/** Splits argv into option values (by long name) and positionals. */
+export function parseFlags(spec: CommandSpec, argv: readonly string[]): { values: Values; positionals: string[] } {
+  const values: Values = new Map();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, "");
+    const eq = body.indexOf("=");
+    const key = eq === -1 ? body : body.slice(0, eq);
+    const inline = eq === -1 ? undefined : body.slice(eq + 1);
+    const flag = findFlag(spec, key);
+    if (!flag) {
+      const names = spec.flags.map((f) => f.name);
+      const hint = closest(key, names);
+      throw new UsageError(`unknown option '${arg.slice(0, arg.length - body.length)}${key}'${hint ? ` (did you mean '--${hint}'?)` : ""}`, spec.name);
+    }
+    if (flag.value === undefined) {
+      values.set(flag.name, switchValue(flag, inline, spec.name));
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-" && findFlag(spec, next.replace(/^--?/, "").split("=")[0]!))) {
+        throw new UsageError(`option '--${flag.name}' requires a value ${flag.value}`, spec.name);
+      }
+      value = next;
+      i++;
+    }
+    values.set(flag.name, value);
+  }
+  return { values, positionals };
+}
+
+function findFlag(spec: CommandSpec, key: string): FlagSpec | undefined {
+  return spec.flags.find((f) => f.name === key || f.aliases?.includes(key));
+}
+
+/** Go's flag package accepts `-flag=true|false|1|0` for switches. */
+function switchValue(flag: FlagSpec, inline: string | undefined, command: CommandName): boolean {
+  if (inline === undefined) return true;
+  if (/^(true|1|t)$/i.test(inline)) return true;
+  if (/^(false|0|f)$/i.test(inline)) return false;
+  throw new UsageError(`invalid value '${inline}' for '--${flag.name}': expected true or false`, command);
+}

@@ -1,0 +1,28 @@
+/**
+ * How to run this same program again: `${MODELSWAP}` in a config, and the
+ * scheduler's `cmdStop` helpers, need a command line that works both from
+ * source and from the compiled binary.
+ */
+import { fileURLToPath } from "node:url";
+
+/**
+ * True inside a `bun build --compile` executable, whose bundled files live
+ * under `/$bunfs/` (checked on Bun 1.4.5: `Bun.main` is `/$bunfs/root/<outfile>`).
+ */
+export function isCompiled(): boolean {
+  return Bun.main.startsWith("/$bunfs/");
+}
+
+/**
+ * The argv prefix that starts modelswap: `[binary]` when compiled,
+ * `[bun, /abs/src/main.ts]` from source.
+ *
+ * @example
+ * ```ts
+ * Bun.spawn([...selfCommand(), "fake-upstream", "--port", "0"]);
+ * ```
+ */
+export function selfCommand(): string[] {
+  if (isCompiled()) return [process.execPath];
+  return [process.execPath, fileURLToPath(new URL("../main.ts", import.meta.url))];
+}

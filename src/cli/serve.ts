@@ -1,0 +1,132 @@
+/**
+ * `modelswap serve`: the composition of config, scheduler Worker, hubs and
+ * HTTP server, and the two-step shutdown (drain, then stop every model; a
+ * second signal forces it).
+ */
+import { createScheduler } from "../scheduler/client.ts";
+import type { Scheduler } from "../scheduler/api.ts";
+import { startHttpServer } from "../http/server.ts";
+import { createLogHub } from "../http/log-hub.ts";
+import { createEventHub } from "../http/event-hub.ts";
+import { connectHubs } from "../http/hubs.ts";
+import type { LogHub } from "../http/deps.ts";
+import { deadline } from "../lib/async.ts";
+import type { ServeOptions } from "./args.ts";
+import { isLoopback } from "./listen.ts";
+import { selfCommand } from "./self.ts";
+import { loadOrReport, processIo, type Io } from "./validate.ts";
+
+/** How long the forced path waits for models to be killed before exiting anyway. */
+const FORCE_EXIT_MS = 5000;
+
+/** Why `--test-hooks` is refused on `hostname`, or null when it is allowed. */
+export function testHooksRefusal(options: ServeOptions): string | null {
+  if (!options.testHooks || options.testHooksUnsafe || isLoopback(options.listen.hostname)) return null;
+  return (
+    `modelswap: refusing to enable --test-hooks on '${options.listen.text}': ` +
+    `anyone who can reach it could stop models and move the clock; listen on 127.0.0.1 or add --test-hooks-unsafe`
+  );
+}
+
+/**
+ * Runs the proxy until SIGINT/SIGTERM and resolves with the exit status:
+ * 0 after a graceful shutdown, 1 when forced by a second signal or when
+ * startup fails, 2 for a refused option combination.
+ */
+export async function serve(options: ServeOptions, io: Io = processIo): Promise<number> {
+  const refusal = testHooksRefusal(options);
+  if (refusal) {
+    io.err(refusal);
+    return 2;
+  }
+  const config = await loadOrReport(options.config, io);
+  if (!config) return 1;
+  for (const w of config.warnings) io.err(`warning: ${w}`);
+
+  const scheduler = await createScheduler(config, {
+    manualClock: options.testHooks,
+    recordFile: options.record,
+    stateDir: options.stateDir,
+    selfCommand: selfCommand(),
+  });
+  const logs = createLogHub(config);
+  const events = createEventHub();
+  connectHubs(scheduler, logs, events);
+  const say = (text: string): void => {
+    logs.append("proxy", null, text);
+    io.out(`modelswap: ${text}`);
+  };
+  if (options.watchConfig) say("--watch-config is accepted, but reloading on change is not implemented yet");
+
+  let server: ReturnType<typeof startHttpServer>;
+  try {
+    server = startHttpServer({
+      config,
+      scheduler,
+      logs,
+      events,
+      testHooks: options.testHooks,
+      hostname: options.listen.hostname,
+      port: options.listen.port,
+    });
+  } catch (error) {
+    io.err(`modelswap: cannot listen on ${options.listen.text}: ${error instanceof Error ? error.message : String(error)}`);
+    await scheduler.shutdown(0).catch(() => {});
+    scheduler.close();
+    return 1;
+  }
+  say(`listening on ${server.url}${options.testHooks ? " (test hooks enabled)" : ""}`);
+  void preload(scheduler, config.preload, logs, io);
+
+  return await new Promise<number>((resolve) => {
+    let signals = 0;
+    const finish = (code: number): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(code);
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        say(`${signal} received: draining requests for up to ${config.shutdownTimeout}s (send it again to force)`);
+        void graceful(server, scheduler, config.shutdownTimeout * 1000).then(
+          () => finish(0),
+          (error: unknown) => {
+            io.err(`modelswap: graceful shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+            finish(1);
+          },
+        );
+      } else if (signals === 2) {
+        say(`${signal} received again: stopping every model now`);
+        void deadline(scheduler.shutdown(0), FORCE_EXIT_MS)
+          .catch(() => {})
+          .then(() => finish(1));
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** Drain HTTP, stop every model, close everything. */
+async function graceful(server: ReturnType<typeof startHttpServer>, scheduler: Scheduler, graceMs: number): Promise<void> {
+  await server.drain(graceMs);
+  await scheduler.shutdown(graceMs);
+  scheduler.close();
+  await server.close();
+}
+
+/** Starts each `preload` model once (acquire, then release at once); failures are logged, not fatal. */
+async function preload(scheduler: Scheduler, ids: readonly string[], logs: LogHub, io: Io): Promise<void> {
+  for (const id of ids) {
+    try {
+      const lease = await scheduler.acquire(id);
+      lease.release();
+      logs.append("proxy", null, `preloaded ${id}`);
+    } catch (error) {
+      const text = `preload of '${id}' failed: ${error instanceof Error ? error.message : String(error)}`;
+      logs.append("proxy", null, text);
+      io.err(`modelswap: ${text}`);
+    }
+  }
+}

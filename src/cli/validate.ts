@@ -1,0 +1,59 @@
+/**
+ * `modelswap validate`: load a config exactly as `serve` would, report every
+ * problem, start nothing.
+ */
+import { ConfigError, loadConfigFile } from "../config/index.ts";
+import type { Config } from "../config/types.ts";
+import { selfCommand } from "./self.ts";
+
+/** Output streams, injectable so tests can capture them. */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Writes to the process's stdout and stderr. */
+export const processIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** `3 models, 1 group, 0 peers`. */
+export function summarize(config: Config): string {
+  return [
+    plural(Object.keys(config.models).length, "model"),
+    plural(Object.keys(config.groups).length, "group"),
+    plural(Object.keys(config.peers).length, "peer"),
+  ].join(", ");
+}
+
+/**
+ * Loads `file`, or prints why it cannot be loaded; the error text never
+ * includes a stack trace. Returns the config or null.
+ */
+export async function loadOrReport(file: string, io: Io): Promise<Config | null> {
+  try {
+    return await loadConfigFile(file, { selfCommand: selfCommand() });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const line of error.message.split("\n")) if (line.trim() !== "") io.err(line);
+    } else {
+      io.err(`modelswap: cannot load config ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return null;
+  }
+}
+
+/**
+ * Runs `modelswap validate --config FILE` and returns the exit status:
+ * 0 and a one-line summary on stdout (warnings on stderr), or 1 and every error.
+ */
+export async function validate(file: string, io: Io = processIo): Promise<number> {
+  const config = await loadOrReport(file, io);
+  if (!config) return 1;
+  for (const w of config.warnings) io.err(`warning: ${w}`);
+  io.out(`${file}: OK, ${summarize(config)}`);
+  return 0;
+}

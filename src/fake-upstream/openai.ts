@@ -1,0 +1,72 @@
+/**
+ * OpenAI-compatible endpoints: chat completions, legacy completions (both
+ * streaming and not), embeddings and the model list.
+ */
+import { bodyObject } from "./echo.ts";
+import { countPromptTokens, json, responseId, type ReplyContext } from "./context.ts";
+import { paced, sseData, SSE_HEADERS } from "./stream.ts";
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/** Plain body with a crash in the middle when the context asks for one. */
+function plainOrCrash(ctx: ReplyContext, data: unknown): Response {
+  if (!ctx.crashing) return json(data);
+  const text = JSON.stringify(data);
+  const half = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+  return new Response(paced([half], { ...ctx.pacing, crashAfter: 1 }), { headers: { "content-type": "application/json" } });
+}
+
+function usage(ctx: ReplyContext, prompt: unknown) {
+  const prompt_tokens = countPromptTokens(prompt);
+  return { prompt_tokens, completion_tokens: ctx.tokens.length, total_tokens: prompt_tokens + ctx.tokens.length };
+}
+
+/** POST /v1/chat/completions, and (with `legacy`) /v1/completions. */
+export function completion(ctx: ReplyContext, legacy: boolean): Response {
+  const body = bodyObject(ctx.echo);
+  const prompt = legacy ? body.prompt : body.messages;
+  const id = responseId(legacy ? "cmpl" : "chatcmpl");
+  const created = now();
+  const object = legacy ? "text_completion" : "chat.completion";
+  if (body.stream !== true) {
+    const content = ctx.tokens.join("");
+    const choice = legacy
+      ? { index: 0, text: content, logprobs: null, finish_reason: "stop" }
+      : { index: 0, message: { role: "assistant", content }, logprobs: null, finish_reason: "stop" };
+    return plainOrCrash(ctx, { id, object, created, model: ctx.model, choices: [choice], usage: usage(ctx, prompt), echo: ctx.echo });
+  }
+  const chunkObject = legacy ? "text_completion" : "chat.completion.chunk";
+  const frame = (index: number, choice: Record<string, unknown>, extra: Record<string, unknown> = {}) => () =>
+    sseData({ id, object: chunkObject, created, model: ctx.model, choices: [choice], ...extra, x_fake: { index, sent_at: Date.now() } });
+  const delta = (text: string, first: boolean) =>
+    legacy ? { index: 0, text, logprobs: null, finish_reason: null } : { index: 0, delta: first ? { role: "assistant", content: text } : { content: text }, logprobs: null, finish_reason: null };
+  const chunks: Array<() => string> = ctx.tokens.map((t, i) => frame(i, delta(t, i === 0), i === 0 ? { echo: ctx.echo } : {}));
+  if (chunks.length === 0) chunks.push(frame(0, delta("", true), { echo: ctx.echo }));
+  const finish = legacy ? { index: 0, text: "", logprobs: null, finish_reason: "stop" } : { index: 0, delta: {}, logprobs: null, finish_reason: "stop" };
+  chunks.push(frame(chunks.length, finish));
+  const opts = body.stream_options as { include_usage?: unknown } | undefined;
+  if (opts?.include_usage === true) {
+    chunks.push(() => sseData({ id, object: chunkObject, created, model: ctx.model, choices: [], usage: usage(ctx, prompt) }));
+  }
+  chunks.push(() => sseData("[DONE]"));
+  const crashAfter = ctx.crashing ? Math.max(1, Math.ceil(ctx.tokens.length / 2)) : null;
+  return new Response(paced(chunks, { ...ctx.pacing, crashAfter }), { headers: SSE_HEADERS });
+}
+
+/** POST /v1/embeddings: a deterministic 8-dimensional vector per input. */
+export function embeddings(ctx: ReplyContext): Response {
+  const input = bodyObject(ctx.echo).input;
+  const inputs = Array.isArray(input) ? input : [input ?? ""];
+  const data = inputs.map((value, index) => {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    const embedding = Array.from({ length: 8 }, (_, d) => (((text.length + 1) * (d + 3)) % 97) / 97);
+    return { object: "embedding", index, embedding };
+  });
+  const prompt_tokens = countPromptTokens(input);
+  return plainOrCrash(ctx, { object: "list", data, model: ctx.model, usage: { prompt_tokens, total_tokens: prompt_tokens }, echo: ctx.echo });
+}
+
+/** GET /v1/models. */
+export function models(ctx: ReplyContext): Response {
+  return json({ object: "list", data: [{ id: ctx.model, object: "model", created: now(), owned_by: "fake-upstream" }], echo: ctx.echo });
+}

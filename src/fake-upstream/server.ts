@@ -1,0 +1,106 @@
+/**
+ * The fake model server: an OpenAI/Anthropic-compatible HTTP server with
+ * knobs for start delay, token pacing, failing health and crashes, so
+ * modelswap can be run and tested with no GPU and no model.
+ */
+import type { FakeUpstreamOptions } from "../cli/args.ts";
+import { countTokens, messages } from "./anthropic.ts";
+import { fakeTokens, json, type ReplyContext } from "./context.ts";
+import { bodyObject, readEcho } from "./echo.ts";
+import { completion, embeddings, models } from "./openai.ts";
+
+export interface FakeUpstream {
+  url: string;
+  port: number;
+  /** Stops listening and closes open connections. */
+  stop(): Promise<void>;
+}
+
+export interface FakeUpstreamHooks {
+  /** One line per request (default: stdout). */
+  log?: (line: string) => void;
+  /** How `--exit-after-requests` ends the process (default: `process.exit(1)`). */
+  crash?: () => void;
+}
+
+/**
+ * Starts the fake upstream; the port opens at once, only `/health` (and the
+ * API, as llama-server does) answers 503 until `startDelayMs` has passed.
+ *
+ * @example
+ * ```ts
+ * const up = startFakeUpstream({ ...defaults, port: 0 });
+ * await fetch(`${up.url}/v1/models`);
+ * ```
+ */
+export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstreamHooks = {}): FakeUpstream {
+  const log = hooks.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const crash = hooks.crash ?? (() => process.exit(1));
+  const startedAt = performance.now();
+  const loading = (): boolean => performance.now() - startedAt < options.startDelayMs;
+  let counted = 0;
+
+  const server = Bun.serve({
+    hostname: options.host,
+    port: options.port,
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const path = url.pathname;
+      if (path === "/health") {
+        const status = options.healthFail ? 503 : loading() ? 503 : 200;
+        return json(status === 200 ? { status: "ok" } : { status: options.healthFail ? "error" : "loading" }, status);
+      }
+      const n = ++counted;
+      const crashing = options.exitAfterRequests !== null && n >= options.exitAfterRequests;
+      const echo = await readEcho(req);
+      if (loading()) {
+        log(`fake-upstream: ${req.method} ${path} 503 loading`);
+        return json({ error: { message: "Loading model", type: "unavailable_error", code: 503 } }, 503);
+      }
+      const body = bodyObject(echo);
+      const fields = body.fields as Record<string, unknown> | undefined;
+      const requested = body.model ?? fields?.model;
+      const ctx: ReplyContext = {
+        echo,
+        model: options.model ?? (typeof requested === "string" && requested !== "" ? requested : "fake-model"),
+        tokens: fakeTokens(options.tokens),
+        pacing: { intervalMs: options.tokenIntervalMs, crashAfter: null, crash },
+        crashing,
+      };
+      log(`fake-upstream: ${req.method} ${path}${bodyObject(echo).stream === true ? " stream" : ""} #${n}${crashing ? " (will crash)" : ""}`);
+      const res = route(req.method, path, ctx);
+      if (crashing && res.body === null) setTimeout(crash, 20);
+      return res;
+    },
+  });
+  const port = server.port ?? options.port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    stop: () => server.stop(true),
+  };
+}
+
+function route(method: string, path: string, ctx: ReplyContext): Response {
+  if (method === "GET" && path === "/v1/models") return models(ctx);
+  if (method === "POST") {
+    switch (path) {
+      case "/v1/chat/completions":
+      case "/chat/completions":
+        return completion(ctx, false);
+      case "/v1/completions":
+      case "/completions":
+        return completion(ctx, true);
+      case "/v1/embeddings":
+      case "/embeddings":
+        return embeddings(ctx);
+      case "/v1/messages":
+        return messages(ctx);
+      case "/v1/messages/count_tokens":
+        return countTokens(ctx);
+    }
+  }
+  return json({ object: "echo", model: ctx.model, echo: ctx.echo });
+}

@@ -1,0 +1,68 @@
+/**
+ * Reading request bodies at the edge: size-limited, parsed once with valibot,
+ * original bytes kept so they can be forwarded untouched.
+ */
+import * as v from "valibot";
+import { HttpError } from "./errors.ts";
+
+const ModelBody = v.looseObject({
+  model: v.pipe(v.string("Cannot route request: 'model' must be a string"), v.minLength(1, "Cannot route request: 'model' must not be empty")),
+});
+
+export interface ParsedJson {
+  bytes: Uint8Array;
+  json: Record<string, unknown> & { model: string };
+}
+
+/** Reads the whole body, failing with 413 past `limit` bytes (why: never buffer an unbounded upload). */
+export async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (req.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
+}
+
+/** Parses a JSON body that must name a `model`; 400 for malformed JSON or a missing/non-string model. */
+export function parseModelJson(bytes: Uint8Array): ParsedJson {
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new HttpError(400, "invalid_json", `Cannot parse request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new HttpError(400, "invalid_request", "Cannot route request: body must be a JSON object");
+  }
+  if (!("model" in data)) throw new HttpError(400, "missing_model", "Cannot route request: missing 'model' key");
+  const result = v.safeParse(ModelBody, data);
+  if (!result.success) throw new HttpError(400, "invalid_model", result.issues[0]?.message ?? "Cannot route request: invalid 'model'");
+  return { bytes, json: result.output as ParsedJson["json"] };
+}
+
+/** Whether a parsed body asks for a stream (`"stream": true`). */
+export function wantsStream(json: Record<string, unknown>): boolean {
+  return json.stream === true;
+}

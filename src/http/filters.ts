@@ -1,0 +1,42 @@
+/**
+ * Request-body filters in llama-swap's order: useModelName → stripParams →
+ * setParams → setParamsByID. The `model` key is never stripped or set by a
+ * filter: it ends as `useModelName`, or the name the client requested.
+ */
+import type { Filters } from "../config/types.ts";
+
+export interface FilterInput {
+  /** What the client sent as `model`. */
+  requested: string;
+  /** ModelConfig.useModelName ("" keeps the requested name). */
+  useModelName: string;
+  filters: Filters;
+}
+
+/** True when no filter could change the body, so the original bytes can be forwarded. */
+export function filtersAreNoop(input: FilterInput): boolean {
+  const f = input.filters;
+  return (
+    input.useModelName === "" &&
+    f.stripParams.every((p) => p === "model") &&
+    Object.keys(f.setParams).every((k) => k === "model") &&
+    Object.keys(f.setParamsByID[input.requested] ?? {}).every((k) => k === "model")
+  );
+}
+
+/** Applies the filters to a parsed JSON object in place and returns it (why: one pass, one serialisation). */
+export function applyFilters(body: Record<string, unknown>, input: FilterInput): Record<string, unknown> {
+  const modelName = input.useModelName !== "" ? input.useModelName : input.requested;
+  body.model = modelName;
+  for (const p of input.filters.stripParams) if (p !== "model") delete body[p];
+  for (const [k, v] of Object.entries(input.filters.setParams)) if (k !== "model") body[k] = structuredClone(v);
+  const byId = input.filters.setParamsByID[input.requested];
+  if (byId) for (const [k, v] of Object.entries(byId)) if (k !== "model") body[k] = structuredClone(v);
+  return body;
+}
+
+/** Returns the bytes to send upstream: the original ones unless a filter changes them. */
+export function filteredBody(original: Uint8Array, parsed: Record<string, unknown>, input: FilterInput): Uint8Array {
+  if (filtersAreNoop(input)) return original;
+  return new TextEncoder().encode(JSON.stringify(applyFilters(parsed, input)));
+}

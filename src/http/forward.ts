@@ -1,0 +1,88 @@
+/**
+ * The common tail of every model-routed request: acquire a lease (or go to a
+ * peer), optionally show loading state, proxy, release.
+ */
+import type { Context } from "hono";
+import type { AcquireOptions, Lease } from "../scheduler/api.ts";
+import { disableIdleTimeout, type Front, searchOf, upstreamUrl } from "./front.ts";
+import { upstreamRequestHeaders } from "./headers.ts";
+import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
+import type { Target } from "./model-resolve.ts";
+import { fetchUpstream, proxyRequest } from "./proxy.ts";
+
+export interface ForwardInit {
+  target: Target;
+  /** Body to send upstream (already filtered), or null. */
+  body: RequestInit["body"];
+  /** The body differs from what the client sent. */
+  bodyChanged: boolean;
+  /** Drop the client's content-type (a rebuilt multipart body sets its own). */
+  dropContentType?: boolean;
+  /** Path sent upstream; defaults to the request's path. */
+  path?: string;
+  /** Show loading progress in the stream if the model is not ready. */
+  loadingState?: boolean;
+  noStart?: boolean;
+}
+
+/** Proxies the current request to its target and returns the client response. */
+export async function forward(c: Context, front: Front, init: ForwardInit): Promise<Response> {
+  disableIdleTimeout(c);
+  const req = c.req.raw;
+  const path = init.path ?? c.req.path;
+  const search = searchOf(req);
+  const headers = upstreamRequestHeaders(req.headers, {
+    stripAuth: front.deps.config.apiKeys.length > 0 || init.target.kind === "peer",
+    peerKey: init.target.kind === "peer" ? init.target.peer.apiKey : null,
+    bodyChanged: init.bodyChanged,
+  });
+  if (init.dropContentType) headers.delete("content-type");
+  const base = { method: req.method, headers, body: init.body };
+
+  if (init.target.kind === "peer") {
+    return proxyRequest({ ...base, url: upstreamUrl(init.target.peer.proxy, path, search), signal: req.signal, onDone: () => {}, inflight: front.inflight });
+  }
+
+  const model = init.target.model;
+  if (init.target.note) front.deps.logs.append("proxy", null, `Routing ${init.target.requested} to ${model}: ${init.target.note}`);
+  const acquireOpts = (signal: AbortSignal, onProgress?: AcquireOptions["onProgress"]): AcquireOptions => {
+    const o: AcquireOptions = { signal };
+    if (onProgress) o.onProgress = onProgress;
+    if (init.noStart) o.noStart = true;
+    return o;
+  };
+  const viaLease = (lease: Lease) =>
+    proxyRequest({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal, onDone: () => lease.release(), inflight: front.inflight });
+
+  if (!init.loadingState) {
+    const lease = await front.deps.scheduler.acquire(model, acquireOpts(req.signal));
+    return viaLease(lease);
+  }
+
+  const abort = new AbortController();
+  if (req.signal.aborted) abort.abort(req.signal.reason);
+  else req.signal.addEventListener("abort", () => abort.abort(req.signal.reason), { once: true });
+  const relay = new ProgressRelay();
+  const leaseP = front.deps.scheduler.acquire(model, acquireOpts(abort.signal, relay.push));
+  const first = await Promise.race([
+    leaseP.then(
+      (lease) => ({ lease }),
+      (error: unknown) => ({ error }),
+    ),
+    relay.first.then(() => null),
+  ]);
+  if (first !== null) {
+    if ("error" in first) throw first.error;
+    relay.stop();
+    return viaLease(first.lease);
+  }
+  const opts: Parameters<typeof loadingStateResponse>[0] = {
+    model,
+    relay,
+    lease: leaseP,
+    abort,
+    inflight: front.inflight,
+    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal }, abort),
+  };
+  return loadingStateResponse(opts);
+}

@@ -1,0 +1,44 @@
+/**
+ * The set of proxied responses still streaming, so a graceful drain can wait
+ * for them and then end the stragglers cleanly instead of cutting sockets.
+ */
+
+/** One open proxied response. */
+export interface InflightEntry {
+  /** Ends the response now: an SSE error event for event streams, an abort otherwise. */
+  end(reason: string): void;
+}
+
+/** Tracks open responses; `idle()` resolves when none is left. */
+export class InflightTracker {
+  readonly #entries = new Set<InflightEntry>();
+  #waiters: Array<() => void> = [];
+
+  /** Registers an entry; returns the function that removes it (idempotent). */
+  add(entry: InflightEntry): () => void {
+    this.#entries.add(entry);
+    return () => {
+      if (!this.#entries.delete(entry)) return;
+      if (this.#entries.size === 0) {
+        const waiters = this.#waiters;
+        this.#waiters = [];
+        for (const w of waiters) w();
+      }
+    };
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Resolves when no entry is open (at once if none is). */
+  idle(): Promise<void> {
+    if (this.#entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Ends every open entry with `reason`. */
+  endAll(reason: string): void {
+    for (const e of [...this.#entries]) e.end(reason);
+  }
+}

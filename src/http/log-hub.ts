@@ -1,0 +1,177 @@
+/**
+ * Recent log lines of modelswap itself and of every model server, kept in
+ * byte-bounded ring buffers and fanned out to live subscribers. Printing to
+ * stdout follows `logToStdout`; proxy lines get the `logTimeFormat` prefix.
+ */
+import type { Config } from "../config/types.ts";
+import type { LogFilter, LogHub, LogLine, LogSource } from "./deps.ts";
+import { formatLogTime } from "./log-time.ts";
+
+/** About 100 KB of text per buffer, as llama-swap's `LogBufferSize`. */
+export const LOG_BUFFER_BYTES = 100 * 1024;
+
+interface Numbered {
+  /** Global append order, so merged histories keep the order lines arrived in. */
+  n: number;
+  line: LogLine;
+}
+
+/** FIFO of lines bounded by the sum of their text lengths (UTF-16 code units). */
+class LineBuffer {
+  /** Entries from `#head` on are kept; `#bytes` is the sum of their text lengths. */
+  #items: Numbered[] = [];
+  #head = 0;
+  #bytes = 0;
+  readonly #max: number;
+
+  constructor(maxBytes: number) {
+    this.#max = maxBytes;
+  }
+
+  push(item: Numbered): void {
+    this.#items.push(item);
+    this.#bytes += item.line.text.length + 1;
+    while (this.#bytes > this.#max && this.#head < this.#items.length - 1) {
+      this.#bytes -= this.#items[this.#head]!.line.text.length + 1;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  items(): Numbered[] {
+    return this.#items.slice(this.#head);
+  }
+}
+
+/** Whether `line` belongs to the stream `filter` names. */
+export function matches(filter: LogFilter, line: LogLine): boolean {
+  switch (filter.kind) {
+    case "all":
+      return true;
+    case "proxy":
+      return line.source === "proxy";
+    case "upstream":
+      return line.source === "upstream";
+    case "model":
+      return line.source === "upstream" && line.model === filter.model;
+    default: {
+      const never: never = filter;
+      throw new TypeError(`Cannot match log line as the filter is unknown: ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function printsToStdout(config: Config, source: LogSource): boolean {
+  switch (config.logToStdout) {
+    case "both":
+      return true;
+    case "none":
+      return false;
+    case "proxy":
+    case "upstream":
+      return config.logToStdout === source;
+    default: {
+      const never: never = config.logToStdout;
+      throw new TypeError(`Cannot route logs to stdout as 'logToStdout' is unknown: ${String(never)}`);
+    }
+  }
+}
+
+const defaultStdout = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+export interface LogHubOptions {
+  /** Text kept per buffer (proxy, and each model), default 100 KB. */
+  bufferBytes?: number;
+  /** Wall clock in ms, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Creates the hub every log line of the main thread goes through.
+ *
+ * @example
+ * ```ts
+ * const logs = createLogHub(config);
+ * logs.append("upstream", "llama", "server listening");
+ * logs.history({ kind: "model", model: "llama" });
+ * ```
+ */
+export function createLogHub(config: Config, stdout: (line: string) => void = defaultStdout, options: LogHubOptions = {}): LogHub {
+  const bufferBytes = options.bufferBytes ?? LOG_BUFFER_BYTES;
+  const now = options.now ?? Date.now;
+  const proxy = new LineBuffer(bufferBytes);
+  /** One buffer per model id, created on its first line. */
+  const upstream = new Map<string, LineBuffer>();
+  const listeners = new Set<{ filter: LogFilter; listener: (line: LogLine) => void }>();
+  let n = 0;
+
+  function buffersFor(filter: LogFilter): LineBuffer[] {
+    switch (filter.kind) {
+      case "all":
+        return [proxy, ...upstream.values()];
+      case "proxy":
+        return [proxy];
+      case "upstream":
+        return [...upstream.values()];
+      case "model": {
+        const b = upstream.get(filter.model);
+        return b ? [b] : [];
+      }
+      default: {
+        const never: never = filter;
+        throw new TypeError(`Cannot read log history as the filter is unknown: ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  return {
+    append(source, model, text) {
+      const time = now();
+      const stamp = source === "proxy" ? formatLogTime(config.logTimeFormat, time) : "";
+      const line: LogLine = { source, model: source === "proxy" ? null : model, time, text: stamp ? `${stamp} ${text}` : text };
+      const item = { n: ++n, line };
+      if (source === "proxy") proxy.push(item);
+      else {
+        const key = model ?? "";
+        let b = upstream.get(key);
+        if (!b) upstream.set(key, (b = new LineBuffer(bufferBytes)));
+        b.push(item);
+      }
+      if (printsToStdout(config, source)) {
+        try {
+          stdout(line.text);
+        } catch {
+          // A broken stdout must not stop logging to the buffers and streams.
+        }
+      }
+      for (const s of listeners) {
+        if (!matches(s.filter, line)) continue;
+        try {
+          s.listener(line);
+        } catch {
+          // Subscribers must not throw into the logger; their stream handles its own failures.
+        }
+      }
+    },
+    history(filter) {
+      const parts = buffersFor(filter);
+      if (parts.length === 1) return parts[0]!.items().map((i) => i.line);
+      return parts
+        .flatMap((b) => b.items())
+        .sort((a, b) => a.n - b.n)
+        .map((i) => i.line);
+    },
+    subscribe(filter, listener) {
+      const entry = { filter, listener };
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Forwards one request upstream and streams the answer back chunk by chunk.
+ *
+ * The response body is a pull-based stream over the upstream body, so a slow
+ * client slows the upstream (backpressure). `onDone` (the lease release) runs
+ * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
+ */
+import { HttpError, sseErrorEvent } from "./errors.ts";
+import { clientResponseHeaders, isEventStream } from "./headers.ts";
+import type { InflightTracker } from "./inflight.ts";
+
+export interface ProxyInit {
+  /** Full upstream URL (base + path + query). */
+  url: string;
+  method: string;
+  headers: Headers;
+  body: RequestInit["body"];
+  /** The client's request signal: aborting it aborts the upstream request. */
+  signal: AbortSignal;
+  /** Called exactly once when the exchange is over, whatever the outcome. */
+  onDone: () => void;
+  inflight?: InflightTracker;
+}
+
+/** Calls `fn` on the first invocation only. */
+export function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
+}
+
+/** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
+export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
+  try {
+    return await fetch(init.url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: abort.signal,
+      redirect: "manual",
+      timeout: false,
+      decompress: false,
+      // Streams need half-duplex to be sent as request bodies.
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
+  } catch (err) {
+    if (init.signal.aborted) throw new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new HttpError(502, "upstream_error", `Cannot reach upstream ${new URL(init.url).origin}: ${msg}`);
+  }
+}
+
+/** Proxies a request and returns the streaming client response. */
+export async function proxyRequest(init: ProxyInit): Promise<Response> {
+  const abort = new AbortController();
+  const onClientAbort = () => abort.abort(init.signal.reason);
+  let removeInflight = () => {};
+  const done = once(() => {
+    init.signal.removeEventListener("abort", onClientAbort);
+    removeInflight();
+    init.onDone();
+  });
+  if (init.signal.aborted) {
+    done();
+    throw new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+  }
+  init.signal.addEventListener("abort", onClientAbort, { once: true });
+  let upstream: Response;
+  try {
+    upstream = await fetchUpstream(init, abort);
+  } catch (err) {
+    done();
+    throw err;
+  }
+  const headers = clientResponseHeaders(upstream.headers);
+  const body = upstream.body;
+  if (body === null || init.method === "HEAD") {
+    done();
+    return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
+  const stream = guardedStream(body, {
+    sse: isEventStream(upstream.headers),
+    abort,
+    done,
+    register: (entry) => {
+      if (init.inflight) removeInflight = init.inflight.add(entry);
+    },
+  });
+  return new Response(stream, { status: upstream.status, statusText: upstream.statusText, headers });
+}
+
+interface GuardOptions {
+  sse: boolean;
+  abort: AbortController;
+  done: () => void;
+  register: (entry: { end(reason: string): void }) => void;
+}
+
+/** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
+export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
+  const finish = () => {
+    ended = true;
+    o.done();
+  };
+  const endWith = (status: number, code: string, message: string, error?: unknown) => {
+    if (ended) return;
+    try {
+      if (o.sse) {
+        ctrl?.enqueue(sseErrorEvent(status, code, message));
+        ctrl?.close();
+      } else {
+        ctrl?.error(error ?? new Error(message));
+      }
+    } catch {
+      // The client side is already gone.
+    }
+    finish();
+  };
+  o.register({
+    end(reason: string) {
+      endWith(503, "shutting_down", reason);
+      o.abort.abort(new Error(reason));
+      reader.cancel().catch(() => {});
+    },
+  });
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        ctrl = c;
+      },
+      async pull(c) {
+        if (ended) return;
+        try {
+          const { done, value } = await reader.read();
+          if (ended) return;
+          if (done) {
+            c.close();
+            finish();
+            return;
+          }
+          c.enqueue(value);
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          endWith(502, "upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
+        }
+      },
+      cancel(reason) {
+        if (ended) return;
+        ended = true;
+        o.abort.abort(reason);
+        reader.cancel(reason).catch(() => {});
+        o.done();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * Model-routed endpoints: the model comes from the JSON body, a multipart
+ * form field, or the `?model=` query, as in llama-swap.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { parseModelJson, readLimited, wantsStream } from "../body.ts";
+import { HttpError } from "../errors.ts";
+import { filteredBody } from "../filters.ts";
+import { forward } from "../forward.ts";
+import type { Front } from "../front.ts";
+import { resolveModel, type Target } from "../model-resolve.ts";
+
+/** POST endpoints whose JSON body names the model (llama-swap's list). */
+export const JSON_MODEL_PATHS = [
+  "/v1/chat/completions",
+  "/v1/responses",
+  "/v1/completions",
+  "/v1/messages",
+  "/v1/messages/count_tokens",
+  "/v1/embeddings",
+  "/reranking",
+  "/rerank",
+  "/v1/rerank",
+  "/v1/reranking",
+  "/infill",
+  "/completion",
+  "/v1/audio/speech",
+  "/v1/audio/voices",
+  "/v1/images/generations",
+  "/sdapi/v1/txt2img",
+  "/sdapi/v1/img2img",
+  // Versionless spellings (modelswap extras; llama-swap has only the llama-server ones above).
+  "/chat/completions",
+  "/completions",
+  "/responses",
+  "/embeddings",
+  "/messages",
+] as const;
+
+/** POST endpoints with a multipart form whose `model` field names the model. */
+export const FORM_MODEL_PATHS = ["/v1/audio/transcriptions", "/v1/images/edits"] as const;
+
+/** GET endpoints naming the model in `?model=`. */
+export const QUERY_MODEL_PATHS = ["/v1/audio/voices", "/props", "/sdapi/v1/loras"] as const;
+
+/** Paths whose streamed responses may carry loading state. */
+const LOADING_STATE_PATHS = new Set(["/v1/chat/completions"]);
+
+function resolve(front: Front, requested: string): Promise<Target> {
+  return resolveModel(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
+}
+
+async function handleJson(c: Context, front: Front): Promise<Response> {
+  const bytes = await readLimited(c.req.raw, front.deps.config.maxUploadBytes);
+  const { json } = parseModelJson(bytes);
+  const target = await resolve(front, json.model);
+  if (target.kind === "peer") {
+    const f = target.peer.filters;
+    const requestedName = target.model;
+    const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
+    return forward(c, front, { target, body, bodyChanged: body !== bytes });
+  }
+  const m = front.deps.config.models[target.model];
+  if (!m) throw new HttpError(404, "model_not_found", `Cannot find model: '${target.model}' is not configured`);
+  const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
+  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.req.path);
+  return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
+}
+
+async function handleForm(c: Context, front: Front): Promise<Response> {
+  const bytes = await readLimited(c.req.raw, front.deps.config.maxUploadBytes);
+  const contentType = c.req.header("content-type") ?? "";
+  let form: globalThis.FormData;
+  try {
+    form = (await new Response(bytes, { headers: { "content-type": contentType } }).formData()) as unknown as globalThis.FormData;
+  } catch (err) {
+    throw new HttpError(400, "invalid_form", `Cannot parse multipart form: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const requested = form.get("model");
+  if (typeof requested !== "string" || requested === "") {
+    throw new HttpError(400, "missing_model", "Cannot route request: missing or invalid 'model' parameter in form data");
+  }
+  const target = await resolve(front, requested);
+  const sendAs = target.kind === "peer" ? target.model : front.deps.config.models[target.model]?.useModelName || requested;
+  if (sendAs === requested) return forward(c, front, { target, body: bytes, bodyChanged: false });
+  form.set("model", sendAs);
+  return forward(c, front, { target, body: form, bodyChanged: true, dropContentType: true });
+}
+
+async function handleQuery(c: Context, front: Front): Promise<Response> {
+  const requested = c.req.query("model");
+  if (!requested) throw new HttpError(400, "missing_model", "Cannot route request: missing required 'model' query parameter");
+  const target = await resolve(front, requested);
+  return forward(c, front, { target, body: null, bodyChanged: false });
+}
+
+/** Routes for every endpoint that names its model in the request (why: one table mirrors llama-swap's router). */
+export function inferenceRoutes(front: Front): Hono {
+  const app = new Hono();
+  for (const p of JSON_MODEL_PATHS) app.post(p, (c) => handleJson(c, front));
+  for (const p of FORM_MODEL_PATHS) app.post(p, (c) => handleForm(c, front));
+  for (const p of QUERY_MODEL_PATHS) app.get(p, (c) => handleQuery(c, front));
+  return app;
+}

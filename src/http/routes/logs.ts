@@ -1,0 +1,79 @@
+/**
+ * llama-swap's log endpoints: `GET /logs` (history as text, or a redirect to
+ * the UI for browsers) and `GET /logs/stream[/proxy|/upstream|/:model]`
+ * (history, then live lines, as chunked text until the client leaves).
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { Config } from "../../config/types.ts";
+import type { AppDeps, LogFilter, LogLine } from "../deps.ts";
+import { HttpError, errorResponse } from "../errors.ts";
+import { MAX_QUEUED_BYTES, createPushStream, keepOpen } from "../sse.ts";
+
+/** Where `GET /logs` sends browsers, as llama-swap does. */
+export const UI_PATH = "/ui/";
+
+const TEXT_HEADERS = {
+  "Content-Type": "text/plain; charset=utf-8",
+  "Cache-Control": "no-cache",
+  "X-Content-Type-Options": "nosniff",
+  // Keeps nginx from buffering the live stream.
+  "X-Accel-Buffering": "no",
+};
+
+function asText(lines: LogLine[]): string {
+  let out = "";
+  for (const l of lines) out += `${l.text}\n`;
+  return out;
+}
+
+/** The real model id for an id or alias, or null. */
+export function localModelId(config: Config, name: string): string | null {
+  if (Object.hasOwn(config.models, name)) return name;
+  for (const m of Object.values(config.models)) if (m.aliases.includes(name)) return m.id;
+  return null;
+}
+
+function streamLogs(c: Context, deps: AppDeps, filter: LogFilter): Response {
+  keepOpen(c);
+  const history = c.req.query("no-history") === undefined ? asText(deps.logs.history(filter)) : "";
+  // History does not count against the slow-client limit: it is bounded by the ring buffers.
+  const out = createPushStream({ maxQueuedBytes: MAX_QUEUED_BYTES + history.length, onClose: () => unsubscribe() });
+  if (history) out.push(history);
+  // Subscribing in the same tick as reading history: no line is missed or repeated.
+  const unsubscribe = deps.logs.subscribe(filter, (line) => out.push(`${line.text}\n`));
+  c.req.raw.signal.addEventListener("abort", () => out.close(), { once: true });
+  return new Response(out.stream, { headers: TEXT_HEADERS });
+}
+
+/**
+ * Routes for `/logs` and `/logs/stream/*`.
+ *
+ * @example
+ * ```ts
+ * app.route("/", logRoutes(deps));
+ * ```
+ */
+export function logRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.get("/logs", (c) => {
+    if ((c.req.header("Accept") ?? "").includes("text/html")) return c.redirect(UI_PATH, 302);
+    return new Response(asText(deps.logs.history({ kind: "all" })), { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  });
+  app.get("/logs/stream", (c) => streamLogs(c, deps, { kind: "all" }));
+  app.get("/logs/stream/proxy", (c) => streamLogs(c, deps, { kind: "proxy" }));
+  app.get("/logs/stream/upstream", (c) => streamLogs(c, deps, { kind: "upstream" }));
+  // Model ids may contain slashes ("author/model").
+  app.get("/logs/stream/:model{.+}", (c) => {
+    const name = c.req.param("model");
+    const model = localModelId(deps.config, name);
+    if (model === null) {
+      const err = new HttpError(400, "invalid_logger", `Cannot stream logs as the logger is unknown: use 'proxy', 'upstream' or a model id, got '${name}'`);
+      return errorResponse(err, c.req.header("Accept"));
+    }
+    return streamLogs(c, deps, { kind: "model", model });
+  });
+
+  return app;
+}

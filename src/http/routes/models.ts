@@ -1,0 +1,103 @@
+/**
+ * Non-model routes in llama-swap's shapes: the model list, what is running,
+ * unloading, and health.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { ModelConfig } from "../../config/types.ts";
+import type { ModelState } from "../../scheduler/protocol.ts";
+import { HttpError } from "../errors.ts";
+import type { Front } from "../front.ts";
+import { realModelId } from "../model-resolve.ts";
+
+type Row = Record<string, unknown> & { id: string };
+
+function statusValue(state: ModelState | undefined): "loaded" | "loading" | "unloaded" {
+  if (state === "ready") return "loaded";
+  if (state === "starting") return "loading";
+  return "unloaded";
+}
+
+function record(id: string, m: Pick<ModelConfig, "name" | "description" | "metadata" | "capabilities">, created: number, alias: string | null, state: ModelState | undefined): Row {
+  const row: Row = { id, object: "model", created, owned_by: "modelswap" };
+  const name = (alias ?? "").trim() || m.name.trim();
+  if (name) row.name = name;
+  if (m.description.trim()) row.description = m.description.trim();
+  const meta: Record<string, unknown> = { ...m.metadata };
+  if (m.capabilities) meta.capabilities = m.capabilities;
+  if (Object.keys(meta).length > 0) row.meta = { llamaswap: meta };
+  row.status = { value: statusValue(state) };
+  return row;
+}
+
+/** The `/v1/models` body: unlisted models hidden, aliases when asked, peers as `peer/model`, sorted by id. */
+export async function listModels(front: Front): Promise<{ object: "list"; data: Row[] }> {
+  const config = front.deps.config;
+  const states = new Map((await front.deps.scheduler.status()).map((s) => [s.model, s.state]));
+  const created = Math.floor(Date.now() / 1000);
+  const data: Row[] = [];
+  for (const [id, m] of Object.entries(config.models)) {
+    if (m.unlisted) continue;
+    data.push(record(id, m, created, null, states.get(id)));
+    if (config.includeAliasesInList) for (const a of m.aliases) if (a.trim()) data.push(record(a.trim(), m, created, null, states.get(id)));
+  }
+  for (const sel of Object.values(config.selectors)) {
+    data.push(record(sel.id, { name: sel.name, description: sel.description, metadata: sel.metadata, capabilities: null }, created, null, undefined));
+  }
+  for (const [peerId, peer] of Object.entries(config.peers)) {
+    for (const model of peer.models) {
+      const row = record(`${peerId}/${model}`, { name: `${peerId}: ${model}`, description: "", metadata: { peerID: peerId }, capabilities: null }, created, null, undefined);
+      delete row.status;
+      data.push(row);
+    }
+  }
+  data.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { object: "list", data };
+}
+
+async function modelsHandler(c: Context, front: Front): Promise<Response> {
+  const body = await listModels(front);
+  const headers: Record<string, string> = { "Content-Type": "application/json; charset=utf-8" };
+  const origin = c.req.header("origin");
+  if (origin) headers["Access-Control-Allow-Origin"] = origin;
+  return new Response(JSON.stringify(body), { status: 200, headers });
+}
+
+const RUNNING_STATES = new Set<ModelState>(["starting", "ready", "stopping"]);
+
+/** The `/running` body, llama-swap's shape. */
+export async function listRunning(front: Front): Promise<{ running: Array<Record<string, unknown>> }> {
+  const running: Array<Record<string, unknown>> = [];
+  for (const s of await front.deps.scheduler.status()) {
+    const m = front.deps.config.models[s.model];
+    if (!m || !RUNNING_STATES.has(s.state)) continue;
+    running.push({ model: s.model, state: s.state, cmd: m.cmdText, proxy: m.proxy, ttl: m.ttl, name: m.name, description: m.description });
+  }
+  running.sort((a, b) => String(a.model).localeCompare(String(b.model)));
+  return { running };
+}
+
+/** Routes for listing, running, unload and health (why: what UIs and scripts poll). */
+export function modelRoutes(front: Front): Hono {
+  const app = new Hono();
+  app.get("/v1/models", (c) => modelsHandler(c, front));
+  app.get("/models", (c) => modelsHandler(c, front));
+  app.get("/running", async (c) => c.json(await listRunning(front)));
+  app.get("/health", (c) => c.text("OK"));
+  app.get("/unload", async (c) => {
+    await front.deps.scheduler.unload(null);
+    return c.text("OK");
+  });
+  app.post("/api/models/unload", async (c) => {
+    await front.deps.scheduler.unload(null);
+    return c.json({ msg: "ok" });
+  });
+  app.post("/api/models/unload/*", async (c) => {
+    const name = decodeURIComponent(c.req.path.slice("/api/models/unload/".length));
+    const model = realModelId(front.index, name);
+    if (model === null) throw new HttpError(404, "model_not_found", `Cannot unload model: '${name}' is not configured`);
+    await front.deps.scheduler.unload(model);
+    return c.text("OK");
+  });
+  return app;
+}

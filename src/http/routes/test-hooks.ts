@@ -1,0 +1,140 @@
+/**
+ * The `/test/*` endpoints mounted with `--test-hooks`, so CI scripts can test
+ * a config without sleeping: move the scheduler's manual clock, wait until it
+ * is idle, long-poll the event stream, kill a model or fail its health checks.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import * as v from "valibot";
+import type { AppDeps, SequencedEvent } from "../deps.ts";
+import { HttpError, errorResponse } from "../errors.ts";
+import { keepOpen } from "../sse.ts";
+import { parseSeq } from "./events.ts";
+import { localModelId } from "./logs.ts";
+
+/** How long `/test/settle` and `/test/events` wait when no `timeout` is given. */
+export const DEFAULT_WAIT_MS = 10_000;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Milliseconds in a Go-style duration such as `500ms`, `5s`, `1m30s` or `2m`; a bare number is ms.
+ * Returns null when `text` is not a duration.
+ */
+export function parseDuration(text: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text));
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
+  let total = 0;
+  for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit!]!;
+  return Math.round(total);
+}
+
+const AdvanceBody = v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+const HealthBody = v.object({ fail: v.boolean() });
+
+/** Reads and validates a JSON body; throws HttpError 400 with valibot's first issue. */
+async function readBody<T extends v.GenericSchema>(c: Context, schema: T): Promise<v.InferOutput<T>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new HttpError(400, "invalid_body", "Cannot parse request body: it must be a JSON object");
+  }
+  const result = v.safeParse(schema, raw);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+    throw new HttpError(400, "invalid_body", `Cannot accept request body as '${path || "body"}' is invalid: ${issue.message}`);
+  }
+  return result.output;
+}
+
+function waitParam(c: Context): number {
+  const raw = c.req.query("timeout");
+  if (raw === undefined) return DEFAULT_WAIT_MS;
+  const ms = parseDuration(raw);
+  if (ms === null) throw new HttpError(400, "invalid_timeout", `Cannot wait as 'timeout' must be a duration like 500ms, 5s or 2m: current value is '${raw}'`);
+  return ms;
+}
+
+function modelParam(c: Context, deps: AppDeps): string {
+  const name = c.req.param("model") ?? "";
+  const model = localModelId(deps.config, name);
+  if (model === null) throw new HttpError(404, "model_not_found", `Cannot find model: '${name}' is not configured`);
+  return model;
+}
+
+/** Resolves with the buffered events after `since`, waiting up to `ms` (or until `signal` aborts) for the first one. */
+export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: AbortSignal): Promise<SequencedEvent[]> {
+  const now = deps.events.since(since);
+  if (now.length > 0 || ms <= 0 || signal.aborted) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal.removeEventListener("abort", done);
+      resolve(deps.events.since(since));
+    };
+    const unsubscribe = deps.events.subscribe((e) => {
+      if (e.seq > since) done();
+    });
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Routes for `/test/*`; mount only when `deps.testHooks` is true.
+ *
+ * @example
+ * ```ts
+ * if (deps.testHooks) app.route("/", testHookRoutes(deps));
+ * ```
+ */
+export function testHookRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError((err, c) => errorResponse(err, c.req.header("Accept")));
+
+  app.get("/test/clock", async (c) => c.json({ now: await deps.scheduler.clockNow() }));
+
+  app.post("/test/clock/advance", async (c) => {
+    const { ms } = await readBody(c, AdvanceBody);
+    const timeoutMs = waitParam(c);
+    keepOpen(c);
+    const now = await deps.scheduler.clockAdvance(ms);
+    const { settled, pending } = await deps.scheduler.settle(timeoutMs);
+    return c.json(settled ? { now, settled } : { now, settled, pending });
+  });
+
+  app.get("/test/settle", async (c) => {
+    const timeoutMs = waitParam(c);
+    keepOpen(c);
+    const result = await deps.scheduler.settle(timeoutMs);
+    return result.settled ? c.json({ settled: true }) : c.json({ settled: false, pending: result.pending }, 408);
+  });
+
+  app.get("/test/events", async (c) => {
+    const raw = c.req.query("since") ?? "0";
+    const since = parseSeq(raw);
+    if (since === null) throw new HttpError(400, "invalid_since", `Cannot poll events as 'since' must be a non-negative integer: current value is '${raw}'`);
+    const timeoutMs = waitParam(c);
+    keepOpen(c);
+    const events = await waitForEvents(deps, since, timeoutMs, c.req.raw.signal);
+    return c.json({ events, lastSeq: events.at(-1)?.seq ?? deps.events.lastSeq });
+  });
+
+  app.post("/test/models/:model{.+}/kill", async (c) => {
+    const model = modelParam(c, deps);
+    await deps.scheduler.kill(model);
+    return c.json({ model, killed: true });
+  });
+
+  app.post("/test/models/:model{.+}/health", async (c) => {
+    const model = modelParam(c, deps);
+    const { fail } = await readBody(c, HealthBody);
+    await deps.scheduler.healthOverride(model, fail);
+    return c.json({ model, fail });
+  });
+
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * `/upstream/<model>/<path>`: direct access to a model's own server, any
+ * method. Model ids may contain `/`, so the longest configured id or alias
+ * that prefixes the path wins. Paths matching `ignorePaths` never start a model.
+ */
+import { Hono } from "hono";
+import { getBunServer } from "hono/bun";
+import type { Context } from "hono";
+import { HttpError } from "../errors.ts";
+import { forward } from "../forward.ts";
+import type { Front } from "../front.ts";
+import { disableIdleTimeout, searchOf, upstreamUrl } from "../front.ts";
+import { type ModelIndex, realModelId } from "../model-resolve.ts";
+import { once } from "../proxy.ts";
+import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../websocket.ts";
+
+interface UpgradeServer {
+  upgrade(req: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;
+}
+
+/** Upgrades to a websocket bridged to a running model; a stopped model is 409, never started. */
+async function upgrade(c: Context, front: Front, model: string, rest: string): Promise<Response> {
+  const lease = await front.deps.scheduler.acquire(model, { noStart: true, signal: c.req.raw.signal });
+  const server = getBunServer<UpgradeServer>(c);
+  if (!server) {
+    lease.release();
+    throw new HttpError(400, "websocket_unavailable", "Cannot upgrade to websocket: not served by Bun.serve");
+  }
+  const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const data: WsBridge = {
+    kind: "modelswap-ws-bridge",
+    target: toWsUrl(upstreamUrl(lease.upstream, rest, searchOf(c.req.raw))),
+    protocols,
+    release: once(() => lease.release()),
+    upstream: null,
+    pending: [],
+  };
+  disableIdleTimeout(c);
+  const headers: Record<string, string> = protocols[0] ? { "Sec-WebSocket-Protocol": protocols[0] } : {};
+  if (!server.upgrade(c.req.raw, { data, headers })) {
+    data.release();
+    throw new HttpError(400, "websocket_upgrade_failed", "Cannot upgrade to websocket: the request is not a valid upgrade");
+  }
+  return new Response(null);
+}
+
+/** Splits `a/b/rest…` into the longest known model name and the remaining path ("" when nothing follows). */
+export function findModelInPath(index: ModelIndex, path: string): { name: string; model: string; rest: string } | null {
+  const parts = path.split("/");
+  let best: { name: string; model: string; rest: string } | null = null;
+  let name = "";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? "";
+    name = name === "" ? part : `${name}/${part}`;
+    if (part === "" && i > 0) continue;
+    const model = realModelId(index, name);
+    if (model !== null) {
+      const tail = parts.slice(i + 1);
+      best = { name, model, rest: tail.length === 0 ? "" : `/${tail.join("/")}` };
+    }
+  }
+  return best;
+}
+
+async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Response> {
+  const raw = c.req.path.slice("/upstream/".length);
+  const found = findModelInPath(front.index, raw);
+  if (!found) throw new HttpError(400, "model_not_found", "Cannot route request: model id required in path");
+  if (found.rest === "") {
+    const q = new URL(c.req.url).search;
+    const location = `/upstream/${found.name}/${q}`;
+    const status = c.req.method === "GET" || c.req.method === "HEAD" ? 301 : 308;
+    return new Response(null, { status, headers: { Location: location } });
+  }
+  if (isWebSocketUpgrade(c.req.raw)) return upgrade(c, front, found.model, found.rest);
+  const noStart = ignore.some((r) => r.test(found.rest));
+  const body = c.req.method === "GET" || c.req.method === "HEAD" ? null : c.req.raw.body;
+  return forward(c, front, {
+    target: { kind: "local", requested: found.name, model: found.model },
+    body,
+    bodyChanged: false,
+    path: found.rest,
+    noStart,
+  });
+}
+
+/** The passthrough route (why: UIs and tools of a model server work unchanged behind modelswap). */
+export function upstreamRoutes(front: Front): Hono {
+  const ignore = front.deps.config.ignorePaths.map((s) => new RegExp(s));
+  const app = new Hono();
+  app.get("/upstream", (c) => c.redirect("/running", 302));
+  app.all("/upstream/*", (c) => handle(c, front, ignore));
+  return app;
+}

@@ -1,0 +1,71 @@
+/**
+ * Binds the app to a socket with Bun.serve and shuts it down gracefully.
+ *
+ * Bun's outbound fetch runs at most 256 requests at once
+ * (`BUN_CONFIG_MAX_HTTP_REQUESTS`), so the 257th open stream waits. Bun reads
+ * it once at process start (measured on 1.4.5: setting `process.env` at
+ * runtime changes nothing), so `src/main.ts` must, before anything else,
+ * re-exec itself with the variable set (e.g. 65336) when it is unset.
+ */
+import { createApp } from "./app.ts";
+import type { AppDeps } from "./deps.ts";
+import { InflightTracker } from "./inflight.ts";
+import { poll } from "../lib/async.ts";
+import { websocketBridge } from "./websocket.ts";
+
+/** How long ended streams get to flush their last bytes before sockets are closed. */
+const FLUSH_MS = 500;
+
+export interface HttpServer {
+  url: string;
+  port: number;
+  /** Stop accepting; wait up to graceMs for in-flight requests; then end open streams with an SSE error event (or abort) and resolve. */
+  drain(graceMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts listening (why: one place owns idle timeouts, draining and the socket). */
+export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
+  const inflight = new InflightTracker();
+  const app = createApp(deps, { inflight });
+  const server = Bun.serve({
+    hostname: deps.hostname,
+    port: deps.port,
+    // Proxied requests lift this per request; it only bounds idle keep-alive sockets.
+    idleTimeout: 30,
+    fetch: (req, srv) => app.fetch(req, { server: srv }),
+    websocket: websocketBridge,
+  });
+  const port = server.port ?? deps.port;
+  const host = deps.hostname.includes(":") ? `[${deps.hostname}]` : deps.hostname;
+  let stopped = false;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    async drain(graceMs: number) {
+      if (!stopped) {
+        stopped = true;
+        void server.stop(false);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([
+        inflight.idle().then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), Math.max(0, graceMs));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        inflight.endAll("Cannot finish response: modelswap is shutting down");
+        // Let the error events flush before the sockets are cut (log streams never end on their own).
+        await poll(() => (server.pendingRequests === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(FLUSH_MS) }).catch(() => {});
+      }
+      await server.stop(true);
+    },
+    async close() {
+      stopped = true;
+      inflight.endAll("Cannot finish response: modelswap is closing");
+      await server.stop(true);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * modelswap's composition root: parse argv, run one subcommand, exit with
+ * its status. Every subcommand lives in src/cli/.
+ */
+import { parseArgs, UsageError, type Command } from "./cli/args.ts";
+import { helpText, usageText } from "./cli/help.ts";
+import { versionText } from "./cli/version.ts";
+
+/** Runs `command` and resolves with the process exit status. */
+async function run(command: Command): Promise<number> {
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(helpText(command.topic));
+      return 0;
+    case "version":
+      process.stdout.write(`${versionText()}\n`);
+      return 0;
+    case "validate": {
+      const { validate } = await import("./cli/validate.ts");
+      return validate(command.config);
+    }
+    case "serve": {
+      const { serve } = await import("./cli/serve.ts");
+      return serve(command.options);
+    }
+    case "fake-upstream": {
+      const { runFakeUpstream } = await import("./cli/fake-upstream.ts");
+      return runFakeUpstream(command.options);
+    }
+    case "replay": {
+      const { runReplay } = await import("./cli/replay.ts");
+      return runReplay(command.file, command.check);
+    }
+    default: {
+      const unreachable: never = command;
+      throw new Error(`Cannot run command: unknown kind ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** Entry point: exit 2 with a one-line error and the usage for a bad command line. */
+async function main(argv: string[]): Promise<never> {
+  let command: Command;
+  try {
+    command = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`modelswap: ${error.message}\n\n${usageText(error.command)}`);
+    process.exit(2);
+  }
+  try {
+    process.exit(await run(command));
+  } catch (error) {
+    process.stderr.write(`modelswap: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.main) await main(process.argv.slice(2));

@@ -1,0 +1,239 @@
+/**
+ * The main thread's one door to the scheduler: owns the Worker, keeps a map
+ * of pending acquires and calls, turns an aborted request into `cancel`, and
+ * rejects everything pending, loudly, when the Worker dies.
+ */
+import type { Config } from "../config/types.ts";
+import { type AcquireOptions, type Lease, type Scheduler, SchedulerError, type SettleResult } from "./api.ts";
+import type { Port } from "./port.ts";
+import { rejection, type Call, type FromWorker, type ModelStatus, type Progress, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+
+interface PendingAcquire {
+  model: string;
+  resolve(lease: Lease): void;
+  reject(err: unknown): void;
+  onProgress: ((p: Progress) => void) | undefined;
+  /** The caller left: a late grant is released at once. */
+  cancelled: boolean;
+  detach(): void;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** `Scheduler` over any port speaking the protocol; `createScheduler` wraps a Worker in it. */
+export class SchedulerClient implements Scheduler {
+  readonly #port: Port;
+  readonly #onClose: () => void;
+  readonly #acquires = new Map<number, PendingAcquire>();
+  readonly #calls = new Map<number, PendingCall>();
+  readonly #listeners = new Set<(e: SchedulerEvent) => void>();
+  #nextId = 1;
+  #dead: string | null = null;
+
+  constructor(port: Port, onClose: () => void = () => {}) {
+    this.#port = port;
+    this.#onClose = onClose;
+    port.addEventListener("message", (e) => this.#onMessage(e.data as FromWorker));
+  }
+
+  #post(m: ToWorker): void {
+    this.#port.postMessage(m);
+  }
+
+  acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
+    if (this.#dead !== null) return Promise.reject(this.#deadError());
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = this.#nextId++;
+    return new Promise<Lease>((resolve, reject) => {
+      const onAbort = () => {
+        const p = this.#acquires.get(id);
+        if (p === undefined || p.cancelled) return;
+        p.cancelled = true;
+        this.#post({ type: "cancel", id });
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#acquires.set(id, {
+        model, resolve, reject, onProgress: options.onProgress, cancelled: false,
+        detach: () => signal?.removeEventListener("abort", onAbort),
+      });
+      this.#post({ type: "acquire", id, model, wantProgress: options.onProgress !== undefined, noStart: options.noStart ?? false });
+    });
+  }
+
+  status(): Promise<ModelStatus[]> {
+    return this.#call({ op: "status" }) as Promise<ModelStatus[]>;
+  }
+  unload(model: string | null): Promise<string[]> {
+    return this.#call({ op: "unload", model }) as Promise<string[]>;
+  }
+  async shutdown(graceMs: number): Promise<void> {
+    await this.#call({ op: "shutdown", graceMs });
+  }
+  async reload(config: Config): Promise<void> {
+    await this.#call({ op: "reload", config });
+  }
+  onEvent(listener: (event: SchedulerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  clockNow(): Promise<number> {
+    return this.#call({ op: "clockNow" }) as Promise<number>;
+  }
+  clockAdvance(ms: number): Promise<number> {
+    return this.#call({ op: "clockAdvance", ms }) as Promise<number>;
+  }
+  settle(timeoutMs: number): Promise<SettleResult> {
+    return this.#call({ op: "settle", timeoutMs }) as Promise<SettleResult>;
+  }
+  async kill(model: string): Promise<void> {
+    await this.#call({ op: "kill", model });
+  }
+  async healthOverride(model: string, fail: boolean): Promise<void> {
+    await this.#call({ op: "healthOverride", model, fail });
+  }
+
+  close(): void {
+    this.die("Cannot reach the scheduler as it was closed", false);
+    this.#onClose();
+  }
+
+  /** Marks the Worker dead and rejects everything pending with `internal`. */
+  die(message: string, loud = true): void {
+    if (this.#dead !== null) return;
+    this.#dead = message;
+    const pending = this.#acquires.size + this.#calls.size;
+    if (loud) console.error(`${message} (${pending} pending request(s) rejected)`);
+    const err = this.#deadError();
+    for (const a of this.#acquires.values()) {
+      a.detach();
+      if (!a.cancelled) a.reject(err);
+    }
+    for (const c of this.#calls.values()) c.reject(err);
+    this.#acquires.clear();
+    this.#calls.clear();
+  }
+
+  #deadError(): SchedulerError {
+    return new SchedulerError(rejection("internal", this.#dead ?? "Cannot reach the scheduler: it is gone"));
+  }
+
+  #call(call: Call): Promise<unknown> {
+    if (this.#dead !== null) return Promise.reject(this.#deadError());
+    const reqId = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(reqId, { resolve, reject });
+      this.#post({ type: "call", reqId, call });
+    });
+  }
+
+  #onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case "ready":
+        return;
+      case "granted": {
+        const a = this.#acquires.get(m.id);
+        if (a === undefined) return;
+        this.#acquires.delete(m.id);
+        a.detach();
+        let released = false;
+        const lease: Lease = {
+          model: a.model,
+          upstream: m.upstream,
+          release: () => {
+            if (released) return;
+            released = true;
+            if (this.#dead === null) this.#post({ type: "release", id: m.id });
+          },
+        };
+        if (a.cancelled) lease.release();
+        else a.resolve(lease);
+        return;
+      }
+      case "rejected": {
+        const a = this.#acquires.get(m.id);
+        if (a === undefined) return;
+        this.#acquires.delete(m.id);
+        a.detach();
+        if (!a.cancelled) a.reject(new SchedulerError(m.rejection));
+        return;
+      }
+      case "progress": {
+        const a = this.#acquires.get(m.id);
+        if (a !== undefined && !a.cancelled) a.onProgress?.(m.progress);
+        return;
+      }
+      case "reply": {
+        const c = this.#calls.get(m.reqId);
+        if (c === undefined) return;
+        this.#calls.delete(m.reqId);
+        if (m.ok) c.resolve(m.value);
+        else c.reject(new SchedulerError(m.rejection));
+        return;
+      }
+      case "event":
+        for (const l of this.#listeners) l(m.event);
+        return;
+      case "fatal":
+        return this.die(m.message);
+      default: {
+        const never: never = m;
+        console.error(`Cannot handle message from the scheduler: ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
+
+/**
+ * A `Scheduler` over a port (a MessageChannel end in tests, no Worker).
+ *
+ * @example
+ * ```ts
+ * const { port1, port2 } = new MessageChannel();
+ * new Runner(port2, fakeFactory, config, options);
+ * const scheduler = createSchedulerOverPort(port1);
+ * ```
+ */
+export function createSchedulerOverPort(port: Port, onClose?: () => void): SchedulerClient {
+  return new SchedulerClient(port, onClose);
+}
+
+/**
+ * Starts the scheduler Worker and resolves once it is ready.
+ *
+ * @example
+ * ```ts
+ * const scheduler = await createScheduler(config, { manualClock: false, recordFile: null, stateDir, selfCommand });
+ * const lease = await scheduler.acquire("llama");
+ * ```
+ */
+export function createScheduler(config: Config, options: WorkerOptions): Promise<Scheduler> {
+  const worker = new Worker(new URL("../../workers/scheduler.ts", import.meta.url));
+  const client = new SchedulerClient(worker, () => worker.terminate());
+  return new Promise<Scheduler>((resolve, reject) => {
+    let ready = false;
+    const fail = (message: string) => {
+      client.die(message);
+      if (!ready) {
+        worker.terminate();
+        reject(new SchedulerError(rejection("internal", message)));
+      }
+    };
+    worker.addEventListener("error", (e: ErrorEvent) => fail(`Scheduler worker failed: ${e.message}`));
+    worker.addEventListener("close", () => fail("Scheduler worker exited"));
+    worker.addEventListener("message", (e: MessageEvent) => {
+      const m = e.data as FromWorker;
+      if (m.type === "ready") {
+        ready = true;
+        resolve(client);
+      } else if (m.type === "fatal" && !ready) {
+        fail(m.message);
+      }
+    });
+    worker.postMessage({ type: "init", config, options } satisfies ToWorker);
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * The residency policy the core asks before every swap: which running models
+ * must stop for `target` to run. Pure; called speculatively, so it never logs.
+ */
+import type { Config } from "../../config/types.ts";
+import type { Eviction } from "../core-types.ts";
+import { evictionForGroups } from "./groups.ts";
+import { evictionForMatrix } from "./matrix.ts";
+
+/**
+ * Dispatches to the configured router (`group` or `matrix`).
+ *
+ * @example
+ * ```ts
+ * evictionFor("b", ["a"], config); // ["a"] with llama-swap's defaults
+ * ```
+ */
+export function evictionFor(target: string, running: string[], config: Config): Eviction {
+  if (config.models[target] === undefined) return { cannotFit: `Cannot place model as it is not configured: ${target}` };
+  switch (config.router) {
+    case "group":
+      return evictionForGroups(target, running, config);
+    case "matrix":
+      return evictionForMatrix(target, running, config);
+    default: {
+      const never: never = config.router;
+      throw new TypeError(`Cannot choose a residency policy as the router is unknown: ${String(never)}`);
+    }
+  }
+}
+
+/** Next start allowed after `failures` consecutive failures: min(1s·2^(n-1), 60s) minus up to 20% jitter. */
+export function backoffMs(failures: number, random: () => number): number {
+  const base = Math.min(1000 * 2 ** Math.max(0, failures - 1), 60_000);
+  return Math.round(base - base * 0.2 * random());
+}

@@ -1,0 +1,329 @@
+/**
+ * The effects runner: executes what the pure core decides (processes, timer,
+ * messages) and feeds the outcomes back as core events. It owns the clock and
+ * the processes; it never decides anything the core could decide.
+ *
+ * Invariants:
+ * - events reach the core one at a time, in order (`#feed` queues re-entrant
+ *   events instead of nesting `handle` calls);
+ * - after the core says `stop(m)`, exactly one `stopped(m)` comes back and no
+ *   `started`/`startFailed`/`exited` of that process does.
+ */
+import type { Config } from "../config/types.ts";
+import { type Clock, ManualClock, RealClock } from "../lib/clock.ts";
+import { SchedulerCore } from "./core.ts";
+import type { CoreEvent, Effect } from "./core-types.ts";
+import type { ProcessFactory, ProcessHandle } from "./process-factory.ts";
+import type { Port } from "./port.ts";
+import { rejection, type Call, type FromWorker, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+import { Recorder } from "./replay.ts";
+
+interface Proc {
+  handle: ProcessHandle;
+  abort: AbortController;
+  phase: "starting" | "ready" | "stopping";
+  /** Set when the process exited before its start was reported healthy. */
+  exitedEarly: string | null;
+}
+
+/** Options beyond the Worker's: injectable randomness for deterministic tests. */
+export interface RunnerOptions extends WorkerOptions {
+  random?: () => number;
+}
+
+/** Drives a `SchedulerCore` over a `Port`. */
+export class Runner {
+  readonly #port: Port;
+  readonly #factory: ProcessFactory;
+  readonly #clock: Clock;
+  readonly #core: SchedulerCore;
+  readonly #recorder: Recorder | null;
+  readonly #procs = new Map<string, Proc>();
+  #timer: AbortController | null = null;
+  readonly #queue: CoreEvent[] = [];
+  #feeding = false;
+  /** Start/stop promises not yet fed back: part of "settled". */
+  #ops = 0;
+  #feeds = 0;
+  #randoms: number[] = [];
+  readonly #settleWaiters = new Set<() => void>();
+  readonly #listener = (e: MessageEvent): void => this.#onMessage(e.data as ToWorker);
+
+  constructor(port: Port, factory: ProcessFactory, config: Config, options: RunnerOptions) {
+    this.#port = port;
+    this.#factory = factory;
+    this.#clock = options.manualClock ? new ManualClock(0) : new RealClock();
+    const random = options.random ?? Math.random;
+    this.#core = new SchedulerCore(config, {
+      now: this.#clock.now(),
+      random: () => {
+        const r = random();
+        this.#randoms.push(r);
+        return r;
+      },
+    });
+    this.#recorder = options.recordFile === null ? null : new Recorder(options.recordFile);
+    this.#recorder?.write({ kind: "init", now: this.#clock.now(), config });
+    port.addEventListener("message", this.#listener);
+  }
+
+  /** Stops listening (processes are left to `shutdown`). */
+  detach(): void {
+    this.#port.removeEventListener("message", this.#listener);
+    this.#timer?.abort();
+  }
+
+  #post(m: FromWorker): void {
+    this.#port.postMessage(m);
+  }
+
+  #event(event: SchedulerEvent): void {
+    this.#post({ type: "event", event });
+  }
+
+  #onMessage(m: ToWorker): void {
+    const now = this.#clock.now();
+    switch (m.type) {
+      case "init":
+        return;
+      case "acquire":
+        return this.#feed({ type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress });
+      case "release":
+        return this.#feed({ type: "release", now, id: m.id });
+      case "cancel":
+        return this.#feed({ type: "cancel", now, id: m.id });
+      case "call":
+        this.#onCall(m.reqId, m.call).catch((err: unknown) => {
+          this.#post({ type: "reply", reqId: m.reqId, ok: false, rejection: rejection("internal", `Cannot complete scheduler call ${m.call.op}: ${String(err)}`) });
+        });
+        return;
+      default: {
+        const never: never = m;
+        throw new TypeError(`Cannot handle message to the scheduler: ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async #onCall(reqId: number, call: Call): Promise<void> {
+    const reply = (value: unknown) => this.#post({ type: "reply", reqId, ok: true, value });
+    const now = this.#clock.now();
+    switch (call.op) {
+      case "status":
+        return reply(this.#core.status().map((s) => ({ ...s, pid: this.#procs.get(s.model)?.handle.pid ?? null })));
+      case "unload":
+        return this.#feed({ type: "unload", now, model: call.model, replyId: reqId });
+      case "shutdown":
+        return this.#feed({ type: "shutdown", now, graceMs: call.graceMs, replyId: reqId });
+      case "reload":
+        return this.#feed({ type: "reload", now, config: call.config, replyId: reqId });
+      case "clockNow":
+        return reply(now);
+      case "clockAdvance": {
+        if (!(this.#clock instanceof ManualClock)) {
+          this.#post({ type: "reply", reqId, ok: false, rejection: rejection("internal", "Cannot advance the clock as the scheduler runs on the real clock: start with --test-hooks") });
+          return;
+        }
+        const at = this.#clock.advance(call.ms);
+        this.#event({ kind: "clock", now: at });
+        this.#feed({ type: "tick", now: at });
+        await this.#quiesce();
+        return reply(at);
+      }
+      case "settle":
+        return reply(await this.#settle(call.timeoutMs));
+      case "kill":
+        this.#procs.get(call.model)?.handle.kill();
+        return reply(null);
+      case "healthOverride": {
+        const p = this.#procs.get(call.model);
+        if (p) p.handle.healthFail = call.fail;
+        return reply(null);
+      }
+      default: {
+        const never: never = call;
+        throw new TypeError(`Cannot handle scheduler call: ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Queues an event for the core; runs the queue unless already running it. */
+  #feed(event: CoreEvent): void {
+    this.#queue.push(event);
+    if (this.#feeding) return;
+    this.#feeding = true;
+    try {
+      for (let e = this.#queue.shift(); e !== undefined; e = this.#queue.shift()) {
+        this.#feeds++;
+        this.#recorder?.write({ kind: "event", event: e });
+        this.#randoms = [];
+        const effects = this.#core.handle(e);
+        this.#recorder?.write({ kind: "effects", random: this.#randoms, effects });
+        for (const effect of effects) this.#execute(effect);
+      }
+    } finally {
+      this.#feeding = false;
+    }
+    this.#checkSettled();
+  }
+
+  #execute(e: Effect): void {
+    switch (e.type) {
+      case "grant":
+        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "" });
+        return this.#event({ kind: "request", model: e.model, id: e.id, action: "granted" });
+      case "reject":
+        this.#post({ type: "rejected", id: e.id, rejection: e.rejection });
+        return this.#event({ kind: "request", model: e.model, id: e.id, action: "rejected" });
+      case "start":
+        return this.#start(e.model);
+      case "stop":
+        return this.#stop(e.model, e.graceMs);
+      case "armTimer":
+        return this.#arm(e.at);
+      case "progress":
+        return this.#post({ type: "progress", id: e.id, progress: e.progress });
+      case "stateChanged": {
+        const ev: SchedulerEvent = { kind: "modelState", model: e.model, state: e.to, previous: e.from };
+        if (e.detail !== undefined) ev.detail = e.detail;
+        return this.#event(ev);
+      }
+      case "reply":
+        return this.#post({ type: "reply", reqId: e.replyId, ok: true, value: e.value });
+      case "inflight":
+        return this.#event({ kind: "inflight", model: e.model, inFlight: e.inFlight, queued: e.queued });
+      case "request":
+        return this.#event({ kind: "request", model: e.model, id: e.id, action: e.action });
+      default: {
+        const never: never = e;
+        throw new TypeError(`Cannot execute scheduler effect: ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #start(model: string): void {
+    const config = this.#core.config.models[model];
+    if (config === undefined) return;
+    const onLog = (line: string) => this.#event({ kind: "log", source: "upstream", model, line });
+    let handle: ProcessHandle;
+    try {
+      handle = this.#factory.create(config, this.#core.config, { onLog }, this.#clock);
+    } catch (err) {
+      queueMicrotask(() => this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: String(err), kind: "spawn" }));
+      return;
+    }
+    const p: Proc = { handle, abort: new AbortController(), phase: "starting", exitedEarly: null };
+    this.#procs.set(model, p);
+    this.#ops++;
+    handle
+      .start(p.abort.signal)
+      .then(
+        () => {
+          if (p.phase !== "starting") return;
+          p.phase = "ready";
+          this.#feed({ type: "started", now: this.#clock.now(), model });
+          if (p.exitedEarly !== null) this.#lost(model, p, p.exitedEarly);
+        },
+        (err: unknown) => {
+          if (p.phase !== "starting") return;
+          this.#procs.delete(model);
+          const kind = (err as { reason?: unknown }).reason === "spawn" ? "spawn" : "exited";
+          this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: err instanceof Error ? err.message : String(err), kind });
+          this.#ops++; // the group may still hold children
+          handle.stop(0).catch(() => {}).finally(() => this.#opDone());
+        },
+      )
+      .finally(() => this.#opDone());
+    void handle.exited.then((exit) => {
+      const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+      const message = `Model process exited unexpectedly with ${how}`;
+      if (p.phase === "starting") p.exitedEarly = message;
+      else if (p.phase === "ready") this.#lost(model, p, message);
+    });
+  }
+
+  /** A ready process died on its own: the core hears `exited` once. */
+  #lost(model: string, p: Proc, message: string): void {
+    if (p.phase !== "ready" || this.#procs.get(model) !== p) return;
+    p.phase = "stopping";
+    this.#procs.delete(model);
+    this.#feed({ type: "exited", now: this.#clock.now(), model, message });
+  }
+
+  #stop(model: string, graceMs: number): void {
+    const p = this.#procs.get(model);
+    if (p === undefined) {
+      queueMicrotask(() => this.#feed({ type: "stopped", now: this.#clock.now(), model }));
+      return;
+    }
+    p.phase = "stopping";
+    p.abort.abort(new Error(`Model ${model} is being stopped`));
+    this.#ops++;
+    p.handle
+      .stop(graceMs)
+      .catch((err: unknown) => this.#event({ kind: "log", source: "scheduler", model, line: `Cannot stop model cleanly: ${String(err)}` }))
+      .finally(() => {
+        if (this.#procs.get(model) === p) this.#procs.delete(model);
+        this.#feed({ type: "stopped", now: this.#clock.now(), model });
+        this.#opDone();
+      });
+  }
+
+  #arm(at: number | null): void {
+    this.#timer?.abort();
+    this.#timer = null;
+    if (at === null) return;
+    const ctrl = new AbortController();
+    this.#timer = ctrl;
+    this.#clock.sleep(Math.max(0, at - this.#clock.now()), ctrl.signal).then(
+      () => {
+        if (this.#timer === ctrl) this.#feed({ type: "tick", now: this.#clock.now() });
+      },
+      () => {},
+    );
+  }
+
+  #opDone(): void {
+    this.#ops--;
+    this.#checkSettled();
+  }
+
+  #idle(): boolean {
+    return this.#ops === 0 && this.#queue.length === 0 && this.#core.isIdle().idle;
+  }
+
+  #checkSettled(): void {
+    if (!this.#idle()) return;
+    for (const w of [...this.#settleWaiters]) w();
+  }
+
+  /** Resolves when the core is idle and no start/stop is pending, or reports what is at timeout (real time). */
+  #settle(timeoutMs: number): Promise<{ settled: boolean; pending: string[] }> {
+    const pending = () => [...this.#core.isIdle().pending, ...(this.#ops > 0 ? [`${this.#ops} process operation(s) pending`] : [])];
+    if (this.#idle()) return Promise.resolve({ settled: true, pending: [] });
+    return new Promise((resolve) => {
+      const done = (settled: boolean) => {
+        clearTimeout(timer);
+        this.#settleWaiters.delete(onIdle);
+        resolve({ settled, pending: settled ? [] : pending() });
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#settleWaiters.add(onIdle);
+    });
+  }
+
+  /**
+   * "Settled" after clockAdvance: the runner fed no event to the core during
+   * one full macrotask turn. Consequences that complete synchronously or via
+   * already-resolved promises (fake processes, timers due at the new time) are
+   * included; work that takes real time (a real process stopping) is not —
+   * use `settle` for that.
+   */
+  async #quiesce(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      const before = this.#feeds;
+      await new Promise((r) => setImmediate(r));
+      if (this.#feeds === before && this.#queue.length === 0) return;
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * One model server process: spawn in its own group, wait until healthy, stop
+ * so that nothing it forked survives. The scheduler Worker owns one per start.
+ */
+import type { Subprocess } from "bun";
+import { delay } from "../lib/async.ts";
+import type { Clock } from "../lib/clock.ts";
+import { waitHealthy } from "./health.ts";
+import { launchArgv, stopArgvFor } from "./launch.ts";
+import { GROUP_TOKEN_ENV } from "./leftovers.ts";
+import { removePidRecord, writePidRecord } from "./pid-record.ts";
+import { groupMembers, readProcStat, signalGroup } from "./process-tree.ts";
+import { readLines } from "./read-lines.ts";
+import { LineRing } from "./ring-buffer.ts";
+import { type ExitInfo, StartFailure, describeExit } from "./start-failure.ts";
+
+export { type ExitInfo, StartFailure } from "./start-failure.ts";
+
+/** How to run one model server, resolved from the config by the scheduler. */
+export interface ProcessSpec {
+  model: string;
+  /** Already split; argv[0] looked up on PATH. */
+  argv: string[];
+  /** Merged over process.env. */
+  env: Record<string, string>;
+  /** Full URL polled for readiness (GET, 200 = ready), or null: ready as soon as spawned. */
+  checkUrl: string | null;
+  /** argv of cmdStop with "${PID}" placeholders to substitute, or null for SIGTERM to the group. */
+  stopArgv: string[] | null;
+  /** Directory for pid records (created if missing). */
+  stateDir: string;
+}
+
+/** Callbacks of a model process. */
+export interface ModelProcessHooks {
+  /** Every output line of stdout and stderr, without the newline. */
+  onLog(line: string): void;
+}
+
+const HEALTH_INTERVAL_MS = 20;
+const GROUP_POLL_MS = 20;
+const NOT_SPAWNED: ExitInfo = { code: null, signal: null };
+
+/**
+ * A model server process and its process group.
+ *
+ * @example
+ * ```ts
+ * const p = new ModelProcess(spec, { onLog: (l) => log.push(l) }, new RealClock());
+ * await p.start(AbortSignal.timeout(120_000));
+ * // … serve requests on spec.checkUrl's host …
+ * await p.stop(5000);
+ * ```
+ */
+export class ModelProcess {
+  readonly spec: ProcessSpec;
+  /** Settles when the process has exited (any time after spawn), never rejects; `{null, null}` when it never spawned. */
+  readonly exited: Promise<ExitInfo>;
+  /** When true, health checks count as failing (test hook). */
+  healthFail = false;
+
+  readonly #hooks: ModelProcessHooks;
+  readonly #clock: Clock;
+  readonly #ring = new LineRing(100 * 1024);
+  #settleExited!: (exit: ExitInfo) => void;
+  /** Set once the main process exited (or never spawned); `exited` settles with it. */
+  #exit: ExitInfo | null = null;
+  #proc: Subprocess<"ignore", "pipe", "pipe"> | null = null;
+  /** Process group id; equals the pid (the child calls setsid). */
+  #pgid: number | null = null;
+  #started = false;
+  #stopping: Promise<ExitInfo> | null = null;
+  /** Resolves when both output streams ended. */
+  #output: Promise<unknown> = Promise.resolve();
+  /** Cleanup after an exit nobody asked for: kills what the server forked and removes the record. */
+  #reaping: Promise<void> | null = null;
+  /** True once the main process exited and its group was seen empty: the pgid may be reused from then on. */
+  #groupEmpty = false;
+
+  constructor(spec: ProcessSpec, hooks: ModelProcessHooks, clock: Clock) {
+    this.spec = spec;
+    this.#hooks = hooks;
+    this.#clock = clock;
+    this.exited = new Promise((resolve) => {
+      this.#settleExited = resolve;
+    });
+  }
+
+  /** The main process id once spawned. */
+  get pid(): number | null {
+    return this.#proc?.pid ?? null;
+  }
+
+  /** Last `n` captured output lines, oldest first. */
+  tail(n: number): string[] {
+    return this.#ring.tail(n);
+  }
+
+  /**
+   * Spawns the server in its own process group and polls `checkUrl` every
+   * ~20 ms until it answers 200. Rejects with `StartFailure` when the spawn
+   * fails or the process exits first, or with `signal.reason` when `signal`
+   * aborts (the caller then calls `stop`). Call at most once.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    const model = this.spec.model;
+    if (this.#started) throw new Error(`Cannot start model '${model}': start() was already called`);
+    this.#started = true;
+    if (this.#stopping) throw new Error(`Cannot start model '${model}': it was stopped before it started`);
+    if (signal.aborted) {
+      this.#markExited(NOT_SPAWNED);
+      throw signal.reason;
+    }
+    this.#spawn();
+    if (this.spec.checkUrl === null) return;
+
+    const exitedEarly = this.exited.then(async (exit): Promise<never> => {
+      await Promise.race([this.#output, delay(200)]);
+      throw new StartFailure(
+        "exited",
+        `Cannot start model '${model}': the process exited with ${describeExit(exit)} before it was healthy`,
+        exit,
+        this.tail(10),
+      );
+    });
+    const stopPolling = new AbortController();
+    try {
+      await Promise.race([
+        waitHealthy(this.spec.checkUrl, AbortSignal.any([signal, stopPolling.signal]), {
+          intervalMs: HEALTH_INTERVAL_MS,
+          forceFail: () => this.healthFail,
+        }),
+        exitedEarly,
+      ]);
+    } finally {
+      stopPolling.abort();
+    }
+  }
+
+  /**
+   * Runs cmdStop (with ${PID}) or sends SIGTERM to the group; after `graceMs`
+   * on the clock, or at once when cmdStop fails, SIGKILLs the group. Resolves
+   * when the main process exited and no process of the group is left, then
+   * removes the pid record. Idempotent: later calls return the same promise.
+   */
+  stop(graceMs: number): Promise<ExitInfo> {
+    this.#stopping ??= this.#stop(graceMs);
+    return this.#stopping;
+  }
+
+  /** SIGKILLs the whole group immediately (simulates a crash); `exited` settles soon after. */
+  kill(): void {
+    if (this.#pgid !== null && !this.#groupEmpty) signalGroup(this.#pgid, "SIGKILL");
+  }
+
+  #spawn(): void {
+    const { model, argv, stateDir } = this.spec;
+    const token = crypto.randomUUID();
+    const env: Record<string, string | undefined> = { ...process.env, ...this.spec.env, [GROUP_TOKEN_ENV]: token };
+    let proc: Subprocess<"ignore", "pipe", "pipe">;
+    try {
+      proc = Bun.spawn({ cmd: launchArgv(argv, env), env, detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    } catch (error) {
+      this.#markExited(NOT_SPAWNED);
+      const why = error instanceof Error ? error.message : String(error);
+      throw new StartFailure("spawn", `Cannot start model '${model}': ${why}`, null, [], error);
+    }
+    this.#proc = proc;
+    const stat = readProcStat(proc.pid);
+    this.#pgid = stat?.pgrp ?? proc.pid;
+    try {
+      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token });
+    } catch (error) {
+      this.#hooks.onLog(`modelswap: cannot write the pid record in ${stateDir}: ${String(error)}`);
+    }
+    this.#output = Promise.all([readLines(proc.stdout, this.#line), readLines(proc.stderr, this.#line)]);
+    void proc.exited.then(() => {
+      this.#markExited({ code: proc.exitCode, signal: proc.signalCode === null ? null : String(proc.signalCode) });
+      // An exit nobody asked for: nothing the server forked may outlive it.
+      if (this.#stopping === null) this.#reaping = this.#killRestAndForget(this.#pgid!, proc.pid);
+    });
+  }
+
+  readonly #line = (line: string): void => {
+    this.#ring.push(line);
+    try {
+      this.#hooks.onLog(line);
+    } catch {
+      // A failing log sink must not stop output capture.
+    }
+  };
+
+  #markExited(exit: ExitInfo): void {
+    if (this.#exit !== null) return;
+    this.#exit = exit;
+    this.#settleExited(exit);
+  }
+
+  async #killRestAndForget(pgid: number, pid: number): Promise<void> {
+    signalGroup(pgid, "SIGKILL");
+    await this.#groupGone(pgid, () => signalGroup(pgid, "SIGKILL"));
+    removePidRecord(this.spec.stateDir, this.spec.model, pid);
+  }
+
+  /** Resolves once the main process exited and group `pgid` has no live member; `tick` runs every poll. */
+  async #groupGone(pgid: number, tick: () => void): Promise<void> {
+    while (this.#exit === null || groupMembers(pgid).length > 0) {
+      tick();
+      await delay(GROUP_POLL_MS);
+    }
+    this.#groupEmpty = true;
+  }
+
+  async #stop(graceMs: number): Promise<ExitInfo> {
+    const proc = this.#proc;
+    const pgid = this.#pgid;
+    if (proc === null || pgid === null) {
+      this.#markExited(NOT_SPAWNED);
+      return NOT_SPAWNED;
+    }
+    let killing = false;
+    const escalate = () => {
+      killing = true;
+      signalGroup(pgid, "SIGKILL");
+    };
+    const graceOver = new AbortController();
+    this.#clock.sleep(graceMs, graceOver.signal).then(escalate, () => undefined);
+    if (this.#exit === null) {
+      if (this.spec.stopArgv === null) {
+        signalGroup(pgid, "SIGTERM");
+      } else {
+        void this.#runStopCommand(stopArgvFor(this.spec.stopArgv, proc.pid)).then((ok) => ok || escalate());
+        // cmdStop addresses the main process; what it forked gets SIGTERM once it is gone.
+        void this.exited.then(() => killing || signalGroup(pgid, "SIGTERM"));
+      }
+    }
+    try {
+      await this.#groupGone(pgid, () => killing && signalGroup(pgid, "SIGKILL"));
+      await this.#reaping;
+    } finally {
+      graceOver.abort();
+    }
+    removePidRecord(this.spec.stateDir, this.spec.model, proc.pid);
+    return this.exited;
+  }
+
+  /** Runs cmdStop, logging its output; true when it exited with code 0. */
+  async #runStopCommand(argv: string[]): Promise<boolean> {
+    try {
+      const env: Record<string, string | undefined> = { ...process.env, ...this.spec.env };
+      const [program, ...args] = argv;
+      const resolved = program === undefined ? null : Bun.which(program, { PATH: env.PATH ?? "" });
+      if (resolved === null) throw new TypeError(`Cannot find the stop command '${program ?? ""}' in PATH`);
+      const stopper = Bun.spawn({ cmd: [resolved, ...args], env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const output = Promise.all([readLines(stopper.stdout, this.#line), readLines(stopper.stderr, this.#line)]);
+      const code = await stopper.exited;
+      await Promise.race([output, delay(200)]);
+      return code === 0;
+    } catch (error) {
+      this.#line(`modelswap: cmdStop failed: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Real-process helpers for e2e tests: spawn modelswap (from source or the
+ * compiled binary) and the fake upstream, wait for output, URLs and ports
+ * with deadlines, and prove a process is gone.
+ *
+ * Every process started here is tracked; call `cleanupProcesses()` in
+ * `afterEach`/`afterAll` so nothing outlives its test, even on failure.
+ *
+ * @example
+ * ```ts
+ * afterEach(cleanupProcesses);
+ * const up = await startFakeUpstreamProcess(["--tokens", "3"]);
+ * const res = await fetch(`${up.url}/v1/models`);
+ * await up.stop();
+ * ```
+ */
+import type { Subprocess } from "bun";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { delay, poll } from "../../src/lib/async.ts";
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+/** The bun running the tests. */
+export const BUN = process.execPath;
+/** `src/main.ts`, run with BUN from source. */
+export const MAIN_TS = `${REPO_ROOT}/src/main.ts`;
+/** Where `bun scripts/build.ts` writes the binary. */
+export const BINARY = `${REPO_ROOT}/dist/modelswap`;
+
+/** A started process with its combined output captured. */
+export interface Spawned {
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  readonly pid: number;
+  /** Resolves when both output pipes have closed (all output captured). */
+  readonly outputClosed: Promise<void>;
+  /** stdout so far. */
+  stdout(): string;
+  /** stderr so far. */
+  stderr(): string;
+  /** Resolves with the first match of `re` in stdout+stderr; rejects after `timeoutMs` with the output so far. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (128+n when killed by signal n). */
+  waitForExit(timeoutMs?: number): Promise<number>;
+  /** SIGTERM, SIGKILL after `graceMs`, then waits until the pid is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<Spawned>();
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** Starts `argv` with piped output, tracked for `cleanupProcesses`. */
+export function spawnProcess(argv: string[], options: SpawnOptions = {}): Spawned {
+  const proc = Bun.spawn(argv, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  let err = "";
+  const drain = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+  };
+  const outputClosed = Promise.all([
+    drain(proc.stdout, (s) => (out += s)).catch(() => {}),
+    drain(proc.stderr, (s) => (err += s)).catch(() => {}),
+  ]).then(() => {});
+  const describe = () => `${argv.join(" ")}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`;
+  const spawned: Spawned = {
+    proc,
+    pid: proc.pid,
+    outputClosed,
+    stdout: () => out,
+    stderr: () => err,
+    async waitForOutput(re, timeoutMs = 15_000) {
+      try {
+        return await poll(() => (out + err).match(re) ?? undefined, 10, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch {
+        throw new Error(`Timed out waiting for ${re} after ${timeoutMs} ms: ${describe()}`);
+      }
+    },
+    async waitForExit(timeoutMs = 15_000) {
+      const code = await Promise.race([proc.exited, delay(timeoutMs).then(() => null)]);
+      if (code === null) throw new Error(`Timed out waiting for exit after ${timeoutMs} ms: ${describe()}`);
+      return code;
+    },
+    async stop(graceMs = 5000) {
+      if (!isGone(proc.pid)) proc.kill("SIGTERM");
+      const exited = await Promise.race([proc.exited.then(() => true), delay(graceMs).then(() => false)]);
+      if (!exited) proc.kill("SIGKILL");
+      await waitGone(proc.pid);
+      live.delete(spawned);
+    },
+  };
+  live.add(spawned);
+  void proc.exited.then(() => live.delete(spawned));
+  return spawned;
+}
+
+/** Runs modelswap with `args`: from source, or the binary at `binary`. */
+export function spawnModelswap(args: string[], options: SpawnOptions & { binary?: string } = {}): Spawned {
+  const cmd = options.binary ? [options.binary] : [BUN, MAIN_TS];
+  return spawnProcess([...cmd, ...args], options);
+}
+
+/** Runs modelswap to completion and returns its exit code and output. */
+export async function runModelswap(
+  args: string[],
+  options: SpawnOptions & { binary?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = spawnModelswap(args, options);
+  const code = await p.waitForExit(options.timeoutMs ?? 30_000);
+  // A grandchild holding the pipes open must not hang the test: bound the wait.
+  await Promise.race([p.outputClosed, delay(5000)]);
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/**
+ * Starts `modelswap fake-upstream` on a free port and resolves once it has
+ * printed its URL.
+ */
+export async function startFakeUpstreamProcess(
+  args: string[] = [],
+  options: SpawnOptions & { binary?: string } = {},
+): Promise<Spawned & { url: string }> {
+  const p = spawnModelswap(["fake-upstream", "--port", "0", ...args], options);
+  const m = await p.waitForOutput(/fake-upstream listening on (http:\/\/\S+)/);
+  return Object.assign(p, { url: m[1]! });
+}
+
+/** Polls `url` until it answers with `status` (default 200); rejects after `timeoutMs`. */
+export async function waitForUrl(url: string, options: { status?: number; timeoutMs?: number } = {}): Promise<Response> {
+  const want = options.status ?? 200;
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 15_000);
+  let last = "no answer";
+  try {
+    return await poll(async () => {
+      try {
+        const res = await fetch(url, { signal });
+        if (res.status === want) return res;
+        last = `status ${res.status}`;
+        await res.body?.cancel();
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      }
+      return undefined;
+    }, 20, { signal });
+  } catch {
+    throw new Error(`Timed out waiting for ${url} to answer ${want}: last ${last}`);
+  }
+}
+
+/** Resolves once something accepts TCP connections on `host:port`. */
+export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 15_000): Promise<void> {
+  await poll(async () => {
+    try {
+      const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } });
+      socket.end();
+      return true;
+    } catch {
+      return undefined;
+    }
+  }, 20, { signal: AbortSignal.timeout(timeoutMs) });
+}
+
+/** A port that was free a moment ago (bind port 0, read it, close). */
+export function freePort(host = "127.0.0.1"): number {
+  const server = Bun.listen({ hostname: host, port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/** The state letter from `/proc/PID/stat` (R, S, Z, …), or null when there is no such process. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may contain spaces and parentheses: the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `pid` no longer runs: no /proc entry, or a zombie (a PID 1 that does not reap). */
+export function isGone(pid: number): boolean {
+  const state = processState(pid);
+  return state === null || state === "Z" || state === "X";
+}
+
+/** Resolves once `pid` is gone; rejects after `timeoutMs`. */
+export async function waitGone(pid: number, timeoutMs = 10_000): Promise<void> {
+  try {
+    await poll(() => (isGone(pid) ? true : undefined), 10, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch {
+    throw new Error(`Process ${pid} is still running after ${timeoutMs} ms: state ${processState(pid)}`);
+  }
+}
+
+/** SIGKILLs every process started by these helpers that is still running, and waits until each is gone. */
+export async function cleanupProcesses(): Promise<void> {
+  const all = [...live];
+  live.clear();
+  for (const p of all) if (!isGone(p.pid)) p.proc.kill("SIGKILL");
+  await Promise.all(all.map((p) => waitGone(p.pid)));
+}

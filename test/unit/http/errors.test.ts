@@ -1,0 +1,75 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { createApp } from "../../../src/http/app.ts";
+import { errorResponse, HttpError, preferredFormat } from "../../../src/http/errors.ts";
+import { config } from "./config-fixture.ts";
+import { makeDeps, post, startUpstream } from "./helpers.ts";
+
+const upstream = startUpstream();
+afterAll(() => upstream.stop());
+
+function app() {
+  const deps = makeDeps(config({ llama: { aliases: ["gpt"] } }));
+  deps.scheduler.upstream = upstream.url;
+  return { app: createApp(deps), deps };
+}
+
+describe("request body errors are OpenAI-style", () => {
+  test.each([
+    ["malformed JSON", "{not json", 400, "invalid_json"],
+    ["a body that is not an object", "[1,2]", 400, "invalid_request"],
+    ["a missing model", { messages: [] }, 400, "missing_model"],
+    ["a non-string model", { model: 7 }, 400, "invalid_model"],
+    ["an empty model", { model: "" }, 400, "invalid_model"],
+    ["an unknown model", { model: "nope" }, 404, "model_not_found"],
+  ] as const)("%s", async (_name, body, status, code) => {
+    const res = await app().app.request("/v1/chat/completions", post(body));
+    expect(res.status).toBe(status);
+    const json = (await res.json()) as { error: { message: string; type: string; code: string } };
+    expect(json.error.code).toBe(code);
+    expect(json.error.type).toBe(status === 404 || status === 400 ? "invalid_request_error" : "server_error");
+    expect(json.error.message.length).toBeGreaterThan(0);
+  });
+});
+
+describe("scheduler rejections map to their status", () => {
+  test.each([
+    [{ code: "too_many_requests", status: 429, message: "Cannot queue request: concurrency limit 1 reached", retryAfter: 2 }, "2"],
+    [{ code: "backoff", status: 503, message: "Cannot start model: in backoff", retryAfter: 7.2 }, "8"],
+    [{ code: "start_failed", status: 502, message: "Cannot start model: exited" }, null],
+  ] as const)("%o", async (rejection, retryAfter) => {
+    const { app: a, deps } = app();
+    deps.scheduler.behaviours.set("llama", { kind: "reject", rejection: { ...rejection } });
+    const res = await a.request("/v1/chat/completions", post({ model: "llama" }));
+    expect(res.status).toBe(rejection.status);
+    expect(res.headers.get("retry-after")).toBe(retryAfter);
+    const json = (await res.json()) as { error: { code: string; message: string } };
+    expect(json.error).toMatchObject({ code: rejection.code, message: rejection.message });
+  });
+});
+
+describe("error format follows Accept", () => {
+  test.each([
+    [undefined, "json"],
+    ["application/json", "json"],
+    ["*/*", "json"],
+    ["text/plain", "text"],
+    ["text/html,application/xhtml+xml,*/*;q=0.8", "html"],
+    ["application/json;q=0.5, text/plain", "text"],
+    ["text/plain;q=0, application/json", "json"],
+  ] as const)("%s → %s", (accept, format) => {
+    expect(preferredFormat(accept)).toBe(format);
+  });
+
+  test("text/plain gets the bare message, html an escaped page", async () => {
+    const err = new HttpError(404, "x", "Cannot find <model>");
+    expect(await errorResponse(err, "text/plain").text()).toBe("Cannot find <model>\n");
+    const html = await errorResponse(err, "text/html").text();
+    expect(html).toContain("Cannot find &#60;model&#62;");
+  });
+
+  test("an unknown route is a JSON 404", async () => {
+    const res = await app().app.request("/nope");
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+});

@@ -1,0 +1,205 @@
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { createApp } from "../../../src/http/app.ts";
+import { config, peer } from "./config-fixture.ts";
+import { makeDeps, post, startUpstream } from "./helpers.ts";
+
+const upstream = startUpstream();
+const peerServer = startUpstream();
+afterAll(async () => {
+  await upstream.stop();
+  await peerServer.stop();
+});
+beforeEach(() => {
+  upstream.received.length = 0;
+  peerServer.received.length = 0;
+});
+
+function setup(cfg = baseConfig()) {
+  const deps = makeDeps(cfg);
+  deps.scheduler.upstream = upstream.url;
+  return { app: createApp(deps), deps };
+}
+
+function baseConfig() {
+  return config(
+    {
+      llama: { aliases: ["gpt-4o"] },
+      renamed: { useModelName: "upstream-name" },
+      filtered: {
+        useModelName: "real-name",
+        filters: {
+          stripParams: ["model", "temperature", "top_k"],
+          setParams: { model: "hijack", temperature: 0.1, top_p: 0.5 },
+          setParamsByID: { "filtered:creative": { model: "hijack2", top_p: 0.9 } },
+        },
+      },
+    },
+    {
+      peers: { remote: peer("remote", peerServer.url, ["big-model", "shared"], { apiKey: "peer-secret" }) },
+      selectors: {
+        fast: { id: "fast", strategy: "warm", targets: ["filtered", "llama"], name: "", description: "", metadata: {}, spillover: 0 },
+        pinned: { id: "pinned", strategy: "pin", targets: ["gpt-4o", "filtered"], name: "", description: "", metadata: {}, spillover: 0 },
+      },
+    },
+  );
+}
+
+function lastBody(): Record<string, unknown> {
+  const r = upstream.received.at(-1);
+  if (!r) throw new Error("upstream received nothing");
+  return JSON.parse(new TextDecoder().decode(r.body));
+}
+
+describe("model identity", () => {
+  test("an alias reaches the real model and the upstream sees the alias, as in llama-swap", async () => {
+    const { app, deps } = setup();
+    const res = await app.request("/v1/chat/completions", post({ model: "gpt-4o", messages: [] }));
+    expect(res.status).toBe(200);
+    expect(deps.scheduler.acquires.map((a) => a.model)).toEqual(["llama"]);
+    expect(lastBody().model).toBe("gpt-4o");
+  });
+
+  test("unfiltered bodies are forwarded byte for byte", async () => {
+    const { app } = setup();
+    const raw = '{ "model" : "llama",\n  "x": [1, 2] }';
+    await app.request("/v1/completions", post(raw));
+    expect(new TextDecoder().decode(upstream.received.at(-1)?.body)).toBe(raw);
+  });
+
+  test("useModelName replaces the model sent upstream", async () => {
+    const { app } = setup();
+    await app.request("/v1/embeddings", post({ model: "renamed", input: "x" }));
+    expect(lastBody()).toEqual({ model: "upstream-name", input: "x" });
+  });
+
+  test("filters run useModelName → stripParams → setParams → setParamsByID and never touch model", async () => {
+    const { app, deps } = setup();
+    await app.request("/v1/chat/completions", post({ model: "filtered:creative", temperature: 1, top_k: 3, keep: true }));
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("filtered");
+    expect(lastBody()).toEqual({ model: "real-name", keep: true, temperature: 0.1, top_p: 0.9 });
+  });
+
+  test("stripParams cannot strip model", async () => {
+    const { app } = setup(config({ m: { filters: { stripParams: ["model"], setParams: {}, setParamsByID: {} } } }));
+    await app.request("/v1/chat/completions", post({ model: "m", a: 1 }));
+    expect(lastBody()).toEqual({ model: "m", a: 1 });
+  });
+
+  test("a pin selector routes to its first target", async () => {
+    const { app, deps } = setup();
+    await app.request("/v1/chat/completions", post({ model: "pinned" }));
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("llama");
+  });
+
+  test.each([
+    [{}, "filtered"],
+    [{ llama: "ready" }, "llama"],
+    [{ llama: "starting" }, "llama"],
+    [{ llama: "starting", filtered: "ready" }, "filtered"],
+  ] as const)("a warm selector with states %o picks %s", async (states, expected) => {
+    const { app, deps } = setup();
+    for (const [m, s] of Object.entries(states)) deps.scheduler.states.set(m, s);
+    await app.request("/v1/chat/completions", post({ model: "fast" }));
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe(expected);
+  });
+});
+
+describe("peers", () => {
+  test.each([["remote/big-model"], ["big-model"]])("%s goes to the peer with its key, without the scheduler", async (name) => {
+    const { app, deps } = setup();
+    const res = await app.request("/v1/chat/completions", post({ model: name }, { Authorization: "Bearer client-key" }));
+    expect(res.status).toBe(200);
+    expect(deps.scheduler.acquires).toHaveLength(0);
+    const r = peerServer.received.at(-1);
+    expect(r?.headers.get("authorization")).toBe("Bearer peer-secret");
+    expect(r?.headers.get("x-api-key")).toBe("peer-secret");
+    expect(JSON.parse(new TextDecoder().decode(r?.body)).model).toBe("big-model");
+  });
+});
+
+describe("multipart and query endpoints", () => {
+  test("a multipart model field is rewritten by useModelName and the file passes through", async () => {
+    const { app, deps } = setup();
+    const form = new FormData();
+    form.set("model", "renamed");
+    form.set("file", new Blob([new Uint8Array([1, 2, 3])], { type: "audio/wav" }), "a.wav");
+    const res = await app.request("/v1/audio/transcriptions", { method: "POST", body: form });
+    expect(res.status).toBe(200);
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("renamed");
+    const r = upstream.received.at(-1);
+    if (!r) throw new Error("nothing received");
+    const got = await new Response(r.body, { headers: { "content-type": r.headers.get("content-type") ?? "" } }).formData();
+    expect(got.get("model")).toBe("upstream-name");
+    const file = got.get("file") as File;
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  test("an upload above maxUploadBytes is 413", async () => {
+    const { app } = setup({ ...baseConfig(), maxUploadBytes: 1024 });
+    const form = new FormData();
+    form.set("model", "llama");
+    form.set("file", new Blob([new Uint8Array(4096)]), "big.bin");
+    const res = await app.request("/v1/images/edits", { method: "POST", body: form });
+    expect(res.status).toBe(413);
+  });
+
+  test("a form without model is 400", async () => {
+    const form = new FormData();
+    form.set("prompt", "x");
+    const res = await setup().app.request("/v1/images/edits", { method: "POST", body: form });
+    expect(res.status).toBe(400);
+  });
+
+  test("?model= routes GET endpoints and keeps the query", async () => {
+    const { app, deps } = setup();
+    const res = await app.request("/sdapi/v1/loras?model=gpt-4o&x=1");
+    expect(res.status).toBe(200);
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("llama");
+    expect(upstream.received.at(-1)).toMatchObject({ method: "GET", path: "/sdapi/v1/loras", search: "?model=gpt-4o&x=1" });
+  });
+
+  test("a GET without ?model= is 400", async () => {
+    expect((await setup().app.request("/props")).status).toBe(400);
+  });
+});
+
+describe("/upstream passthrough", () => {
+  const cfg = () => config({ "org/model": {}, llama: { aliases: ["org"] } }, { ignorePaths: ["^/metrics$"] });
+
+  test.each([
+    ["GET", 301],
+    ["POST", 308],
+  ] as const)("%s /upstream/<model> redirects %d to the trailing slash", async (method, status) => {
+    const res = await setup(cfg()).app.request("/upstream/llama?a=1", { method });
+    expect(res.status).toBe(status);
+    expect(res.headers.get("location")).toBe("/upstream/llama/?a=1");
+  });
+
+  test("the longest configured id wins and the rest of the path goes upstream", async () => {
+    const { app, deps } = setup(cfg());
+    const res = await app.request("/upstream/org/model/v1/slots?id=2", post({ any: "thing" }));
+    expect(res.status).toBe(200);
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("org/model");
+    expect(upstream.received.at(-1)).toMatchObject({ method: "POST", path: "/v1/slots", search: "?id=2" });
+    expect(new TextDecoder().decode(upstream.received.at(-1)?.body)).toBe('{"any":"thing"}');
+  });
+
+  test("an alias prefix routes to its model", async () => {
+    const { app, deps } = setup(cfg());
+    await app.request("/upstream/org/health");
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("llama");
+  });
+
+  test("ignorePaths never start a model: 409 when it is not running", async () => {
+    const { app, deps } = setup(cfg());
+    const res = await app.request("/upstream/llama/metrics");
+    expect(res.status).toBe(409);
+    expect(deps.scheduler.acquires.at(-1)?.options.noStart).toBe(true);
+    deps.scheduler.states.set("llama", "ready");
+    expect((await app.request("/upstream/llama/metrics")).status).toBe(200);
+  });
+
+  test("an unknown model in the path is 400", async () => {
+    expect((await setup(cfg()).app.request("/upstream/nope/x")).status).toBe(400);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * Streaming through a real listening modelswap front to a real upstream:
+ * chunk timing, release-once, aborts, mid-stream failures, loading state, drain.
+ */
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { poll } from "../../../src/lib/async.ts";
+import { SchedulerError } from "../../../src/scheduler/api.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { config } from "./config-fixture.ts";
+import { type Feed, makeDeps, OPENING, post, startUpstream } from "./helpers.ts";
+
+const upstream = startUpstream();
+afterAll(() => upstream.stop());
+
+let server: HttpServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+function start(over: Parameters<typeof config>[0] = { llama: {} }) {
+  const deps = makeDeps(config(over));
+  deps.scheduler.upstream = `${upstream.url}/stream`;
+  server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+  return { deps, url: server.url };
+}
+
+/** The part of a stream reader these tests use. */
+type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }> };
+
+const signal = () => AbortSignal.timeout(5000);
+
+async function nextFeed(count: number): Promise<Feed> {
+  return poll(() => upstream.feeds[count], 2, { signal: signal() });
+}
+
+async function readChunk(reader: Reader): Promise<string> {
+  const r = await reader.read();
+  return r.done || !r.value ? "" : new TextDecoder().decode(r.value);
+}
+
+/** Reads until the text so far ends with `suffix` (chunks may coalesce). */
+async function readUntil(reader: Reader, suffix: string, seen = ""): Promise<string> {
+  while (!seen.endsWith(suffix)) {
+    const chunk = await readChunk(reader);
+    if (chunk === "") throw new Error(`Stream ended before ${JSON.stringify(suffix)}: got ${JSON.stringify(seen)}`);
+    seen += chunk;
+  }
+  return seen;
+}
+
+describe("proxied streams", () => {
+  test("chunks reach the client before the upstream finishes, and release runs once at the end", async () => {
+    const { deps, url } = start();
+    const before = upstream.feeds.length;
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-accel-buffering")).toBe("no");
+    const feed = await nextFeed(before);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    feed.push("data: one\n\n");
+    expect(await readUntil(reader, "data: one\n\n")).toBe(`${OPENING}data: one\n\n`);
+    expect(deps.scheduler.releases).toEqual([]);
+    feed.push("data: two\n\n");
+    expect(await readUntil(reader, "data: two\n\n")).toBe("data: two\n\n");
+    feed.end();
+    expect((await reader.read()).done).toBe(true);
+    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("a client abort aborts the upstream request within 100 ms and releases once", async () => {
+    const { deps, url } = start();
+    const before = upstream.feeds.length;
+    const client = new AbortController();
+    const res = await fetch(`${url}/v1/chat/completions`, { ...post({ model: "llama", stream: true }), signal: client.signal });
+    const feed = await nextFeed(before);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    feed.push("data: one\n\n");
+    await readUntil(reader, "data: one\n\n");
+    const abortedAt = performance.now();
+    client.abort();
+    const seen = await poll(() => feed.abortedAt ?? undefined, 2, { signal: signal() });
+    expect(seen - abortedAt).toBeLessThan(100);
+    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("an upstream that dies mid-SSE ends the client stream with an error event, releasing once", async () => {
+    const { deps, url } = start();
+    const before = upstream.feeds.length;
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    const feed = await nextFeed(before);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    feed.push("data: one\n\n");
+    let text = await readUntil(reader, "data: one\n\n");
+    feed.fail();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text.startsWith(`${OPENING}data: one\n\n`)).toBe(true);
+    const last = text.trim().split("\n\n").at(-1) ?? "";
+    const event = JSON.parse(last.replace(/^data: /, "")) as { error: { code: string; type: string } };
+    expect(event.error).toMatchObject({ code: "upstream_error", type: "server_error" });
+    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("an unreachable upstream is 502 and releases once", async () => {
+    const { deps, url } = start();
+    deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: "http://127.0.0.1:1" });
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    expect(res.status).toBe(502);
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+});
+
+describe("sendLoadingState", () => {
+  test("a model that is loading streams progress as reasoning_content, then the real stream", async () => {
+    const { deps, url } = start({ llama: { sendLoadingState: true } });
+    let grant = () => {};
+    deps.scheduler.behaviours.set("llama", {
+      kind: "grant",
+      upstream: `${upstream.url}/stream`,
+      before: async (o) => {
+        o.onProgress?.({ model: "llama", phase: "queued", position: 1, message: "Queued: position 1" });
+        o.onProgress?.({ model: "llama", phase: "starting", message: "Starting llama" });
+        await new Promise<void>((resolve) => {
+          grant = resolve;
+        });
+      },
+    });
+    const before = upstream.feeds.length;
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let seen = "";
+    while (!seen.includes("Starting llama")) seen += await readChunk(reader);
+    const first = JSON.parse(seen.split("\n\n")[0]?.replace(/^data: /, "") ?? "");
+    expect(first).toEqual({ choices: [{ delta: { reasoning_content: "━━━━━\n" } }] });
+    expect(seen).toContain("modelswap loading model: llama");
+    expect(seen).toContain("Queued: position 1");
+    grant();
+    const feed = await nextFeed(before);
+    feed.push("data: real\n\n");
+    feed.end();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      seen += new TextDecoder().decode(r.value);
+    }
+    expect(seen).toContain("Done! (");
+    expect(seen.endsWith(`${OPENING}data: real\n\n`)).toBe(true);
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("a load failure ends the stream with an error event", async () => {
+    const { deps, url } = start({ llama: { sendLoadingState: true } });
+    deps.scheduler.behaviours.set("llama", {
+      kind: "grant",
+      upstream: upstream.url,
+      before: async (o) => {
+        o.onProgress?.({ model: "llama", phase: "starting", message: "Starting llama" });
+        await Bun.sleep(0);
+        throw new SchedulerError({ code: "start_failed", status: 502, message: "Cannot start model llama: exited with code 1" });
+      },
+    });
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const last = JSON.parse(text.trim().split("\n\n").at(-1)?.replace(/^data: /, "") ?? "");
+    expect(last).toEqual({ error: { message: "Cannot start model llama: exited with code 1", type: "server_error", code: "start_failed" } });
+    expect(deps.scheduler.releases).toEqual([]);
+  });
+
+  test("a ready model gets the plain upstream stream", async () => {
+    const { deps, url } = start({ llama: { sendLoadingState: true } });
+    const before = upstream.feeds.length;
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    const feed = await nextFeed(before);
+    feed.push("data: x\n\n");
+    feed.end();
+    expect(await res.text()).toBe(`${OPENING}data: x\n\n`);
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+});
+
+describe("drain", () => {
+  test("waits for streams that finish within the grace period", async () => {
+    const { url } = start();
+    const before = upstream.feeds.length;
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    const feed = await nextFeed(before);
+    const drained = server?.drain(5000);
+    feed.push("data: last\n\n");
+    feed.end();
+    expect(await res.text()).toBe(`${OPENING}data: last\n\n`);
+    await drained;
+  });
+
+  test("ends streams still open after the grace period with an SSE error event", async () => {
+    const { deps, url } = start();
+    const before = upstream.feeds.length;
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
+    const feed = await nextFeed(before);
+    feed.push("data: one\n\n");
+    const drained = server?.drain(50);
+    const text = await res.text();
+    await drained;
+    expect(text.startsWith(`${OPENING}data: one\n\n`)).toBe(true);
+    expect(text).toContain('"code":"shutting_down"');
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+});

@@ -1,0 +1,54 @@
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { poll } from "../../../src/lib/async.ts";
+import { createApp } from "../../../src/http/app.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { config } from "./config-fixture.ts";
+import { makeDeps } from "./helpers.ts";
+
+/** An upstream that echoes each websocket message as `<path>:<message>`. */
+const echo = Bun.serve<{ path: string }>({
+  port: 0,
+  hostname: "127.0.0.1",
+  fetch(req, srv) {
+    if (srv.upgrade(req, { data: { path: new URL(req.url).pathname } })) return undefined;
+    return new Response("not a websocket", { status: 400 });
+  },
+  websocket: {
+    message(ws, msg) {
+      ws.send(`${ws.data.path}:${String(msg)}`);
+    },
+  },
+});
+afterAll(() => echo.stop(true));
+
+let server: HttpServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+describe("websocket passthrough on /upstream", () => {
+  test("a running model's websocket is bridged both ways and the lease is released on close", async () => {
+    const deps = makeDeps(config({ llama: {} }));
+    deps.scheduler.upstream = `http://127.0.0.1:${echo.port}`;
+    deps.scheduler.states.set("llama", "ready");
+    server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+    const ws = new WebSocket(`${server.url.replace("http", "ws")}/upstream/llama/ws/chat`);
+    const reply = new Promise<string>((resolve, reject) => {
+      ws.addEventListener("message", (e) => resolve(String(e.data)));
+      ws.addEventListener("error", () => reject(new Error("websocket failed")));
+    });
+    ws.addEventListener("open", () => ws.send("hi"));
+    expect(await reply).toBe("/ws/chat:hi");
+    expect(deps.scheduler.acquires.at(-1)?.options.noStart).toBe(true);
+    ws.close();
+    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: AbortSignal.timeout(5000) });
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("a websocket never starts a model: 409 when it is not running", async () => {
+    const deps = makeDeps(config({ llama: {} }));
+    const res = await createApp(deps).request("/upstream/llama/ws", { headers: { Upgrade: "websocket", Connection: "Upgrade" } });
+    expect(res.status).toBe(409);
+  });
+});

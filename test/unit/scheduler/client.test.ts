@@ -1,0 +1,91 @@
+/**
+ * The client's contract with the Worker, checked against a scripted peer on
+ * the other end of a MessageChannel.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { poll } from "../../../src/lib/async.ts";
+import { SchedulerError } from "../../../src/scheduler/api.ts";
+import { createSchedulerOverPort } from "../../../src/scheduler/client.ts";
+import type { FromWorker, ToWorker } from "../../../src/scheduler/protocol.ts";
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function setup() {
+  const { port1, port2 } = new MessageChannel();
+  const seen: ToWorker[] = [];
+  port2.addEventListener("message", (e) => void seen.push((e as MessageEvent).data as ToWorker));
+  port1.start();
+  port2.start();
+  const client = createSchedulerOverPort(port1);
+  const send = (m: FromWorker) => port2.postMessage(m);
+  const until = (n: number) => poll(() => seen.length >= n || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  cleanups.push(() => {
+    client.close();
+    port1.close();
+    port2.close();
+  });
+  return { client, seen, send, until };
+}
+
+test("a grant that arrives after the caller left is released at once", async () => {
+  const { client, seen, send, until } = setup();
+  const ctrl = new AbortController();
+  const lease = client.acquire("A", { signal: ctrl.signal });
+  await until(1);
+  ctrl.abort(new Error("client gone"));
+  await expect(lease).rejects.toThrow("client gone");
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  await until(3);
+  expect(seen).toEqual([
+    { type: "acquire", id: 1, model: "A", wantProgress: false, noStart: false },
+    { type: "cancel", id: 1 },
+    { type: "release", id: 1 },
+  ]);
+});
+
+test("release posts once however often it is called", async () => {
+  const { client, seen, send, until } = setup();
+  const pending = client.acquire("A", { noStart: true });
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  const lease = await pending;
+  lease.release();
+  lease.release();
+  await until(2);
+  expect(seen.slice(1)).toEqual([{ type: "release", id: 1 }]);
+});
+
+test("a rejection becomes a SchedulerError carrying the rejection; progress reaches the caller", async () => {
+  const { client, send, until } = setup();
+  const progress: string[] = [];
+  const pending = client.acquire("A", { onProgress: (p) => progress.push(p.phase) });
+  await until(1);
+  send({ type: "progress", id: 1, progress: { model: "A", phase: "queued", position: 1, message: "" } });
+  send({ type: "rejected", id: 1, rejection: { code: "backoff", status: 503, message: "later", retryAfter: 3 } });
+  const err = (await pending.catch((e: unknown) => e)) as SchedulerError;
+  expect(err).toBeInstanceOf(SchedulerError);
+  expect(err.rejection).toEqual({ code: "backoff", status: 503, message: "later", retryAfter: 3 });
+  expect(progress).toEqual(["queued"]);
+});
+
+test("a fatal message rejects every pending acquire and call with internal, and later calls too", async () => {
+  const { client, send, until } = setup();
+  const a = client.acquire("A");
+  const s = client.status();
+  await until(2);
+  const orig = console.error;
+  const logged: string[] = [];
+  console.error = (m: string) => logged.push(m);
+  try {
+    send({ type: "fatal", message: "Scheduler worker failed: boom" });
+    const codes = await Promise.all([a, s].map((p) => (p as Promise<unknown>).catch((e: SchedulerError) => e.rejection.code)));
+    expect(codes).toEqual(["internal", "internal"]);
+  } finally {
+    console.error = orig;
+  }
+  expect(logged).toEqual(["Scheduler worker failed: boom (2 pending request(s) rejected)"]);
+  expect(await client.unload(null).catch((e: SchedulerError) => e.rejection.code)).toBe("internal");
+});

@@ -1,0 +1,119 @@
+/**
+ * A tiny script language for core tests, so each rule reads as a table of
+ * events and the effects they must produce:
+ *
+ *   req ID MODEL [nostart] [progress]   cancel ID   release ID
+ *   started M   failed M [spawn]   stopped M   exited M
+ *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
+ *
+ * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
+ * `start M`, `stop M REASON GRACE`, `reply RID VALUE`, `progress ID PHASE[@POS]`;
+ * `stateChanged`, `armTimer`, `inflight` and `request` are listed only when
+ * asked for with `verbose`.
+ */
+import type { Config } from "../../../src/config/types.ts";
+import { SchedulerCore } from "../../../src/scheduler/core.ts";
+import type { CoreEvent, Effect } from "../../../src/scheduler/core-types.ts";
+
+export function summarize(e: Effect): string | null {
+  switch (e.type) {
+    case "grant":
+      return `grant ${e.id} ${e.model}`;
+    case "reject":
+      return `reject ${e.id} ${e.rejection.code}${e.rejection.retryAfter !== undefined ? `/${e.rejection.retryAfter}` : ""}`;
+    case "start":
+      return `start ${e.model}`;
+    case "stop":
+      return `stop ${e.model} ${e.reason} ${e.graceMs}`;
+    case "reply":
+      return `reply ${e.replyId} ${JSON.stringify(e.value)}`;
+    case "progress":
+      return `progress ${e.id} ${e.progress.phase}${e.progress.position !== undefined ? `@${e.progress.position}` : ""}`;
+    case "armTimer":
+      return `timer ${e.at}`;
+    case "stateChanged":
+      return `state ${e.model} ${e.from}>${e.to}`;
+    case "inflight":
+      return `inflight ${e.model} ${e.inFlight}/${e.queued}`;
+    case "request":
+      return `request ${e.id} ${e.action}`;
+    default: {
+      const never: never = e;
+      return String(never);
+    }
+  }
+}
+
+const quiet = new Set(["armTimer", "stateChanged", "inflight", "request"]);
+
+/** Drives a core with script lines; `now` only moves with `now`/`tick`. */
+export class Harness {
+  readonly core: SchedulerCore;
+  now = 0;
+
+  constructor(config: Config, random: () => number = () => 0) {
+    this.core = new SchedulerCore(config, { random, now: 0 });
+  }
+
+  /** Parses one script line into a core event. */
+  event(line: string): CoreEvent | null {
+    const [op, a = "", b = "", c = ""] = line.trim().split(/\s+/);
+    const now = this.now;
+    switch (op) {
+      case "req":
+        return { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+      case "cancel":
+        return { type: "cancel", now, id: Number(a) };
+      case "release":
+        return { type: "release", now, id: Number(a) };
+      case "started":
+        return { type: "started", now, model: a };
+      case "failed":
+        return { type: "startFailed", now, model: a, message: "boom", kind: b === "spawn" ? "spawn" : "exited" };
+      case "stopped":
+        return { type: "stopped", now, model: a };
+      case "exited":
+        return { type: "exited", now, model: a, message: "crashed" };
+      case "unload":
+        return { type: "unload", now, model: a === "*" ? null : a, replyId: Number(b) };
+      case "shutdown":
+        return { type: "shutdown", now, replyId: Number(a), graceMs: Number(b || 0) };
+      case "tick":
+        this.now = Number(a);
+        return { type: "tick", now: this.now };
+      case "now":
+        this.now = Number(a);
+        return null;
+      default:
+        throw new Error(`Cannot parse script line: ${line}`);
+    }
+  }
+
+  /** Runs one line and returns its summarised effects. */
+  run(line: string, verbose = false): string[] {
+    const e = this.event(line);
+    if (e === null) return [];
+    return this.effects(e, verbose);
+  }
+
+  effects(e: CoreEvent, verbose = false): string[] {
+    return this.core
+      .handle(e)
+      .filter((x) => verbose || !quiet.has(x.type))
+      .map(summarize)
+      .filter((s): s is string => s !== null);
+  }
+
+  /** Runs lines, ignoring effects (setup). */
+  setup(...lines: string[]): void {
+    for (const l of lines) this.run(l);
+  }
+}
+
+/** A step of a table test: a script line and the effects it must produce. */
+export type Step = [line: string, expected: string[]];
+
+/** Runs steps, collecting actual effects per step for one `toEqual`. */
+export function play(h: Harness, steps: Step[]): Array<[string, string[]]> {
+  return steps.map(([line]) => [line, h.run(line)]);
+}

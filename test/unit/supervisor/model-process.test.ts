@@ -1,0 +1,246 @@
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { delay } from "../../../src/lib/async.ts";
+import { type Clock, ManualClock, RealClock } from "../../../src/lib/clock.ts";
+import { ModelProcess, type ProcessSpec, StartFailure } from "../../../src/supervisor/model-process.ts";
+import { recordPath } from "../../../src/supervisor/pid-record.ts";
+import { groupMembers, isAlive, readProcStat } from "../../../src/supervisor/process-tree.ts";
+import { BUN, FIXTURES, freePort, spec, waitFor, waitGone, waitGroupGone, removeTempDirs } from "./helpers.ts";
+
+afterAll(removeTempDirs);
+
+const never = () => new AbortController().signal;
+
+const created: ModelProcess[] = [];
+
+function make(s: ProcessSpec, clock: Clock = new RealClock()) {
+  const lines: string[] = [];
+  const p = new ModelProcess(s, { onLog: (l) => lines.push(l) }, clock);
+  created.push(p);
+  return { p, lines };
+}
+
+// Every test leaves no process behind: each group it spawned is empty by the end.
+afterEach(() => {
+  const left = created.splice(0).flatMap((p) => (p.pid === null ? [] : groupMembers(p.pid)));
+  for (const pid of left) process.kill(pid, "SIGKILL");
+  expect(left).toEqual([]);
+});
+
+/** Whether `p` settles within `ms`; only for asserting that something has NOT happened yet. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const settled = await Promise.race([p.then(() => true, () => true), delay(ms).then(() => false)]);
+  return settled;
+}
+
+function healthServer(healthyAfterMs: number): ProcessSpec {
+  const port = freePort();
+  return spec({
+    model: "llama/health 1",
+    argv: [BUN, join(FIXTURES, "health-server.ts")],
+    env: { PORT: String(port), HEALTHY_AFTER_MS: String(healthyAfterMs) },
+    checkUrl: `http://127.0.0.1:${port}/health`,
+  });
+}
+
+describe("ModelProcess.start", () => {
+  test("resolves within 50 ms of /health turning 200, with the server leading its own process group", async () => {
+    const s = healthServer(400);
+    const { p, lines } = make(s);
+    await p.start(AbortSignal.timeout(10_000));
+    const noticedAt = Date.now();
+    const healthyAt = Number((await waitFor(() => lines.find((l) => l.startsWith("healthy-at "))))?.split(" ")[1]);
+    expect(noticedAt - healthyAt).toBeLessThan(50);
+
+    const pid = p.pid!;
+    const stat = readProcStat(pid)!;
+    expect(stat.pgrp).toBe(pid);
+    expect(stat.session).toBe(pid);
+
+    const record = JSON.parse(readFileSync(recordPath(s.stateDir, s.model), "utf8"));
+    expect(record).toMatchObject({ pid, pgid: pid, startTime: stat.startTime, model: s.model, argv: s.argv });
+
+    await p.stop(5000);
+    expect(isAlive(pid)).toBe(false);
+    expect(groupMembers(pid)).toEqual([]);
+    expect(existsSync(recordPath(s.stateDir, s.model))).toBe(false);
+  });
+
+  test("without checkUrl resolves as soon as the process is spawned", async () => {
+    const { p } = make(spec({ argv: ["sleep", "1000"] }));
+    await p.start(never());
+    expect(isAlive(p.pid!)).toBe(true);
+    expect(await p.stop(5000)).toEqual({ code: null, signal: "SIGTERM" });
+    await waitGroupGone(p.pid!);
+  });
+
+  test("rejects at once with exit code and output tail when the process exits before it is healthy", async () => {
+    const s = spec({
+      argv: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; echo boom >&2; exit 3"],
+      checkUrl: `http://127.0.0.1:${freePort()}/health`,
+    });
+    const { p, lines } = make(s);
+    const error = await p.start(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartFailure);
+    const failure = error as StartFailure;
+    expect(failure.reason).toBe("exited");
+    expect(failure.exit).toEqual({ code: 3, signal: null });
+    expect(failure.message).toContain("exit code 3");
+    expect(failure.message).toContain("boom");
+    expect(failure.tail).toHaveLength(10);
+    expect(failure.tail).toContain("boom");
+    expect(failure.tail).not.toContain("line 1");
+    expect(lines).toContain("line 1");
+    expect(await p.exited).toEqual({ code: 3, signal: null });
+    await p.stop(1000);
+    await waitGroupGone(p.pid!);
+    expect(existsSync(recordPath(s.stateDir, s.model))).toBe(false);
+  });
+
+  test("rejects with reason 'spawn' when the executable does not exist", async () => {
+    const { p } = make(spec({ argv: ["modelswap-no-such-binary-7f3a"] }));
+    const error = (await p.start(never()).catch((e: unknown) => e)) as StartFailure;
+    expect(error).toBeInstanceOf(StartFailure);
+    expect(error.reason).toBe("spawn");
+    expect(error.exit).toBeNull();
+    expect(error.message).toContain("modelswap-no-such-binary-7f3a");
+    expect(p.pid).toBeNull();
+    expect(await p.exited).toEqual({ code: null, signal: null });
+    expect(await p.stop(1000)).toEqual({ code: null, signal: null });
+  });
+
+  test("healthFail keeps start pending until the signal aborts with its reason", async () => {
+    const s = healthServer(0);
+    const { p, lines } = make(s);
+    p.healthFail = true;
+    const ctl = new AbortController();
+    const starting = p.start(ctl.signal);
+    await waitFor(() => lines.find((l) => l.startsWith("healthy-at ")));
+    const reply = await fetch(s.checkUrl!);
+    expect(reply.status).toBe(200);
+    expect(await settlesWithin(starting, 150)).toBe(false);
+    const reason = new Error("health deadline");
+    ctl.abort(reason);
+    expect(await starting.catch((e: unknown) => e)).toBe(reason);
+    await p.stop(5000);
+    await waitGroupGone(p.pid!);
+  });
+
+  test("rejects with the reason without spawning when the signal is already aborted", async () => {
+    const { p } = make(spec({ argv: ["sleep", "1000"] }));
+    expect(await p.start(AbortSignal.abort("gone")).catch((e: unknown) => e)).toBe("gone");
+    expect(p.pid).toBeNull();
+  });
+
+  test("captures stdout and stderr line by line, including a last line without newline", async () => {
+    const { p, lines } = make(spec({ argv: ["sh", "-c", "printf 'a\\r\\nb\\n'; echo $FOO >&2; printf 'partial'"], env: { FOO: "from-env" } }));
+    await p.start(never());
+    await p.exited;
+    await waitFor(() => (lines.includes("partial") ? true : undefined));
+    expect(lines.toSorted()).toEqual(["a", "b", "from-env", "partial"]);
+    expect(p.tail(2)).toHaveLength(2);
+    await p.stop(1000);
+  });
+});
+
+describe("ModelProcess.stop", () => {
+  test("SIGTERMs the group and leaves nothing a forking wrapper started", async () => {
+    const s = spec({ argv: ["sh", "-c", "sleep 1000 & wait"] });
+    const { p } = make(s);
+    await p.start(never());
+    const pgid = p.pid!;
+    const members = await waitFor(() => (groupMembers(pgid).length === 2 ? groupMembers(pgid) : undefined));
+    const stopping = p.stop(5000);
+    expect(p.stop(5000)).toBe(stopping);
+    expect(await stopping).toEqual({ code: null, signal: "SIGTERM" });
+    for (const pid of members) expect(isAlive(pid)).toBe(false);
+    expect(groupMembers(pgid)).toEqual([]);
+    expect(existsSync(recordPath(s.stateDir, s.model))).toBe(false);
+  });
+
+  test("SIGKILLs a SIGTERM-ignoring group only once the grace period passed on the clock", async () => {
+    const clock = new ManualClock();
+    const { p, lines } = make(spec({ argv: ["sh", "-c", "trap '' TERM; sleep 1000 & echo ready; wait"] }), clock);
+    await p.start(never());
+    await waitFor(() => (lines.includes("ready") ? true : undefined));
+    const members = groupMembers(p.pid!);
+    expect(members).toHaveLength(2);
+    const stopping = p.stop(5000);
+    expect(await settlesWithin(stopping, 200)).toBe(false);
+    for (const pid of members) expect(isAlive(pid)).toBe(true);
+    clock.advance(4999);
+    expect(await settlesWithin(stopping, 100)).toBe(false);
+    clock.advance(1);
+    expect(await stopping).toEqual({ code: null, signal: "SIGKILL" });
+    for (const pid of members) expect(isAlive(pid)).toBe(false);
+  });
+
+  test("runs cmdStop with ${PID} substituted and then terminates what the server forked", async () => {
+    const clock = new ManualClock();
+    const { p, lines } = make(
+      spec({ argv: ["sh", "-c", "sleep 1000 & wait"], stopArgv: ["sh", "-c", "echo stopping $0; kill -TERM $0", "${PID}"] }),
+      clock,
+    );
+    await p.start(never());
+    const pgid = p.pid!;
+    const members = await waitFor(() => (groupMembers(pgid).length === 2 ? groupMembers(pgid) : undefined));
+    expect(await p.stop(60_000)).toEqual({ code: null, signal: "SIGTERM" });
+    expect(lines).toContain(`stopping ${pgid}`);
+    for (const pid of members) expect(isAlive(pid)).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
+  test("SIGKILLs the group at once when cmdStop fails", async () => {
+    const { p } = make(spec({ argv: ["sleep", "1000"], stopArgv: ["sh", "-c", "exit 1"] }), new ManualClock());
+    await p.start(never());
+    expect(await p.stop(60_000)).toEqual({ code: null, signal: "SIGKILL" });
+    await waitGone([p.pid!]);
+  });
+
+  test("SIGKILLs the group when cmdStop succeeds but the server outlives the grace period", async () => {
+    const clock = new ManualClock();
+    const { p } = make(spec({ argv: ["sleep", "1000"], stopArgv: ["true"] }), clock);
+    await p.start(never());
+    const stopping = p.stop(3000);
+    await waitFor(() => (clock.pending === 1 ? true : undefined));
+    expect(await settlesWithin(stopping, 150)).toBe(false);
+    expect(isAlive(p.pid!)).toBe(true);
+    clock.advance(3000);
+    expect(await stopping).toEqual({ code: null, signal: "SIGKILL" });
+  });
+
+  test("before start resolves without a process, and start then refuses", async () => {
+    const { p } = make(spec({ argv: ["sleep", "1000"] }));
+    expect(await p.stop(1000)).toEqual({ code: null, signal: null });
+    await expect(p.start(never())).rejects.toThrow("Cannot start model 'm': it was stopped before it started");
+    expect(p.pid).toBeNull();
+  });
+});
+
+describe("ModelProcess.kill", () => {
+  test("SIGKILLs the whole group like a crash and removes the pid record", async () => {
+    const s = spec({ argv: ["sh", "-c", "sleep 1000 & wait"] });
+    const { p } = make(s);
+    await p.start(never());
+    const pgid = p.pid!;
+    const members = await waitFor(() => (groupMembers(pgid).length === 2 ? groupMembers(pgid) : undefined));
+    p.kill();
+    expect(await p.exited).toEqual({ code: null, signal: "SIGKILL" });
+    await waitGone(members);
+    await waitFor(() => (existsSync(recordPath(s.stateDir, s.model)) ? undefined : true));
+    expect(await p.stop(1000)).toEqual({ code: null, signal: "SIGKILL" });
+  });
+
+  test("after a crash, what the server forked is killed too", async () => {
+    const { p, lines } = make(spec({ argv: ["sh", "-c", "sleep 1000 & echo forked; wait"] }));
+    await p.start(never());
+    await waitFor(() => (lines.includes("forked") ? true : undefined));
+    const pgid = p.pid!;
+    const members = groupMembers(pgid);
+    process.kill(pgid, "SIGKILL"); // the main process alone dies
+    expect(await p.exited).toEqual({ code: null, signal: "SIGKILL" });
+    await waitGone(members);
+    await p.stop(1000);
+  });
+});

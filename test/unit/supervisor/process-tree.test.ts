@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { groupMembers, isAlive, parseProcStat, readProcStat, signalGroup } from "../../../src/supervisor/process-tree.ts";
+import { waitFor, waitGone, waitGroupGone } from "./helpers.ts";
+
+describe("parseProcStat", () => {
+  test("counts fields from the last ')' so a command name with spaces and parentheses parses", () => {
+    const rest = Array.from({ length: 49 }, (_, i) => String(i + 3));
+    rest[0] = "S";
+    rest[19] = "987654";
+    const stat = parseProcStat(`4242 (we ird) (name) ${rest.join(" ")}\n`);
+    expect(stat).toEqual({ pid: 4242, state: "S", ppid: 4, pgrp: 5, session: 6, startTime: 987654 });
+  });
+
+  test.each(["", "garbage", "1 (x) S 2"])("returns null for %p", (text) => {
+    expect(parseProcStat(text)).toBeNull();
+  });
+
+  test("reads this process", () => {
+    expect(readProcStat(process.pid)).toMatchObject({ pid: process.pid, state: expect.any(String) });
+  });
+});
+
+describe("isAlive and groupMembers", () => {
+  const spawned: number[] = [];
+  afterAll(async () => {
+    for (const pgid of spawned) signalGroup(pgid, "SIGKILL");
+    await Promise.all(spawned.map((pgid) => waitGroupGone(pgid)));
+  });
+
+  test("a missing pid is not alive", () => {
+    expect(isAlive(2 ** 22 + 1)).toBe(false);
+    expect(isAlive(process.pid)).toBe(true);
+  });
+
+  test("a zombie is not alive and not a group member", async () => {
+    // sh forks `true` and execs sleep, which never reaps it: a zombie until the group dies.
+    const proc = Bun.spawn({ cmd: ["sh", "-c", "true & exec sleep 1000"], detached: true });
+    spawned.push(proc.pid);
+    const zombie = await waitFor(() => {
+      const kids = readChildren(proc.pid);
+      return kids.find((pid) => readProcStat(pid)?.state === "Z");
+    });
+    expect(isAlive(zombie)).toBe(false);
+    expect(groupMembers(proc.pid)).toEqual([proc.pid]);
+  });
+
+  test("groupMembers lists every live process of the group and none after SIGKILL to the group", async () => {
+    const proc = Bun.spawn({ cmd: ["sh", "-c", "sleep 1000 & sleep 1000 & wait"], detached: true });
+    spawned.push(proc.pid);
+    const members = await waitFor(() => (groupMembers(proc.pid).length === 3 ? groupMembers(proc.pid) : undefined));
+    expect(members).toContain(proc.pid);
+    expect(signalGroup(proc.pid, "SIGKILL")).toBe(true);
+    await waitGone(members);
+    await waitGroupGone(proc.pid);
+  });
+
+  test("signalGroup refuses pgid 0 and 1, which would signal far more than one group", () => {
+    expect(() => signalGroup(0, "SIGKILL")).toThrow(RangeError);
+    expect(() => signalGroup(1, "SIGKILL")).toThrow("Cannot signal the process group as 'pgid' must be > 1: current value is 1");
+  });
+});
+
+function readChildren(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of new Bun.Glob("[0-9]*").scanSync({ cwd: "/proc", onlyFiles: false })) {
+    if (readProcStat(Number(name))?.ppid === ppid) out.push(Number(name));
+  }
+  return out;
+}
