@@ -1,10 +1,12 @@
 /**
- * Proxy benchmark: the same fake upstream reached directly, through nginx and
- * through modelswap, measured in interleaved rounds so machine drift cancels.
+ * Proxy benchmark: the same fake upstream reached directly, through nginx,
+ * through a bare Bun proxy (bench/bun-proxy.ts, the floor of any Bun proxy)
+ * and through modelswap, in interleaved rounds so machine drift cancels.
  *
  *   ./node_modules/.bin/bun bench/proxy-bench.ts [--rounds 3] [--duration 5s]
- *       [--only rps,body,ttfb,ready,rss] [--binary] [--nginx-workers auto]
- *       [--streams 1000] [--skip-modelswap] [--skip-baseline]
+ *       [--only rps,body,ttfb,ready,rss] [--binary [--binary-path dist/modelswap]]
+ *       [--nginx-workers auto]
+ *       [--streams 1000] [--ready-samples 5] [--skip-modelswap] [--skip-baseline]
  *
  * Prints a Markdown table, writes bench/results.md and bench/results.json.
  * Traffic goes to 127.0.0.1 only; every child is stopped on exit, SIGINT or error.
@@ -29,15 +31,18 @@ const { values: opts } = parseArgs({
     duration: { type: "string", default: "5s" },
     only: { type: "string", default: PARTS.join(",") },
     binary: { type: "boolean", default: false },
+    "binary-path": { type: "string", default: "dist/modelswap" },
     "nginx-workers": { type: "string", default: "auto" },
     streams: { type: "string", default: "1000" },
+    "ready-samples": { type: "string", default: "5" },
     "skip-modelswap": { type: "boolean", default: false },
     "skip-baseline": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
 if (opts.help) {
-  console.log(readFileSync(import.meta.path, "utf8").split("\n").slice(1, 10).join("\n"));
+  const text = readFileSync(import.meta.path, "utf8");
+  console.log(text.slice(text.indexOf("\n") + 1, text.indexOf("*/")).replace(/^ \*[ ]?/gm, ""));
   process.exit(0);
 }
 const rounds = Number(opts.rounds);
@@ -47,8 +52,9 @@ const want = (p: Part) => only.has(p);
 const nStreams = Number(opts.streams);
 
 if (!checkTools()) process.exit(2);
-const haveModelswap = !opts["skip-modelswap"] && (opts.binary ? existsSync("dist/modelswap") : existsSync("src/main.ts"));
-if (!haveModelswap && !opts["skip-modelswap"]) console.error(`bench: ${opts.binary ? "dist/modelswap" : "src/main.ts"} not found: measuring direct and nginx only`);
+const binary = opts.binary ? opts["binary-path"] : null;
+const haveModelswap = !opts["skip-modelswap"] && existsSync(binary ?? "src/main.ts");
+if (!haveModelswap && !opts["skip-modelswap"]) console.error(`bench: ${binary ?? "src/main.ts"} not found: measuring without modelswap`);
 
 installCleanup();
 const tmp = mkdtempSync(join(tmpdir(), "modelswap-bench-"));
@@ -73,8 +79,8 @@ interface Endpoint {
 async function main(): Promise<void> {
   const t0 = performance.now();
   log(`temp dir ${tmp}`);
-  const fast = await startUpstream(tmp, "upstream-fast", { tokens: 20, tokenInterval: "0" });
-  const slow = await startUpstream(tmp, "upstream-stream", { tokens: 20, tokenInterval: "5ms" });
+  const fast = await startUpstream(tmp, "upstream-fast", { tokens: 20, tokenInterval: "0" }, binary);
+  const slow = await startUpstream(tmp, "upstream-stream", { tokens: 20, tokenInterval: "5ms" }, binary);
   const nginx = await startNginx(tmp, [fast.url, slow.url], opts["nginx-workers"]);
   const endpoints: Endpoint[] = [
     { name: "direct", fast: fast.url, stream: slow.url, fastModel: "bench", streamModel: "stream" },
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
       { id: "stream", flags: { tokens: 20, tokenInterval: "5ms" } },
       { id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } },
     ]);
-    ms = await startModelswap(tmp, "modelswap", cfg, opts.binary);
+    ms = await startModelswap(tmp, "modelswap", cfg, binary);
     rss.idleKb = rssKb(ms.child.pid);
     log(`modelswap pid ${ms.child.pid} idle RSS ${(rss.idleKb / 1024).toFixed(1)} MB; warming up`);
     await chat(ms.url, "bench", AbortSignal.timeout(60_000));
@@ -154,7 +160,7 @@ async function main(): Promise<void> {
         const cfg = join(tmp, "config-streams.yaml");
         writeModelswapConfig(cfg, [{ id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } }]);
         const env = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
-        const again = await startModelswap(tmp, "modelswap-streams", cfg, opts.binary, env);
+        const again = await startModelswap(tmp, "modelswap-streams", cfg, binary, env);
         try {
           (await openStreams(again.url, "hold", 1, 60_000)).close();
           const idle = rssKb(again.child.pid);
@@ -169,10 +175,11 @@ async function main(): Promise<void> {
       }
     }
     if (want("ready")) {
-      for (let r = 0; r < rounds; r++) {
-        const res = await measureReadiness(tmp, r, opts.binary, "1500ms");
+      const n = Number(opts["ready-samples"]);
+      for (let r = 0; r < n; r++) {
+        const res = await measureReadiness(tmp, r, binary, "1500ms");
         readiness.push(res);
-        log(`readiness ${r + 1}/${rounds}: ${res.delayMs.toFixed(2)} ms (${res.method}; client poll ${res.pollDelayMs.toFixed(2)} ms)`);
+        log(`readiness ${r + 1}/${n}: ${res.delayMs.toFixed(2)} ms (${res.method}; client poll ${res.pollDelayMs.toFixed(2)} ms)`);
       }
     }
   }
@@ -204,7 +211,7 @@ function render(): { md: string; json: unknown } {
   const lines = [
     `## Proxy benchmark (${rounds} interleaved rounds, medians; wrk ${opts.duration} per run)`,
     "",
-    `Machine: ${mach.cores} cores (${mach.cpu}), Linux ${mach.kernel}, Bun ${mach.bun}, ${mach.nginx}. Upstream: modelswap fake-upstream; modelswap ${opts.binary ? "dist/modelswap" : "from source"}; nginx worker_processes ${opts["nginx-workers"]}.`,
+    `Machine: ${mach.cores} cores (${mach.cpu}), Linux ${mach.kernel}, Bun ${mach.bun}, ${mach.nginx}. Upstream: modelswap fake-upstream; modelswap ${binary ?? "from source"}; nginx worker_processes ${opts["nginx-workers"]}.`,
     "",
     figuresTable(m),
     "",
@@ -221,7 +228,7 @@ function render(): { md: string; json: unknown } {
     }
     if (readyMs !== undefined) {
       const ds = readiness.map((r) => r.delayMs.toFixed(1)).join(", ");
-      lines.push(`| readiness delay, ms (median; rounds: ${ds}; ${readiness[0]!.method}) | ${readyMs.toFixed(2)} |`);
+      lines.push(`| readiness delay, ms (median; samples: ${ds}; ${readiness[0]!.method}) | ${readyMs.toFixed(2)} |`);
     }
     lines.push("");
   }

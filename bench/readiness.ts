@@ -3,9 +3,9 @@
  * modelswap lets the waiting request through to it.
  *
  * Two methods, both reported:
- * - upstream log: the fake upstream prints `healthy at <epoch ms>` and
+ * - upstream log: if the fake upstream prints `healthy at <epoch ms>` and
  *   `first request at <epoch ms>` (same process, same clock), found in
- *   modelswap's output; exact when present.
+ *   modelswap's output or `/logs`; exact. (It does not yet: proposed flag.)
  * - client poll: the benchmark polls the upstream's /health every ~1 ms itself
  *   and takes (response arrival − half a direct round trip) − first 200 seen;
  *   good to about ±1 ms.
@@ -41,20 +41,32 @@ async function firstHealthy(url: string, signal: AbortSignal): Promise<number> {
   }
 }
 
-function fromLog(path: string): number | null {
-  let text = "";
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return null;
-  }
+/** Delay from the fake upstream's own timestamped lines, if it prints them. */
+function fromLines(text: string): number | null {
   const healthy = /healthy at (\d+(?:\.\d+)?)/.exec(text);
   const first = /first request at (\d+(?:\.\d+)?)/.exec(text);
   return healthy && first ? Number(first[1]) - Number(healthy[1]) : null;
 }
 
+/** modelswap's output plus its `/logs` history (where upstream output goes). */
+async function modelswapLogs(url: string, logPath: string): Promise<string> {
+  let text = "";
+  try {
+    text = readFileSync(logPath, "utf8");
+  } catch {
+    // no output yet
+  }
+  try {
+    const res = await fetch(`${url}/logs`, { signal: AbortSignal.timeout(1000) });
+    text += await res.text();
+  } catch {
+    // no /logs endpoint
+  }
+  return text;
+}
+
 /** Starts a fresh modelswap whose only model takes `startDelay` to become healthy, and measures one request. */
-export async function measureReadiness(tmp: string, index: number, binary: boolean, startDelay: string): Promise<ReadinessResult> {
+export async function measureReadiness(tmp: string, index: number, binary: string | null, startDelay: string): Promise<ReadinessResult> {
   const configPath = join(tmp, `ready-${index}.yaml`);
   const ports = writeModelswapConfig(configPath, [{ id: "late", flags: { tokens: 1, tokenInterval: "0", startDelay } }]);
   const upstream = `http://127.0.0.1:${ports.late}`;
@@ -74,7 +86,9 @@ export async function measureReadiness(tmp: string, index: number, binary: boole
     }
     const pollDelayMs = tResp - median(rtt) / 2 - tHealthy;
     // modelswap may pass the upstream's output on a little later, or not at all
-    const logDelayMs = await poll(() => fromLog(ms.child.logPath) ?? undefined, 20, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+    const logDelayMs = await poll(async () => fromLines(await modelswapLogs(ms.url, ms.child.logPath)) ?? undefined, 50, {
+      signal: AbortSignal.timeout(1000),
+    }).catch(() => null);
     return {
       delayMs: logDelayMs ?? pollDelayMs,
       method: logDelayMs === null ? "client-poll" : "upstream-log",

@@ -21,10 +21,11 @@ function flagArgs(port: number, f: UpstreamFlags): string[] {
   return out;
 }
 
-/** Starts one fake upstream on a free port and waits for its /health. */
-export async function startUpstream(tmp: string, name: string, f: UpstreamFlags): Promise<{ child: Child; url: string }> {
+/** Starts one fake upstream (from source, or from the compiled `binary`) on a free port and waits for its /health. */
+export async function startUpstream(tmp: string, name: string, f: UpstreamFlags, binary: string | null = null): Promise<{ child: Child; url: string }> {
   const port = freePort();
-  const child = start(name, [BUN, "src/main.ts", "fake-upstream", ...flagArgs(port, f)], join(tmp, `${name}.log`));
+  const exe = binary ? [resolve(binary)] : [BUN, "src/main.ts"];
+  const child = start(name, [...exe, "fake-upstream", ...flagArgs(port, f)], join(tmp, `${name}.log`));
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(child, `${url}/health`, 15_000, (s) => s === 200);
   return { child, url };
@@ -124,16 +125,16 @@ export function writeModelswapConfig(path: string, models: BenchModel[]): Record
   return ports;
 }
 
-/** Starts modelswap (from source, or `dist/modelswap` with `binary`) and waits until it listens. */
+/** Starts modelswap (from source, or the compiled `binary`) and waits until it listens. */
 export async function startModelswap(
   tmp: string,
   name: string,
   configPath: string,
-  binary: boolean,
+  binary: string | null,
   env: Record<string, string> = {},
 ): Promise<{ child: Child; url: string }> {
   const port = freePort();
-  const exe = binary ? [resolve("dist/modelswap")] : [BUN, "src/main.ts"];
+  const exe = binary ? [resolve(binary)] : [BUN, "src/main.ts"];
   const stateDir = join(tmp, `${name}-state`);
   mkdirSync(stateDir, { recursive: true });
   const child = start(name, [...exe, "--config", configPath, "--listen", `127.0.0.1:${port}`], join(tmp, `${name}.log`), {

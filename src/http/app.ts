@@ -9,6 +9,7 @@ import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import type { Front } from "./front.ts";
 import { InflightTracker } from "./inflight.ts";
+import { createProxyLogger, type ProxyLogger } from "./proxy-log.ts";
 import { buildIndex } from "./model-resolve.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
@@ -18,12 +19,12 @@ import { testHookRoutes } from "./routes/test-hooks.ts";
 import { upstreamRoutes } from "./routes/upstream.ts";
 
 /** One proxy log line per request, llama-swap style; never headers, so never keys. */
-function requestLog(deps: AppDeps): MiddlewareHandler {
+function requestLog(log: ProxyLogger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
     const ms = (performance.now() - started).toFixed(1);
-    deps.logs.append("proxy", null, `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
+    log("info", `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
   };
 }
 
@@ -39,9 +40,10 @@ export interface AppOptions {
  * const res = await app.request("/health");
  */
 export function createApp(deps: AppDeps, options: AppOptions = {}): Hono {
-  const front: Front = { deps, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null };
+  const log = createProxyLogger(deps.config, deps.logs);
+  const front: Front = { deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null };
   const app = new Hono();
-  app.use(requestLog(deps));
+  app.use(requestLog(log));
   app.use(corsPreflight());
   app.use(apiKeyAuth(deps.config.apiKeys));
   app.route("/", modelRoutes(front));

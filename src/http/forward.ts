@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { AcquireOptions, Lease } from "../scheduler/api.ts";
 import { disableIdleTimeout, type Front, searchOf, upstreamUrl } from "./front.ts";
+import { HttpError } from "./errors.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
 import type { Target } from "./model-resolve.ts";
@@ -16,8 +17,8 @@ export interface ForwardInit {
   body: RequestInit["body"];
   /** The body differs from what the client sent. */
   bodyChanged: boolean;
-  /** Drop the client's content-type (a rebuilt multipart body sets its own). */
-  dropContentType?: boolean;
+  /** Content-Length of a rewritten body, when known. */
+  contentLength?: number;
   /** Path sent upstream; defaults to the request's path. */
   path?: string;
   /** Show loading progress in the stream if the model is not ready. */
@@ -25,10 +26,29 @@ export interface ForwardInit {
   noStart?: boolean;
 }
 
-/** Proxies the current request to its target and returns the client response. */
+/**
+ * Proxies the current request to its target and returns the client response.
+ * While it waits for a lease it is tracked too, so a drain can end the wait
+ * with a 503 instead of cutting the socket.
+ */
 export async function forward(c: Context, front: Front, init: ForwardInit): Promise<Response> {
+  const draining = new AbortController();
+  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError(503, "shutting_down", reason)) });
+  try {
+    return await forwardTracked(c, front, init, draining.signal);
+  } catch (err) {
+    if (draining.signal.aborted) throw draining.signal.reason;
+    throw err;
+  } finally {
+    // The response stream (if any) registered itself before this runs: no gap a drain could miss.
+    untrack();
+  }
+}
+
+async function forwardTracked(c: Context, front: Front, init: ForwardInit, draining: AbortSignal): Promise<Response> {
   disableIdleTimeout(c);
   const req = c.req.raw;
+  const waitSignal = AbortSignal.any([req.signal, draining]);
   const path = init.path ?? c.req.path;
   const search = searchOf(req);
   const headers = upstreamRequestHeaders(req.headers, {
@@ -36,15 +56,16 @@ export async function forward(c: Context, front: Front, init: ForwardInit): Prom
     peerKey: init.target.kind === "peer" ? init.target.peer.apiKey : null,
     bodyChanged: init.bodyChanged,
   });
-  if (init.dropContentType) headers.delete("content-type");
-  const base = { method: req.method, headers, body: init.body };
+  if (init.contentLength !== undefined) headers.set("content-length", String(init.contentLength));
+  const timeouts = init.target.kind === "peer" ? init.target.peer.timeouts : front.deps.config.models[init.target.model]?.timeouts;
+  const base = { method: req.method, headers, body: init.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000 };
 
   if (init.target.kind === "peer") {
     return proxyRequest({ ...base, url: upstreamUrl(init.target.peer.proxy, path, search), signal: req.signal, onDone: () => {}, inflight: front.inflight });
   }
 
   const model = init.target.model;
-  if (init.target.note) front.deps.logs.append("proxy", null, `Routing ${init.target.requested} to ${model}: ${init.target.note}`);
+  if (init.target.note) front.log("info", `Routing ${init.target.requested} to ${model}: ${init.target.note}`);
   const acquireOpts = (signal: AbortSignal, onProgress?: AcquireOptions["onProgress"]): AcquireOptions => {
     const o: AcquireOptions = { signal };
     if (onProgress) o.onProgress = onProgress;
@@ -55,13 +76,13 @@ export async function forward(c: Context, front: Front, init: ForwardInit): Prom
     proxyRequest({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal, onDone: () => lease.release(), inflight: front.inflight });
 
   if (!init.loadingState) {
-    const lease = await front.deps.scheduler.acquire(model, acquireOpts(req.signal));
+    const lease = await front.deps.scheduler.acquire(model, acquireOpts(waitSignal));
     return viaLease(lease);
   }
 
   const abort = new AbortController();
-  if (req.signal.aborted) abort.abort(req.signal.reason);
-  else req.signal.addEventListener("abort", () => abort.abort(req.signal.reason), { once: true });
+  if (waitSignal.aborted) abort.abort(waitSignal.reason);
+  else waitSignal.addEventListener("abort", () => abort.abort(waitSignal.reason), { once: true });
   const relay = new ProgressRelay();
   const leaseP = front.deps.scheduler.acquire(model, acquireOpts(abort.signal, relay.push));
   const first = await Promise.race([

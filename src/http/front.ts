@@ -7,9 +7,11 @@ import { getBunServer } from "hono/bun";
 import type { AppDeps } from "./deps.ts";
 import type { InflightTracker } from "./inflight.ts";
 import type { ModelIndex } from "./model-resolve.ts";
+import type { ProxyLogger } from "./proxy-log.ts";
 
 export interface Front {
   deps: AppDeps;
+  log: ProxyLogger;
   index: ModelIndex;
   inflight: InflightTracker;
   /** Active profile id; none is active at start. */

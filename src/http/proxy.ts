@@ -20,7 +20,12 @@ export interface ProxyInit {
   /** Called exactly once when the exchange is over, whatever the outcome. */
   onDone: () => void;
   inflight?: InflightTracker;
+  /** ms to wait for the upstream's response headers (`timeouts.responseHeader`); 0 waits forever. */
+  headerTimeoutMs?: number;
 }
+
+/** Statuses whose responses cannot carry a body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** Calls `fn` on the first invocation only. */
 export function once(fn: () => void): () => void {
@@ -34,6 +39,11 @@ export function once(fn: () => void): () => void {
 
 /** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
 export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
+  const waitMs = init.headerTimeoutMs ?? 0;
+  const timeout =
+    waitMs > 0
+      ? setTimeout(() => abort.abort(new HttpError(504, "upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
+      : undefined;
   try {
     return await fetch(init.url, {
       method: init.method,
@@ -48,8 +58,13 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     } as RequestInit);
   } catch (err) {
     if (init.signal.aborted) throw new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+    if (abort.signal.reason instanceof HttpError) throw abort.signal.reason;
+    // A request body stream that failed with its own status (413 past the upload limit).
+    if (err instanceof HttpError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new HttpError(502, "upstream_error", `Cannot reach upstream ${new URL(init.url).origin}: ${msg}`);
+  } finally {
+    clearTimeout(timeout);
   }
 }
 
@@ -77,7 +92,8 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
   }
   const headers = clientResponseHeaders(upstream.headers);
   const body = upstream.body;
-  if (body === null || init.method === "HEAD") {
+  if (body === null || init.method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
+    if (body !== null) await body.cancel().catch(() => {});
     done();
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }

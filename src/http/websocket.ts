@@ -1,7 +1,7 @@
 /**
- * WebSocket passthrough for `/upstream/<model>/…` on a running model: the
- * client socket is upgraded by Bun.serve and paired with an outbound socket
- * to the model's server. A websocket never starts a model (409 instead).
+ * WebSocket passthrough for `/upstream/<model>/…`: the client socket is
+ * upgraded by Bun.serve and paired with an outbound socket to the model's
+ * server. Messages sent before the upstream socket opens are queued.
  */
 import type { ServerWebSocket, WebSocketHandler } from "bun";
 

@@ -7,9 +7,10 @@ import type { Context } from "hono";
 import { parseModelJson, readLimited, wantsStream } from "../body.ts";
 import { HttpError } from "../errors.ts";
 import { filteredBody } from "../filters.ts";
-import { forward } from "../forward.ts";
+import { forward, type ForwardInit } from "../forward.ts";
 import type { Front } from "../front.ts";
 import { resolveModel, type Target } from "../model-resolve.ts";
+import { boundaryOf, multipartBody, readMultipartHead } from "../multipart-model.ts";
 
 /** POST endpoints whose JSON body names the model (llama-swap's list). */
 export const JSON_MODEL_PATHS = [
@@ -69,23 +70,22 @@ async function handleJson(c: Context, front: Front): Promise<Response> {
 }
 
 async function handleForm(c: Context, front: Front): Promise<Response> {
-  const bytes = await readLimited(c.req.raw, front.deps.config.maxUploadBytes);
-  const contentType = c.req.header("content-type") ?? "";
-  let form: globalThis.FormData;
-  try {
-    form = (await new Response(bytes, { headers: { "content-type": contentType } }).formData()) as unknown as globalThis.FormData;
-  } catch (err) {
-    throw new HttpError(400, "invalid_form", `Cannot parse multipart form: ${err instanceof Error ? err.message : String(err)}`);
+  const limit = front.deps.config.maxUploadBytes;
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > limit) {
+    throw new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
   }
-  const requested = form.get("model");
-  if (typeof requested !== "string" || requested === "") {
-    throw new HttpError(400, "missing_model", "Cannot route request: missing or invalid 'model' parameter in form data");
-  }
-  const target = await resolve(front, requested);
-  const sendAs = target.kind === "peer" ? target.model : front.deps.config.models[target.model]?.useModelName || requested;
-  if (sendAs === requested) return forward(c, front, { target, body: bytes, bodyChanged: false });
-  form.set("model", sendAs);
-  return forward(c, front, { target, body: form, bodyChanged: true, dropContentType: true });
+  const boundary = boundaryOf(c.req.header("content-type") ?? "");
+  const body = c.req.raw.body;
+  if (boundary === null || body === null) throw new HttpError(400, "invalid_form", "Cannot parse multipart form: missing body or boundary");
+  // Only the bytes up to the model field are held; the file streams on.
+  const head = await readMultipartHead(body, boundary, limit);
+  const target = await resolve(front, head.model);
+  const sendAs = target.kind === "peer" ? target.model : front.deps.config.models[target.model]?.useModelName || head.model;
+  const out = multipartBody(head, sendAs, limit);
+  const init: ForwardInit = { target, body: out.body, bodyChanged: true };
+  if (declared !== undefined) init.contentLength = Number(declared) + out.delta;
+  return forward(c, front, init);
 }
 
 async function handleQuery(c: Context, front: Front): Promise<Response> {

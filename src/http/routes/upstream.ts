@@ -18,9 +18,15 @@ interface UpgradeServer {
   upgrade(req: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;
 }
 
-/** Upgrades to a websocket bridged to a running model; a stopped model is 409, never started. */
-async function upgrade(c: Context, front: Front, model: string, rest: string): Promise<Response> {
-  const lease = await front.deps.scheduler.acquire(model, { noStart: true, signal: c.req.raw.signal });
+/**
+ * Upgrades to a websocket bridged to the model. As the schema says of
+ * `ignoreWebsockets`: by default a websocket loads the model and holds a slot
+ * while open; with it set (or on an ignored path) it never starts the model
+ * (409 when stopped) and does not count as activity.
+ */
+async function upgrade(c: Context, front: Front, model: string, rest: string, ignoredPath: boolean): Promise<Response> {
+  const ignore = ignoredPath || (front.deps.config.models[model]?.ignoreWebsockets ?? false);
+  const lease = await front.deps.scheduler.acquire(model, ignore ? { noStart: true, signal: c.req.raw.signal } : { signal: c.req.raw.signal });
   const server = getBunServer<UpgradeServer>(c);
   if (!server) {
     lease.release();
@@ -41,6 +47,7 @@ async function upgrade(c: Context, front: Front, model: string, rest: string): P
     data.release();
     throw new HttpError(400, "websocket_upgrade_failed", "Cannot upgrade to websocket: the request is not a valid upgrade");
   }
+  if (ignore) data.release();
   return new Response(null);
 }
 
@@ -72,8 +79,8 @@ async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Respo
     const status = c.req.method === "GET" || c.req.method === "HEAD" ? 301 : 308;
     return new Response(null, { status, headers: { Location: location } });
   }
-  if (isWebSocketUpgrade(c.req.raw)) return upgrade(c, front, found.model, found.rest);
   const noStart = ignore.some((r) => r.test(found.rest));
+  if (isWebSocketUpgrade(c.req.raw)) return upgrade(c, front, found.model, found.rest, noStart);
   const body = c.req.method === "GET" || c.req.method === "HEAD" ? null : c.req.raw.body;
   return forward(c, front, {
     target: { kind: "local", requested: found.name, model: found.model },

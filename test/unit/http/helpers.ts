@@ -58,7 +58,7 @@ export interface Upstream {
 
 /**
  * Starts an upstream on port 0. `/stream…` answers an SSE stream fed by the
- * test; anything else echoes `{method, path, body}` as JSON.
+ * test, `/hang…` never answers; anything else echoes `{method, path, body}` as JSON.
  */
 export function startUpstream(): Upstream {
   const received: Received[] = [];
@@ -71,6 +71,11 @@ export function startUpstream(): Upstream {
       const url = new URL(req.url);
       const body = new Uint8Array(await req.arrayBuffer());
       received.push({ method: req.method, path: url.pathname, search: url.search, headers: req.headers, body });
+      if (url.pathname.includes("/hang")) {
+        // Never answers; ends when the client goes away.
+        await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve(), { once: true }));
+        return new Response("too late");
+      }
       if (url.pathname.includes("/stream")) {
         const enc = new TextEncoder();
         let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;

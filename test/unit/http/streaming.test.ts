@@ -104,6 +104,16 @@ describe("proxied streams", () => {
     expect(deps.scheduler.releases).toEqual(["llama"]);
   });
 
+  test("an upstream silent past timeouts.responseHeader is 504 and releases once", async () => {
+    const timeouts = { connect: 0, keepalive: 0, responseHeader: 1, tlsHandshake: 0, idleConn: 0 };
+    const { deps, url } = start({ llama: { timeouts } });
+    deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: `${upstream.url}/hang` });
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("upstream_timeout");
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
   test("an unreachable upstream is 502 and releases once", async () => {
     const { deps, url } = start();
     deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: "http://127.0.0.1:1" });
@@ -111,6 +121,18 @@ describe("proxied streams", () => {
     expect(res.status).toBe(502);
     expect(deps.scheduler.releases).toEqual(["llama"]);
   });
+});
+
+test("a 1 MiB body streams through /upstream unchanged", async () => {
+  const { deps, url } = start();
+  deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: upstream.url });
+  const big = "x".repeat(1024 * 1024);
+  const res = await fetch(`${url}/upstream/llama/echo`, { method: "PUT", body: big, headers: { "Content-Type": "text/plain" } });
+  expect(res.status).toBe(200);
+  const echoed = (await res.json()) as { method: string; path: string; body: string };
+  expect(echoed.method).toBe("PUT");
+  expect(echoed.path).toBe("/echo");
+  expect(echoed.body.length).toBe(big.length);
 });
 
 describe("sendLoadingState", () => {
@@ -185,6 +207,26 @@ describe("sendLoadingState", () => {
 });
 
 describe("drain", () => {
+  test("ends a request still waiting for its model with 503", async () => {
+    const { deps, url } = start();
+    let waiting = false;
+    deps.scheduler.behaviours.set("llama", {
+      kind: "grant",
+      upstream: upstream.url,
+      before: (o) =>
+        new Promise<void>((_resolve, reject) => {
+          waiting = true;
+          o.signal?.addEventListener("abort", () => reject(o.signal?.reason), { once: true });
+        }),
+    });
+    const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    await poll(() => (waiting ? true : undefined), 2, { signal: signal() });
+    await server?.drain(20);
+    const r = await res;
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("shutting_down");
+  });
+
   test("waits for streams that finish within the grace period", async () => {
     const { url } = start();
     const before = upstream.feeds.length;

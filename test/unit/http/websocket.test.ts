@@ -28,10 +28,9 @@ afterEach(async () => {
 });
 
 describe("websocket passthrough on /upstream", () => {
-  test("a running model's websocket is bridged both ways and the lease is released on close", async () => {
+  test("a websocket is bridged both ways, holds its slot while open, and releases it on close", async () => {
     const deps = makeDeps(config({ llama: {} }));
     deps.scheduler.upstream = `http://127.0.0.1:${echo.port}`;
-    deps.scheduler.states.set("llama", "ready");
     server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
     const ws = new WebSocket(`${server.url.replace("http", "ws")}/upstream/llama/ws/chat`);
     const reply = new Promise<string>((resolve, reject) => {
@@ -40,14 +39,15 @@ describe("websocket passthrough on /upstream", () => {
     });
     ws.addEventListener("open", () => ws.send("hi"));
     expect(await reply).toBe("/ws/chat:hi");
-    expect(deps.scheduler.acquires.at(-1)?.options.noStart).toBe(true);
+    expect(deps.scheduler.acquires.at(-1)?.options.noStart).toBeUndefined();
+    expect(deps.scheduler.releases).toEqual([]);
     ws.close();
     await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: AbortSignal.timeout(5000) });
     expect(deps.scheduler.releases).toEqual(["llama"]);
   });
 
-  test("a websocket never starts a model: 409 when it is not running", async () => {
-    const deps = makeDeps(config({ llama: {} }));
+  test("with ignoreWebsockets a websocket never starts the model: 409 when it is not running", async () => {
+    const deps = makeDeps(config({ llama: { ignoreWebsockets: true } }));
     const res = await createApp(deps).request("/upstream/llama/ws", { headers: { Upgrade: "websocket", Connection: "Upgrade" } });
     expect(res.status).toBe(409);
   });
