@@ -109,6 +109,11 @@ async function main(): Promise<void> {
   }
 
   const scripts = { bench: writeWrkScript(tmp, "bench") };
+  // warm every path (and this process's JIT) before anything is timed
+  for (const e of endpoints) {
+    await streamTimings(e.stream, e.streamModel, 3);
+    for (let i = 0; i < 20; i++) await chat(e.fast, e.fastModel);
+  }
   for (let r = 0; r < rounds; r++) {
     // rotate the order each round so no target always runs first
     const order = endpoints.map((_, i) => endpoints[(i + r) % endpoints.length]!);
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
     }
     if (want("ttfb")) {
       for (const e of order) {
-        const s = await streamTimings(e.stream, e.streamModel, 15);
+        const s = await streamTimings(e.stream, e.streamModel, 25);
         push("ttfb", e.name, s.ttfbMs);
         push("gap", e.name, s.gapMs);
         push("streamTotal", e.name, s.totalMs);

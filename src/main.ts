@@ -6,8 +6,8 @@ import { parseArgs, UsageError, type Command } from "./cli/args.ts";
 import { helpText, usageText } from "./cli/help.ts";
 import { versionText } from "./cli/version.ts";
 
-/** Runs `command` and resolves with the process exit status. */
-async function run(command: Command): Promise<number> {
+/** Runs `command` (parsed from `argv`) and resolves with the process exit status. */
+async function run(command: Command, argv: string[]): Promise<number> {
   switch (command.kind) {
     case "help":
       process.stdout.write(helpText(command.topic));
@@ -20,6 +20,8 @@ async function run(command: Command): Promise<number> {
       return validate(command.config);
     }
     case "serve": {
+      const { ensureFetchConcurrency } = await import("./cli/reexec.ts");
+      ensureFetchConcurrency(argv);
       const { serve } = await import("./cli/serve.ts");
       return serve(command.options);
     }
@@ -49,7 +51,7 @@ async function main(argv: string[]): Promise<never> {
     process.exit(2);
   }
   try {
-    process.exit(await run(command));
+    process.exit(await run(command, argv));
   } catch (error) {
     process.stderr.write(`modelswap: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -86,9 +86,16 @@ export function parseArgs(argv: readonly string[], e: ArgsEnv = realEnv()): Comm
     rest = argv.slice(1);
   }
   const spec = commandSpec(name);
-  const { values, positionals } = parseFlags(spec, rest);
-  if (values.get("help") === true) return { kind: "help", topic: name === "help" ? null : name };
-  return build(spec, values, positionals, e);
+  // `modelswap --help` (no command named) gets the general help and usage, like git.
+  const explicit = rest !== argv;
+  try {
+    const { values, positionals } = parseFlags(spec, rest);
+    if (values.get("help") === true) return { kind: "help", topic: name === "help" || !explicit ? null : name };
+    return build(spec, values, positionals, e);
+  } catch (error) {
+    if (error instanceof UsageError && !explicit) throw new UsageError(error.message, null);
+    throw error;
+  }
 }
 
 type Values = Map<string, string | boolean>;

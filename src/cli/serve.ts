@@ -13,8 +13,9 @@ import type { LogHub } from "../http/deps.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
 import { isLoopback } from "./listen.ts";
-import { selfCommand } from "./self.ts";
-import { loadOrReport, processIo, type Io } from "./validate.ts";
+import { selfCommand } from "../lib/self.ts";
+import { processIo, type Io } from "./io.ts";
+import { loadOrReport } from "./validate.ts";
 
 /** How long the forced path waits for models to be killed before exiting anyway. */
 const FORCE_EXIT_MS = 5000;
@@ -52,9 +53,11 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
   const logs = createLogHub(config);
   const events = createEventHub();
   connectHubs(scheduler, logs, events);
+  // The hub prints proxy lines when logToStdout asks for them; lifecycle lines are printed regardless.
+  const hubPrints = config.logToStdout === "proxy" || config.logToStdout === "both";
   const say = (text: string): void => {
     logs.append("proxy", null, text);
-    io.out(`modelswap: ${text}`);
+    if (!hubPrints) io.out(`modelswap: ${text}`);
   };
   if (options.watchConfig) say("--watch-config is accepted, but reloading on change is not implemented yet");
 

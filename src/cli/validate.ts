@@ -4,19 +4,8 @@
  */
 import { ConfigError, loadConfigFile } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
-import { selfCommand } from "./self.ts";
-
-/** Output streams, injectable so tests can capture them. */
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-/** Writes to the process's stdout and stderr. */
-export const processIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+import { processIo, type Io } from "./io.ts";
+import { selfCommand } from "../lib/self.ts";
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 

@@ -3,7 +3,7 @@
  * the Anthropic SDK expects when `stream: true`.
  */
 import { bodyObject } from "./echo.ts";
-import { countPromptTokens, json, responseId, type ReplyContext } from "./context.ts";
+import { countPromptTokens, reply, responseId, type ReplyContext } from "./context.ts";
 import { paced, sseEvent, SSE_HEADERS } from "./stream.ts";
 
 /** POST /v1/messages. */
@@ -20,11 +20,7 @@ export function messages(ctx: ReplyContext): Response {
       usage: { input_tokens, output_tokens: ctx.tokens.length },
       echo: ctx.echo,
     };
-    if (!ctx.crashing) return json(data);
-    const text = JSON.stringify(data);
-    return new Response(paced([text.slice(0, text.length >> 1)], { ...ctx.pacing, crashAfter: 1 }), {
-      headers: { "content-type": "application/json" },
-    });
+    return reply(ctx, data);
   }
   const chunks: Array<() => string> = [
     () => sseEvent("message_start", { type: "message_start", message: { ...base, content: [], stop_reason: null, usage: { input_tokens, output_tokens: 1 } }, echo: ctx.echo }),
@@ -41,5 +37,5 @@ export function messages(ctx: ReplyContext): Response {
 
 /** POST /v1/messages/count_tokens. */
 export function countTokens(ctx: ReplyContext): Response {
-  return json({ input_tokens: countPromptTokens(bodyObject(ctx.echo).messages), echo: ctx.echo });
+  return reply(ctx, { input_tokens: countPromptTokens(bodyObject(ctx.echo).messages), echo: ctx.echo });
 }

@@ -3,7 +3,7 @@
  * name, the tokens to produce and the pacing/crash settings.
  */
 import type { Echo } from "./echo.ts";
-import type { PacedOptions } from "./stream.ts";
+import { paced, type PacedOptions } from "./stream.ts";
 
 export interface ReplyContext {
   echo: Echo;
@@ -47,4 +47,15 @@ export function responseId(prefix: string): string {
 /** A JSON response. */
 export function json(data: unknown, status = 200): Response {
   return Response.json(data, { status });
+}
+
+/**
+ * A JSON reply; when the context is crashing, only its first half is sent
+ * before the process exits (a crash in the middle of a response).
+ */
+export function reply(ctx: ReplyContext, data: unknown): Response {
+  if (!ctx.crashing) return json(data);
+  const text = JSON.stringify(data);
+  const half = text.slice(0, Math.max(1, text.length >> 1));
+  return new Response(paced([half], { ...ctx.pacing, crashAfter: 1 }), { headers: { "content-type": "application/json" } });
 }

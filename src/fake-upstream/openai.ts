@@ -3,18 +3,10 @@
  * streaming and not), embeddings and the model list.
  */
 import { bodyObject } from "./echo.ts";
-import { countPromptTokens, json, responseId, type ReplyContext } from "./context.ts";
+import { countPromptTokens, reply, responseId, type ReplyContext } from "./context.ts";
 import { paced, sseData, SSE_HEADERS } from "./stream.ts";
 
 const now = (): number => Math.floor(Date.now() / 1000);
-
-/** Plain body with a crash in the middle when the context asks for one. */
-function plainOrCrash(ctx: ReplyContext, data: unknown): Response {
-  if (!ctx.crashing) return json(data);
-  const text = JSON.stringify(data);
-  const half = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
-  return new Response(paced([half], { ...ctx.pacing, crashAfter: 1 }), { headers: { "content-type": "application/json" } });
-}
 
 function usage(ctx: ReplyContext, prompt: unknown) {
   const prompt_tokens = countPromptTokens(prompt);
@@ -33,7 +25,7 @@ export function completion(ctx: ReplyContext, legacy: boolean): Response {
     const choice = legacy
       ? { index: 0, text: content, logprobs: null, finish_reason: "stop" }
       : { index: 0, message: { role: "assistant", content }, logprobs: null, finish_reason: "stop" };
-    return plainOrCrash(ctx, { id, object, created, model: ctx.model, choices: [choice], usage: usage(ctx, prompt), echo: ctx.echo });
+    return reply(ctx, { id, object, created, model: ctx.model, choices: [choice], usage: usage(ctx, prompt), echo: ctx.echo });
   }
   const chunkObject = legacy ? "text_completion" : "chat.completion.chunk";
   const frame = (index: number, choice: Record<string, unknown>, extra: Record<string, unknown> = {}) => () =>
@@ -63,10 +55,10 @@ export function embeddings(ctx: ReplyContext): Response {
     return { object: "embedding", index, embedding };
   });
   const prompt_tokens = countPromptTokens(input);
-  return plainOrCrash(ctx, { object: "list", data, model: ctx.model, usage: { prompt_tokens, total_tokens: prompt_tokens }, echo: ctx.echo });
+  return reply(ctx, { object: "list", data, model: ctx.model, usage: { prompt_tokens, total_tokens: prompt_tokens }, echo: ctx.echo });
 }
 
 /** GET /v1/models. */
 export function models(ctx: ReplyContext): Response {
-  return json({ object: "list", data: [{ id: ctx.model, object: "model", created: now(), owned_by: "fake-upstream" }], echo: ctx.echo });
+  return reply(ctx, { object: "list", data: [{ id: ctx.model, object: "model", created: now(), owned_by: "fake-upstream" }], echo: ctx.echo });
 }

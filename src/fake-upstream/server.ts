@@ -5,7 +5,7 @@
  */
 import type { FakeUpstreamOptions } from "../cli/args.ts";
 import { countTokens, messages } from "./anthropic.ts";
-import { fakeTokens, json, type ReplyContext } from "./context.ts";
+import { fakeTokens, json, reply, type ReplyContext } from "./context.ts";
 import { bodyObject, readEcho } from "./echo.ts";
 import { completion, embeddings, models } from "./openai.ts";
 
@@ -69,9 +69,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstr
         crashing,
       };
       log(`fake-upstream: ${req.method} ${path}${bodyObject(echo).stream === true ? " stream" : ""} #${n}${crashing ? " (will crash)" : ""}`);
-      const res = route(req.method, path, ctx);
-      if (crashing && res.body === null) setTimeout(crash, 20);
-      return res;
+      return route(req.method, path, ctx);
     },
   });
   const port = server.port ?? options.port;
@@ -102,5 +100,5 @@ function route(method: string, path: string, ctx: ReplyContext): Response {
         return countTokens(ctx);
     }
   }
-  return json({ object: "echo", model: ctx.model, echo: ctx.echo });
+  return reply(ctx, { object: "echo", model: ctx.model, echo: ctx.echo });
 }

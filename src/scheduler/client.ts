@@ -6,6 +6,7 @@
 import type { Config } from "../config/types.ts";
 import { type AcquireOptions, type Lease, type Scheduler, SchedulerError, type SettleResult } from "./api.ts";
 import type { Port } from "./port.ts";
+import { workerEntry } from "../lib/self.ts";
 import { rejection, type Call, type FromWorker, type ModelStatus, type Progress, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 
 interface PendingAcquire {
@@ -212,7 +213,7 @@ export function createSchedulerOverPort(port: Port, onClose?: () => void): Sched
  * ```
  */
 export function createScheduler(config: Config, options: WorkerOptions): Promise<Scheduler> {
-  const worker = new Worker(new URL("../../workers/scheduler.ts", import.meta.url));
+  const worker = new Worker(workerEntry("workers/scheduler.ts"));
   const client = new SchedulerClient(worker, () => worker.terminate());
   return new Promise<Scheduler>((resolve, reject) => {
     let ready = false;

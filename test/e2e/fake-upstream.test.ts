@@ -166,6 +166,17 @@ describe("fake-upstream knobs", () => {
     await waitGone(up.pid);
   });
 
+  test("--exit-after-requests 1 cuts a plain response in half and exits 1", async () => {
+    const up = await startFakeUpstreamProcess(["--exit-after-requests", "1"]);
+    const body = await chat(up.url, {}).then(
+      (res) => res.text().catch(() => "<broken>"),
+      () => "<broken>",
+    );
+    expect(() => JSON.parse(body)).toThrow();
+    expect(await up.waitForExit()).toBe(1);
+    await waitGone(up.pid);
+  });
+
   test("SIGTERM stops it cleanly", async () => {
     const up = await startFakeUpstreamProcess();
     up.proc.kill("SIGTERM");

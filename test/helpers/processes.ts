@@ -15,7 +15,7 @@
  * ```
  */
 import type { Subprocess } from "bun";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { delay, poll } from "../../src/lib/async.ts";
 
@@ -25,8 +25,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).repla
 export const BUN = process.execPath;
 /** `src/main.ts`, run with BUN from source. */
 export const MAIN_TS = `${REPO_ROOT}/src/main.ts`;
-/** Where `bun scripts/build.ts` writes the binary. */
-export const BINARY = `${REPO_ROOT}/dist/modelswap`;
+/** The compiled binary under test: `$MODELSWAP_BINARY` when set (a prebuilt one), else where `bun scripts/build.ts` writes it. */
+export const BINARY = process.env.MODELSWAP_BINARY ?? `${REPO_ROOT}/dist/modelswap`;
 
 /** A started process with its combined output captured. */
 export interface Spawned {
@@ -80,9 +80,22 @@ export function spawnProcess(argv: string[], options: SpawnOptions = {}): Spawne
     stdout: () => out,
     stderr: () => err,
     async waitForOutput(re, timeoutMs = 15_000) {
+      let exited = false;
+      void outputClosed.then(() => (exited = true));
       try {
-        return await poll(() => (out + err).match(re) ?? undefined, 10, { signal: AbortSignal.timeout(timeoutMs) });
-      } catch {
+        return await poll(
+          () => {
+            const m = (out + err).match(re);
+            if (m) return m;
+            // Output closed (the process ended) without a match: fail now, not at the deadline.
+            if (exited) throw new Error(`Process exited (status ${proc.exitCode}) before printing ${re}: ${describe()}`);
+            return undefined;
+          },
+          10,
+          { signal: AbortSignal.timeout(timeoutMs) },
+        );
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith("Process exited")) throw error;
         throw new Error(`Timed out waiting for ${re} after ${timeoutMs} ms: ${describe()}`);
       }
     },
@@ -202,6 +215,23 @@ export async function waitGone(pid: number, timeoutMs = 10_000): Promise<void> {
   } catch {
     throw new Error(`Process ${pid} is still running after ${timeoutMs} ms: state ${processState(pid)}`);
   }
+}
+
+/** Pids of live (non-zombie) processes whose command line contains `needle`, e.g. a model's `--port 5801`. */
+export function findPids(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      if (cmdline.includes(needle) && !isGone(pid)) pids.push(pid);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return pids;
 }
 
 /** SIGKILLs every process started by these helpers that is still running, and waits until each is gone. */

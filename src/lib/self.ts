@@ -26,3 +26,20 @@ export function selfCommand(): string[] {
   if (isCompiled()) return [process.execPath];
   return [process.execPath, fileURLToPath(new URL("../main.ts", import.meta.url))];
 }
+
+/**
+ * What to pass to `new Worker(...)` for a worker file given relative to the
+ * repository root (`"workers/scheduler.ts"`). From source that is a file URL;
+ * in the binary, `new URL(rel, import.meta.url)` points outside `/$bunfs/`
+ * (every module shares the entry's URL there), while a `./` string path
+ * resolves to the embedded entrypoint (checked on Bun 1.4.5, even when the
+ * working directory holds a file of the same name).
+ *
+ * @example
+ * ```ts
+ * const worker = new Worker(workerEntry("workers/scheduler.ts"));
+ * ```
+ */
+export function workerEntry(pathFromRoot: string): string | URL {
+  return isCompiled() ? `./${pathFromRoot}` : new URL(`../../${pathFromRoot}`, import.meta.url);
+}
