@@ -39,6 +39,8 @@ export interface FakeUpstreamOptions {
   exitAfterRequests: number | null;
   healthFail: boolean;
   ignoreSigterm: boolean;
+  /** One stdout line per request (off by default: a benchmark measures the proxy, not log piping). */
+  verbose: boolean;
 }
 
 /** What to run. */
@@ -154,6 +156,7 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
           exitAfterRequests: exitAfter,
           healthFail: v.get("health-fail") === true,
           ignoreSigterm: v.get("ignore-sigterm") === true,
+          verbose: v.get("verbose") === true,
         },
       };
     }

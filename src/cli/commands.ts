@@ -77,6 +77,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "exit-after-requests", value: "N", help: "Exit with status 1 while answering the Nth request (mid-stream when streaming)" },
       { name: "health-fail", help: "Always answer /health with 503" },
       { name: "ignore-sigterm", help: "Ignore SIGTERM (only SIGKILL stops it)" },
+      { name: "verbose", help: "Print one line per request" },
       HELP,
     ],
   },

@@ -93,7 +93,8 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
       if (signals === 1) {
         say(`${signal} received: draining requests for up to ${config.shutdownTimeout}s (send it again to force)`);
         void graceful(server, scheduler, config.shutdownTimeout * 1000).then(
-          () => finish(0),
+          // A second signal arrived while draining: the shutdown was forced, even if it finished first.
+          () => finish(signals > 1 ? 1 : 0),
           (error: unknown) => {
             io.err(`modelswap: graceful shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
             finish(1);

@@ -8,6 +8,7 @@ import { countTokens, messages } from "./anthropic.ts";
 import { fakeTokens, json, reply, type ReplyContext } from "./context.ts";
 import { bodyObject, readEcho } from "./echo.ts";
 import { completion, embeddings, models } from "./openai.ts";
+import { responses } from "./responses.ts";
 
 export interface FakeUpstream {
   url: string;
@@ -17,7 +18,7 @@ export interface FakeUpstream {
 }
 
 export interface FakeUpstreamHooks {
-  /** One line per request (default: stdout). */
+  /** One line per request (default: stdout when `verbose`, else nowhere). */
   log?: (line: string) => void;
   /** How `--exit-after-requests` ends the process (default: `process.exit(1)`). */
   crash?: () => void;
@@ -34,7 +35,7 @@ export interface FakeUpstreamHooks {
  * ```
  */
 export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstreamHooks = {}): FakeUpstream {
-  const log = hooks.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log = hooks.log ?? (options.verbose ? (line: string) => void process.stdout.write(`${line}\n`) : () => {});
   const crash = hooks.crash ?? (() => process.exit(1));
   const startedAt = performance.now();
   const loading = (): boolean => performance.now() - startedAt < options.startDelayMs;
@@ -98,6 +99,9 @@ function route(method: string, path: string, ctx: ReplyContext): Response {
         return messages(ctx);
       case "/v1/messages/count_tokens":
         return countTokens(ctx);
+      case "/v1/responses":
+      case "/responses":
+        return responses(ctx);
     }
   }
   return reply(ctx, { object: "echo", model: ctx.model, echo: ctx.echo });

@@ -24,7 +24,7 @@ function requestLog(log: ProxyLogger): MiddlewareHandler {
     const started = performance.now();
     await next();
     const ms = (performance.now() - started).toFixed(1);
-    log("info", `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
+    if (process.env.MS_NOLOG !== "1") log("info", `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
   };
 }
 

@@ -106,7 +106,11 @@ export function errorResponse(err: unknown, accept?: string | null): Response {
   }
 }
 
-/** One SSE event carrying an OpenAI-style error, for ending a stream that already started. */
+/**
+ * One SSE event carrying the error, for ending a stream that already started.
+ * Named `error` with `"type":"error"` so both SDKs raise it: the Anthropic SDK
+ * skips unnamed events, and the OpenAI SDK throws on `event: error` too.
+ */
 export function sseErrorEvent(status: number, code: string, message: string): Uint8Array {
-  return new TextEncoder().encode(`data: ${JSON.stringify(errorBody(status, code, message))}\n\n`);
+  return new TextEncoder().encode(`event: error\ndata: ${JSON.stringify({ type: "error", ...errorBody(status, code, message) })}\n\n`);
 }

@@ -12,9 +12,13 @@ import { once } from "./proxy.ts";
 
 const encoder = new TextEncoder();
 
-/** One SSE chunk whose first choice carries `text` as reasoning content. */
+/**
+ * One SSE chunk whose first choice carries `text` as reasoning content.
+ * `index: 0` is more than llama-swap sends, and needed: the OpenAI SDK's
+ * `chat.completions.stream()` helper throws on a choice without an index.
+ */
 export function reasoningChunk(text: string): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify({ choices: [{ delta: { reasoning_content: text } }] })}\n\n`);
+  return encoder.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { reasoning_content: text } }] })}\n\n`);
 }
 
 /** Buffers progress until a listener attaches (why: progress may arrive before we decide to stream it). */

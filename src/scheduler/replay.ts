@@ -2,7 +2,8 @@
  * `--record` and `modelswap replay`: every core input is one JSON line, so a
  * session's decisions can be reproduced and checked without processes.
  *
- * Line kinds: `{"kind":"init","now","config"}` first, then per input
+ * Line kinds: `{"kind":"init","now","config"}` first (again for each later run
+ * recorded to the same file: records are appended), then per input
  * `{"kind":"event","event"}` followed by `{"kind":"effects","random":[…],"effects":[…]}`
  * (`random` lists the values the core drew for backoff jitter while handling it).
  */
@@ -54,14 +55,18 @@ export interface Decision {
  */
 export function replay(lines: string[], config: Config | null): Decision[] {
   const parsed = lines.filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as RecordLine);
-  const init = parsed.find((l) => l.kind === "init");
-  const cfg = config ?? (init?.kind === "init" ? init.config : null);
-  if (cfg === null) throw new TypeError("Cannot replay the record as it has no init line and no config was given");
   let randoms: number[] = [];
-  const core = new SchedulerCore(cfg, { now: init?.kind === "init" ? init.now : 0, random: () => randoms.shift() ?? 0 });
+  const fresh = (init: RecordLine | undefined): SchedulerCore => {
+    const cfg = config ?? (init?.kind === "init" ? init.config : null);
+    if (cfg === null) throw new TypeError("Cannot replay the record as it has no init line and no config was given");
+    return new SchedulerCore(cfg, { now: init?.kind === "init" ? init.now : 0, random: () => randoms.shift() ?? 0 });
+  };
+  let core = fresh(parsed.find((l) => l.kind === "init"));
   const out: Decision[] = [];
   for (let i = 0; i < parsed.length; i++) {
     const line = parsed[i]!;
+    // `--record` appends: each init line starts the core of another run, as modelswap did.
+    if (line.kind === "init" && i > 0) core = fresh(line);
     if (line.kind !== "event") continue;
     const next = parsed[i + 1];
     const recorded = next?.kind === "effects" ? next : null;

@@ -47,6 +47,8 @@ export class Runner {
   #feeds = 0;
   #randoms: number[] = [];
   readonly #settleWaiters = new Set<() => void>();
+  /** Models whose health checks the test hook says must fail. */
+  readonly #healthFail = new Set<string>();
   readonly #listener = (e: MessageEvent): void => this.#onMessage(e.data as ToWorker);
 
   constructor(port: Port, factory: ProcessFactory, config: Config, options: RunnerOptions) {
@@ -113,7 +115,10 @@ export class Runner {
       case "unload":
         return this.#feed({ type: "unload", now, model: call.model, replyId: reqId });
       case "shutdown":
-        return this.#feed({ type: "shutdown", now, graceMs: call.graceMs, replyId: reqId });
+        this.#feed({ type: "shutdown", now, graceMs: call.graceMs, replyId: reqId });
+        // Forced (the second signal): no unloadTimeout is waited out, not even by a stop already under way.
+        if (call.graceMs <= 0) for (const p of this.#procs.values()) p.handle.kill();
+        return;
       case "reload":
         return this.#feed({ type: "reload", now, config: call.config, replyId: reqId });
       case "clockNow":
@@ -131,10 +136,21 @@ export class Runner {
       }
       case "settle":
         return reply(await this.#settle(call.timeoutMs));
-      case "kill":
-        this.#procs.get(call.model)?.handle.kill();
+      case "kill": {
+        // Reply once the crash has been noticed (the `exited` handler from #start runs first), so a
+        // script's next request or `settle` sees the model gone instead of racing the signal.
+        const p = this.#procs.get(call.model);
+        if (p === undefined) return reply(null);
+        this.#ops++;
+        p.handle.kill();
+        await p.handle.exited;
+        this.#opDone();
         return reply(null);
+      }
       case "healthOverride": {
+        // Kept per model, so it also holds for the next start of a model that is not running yet.
+        if (call.fail) this.#healthFail.add(call.model);
+        else this.#healthFail.delete(call.model);
         const p = this.#procs.get(call.model);
         if (p) p.handle.healthFail = call.fail;
         return reply(null);
@@ -211,6 +227,7 @@ export class Runner {
       queueMicrotask(() => this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: String(err), kind: "spawn" }));
       return;
     }
+    handle.healthFail = this.#healthFail.has(model);
     const p: Proc = { handle, abort: new AbortController(), phase: "starting", exitedEarly: null };
     this.#procs.set(model, p);
     this.#ops++;

@@ -30,9 +30,16 @@ function stillOurs(record: PidRecord): boolean {
   return groupMembers(record.pgid).some((pid) => carriesToken(pid, record.token));
 }
 
+/** Whether the modelswap that wrote a record still runs (same pid, same start time). */
+function ownerRuns(owner: NonNullable<PidRecord["owner"]>): boolean {
+  const stat = readProcStat(owner.pid);
+  return stat !== null && stat.state !== "Z" && stat.startTime === owner.startTime;
+}
+
 /**
  * Kills process groups recorded in `stateDir` by an earlier modelswap that
- * died without cleaning up, only when the recorded start time still matches
+ * died without cleaning up (records of a modelswap that still runs, sharing
+ * the directory, are left alone), only when the recorded start time still matches
  * (/proc/PID/stat field 22), so a reused pid is never signalled. Every record
  * read is removed. Resolves with how many groups were killed.
  *
@@ -46,6 +53,7 @@ export async function cleanupLeftovers(stateDir: string): Promise<number> {
   let killed = 0;
   for (const path of listPidRecords(stateDir)) {
     const record = readPidRecord(path);
+    if (record?.owner && ownerRuns(record.owner)) continue;
     if (record && stillOurs(record) && signalGroup(record.pgid, "SIGKILL")) {
       killed++;
       await poll(() => (groupMembers(record.pgid).length === 0 ? true : undefined), 10, {

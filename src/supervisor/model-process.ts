@@ -169,7 +169,8 @@ export class ModelProcess {
     const stat = readProcStat(proc.pid);
     this.#pgid = stat?.pgrp ?? proc.pid;
     try {
-      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token });
+      const owner = { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? 0 };
+      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token, owner });
     } catch (error) {
       this.#hooks.onLog(`modelswap: cannot write the pid record in ${stateDir}: ${String(error)}`);
     }

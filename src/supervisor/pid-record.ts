@@ -15,6 +15,8 @@ export interface PidRecord {
   argv: string[];
   /** Value of MODELSWAP_GROUP_TOKEN in the server's environment, inherited by what it forks. */
   token: string;
+  /** The modelswap that spawned it (pid and start time): while that one runs, the server is not a leftover. */
+  owner?: { pid: number; startTime: number };
 }
 
 /** The file name for `model`: percent-encoded, so distinct names never share a file and "/" never escapes the directory. */
@@ -51,7 +53,7 @@ export function readPidRecord(path: string): PidRecord | null {
   const r = value as Record<string, unknown>;
   const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
   if (!isInt(r.pid) || !isInt(r.pgid) || !Number.isInteger(r.startTime) || typeof r.model !== "string") return null;
-  return {
+  const record: PidRecord = {
     pid: r.pid,
     pgid: r.pgid,
     startTime: r.startTime as number,
@@ -59,6 +61,9 @@ export function readPidRecord(path: string): PidRecord | null {
     argv: Array.isArray(r.argv) ? r.argv.map(String) : [],
     token: typeof r.token === "string" ? r.token : "",
   };
+  const o = r.owner as Record<string, unknown> | null | undefined;
+  if (typeof o === "object" && o !== null && isInt(o.pid) && Number.isInteger(o.startTime)) record.owner = { pid: o.pid, startTime: o.startTime as number };
+  return record;
 }
 
 /** Paths of every record file in `stateDir` (none when it does not exist). */

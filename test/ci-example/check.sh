@@ -1,48 +1,93 @@
 #!/usr/bin/env bash
-# Tests swap, TTL unload and crash recovery against modelswap with --test-hooks,
-# using nothing but curl. Usage: MODELSWAP=/path/to/modelswap ./check.sh
+# Checks swaps, TTL unloads and crash recovery against modelswap started with
+# --test-hooks, using nothing but bash and curl, and without sleeping: the
+# scheduler's clock moves only when this script says so, and /test/settle
+# waits until every swap, start and stop has finished.
+#
+# Usage: MODELSWAP=/path/to/modelswap ./check.sh
+#   MODELSWAP  how to run modelswap (default: `modelswap` on PATH)
+#   CONFIG     the config to test (default: config.yaml next to this script)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 modelswap=${MODELSWAP:-modelswap}
-port=${PORT:-18080}
-base="http://127.0.0.1:$port"
-
-# shellcheck disable=SC2086 # MODELSWAP may be "bun src/main.ts"
-$modelswap --config "$here/config.yaml" --listen "127.0.0.1:$port" --test-hooks &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid"' EXIT
+config=${CONFIG:-$here/config.yaml}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-chat() { curl -sf "$base/v1/chat/completions" -H 'Content-Type: application/json' \
-  -d "{\"model\":\"$1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"; }
-running() { curl -sf "$base/running"; }
+
+# Start modelswap on a port the system picks (no clashes between CI jobs) and
+# read its address from the "listening on http://…" line, which it prints once
+# it accepts requests: no polling, no sleep. Its log goes to our stderr.
+# shellcheck disable=SC2086 # MODELSWAP may be a command with arguments, e.g. "bun src/main.ts"
+exec {log}< <(exec $modelswap --config "$config" --listen 127.0.0.1:0 --test-hooks 2>&1)
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" || true' EXIT
+base=
+while IFS= read -r line <&"$log"; do
+  echo "$line" >&2
+  if [[ $line =~ listening\ on\ (http://[^ ]+) ]]; then base=${BASH_REMATCH[1]}; break; fi
+done
+[[ -n $base ]] || fail "modelswap did not start"
+cat <&"$log" >&2 & # keep reading its log, or it would block once the pipe is full
+
+# Sends one chat request for model $1 and prints the reply.
+chat() {
+  curl -sf "$base/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+}
+
+# Fails unless model $1 answers a request, from its own server process
+# (the fake server names itself fake-$1 in the reply).
+expect_answer() {
+  local reply
+  reply=$(chat "$1") || fail "$1 did not answer"
+  [[ $reply == *"\"model\":\"fake-$1\""* ]] || fail "the reply for $1 came from elsewhere: $reply"
+}
+
+# GET /running lists models that are starting, ready or stopping:
+# {"running":[{"model":"model-a","state":"ready",…}]}
+expect_ready() {
+  local json
+  json=$(curl -sf "$base/running") || fail "GET /running failed"
+  [[ $json == *"\"model\":\"$1\",\"state\":\"ready\""* ]] || fail "$1 is not ready: $json"
+}
+expect_not_running() {
+  local json
+  json=$(curl -sf "$base/running") || fail "GET /running failed"
+  [[ $json != *"\"model\":\"$1\""* ]] || fail "$1 is still running: $json"
+}
+
+# Waits until no swap, start or stop is in progress and no request is queued
+# (HTTP 408 and what is still pending after 10 s of real time).
 settle() { curl -sf "$base/test/settle?timeout=10s" >/dev/null || fail "modelswap did not settle"; }
 
-# Wait (up to 10 s) until modelswap answers.
-for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
-curl -sf "$base/health" >/dev/null || fail "modelswap did not start"
+# Moves modelswap's clock forward by $1 ms; returns once every timer due by
+# then (TTL, health-check deadline, restart backoff) has fired and settled.
+advance() {
+  curl -sf -X POST "$base/test/clock/advance" -H 'Content-Type: application/json' \
+    -d "{\"ms\":$1}" >/dev/null || fail "cannot advance the clock"
+}
 
-# 1. A request starts model-a; a request for model-b swaps it out.
-chat model-a | grep -q '"model":"model-a"' || fail "model-a did not answer"
-chat model-b | grep -q '"model":"model-b"' || fail "model-b did not answer"
+# 1. A request starts model-a; a request for model-b swaps model-a out.
+expect_answer model-a
+expect_answer model-b
 settle
-running | grep -q '"model-b"' || fail "model-b is not running"
-running | grep -q '"model-a"' && fail "model-a still runs after the swap"
+expect_ready model-b
+expect_not_running model-a
 
-# 2. The TTL fires only when the test clock says so.
-chat model-a >/dev/null
+# 2. model-a's 60 s TTL runs on the test clock only.
+expect_answer model-a
 settle
-curl -sf -X POST "$base/test/clock/advance" -d '{"ms": 59000}' >/dev/null
-running | grep -q '"model-a"' || fail "model-a was unloaded before its TTL"
-curl -sf -X POST "$base/test/clock/advance" -d '{"ms": 1000}' >/dev/null
-settle
-running | grep -q '"model-a"' && fail "model-a was not unloaded after its TTL"
+advance 59000
+expect_ready model-a # idle for 59 s: still loaded
+advance 1000
+expect_not_running model-a # idle for 60 s: unloaded
 
-# 3. A crashed model comes back on the next request.
-chat model-b >/dev/null
-curl -sf -X POST "$base/test/models/model-b/kill" >/dev/null
+# 3. A model that crashes comes back on the next request.
+expect_answer model-b
+curl -sf -X POST "$base/test/models/model-b/kill" >/dev/null || fail "cannot kill model-b"
 settle
-running | grep -q '"model-b"' && fail "model-b still listed after it was killed"
-chat model-b | grep -q '"model":"model-b"' || fail "model-b did not recover"
+expect_not_running model-b
+expect_answer model-b
+expect_ready model-b
 
 echo "OK: swap, TTL unload and crash recovery behave as expected"

@@ -78,7 +78,7 @@ describe("through the real scheduler", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     const frames = text.split("\n\n").filter(Boolean).map((f) => f.replace(/^data: /, ""));
-    expect(JSON.parse(frames[0] ?? "")).toEqual({ choices: [{ delta: { reasoning_content: "━━━━━\n" } }] });
+    expect(JSON.parse(frames[0] ?? "")).toEqual({ choices: [{ index: 0, delta: { reasoning_content: "━━━━━\n" } }] });
     expect(text).toContain("modelswap loading model: loading");
     expect(text).toContain("Done! (");
     expect(frames.at(-1)).toBe("[DONE]");

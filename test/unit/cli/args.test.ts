@@ -90,13 +90,13 @@ describe("parseArgs: other commands", () => {
     expect(
       parse(
         "fake-upstream", "--port", "5000", "--host", "0.0.0.0", "--model", "m1", "--start-delay", "2s",
-        "--tokens", "3", "--token-interval=50ms", "--exit-after-requests", "2", "--health-fail", "--ignore-sigterm",
+        "--tokens", "3", "--token-interval=50ms", "--exit-after-requests", "2", "--health-fail", "--ignore-sigterm", "--verbose",
       ),
     ).toEqual({
       kind: "fake-upstream",
       options: {
         port: 5000, host: "0.0.0.0", model: "m1", startDelayMs: 2000, tokens: 3, tokenIntervalMs: 50,
-        exitAfterRequests: 2, healthFail: true, ignoreSigterm: true,
+        exitAfterRequests: 2, healthFail: true, ignoreSigterm: true, verbose: true,
       },
     });
   });
@@ -106,7 +106,7 @@ describe("parseArgs: other commands", () => {
       kind: "fake-upstream",
       options: {
         port: 0, host: "127.0.0.1", model: null, startDelayMs: 0, tokens: 8, tokenIntervalMs: 10,
-        exitAfterRequests: null, healthFail: false, ignoreSigterm: false,
+        exitAfterRequests: null, healthFail: false, ignoreSigterm: false, verbose: false,
       },
     });
   });

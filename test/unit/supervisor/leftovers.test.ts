@@ -66,6 +66,20 @@ describe("cleanupLeftovers", () => {
     expect(groupMembers(pid)).toHaveLength(1);
   });
 
+  test("leaves alone, record and all, the servers of a modelswap that still runs in the same directory", async () => {
+    const dir = tempStateDir();
+    const { members, record } = await orphanGroup();
+    const self = { pid: process.pid, startTime: readProcStat(process.pid)!.startTime };
+    writePidRecord(dir, { ...record, owner: self });
+    expect(await cleanupLeftovers(dir)).toBe(0);
+    for (const pid of members) expect(isAlive(pid)).toBe(true);
+    expect(existsSync(recordPath(dir, "old"))).toBe(true);
+    // The same owner pid with another start time is an earlier modelswap whose pid was reused: a leftover.
+    writePidRecord(dir, { ...record, owner: { ...self, startTime: self.startTime - 1 } });
+    expect(await cleanupLeftovers(dir)).toBe(1);
+    for (const pid of members) expect(isAlive(pid)).toBe(false);
+  });
+
   test("ignores files that are not records and a missing directory", async () => {
     const dir = tempStateDir();
     writeFileSync(join(dir, "junk.json"), "{not json");

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { delay } from "../../../src/lib/async.ts";
 import { type Clock, ManualClock, RealClock } from "../../../src/lib/clock.ts";
 import { ModelProcess, type ProcessSpec, StartFailure } from "../../../src/supervisor/model-process.ts";
 import { recordPath } from "../../../src/supervisor/pid-record.ts";
@@ -28,30 +27,36 @@ afterEach(() => {
   expect(left).toEqual([]);
 });
 
-/** Whether `p` settles within `ms`; only for asserting that something has NOT happened yet. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  const settled = await Promise.race([p.then(() => true, () => true), delay(ms).then(() => false)]);
-  return settled;
+/** A view of whether `p` has settled yet, for asserting that something has NOT happened (no waiting). */
+function track(p: Promise<unknown>): { readonly settled: boolean } {
+  const state = { settled: false };
+  p.then(() => (state.settled = true), () => (state.settled = true));
+  return state;
 }
 
-function healthServer(healthyAfterMs: number): ProcessSpec {
+/** test/fixtures/health-server.ts, answering 503 to its first `failChecks` health checks. */
+function healthServer(failChecks: number): ProcessSpec {
   const port = freePort();
   return spec({
     model: "llama/health 1",
     argv: [BUN, join(FIXTURES, "health-server.ts")],
-    env: { PORT: String(port), HEALTHY_AFTER_MS: String(healthyAfterMs) },
+    env: { PORT: String(port), HEALTHY_AFTER_CHECKS: String(failChecks) },
     checkUrl: `http://127.0.0.1:${port}/health`,
   });
 }
 
+/** How many health checks the fixture server has answered. */
+async function checksSeen(s: ProcessSpec): Promise<number> {
+  const res = await fetch(s.checkUrl!.replace(/\/health$/, "/checks"));
+  return ((await res.json()) as { checks: number }).checks;
+}
+
 describe("ModelProcess.start", () => {
-  test("resolves within 50 ms of /health turning 200, with the server leading its own process group", async () => {
-    const s = healthServer(400);
-    const { p, lines } = make(s);
+  test("polls /health until it turns 200 and resolves on that first 200, with the server leading its own process group", async () => {
+    const s = healthServer(3);
+    const { p } = make(s);
     await p.start(AbortSignal.timeout(10_000));
-    const noticedAt = Date.now();
-    const healthyAt = Number((await waitFor(() => lines.find((l) => l.startsWith("healthy-at "))))?.split(" ")[1]);
-    expect(noticedAt - healthyAt).toBeLessThan(50);
+    expect(await checksSeen(s)).toBe(4); // three 503s, one 200, and no check after it
 
     const pid = p.pid!;
     const stat = readProcStat(pid)!;
@@ -112,14 +117,17 @@ describe("ModelProcess.start", () => {
 
   test("healthFail keeps start pending until the signal aborts with its reason", async () => {
     const s = healthServer(0);
-    const { p, lines } = make(s);
-    p.healthFail = true;
+    const { p } = make(s);
+    // Count the rounds in which the poller asked the override (and was told to fail).
+    let overridden = 0;
+    Object.defineProperty(p, "healthFail", { get: () => (overridden++, true) });
     const ctl = new AbortController();
     const starting = p.start(ctl.signal);
-    await waitFor(() => lines.find((l) => l.startsWith("healthy-at ")));
+    const state = track(starting);
+    await waitFor(() => (overridden >= 3 ? true : undefined));
     const reply = await fetch(s.checkUrl!);
-    expect(reply.status).toBe(200);
-    expect(await settlesWithin(starting, 150)).toBe(false);
+    expect(reply.status).toBe(200); // the server itself is healthy
+    expect(state.settled).toBe(false);
     const reason = new Error("health deadline");
     ctl.abort(reason);
     expect(await starting.catch((e: unknown) => e)).toBe(reason);
@@ -161,16 +169,21 @@ describe("ModelProcess.stop", () => {
 
   test("SIGKILLs a SIGTERM-ignoring group only once the grace period passed on the clock", async () => {
     const clock = new ManualClock();
-    const { p, lines } = make(spec({ argv: ["sh", "-c", "trap '' TERM; sleep 1000 & echo ready; wait"] }), clock);
+    // The child ignores SIGTERM; the shell says when one arrived, and ignores it too.
+    const script = "trap '' TERM; sleep 1000 & trap 'echo got TERM' TERM; echo ready; while :; do wait; done";
+    const { p, lines } = make(spec({ argv: ["sh", "-c", script] }), clock);
     await p.start(never());
     await waitFor(() => (lines.includes("ready") ? true : undefined));
     const members = groupMembers(p.pid!);
     expect(members).toHaveLength(2);
     const stopping = p.stop(5000);
-    expect(await settlesWithin(stopping, 200)).toBe(false);
+    const state = track(stopping);
+    await waitFor(() => (lines.includes("got TERM") ? true : undefined));
     for (const pid of members) expect(isAlive(pid)).toBe(true);
+    expect(state.settled).toBe(false);
     clock.advance(4999);
-    expect(await settlesWithin(stopping, 100)).toBe(false);
+    expect(clock.pending).toBe(1); // the SIGKILL is due at 5000 on the clock, not before
+    for (const pid of members) expect(isAlive(pid)).toBe(true);
     clock.advance(1);
     expect(await stopping).toEqual({ code: null, signal: "SIGKILL" });
     for (const pid of members) expect(isAlive(pid)).toBe(false);
@@ -200,12 +213,15 @@ describe("ModelProcess.stop", () => {
 
   test("SIGKILLs the group when cmdStop succeeds but the server outlives the grace period", async () => {
     const clock = new ManualClock();
-    const { p } = make(spec({ argv: ["sleep", "1000"], stopArgv: ["true"] }), clock);
+    const { p, lines } = make(spec({ argv: ["sleep", "1000"], stopArgv: ["sh", "-c", "echo stopper $$"] }), clock);
     await p.start(never());
     const stopping = p.stop(3000);
-    await waitFor(() => (clock.pending === 1 ? true : undefined));
-    expect(await settlesWithin(stopping, 150)).toBe(false);
+    const state = track(stopping);
+    const stopper = await waitFor(() => lines.find((l) => l.startsWith("stopper "))?.split(" ")[1]);
+    await waitGone([Number(stopper)]); // cmdStop ran and succeeded …
+    expect(clock.pending).toBe(1); // … and the grace timer still runs
     expect(isAlive(p.pid!)).toBe(true);
+    expect(state.settled).toBe(false);
     clock.advance(3000);
     expect(await stopping).toEqual({ code: null, signal: "SIGKILL" });
   });

@@ -1,0 +1,163 @@
+/**
+ * Failures through the real `modelswap serve` with the manual clock: crashes
+ * mid-stream and while ready, start failures with backoff, health timeouts,
+ * upstreams that ignore SIGTERM, and wrapper scripts that fork.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { poll } from "../../src/lib/async.ts";
+import { tempDir } from "../helpers/configs.ts";
+import { cleanupProcesses } from "../helpers/processes.ts";
+import { fake, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
+
+const tmp = tempDir("modelswap-swap-failures-");
+let ms: SwapServer;
+beforeAll(async () => {
+  ms = await startSwapServer(tmp, {
+    models: {
+      crashy: "--exit-after-requests 2 --tokens 10 --token-interval 20ms",
+      endless: "--tokens 100000 --token-interval 20ms",
+      broken: { cmd: "sh -c 'echo cannot open model file; exit 3' --port ${PORT}" },
+      unhealthy: "--health-fail",
+      slow: "--start-delay 60s",
+      stubborn: { args: "--ignore-sigterm", yaml: "unloadTimeout: 5" },
+      wrapper: { cmd: `sh -c '${fake("")} & wait'`, yaml: "unloadTimeout: 5" },
+      wrapstubborn: { cmd: `sh -c '${fake("--ignore-sigterm")} & wait'`, yaml: "unloadTimeout: 5" },
+    },
+  });
+});
+afterAll(async () => {
+  try {
+    await ms?.shutdown();
+  } finally {
+    await cleanupProcesses();
+    tmp.remove();
+  }
+});
+
+/** Waits for the model's process to exist and returns its process group. */
+const groupOf = async (model: string) => pgidOf(await poll(() => ms.pids(model)[0], 10, { signal: AbortSignal.timeout(10_000) }))!;
+
+describe("crashes", () => {
+  test("a crash mid-stream ends the stream with an SSE error event; the next request starts the model again", async () => {
+    await ms.unload();
+    const since = await ms.lastSeq();
+    const first = await ms.chat("crashy");
+    expect(first.status).toBe(200);
+    await first.text();
+    const broken = await readChunks(await ms.chat("crashy", { stream: true }));
+    expect(broken.error).toBeNull(); // no TCP reset
+    expect(broken.text).not.toContain("[DONE]");
+    expect(lastEventData(broken.text).error?.code).toBe("upstream_error");
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "crashy" && e.state === "stopped", since);
+    const again = await ms.chat("crashy");
+    expect(again.status).toBe(200);
+    await again.text();
+    expect(await ms.transitions("crashy", "starting", since)).toBe(2);
+  });
+
+  test("a model killed while ready goes to stopped, its stream ends with an error event, and the next request restarts it", async () => {
+    const stream = await openStream(await ms.chat("endless", { stream: true }));
+    const since = await ms.lastSeq();
+    const pgid = await groupOf("endless");
+    const kill = await fetch(`${ms.url}/test/models/endless/kill`, { method: "POST" });
+    expect(kill.status).toBe(200);
+    const { text, error } = await stream.rest;
+    expect(error).toBeNull();
+    expect(lastEventData(text).error?.code).toBe("upstream_error");
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "endless" && e.state === "stopped", since);
+    expect(groupMembers(pgid)).toEqual([]);
+    const client = new AbortController();
+    const next = await openStream(await ms.chat("endless", { stream: true, signal: client.signal }));
+    client.abort();
+    await next.rest;
+    expect(await ms.transitions("endless", "starting", since)).toBe(1);
+  });
+});
+
+describe("start failures", () => {
+  test("a server that exits at start answers 502 with its output; then 503 + Retry-After until the backoff passes", async () => {
+    const since = await ms.lastSeq();
+    const res = await ms.chat("broken");
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("start_failed");
+    expect(body.error.message).toContain("cannot open model file");
+    const backoff = await ms.chat("broken");
+    expect(backoff.status).toBe(503);
+    expect(Number(backoff.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await backoff.json()) as { error: { code: string } }).error.code).toBe("backoff");
+    expect(await ms.transitions("broken", "starting", since)).toBe(1);
+    await ms.advance(1000);
+    const retried = await ms.chat("broken");
+    expect(retried.status).toBe(502);
+    await retried.body?.cancel();
+    expect(await ms.transitions("broken", "starting", since)).toBe(2);
+  });
+
+  test("a server that dies while starting fails every waiter with 502 start_failed", async () => {
+    const since = await ms.lastSeq();
+    const waiters = [ms.chat("slow"), ms.chat("slow", { stream: true })];
+    await ms.waitEvent((e) => e.kind === "inflight" && e.model === "slow" && e.queued === 2, since);
+    const pgid = await groupOf("slow");
+    expect((await fetch(`${ms.url}/test/models/slow/kill`, { method: "POST" })).status).toBe(200);
+    for (const res of await Promise.all(waiters)) {
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("start_failed");
+    }
+    await waitGroupGone(pgid);
+  });
+
+  test("a model that never turns healthy answers 504 at healthCheckTimeout and its process group is stopped", async () => {
+    const since = await ms.lastSeq();
+    const pending = ms.chat("unhealthy");
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "unhealthy" && e.state === "starting", since);
+    const pgid = await groupOf("unhealthy");
+    await ms.advance(14_999);
+    expect(groupMembers(pgid).length).toBeGreaterThan(0);
+    await ms.advance(1);
+    const res = await pending;
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("health_timeout");
+    await waitGroupGone(pgid);
+  });
+});
+
+describe("stopping what does not want to stop", () => {
+  test.each([
+    ["an upstream that ignores SIGTERM", "stubborn", true],
+    ["a wrapper that forks (sh -c 'server & wait')", "wrapper", false],
+    ["a forking wrapper whose child ignores SIGTERM", "wrapstubborn", true],
+  ])("%s leaves nothing behind after unload (SIGKILL at unloadTimeout)", async (_, model, needsKill) => {
+    const res = await ms.chat(model);
+    expect(res.status).toBe(200);
+    await res.text();
+    const pgid = pgidOf(ms.pids(model)[0]!)!;
+    expect(ms.pids(model).length).toBeGreaterThan(0);
+    const since = await ms.lastSeq();
+    const unload = fetch(`${ms.url}/api/models/unload/${model}`, { method: "POST" });
+    if (needsKill) {
+      await ms.waitEvent((e) => e.kind === "log" && e.model === model && e.line.includes("ignoring SIGTERM"), since);
+      expect(groupMembers(pgid).length).toBeGreaterThan(0); // still there before unloadTimeout
+      await ms.advance(5000);
+    }
+    expect((await unload).status).toBe(200);
+    await waitGroupGone(pgid);
+    expect(ms.pids(model)).toEqual([]);
+  });
+
+  test("a swap away from an upstream that ignores SIGTERM kills it at healthCheckTimeout, then starts the target", async () => {
+    const first = await ms.chat("stubborn");
+    expect(first.status).toBe(200);
+    await first.text();
+    const pgid = pgidOf(ms.pids("stubborn")[0]!)!;
+    const since = await ms.lastSeq();
+    const swapped = ms.chat("wrapper");
+    await ms.waitEvent((e) => e.kind === "log" && e.model === "stubborn" && e.line.includes("ignoring SIGTERM"), since);
+    await ms.advance(14_999);
+    expect(groupMembers(pgid).length).toBeGreaterThan(0);
+    expect(await ms.transitions("wrapper", "starting", since)).toBe(0);
+    await ms.advance(1);
+    expect((await swapped).status).toBe(200);
+    await waitGroupGone(pgid);
+  });
+});
