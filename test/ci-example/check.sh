@@ -14,13 +14,18 @@ config=${CONFIG:-$here/config.yaml}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Start modelswap on a port the system picks (no clashes between CI jobs) and
-# read its address from the "listening on http://…" line, which it prints once
-# it accepts requests: no polling, no sleep. Its log goes to our stderr.
+# Start modelswap in the background on a port the system picks, its output
+# going into a named pipe that we read. On exit, stop it and wait until it has
+# stopped its models.
+pipe=$(mktemp -u) && mkfifo "$pipe"
 # shellcheck disable=SC2086 # MODELSWAP may be a command with arguments, e.g. "bun src/main.ts"
-exec {log}< <(exec $modelswap --config "$config" --listen 127.0.0.1:0 --test-hooks 2>&1)
+$modelswap --config "$config" --listen 127.0.0.1:0 --test-hooks >"$pipe" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" || true' EXIT
+exec {log}<"$pipe" && rm "$pipe"
+
+# Read its address from the "listening on http://…" line, printed once it
+# accepts requests: no polling, no sleep. Its log goes to our stderr.
 base=
 while IFS= read -r line <&"$log"; do
   echo "$line" >&2
@@ -61,10 +66,13 @@ expect_not_running() {
 settle() { curl -sf "$base/test/settle?timeout=10s" >/dev/null || fail "modelswap did not settle"; }
 
 # Moves modelswap's clock forward by $1 ms; returns once every timer due by
-# then (TTL, health-check deadline, restart backoff) has fired and settled.
+# then (TTL, health-check deadline, restart backoff) has fired and settled:
+# {"now":60000,"settled":true}
 advance() {
-  curl -sf -X POST "$base/test/clock/advance" -H 'Content-Type: application/json' \
-    -d "{\"ms\":$1}" >/dev/null || fail "cannot advance the clock"
+  local reply
+  reply=$(curl -sf -X POST "$base/test/clock/advance" -H 'Content-Type: application/json' \
+    -d "{\"ms\":$1}") || fail "cannot advance the clock"
+  [[ $reply == *'"settled":true'* ]] || fail "modelswap did not settle after advancing the clock: $reply"
 }
 
 # 1. A request starts model-a; a request for model-b swaps model-a out.

@@ -23,13 +23,16 @@ models:
     concurrencyLimit: 1
   crashy:
     cmd: ${fake("--tokens 6 --token-interval 10ms --exit-after-requests 1")}
+  broken:
+    cmd: ${fake("--no-such-flag")}
+    sendLoadingState: true
   loading:
     cmd: ${fake("--tokens 3 --token-interval 0 --start-delay 300ms")}
     sendLoadingState: true
 groups:
   all:
     swap: false
-    members: [chat, slow, crashy, loading]
+    members: [chat, slow, crashy, broken, loading]
 `,
   );
   client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: KEY, maxRetries: 0 });
@@ -114,7 +117,7 @@ describe("the OpenAI SDK", () => {
   test("models.list() lists the configured models, sorted", async () => {
     const ids: string[] = [];
     for await (const m of client.models.list()) ids.push(m.id);
-    expect(ids).toEqual(["chat", "crashy", "loading", "slow"]);
+    expect(ids).toEqual(["broken", "chat", "crashy", "loading", "slow"]);
   });
 
   test("an unknown model throws NotFoundError carrying modelswap's message", async () => {
@@ -208,5 +211,16 @@ describe("the OpenAI SDK", () => {
     ["audio.speech.create", () => client.audio.speech.create({ model: "chat", voice: "alloy", input: "hi" }).then((r) => r.json()), "/v1/audio/speech"],
   ] as const)("%s reaches the model", async (_, call, path) => {
     expect(((await call()) as unknown as WithEcho).echo?.path).toBe(path);
+  });
+
+  test("a model that fails to start while showing loading state makes the SDK stream throw the start error", async () => {
+    const stream = await client.chat.completions.create({ model: "broken", stream: true, messages: [] });
+    let reasoning = "";
+    const err = await (async () => {
+      for await (const chunk of stream) reasoning += (chunk.choices[0]?.delta as { reasoning_content?: string }).reasoning_content ?? "";
+    })().catch((e: unknown) => e);
+    expect(reasoning).toContain("loading model: broken");
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as Error).message).toContain("Cannot start model");
   });
 });

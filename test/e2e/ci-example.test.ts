@@ -27,45 +27,72 @@ beforeAll(async () => {
 afterEach(cleanupProcesses);
 afterAll(tmp.remove);
 
-/** Runs check.sh the way the README shows; resolves with its status and output. */
-async function runCheck(env: Record<string, string>, cwd = REPO_ROOT) {
-  const p = spawnProcess(["bash", SCRIPT], { env, cwd });
-  const code = await p.waitForExit(60_000);
-  await p.outputClosed;
-  return { code, stdout: p.stdout(), stderr: p.stderr() };
+/**
+ * Two adjacent free ports below the ephemeral range (32768+ on Linux), where
+ * outgoing connections never take them: the example's `startPort` moves there,
+ * as other suites may run on this machine at the same time.
+ */
+function freePortPair(): number {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const held: Array<{ stop(force?: boolean): void }> = [];
+    try {
+      for (const p of [port, port + 1]) held.push(Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } }));
+      return port;
+    } catch {
+      // Taken: try another pair.
+    } finally {
+      for (const h of held) h.stop(true);
+    }
+  }
 }
 
-/** Model servers the example's config starts carry `--model fake-model-…` on their command line. */
-const leftoverModels = () => findPids("--model fake-model-");
+/** The example config with its ports moved, and edited by `edit`, written to a file. */
+function exampleConfig(edit: (text: string) => string = (t) => t): { file: string; ports: number[] } {
+  const port = freePortPair();
+  const text = readFileSync(CONFIG, "utf8");
+  const moved = text.replace(/^startPort: 5800\b/m, `startPort: ${port}`);
+  if (moved === text) throw new Error("Cannot find 'startPort: 5800' in test/ci-example/config.yaml");
+  return { file: tmp.write(`config-${port}.yaml`, edit(moved)), ports: [port, port + 1] };
+}
+
+/** Runs check.sh the way the README shows and resolves with its status, output and the model servers left running. */
+async function runCheck(modelswap: string, config: { file: string; ports: number[] } | string, cwd = REPO_ROOT) {
+  const file = typeof config === "string" ? config : config.file;
+  const p = spawnProcess(["bash", SCRIPT], { env: { MODELSWAP: modelswap, CONFIG: file }, cwd });
+  const code = await p.waitForExit(60_000);
+  await p.outputClosed;
+  const ports = typeof config === "string" ? [] : config.ports;
+  return { code, stdout: p.stdout(), stderr: p.stderr(), leftovers: ports.flatMap((port) => findPids(`--port ${port} `)) };
+}
+
+const OK = "OK: swap, TTL unload and crash recovery behave as expected\n";
 
 describe("test/ci-example/check.sh", () => {
-  test("passes with modelswap run from source", async () => {
-    const r = await runCheck({ MODELSWAP: FROM_SOURCE });
-    expect({ code: r.code, stdout: r.stdout, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stdout: "OK: swap, TTL unload and crash recovery behave as expected\n", stderr: "" });
-    expect(leftoverModels()).toEqual([]);
-  });
-
-  test("passes with the compiled binary, run from a directory without the source", async () => {
-    const r = await runCheck({ MODELSWAP: binary }, tmp.path);
-    expect({ code: r.code, stdout: r.stdout, stderr: r.code === 0 ? "" : r.stderr }).toEqual({
-      code: 0,
-      stdout: "OK: swap, TTL unload and crash recovery behave as expected\n",
-      stderr: "",
-    });
-    expect(leftoverModels()).toEqual([]);
+  test.each([
+    ["modelswap run from source", () => FROM_SOURCE, REPO_ROOT],
+    ["the compiled binary, run from a directory without the source", () => binary, tmp.path],
+  ])("passes with %s, and leaves no model server running", async (_, modelswap, cwd) => {
+    const r = await runCheck(modelswap(), exampleConfig(), cwd);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stdout: OK, stderr: "" });
+    expect(r.leftovers).toEqual([]);
   });
 
   test.each([
     ["a shorter TTL than the script expects", (c: string) => c.replace("ttl: 60", "ttl: 30"), "FAIL: model-a is not ready"],
     ["no TTL at all", (c: string) => c.replace("ttl: 60", "ttl: 0"), "FAIL: model-a is still running"],
     ["a model that answers under another name", (c: string) => c.replace("--model fake-model-b", "--model other"), "FAIL: the reply for model-b came from elsewhere"],
-  ])("fails, naming the check, with %s", async (name, edit, message) => {
-    const config = tmp.write(`${name.replace(/\W+/g, "-")}.yaml`, edit(readFileSync(CONFIG, "utf8")));
-    const r = await runCheck({ MODELSWAP: FROM_SOURCE, CONFIG: config });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe("");
+  ])("fails, naming the check, with %s", async (_, edit, message) => {
+    const r = await runCheck(FROM_SOURCE, exampleConfig(edit));
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: "" });
     expect(r.stderr).toContain(message);
-    expect(leftoverModels()).toEqual([]);
+    expect(r.leftovers).toEqual([]);
+  });
+
+  test("fails when modelswap cannot start", async () => {
+    const r = await runCheck(FROM_SOURCE, `${tmp.path}/missing.yaml`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("FAIL: modelswap did not start");
   });
 
   test("is what the README shows, word for word, with its config and workflow", () => {
@@ -74,12 +101,6 @@ describe("test/ci-example/check.sh", () => {
     for (const file of [SCRIPT, CONFIG, `${REPO_ROOT}/.github/workflows/example-app-ci.yml`]) {
       expect(readme).toContain(readFileSync(file, "utf8"));
     }
-  });
-
-  test("fails when modelswap cannot start", async () => {
-    const r = await runCheck({ MODELSWAP: FROM_SOURCE, CONFIG: `${tmp.path}/missing.yaml` });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("FAIL: modelswap did not start");
   });
 });
 

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
-import { BUN, cleanupProcesses } from "../helpers/processes.ts";
-import { groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
+import { BUN } from "../helpers/processes.ts";
+import { cleanupSwapServers, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-basic-");
 /** An upstream that logs when the request it is streaming is aborted, with the wall time. */
@@ -53,7 +53,7 @@ afterAll(async () => {
   try {
     await ms?.shutdown();
   } finally {
-    await cleanupProcesses();
+    await cleanupSwapServers();
     tmp.remove();
   }
 });

@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses } from "../helpers/processes.ts";
-import { fake, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
+import { cleanupSwapServers, fake, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-failures-");
 let ms: SwapServer;
@@ -29,7 +28,7 @@ afterAll(async () => {
   try {
     await ms?.shutdown();
   } finally {
-    await cleanupProcesses();
+    await cleanupSwapServers();
     tmp.remove();
   }
 });
@@ -71,6 +70,20 @@ describe("crashes", () => {
     client.abort();
     await next.rest;
     expect(await ms.transitions("endless", "starting", since)).toBe(1);
+  });
+  test("a forking wrapper that dies while ready takes its children with it, and the model goes to stopped", async () => {
+    const res = await ms.chat("wrapper");
+    expect(res.status).toBe(200);
+    await res.text();
+    const pids = ms.pids("wrapper");
+    expect(pids.length).toBe(2); // sh and the server it forked
+    const pgid = pgidOf(pids[0]!)!;
+    const since = await ms.lastSeq();
+    // The wrapper itself is the group leader: kill only it, as a crash would.
+    process.kill(pgid, "SIGKILL");
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "wrapper" && e.state === "stopped", since);
+    await waitGroupGone(pgid);
+    expect(ms.pids("wrapper")).toEqual([]);
   });
 });
 
@@ -127,7 +140,7 @@ describe("stopping what does not want to stop", () => {
     ["an upstream that ignores SIGTERM", "stubborn", true],
     ["a wrapper that forks (sh -c 'server & wait')", "wrapper", false],
     ["a forking wrapper whose child ignores SIGTERM", "wrapstubborn", true],
-  ])("%s leaves nothing behind after unload (SIGKILL at unloadTimeout)", async (_, model, needsKill) => {
+  ])("%s leaves nothing behind after unload", async (_, model, needsKill) => {
     const res = await ms.chat(model);
     expect(res.status).toBe(200);
     await res.text();

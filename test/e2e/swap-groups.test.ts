@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses } from "../helpers/processes.ts";
-import { openStream, startSwapServer, type SwapServer } from "./swap-harness.ts";
+import { cleanupSwapServers, openStream, startSwapServer, type SwapServer } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-groups-");
 const MODELS = ["a", "b", "c", "d", "p", "x"] as const;
@@ -27,7 +26,7 @@ afterAll(async () => {
   try {
     await ms?.shutdown();
   } finally {
-    await cleanupProcesses();
+    await cleanupSwapServers();
     tmp.remove();
   }
 });

@@ -17,7 +17,7 @@ import type { SequencedEvent } from "../../src/http/deps.ts";
 import type { ModelState } from "../../src/scheduler/protocol.ts";
 import { poll } from "../../src/lib/async.ts";
 import type { tempDir } from "../helpers/configs.ts";
-import { findPids, spawnModelswap, type Spawned } from "../helpers/processes.ts";
+import { cleanupProcesses, findPids, spawnModelswap, type Spawned, waitGone } from "../helpers/processes.ts";
 
 /** A model: fake-upstream arguments, or a full `cmd` plus extra YAML lines (indented under the model). */
 export type ModelSpec = string | { cmd?: string; args?: string; yaml?: string };
@@ -144,7 +144,29 @@ export async function startSwapServer(tmp: ReturnType<typeof tempDir>, options: 
       expect(server.allModelPids()).toEqual([]);
     },
   };
+  servers.add(server);
   return server;
+}
+
+const servers = new Set<SwapServer>();
+
+/**
+ * `cleanupProcesses()`, then SIGKILLs any model process of a server started
+ * here that is still alive (a forked child of a SIGKILLed modelswap has no
+ * parent-death signal), and waits until each is gone.
+ */
+export async function cleanupSwapServers(): Promise<void> {
+  await cleanupProcesses();
+  const left = [...servers].flatMap((s) => s.allModelPids());
+  servers.clear();
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  await Promise.all(left.map((pid) => waitGone(pid)));
 }
 
 /**

@@ -6,11 +6,10 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses } from "../helpers/processes.ts";
-import { fake, groupMembers, lastEventData, openStream, pgidOf, startSwapServer, waitGroupGone } from "./swap-harness.ts";
+import { cleanupSwapServers, fake, groupMembers, lastEventData, openStream, pgidOf, startSwapServer, waitGroupGone } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-shutdown-");
-afterEach(cleanupProcesses);
+afterEach(cleanupSwapServers);
 afterAll(tmp.remove);
 
 test("at shutdownTimeout open streams end with an SSE error event, waiters get 503, every model (starting ones too) stops, exit 0", async () => {
@@ -32,8 +31,7 @@ test("at shutdownTimeout open streams end with an SSE error event, waiters get 5
   expect(await fetch(`${ms.url}/health`).then(() => "answered", () => "refused")).toBe("refused");
   const { text, error } = await stream.rest;
   expect(error).toBeNull(); // an event, not a TCP reset
-  const last = JSON.parse(text.trim().split("\n\n").at(-1)!.replace(/^event: error\ndata: /, "")) as { error: { code: string } };
-  expect(last.error.code).toBe("shutting_down");
+  expect(lastEventData(text).error?.code).toBe("shutting_down");
   for (const res of await Promise.all(waiters)) {
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("shutting_down");
