@@ -17,7 +17,8 @@ import type { SequencedEvent } from "../../src/http/deps.ts";
 import type { ModelState } from "../../src/scheduler/protocol.ts";
 import { poll } from "../../src/lib/async.ts";
 import type { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses, findPids, spawnModelswap, type Spawned, waitGone } from "../helpers/processes.ts";
+import { cleanupProcesses, findPids, freePortRange, spawnModelswap, type Spawned, waitGone } from "../helpers/processes.ts";
+export { freePortRange };
 
 /** A model: fake-upstream arguments, or a full `cmd` plus extra YAML lines (indented under the model). */
 export type ModelSpec = string | { cmd?: string; args?: string; yaml?: string };
@@ -167,26 +168,6 @@ export async function cleanupSwapServers(): Promise<void> {
     }
   }
   await Promise.all(left.map((pid) => waitGone(pid)));
-}
-
-/**
- * The first of `n` consecutive free ports, below the kernel's ephemeral range
- * (32768+ on Linux): `freePort()` + 1 is often taken by some client socket.
- */
-export function freePortRange(n: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const taken = Array.from({ length: n }, (_, i) => base + i).some((port) => {
-      try {
-        Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
-        return false;
-      } catch {
-        return true;
-      }
-    });
-    if (!taken) return base;
-  }
-  throw new Error(`Cannot find ${n} consecutive free ports below 32000: 50 attempts failed`);
 }
 
 /** Live (non-zombie) pids whose process group is `pgid`, read from /proc. */

@@ -183,12 +183,30 @@ export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 
   }, 20, { signal: AbortSignal.timeout(timeoutMs) });
 }
 
-/** A port that was free a moment ago (bind port 0, read it, close). */
+/**
+ * The first of `n` consecutive ports free right now, below the kernel's
+ * ephemeral range (32768+ on Linux): a port from port 0 lies inside it and
+ * may be handed to some client socket before the test binds it.
+ */
+export function freePortRange(n: number, host = "127.0.0.1"): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const taken = Array.from({ length: n }, (_, i) => base + i).some((port) => {
+      try {
+        Bun.listen({ hostname: host, port, socket: { data() {} } }).stop(true);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (!taken) return base;
+  }
+  throw new Error(`Cannot find ${n} consecutive free ports below 32000: 50 attempts failed`);
+}
+
+/** A port that was free a moment ago, outside the ephemeral range (see `freePortRange`). */
 export function freePort(host = "127.0.0.1"): number {
-  const server = Bun.listen({ hostname: host, port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
+  return freePortRange(1, host);
 }
 
 /** The state letter from `/proc/PID/stat` (R, S, Z, …), or null when there is no such process. */

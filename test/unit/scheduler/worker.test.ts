@@ -10,6 +10,7 @@ import { poll } from "../../../src/lib/async.ts";
 import type { Scheduler } from "../../../src/scheduler/api.ts";
 import { createScheduler } from "../../../src/scheduler/client.ts";
 import { testConfig } from "./config-fixture.ts";
+import { freePort } from "../../helpers/processes.ts";
 
 const stateDir = mkdtempSync(join(tmpdir(), "modelswap-worker-"));
 const seenPids: number[] = [];
@@ -31,13 +32,6 @@ function gone(pid: number): boolean {
   } catch {
     return true;
   }
-}
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
 }
 
 async function pidOf(s: Scheduler, model: string): Promise<number> {

@@ -6,13 +6,7 @@ import { poll } from "../../../src/lib/async.ts";
 import type { ProcessSpec } from "../../../src/supervisor/model-process.ts";
 import { groupMembers, isAlive } from "../../../src/supervisor/process-tree.ts";
 
-/** A port free right now (bound, read, released). */
-export function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
+export { freePort } from "../../helpers/processes.ts";
 
 const tempDirs: string[] = [];
 /** Removes every directory `tempStateDir` made; call from `afterAll`. */
