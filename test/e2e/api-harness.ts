@@ -14,7 +14,7 @@ import { expect } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses, isGone, spawnModelswap, type Spawned, waitForUrl } from "../helpers/processes.ts";
+import { cleanupProcesses, freePortRange, isGone, spawnModelswap, type Spawned, waitForUrl } from "../helpers/processes.ts";
 
 /** A running modelswap under test. */
 export interface ApiServer {
@@ -46,22 +46,6 @@ function pidsWithMarker(marker: string): number[] {
   return pids.filter((pid) => !isGone(pid));
 }
 
-/** The first of `n` consecutive ports below the ephemeral range that were all free a moment ago. */
-function freeRange(n: number): number {
-  for (;;) {
-    const first = 20_000 + Math.floor(Math.random() * 12_000);
-    const held: Array<{ stop(closeActive?: boolean): void }> = [];
-    try {
-      for (let p = first; p < first + n; p++) held.push(Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } }));
-      return first;
-    } catch {
-      // Taken: try another range.
-    } finally {
-      for (const h of held) h.stop(true);
-    }
-  }
-}
-
 /**
  * Writes the config `body(fake)` (after `startPort` and `healthCheckTimeout`),
  * starts modelswap on a free port and waits for `/health` (why: every API
@@ -73,7 +57,7 @@ export async function startApiServer(body: (fake: FakeCmd) => string, extraArgs:
     `env MODELSWAP_E2E=${marker} \${MODELSWAP} fake-upstream --port \${PORT} ${args}`;
   const tmp = tempDir("modelswap-api-");
   // Models get ports from startPort up, below the kernel's ephemeral range, so no port-0 bind (modelswap's own, other tests') can take one.
-  const file = tmp.write("config.yaml", `startPort: ${freeRange(16)}\nhealthCheckTimeout: 30\n${body(fake)}`);
+  const file = tmp.write("config.yaml", `startPort: ${freePortRange(16)}\nhealthCheckTimeout: 30\n${body(fake)}`);
   const proc = spawnModelswap(["serve", "--config", file, "--listen", "127.0.0.1:0", "--state-dir", `${tmp.path}/state`, ...extraArgs]);
   let url = "";
   try {
