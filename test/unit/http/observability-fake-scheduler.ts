@@ -2,7 +2,8 @@
  * A Scheduler fake for the observability and test-hook route tests: it
  * records calls, answers from plain fields, and lets a test emit events.
  */
-import type { Config, ModelConfig } from "../../../src/config/types.ts";
+import type { Config } from "../../../src/config/types.ts";
+import { testConfig as sharedTestConfig } from "../../helpers/config-fixture.ts";
 import type { AppDeps } from "../../../src/http/deps.ts";
 import { createEventHub } from "../../../src/http/event-hub.ts";
 import { createLogHub } from "../../../src/http/log-hub.ts";
@@ -74,68 +75,9 @@ export class FakeScheduler implements Scheduler {
   }
 }
 
-function model(id: string, aliases: string[] = []): ModelConfig {
-  const timeouts = { connect: 0, keepalive: 0, responseHeader: 0, tlsHandshake: 0, idleConn: 0 };
-  return {
-    id,
-    cmd: ["true"],
-    cmdText: "true",
-    cmdStop: null,
-    proxy: "http://127.0.0.1:1",
-    checkEndpoint: "/health",
-    port: null,
-    ttl: 0,
-    unloadTimeout: 5,
-    env: {},
-    aliases,
-    useModelName: "",
-    filters: { stripParams: [], setParams: {}, setParamsByID: {} },
-    unlisted: false,
-    concurrencyLimit: 10,
-    sendLoadingState: false,
-    timeouts,
-    capabilities: null,
-    metadata: {},
-    name: "",
-    description: "",
-    ignoreWebsockets: false,
-  };
-}
-
 /** A config with models `llama` (alias `gpt-4o`) and `author/qwen`, quiet stdout and no timestamps. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return {
-    file: "<test>",
-    healthCheckTimeout: 120,
-    logLevel: "info",
-    logTimeFormat: "",
-    logToStdout: "none",
-    metricsMaxInMemory: 1000,
-    captureBuffer: 5,
-    startPort: 5800,
-    sendLoadingState: false,
-    includeAliasesInList: false,
-    globalTTL: 0,
-    unloadTimeout: 5,
-    shutdownTimeout: 10,
-    apiKeys: [],
-    ignorePaths: [],
-    preload: [],
-    models: { llama: model("llama", ["gpt-4o"]), "author/qwen": model("author/qwen") },
-    router: "group",
-    groups: {},
-    matrix: null,
-    priority: {},
-    peers: {},
-    profiles: {},
-    selectors: {},
-    performance: { disabled: true, every: "" },
-    store: null,
-    ui: { sessionIdHeaders: [] },
-    maxUploadBytes: 32 * 1024 * 1024,
-    warnings: [],
-    ...overrides,
-  };
+  return sharedTestConfig({ llama: { aliases: ["gpt-4o"], proxy: "http://127.0.0.1:1" }, "author/qwen": { proxy: "http://127.0.0.1:1" } }, { shutdownTimeout: 10, ...overrides });
 }
 
 /** Deps wired like main.ts does, around a FakeScheduler. */

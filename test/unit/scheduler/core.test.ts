@@ -3,7 +3,7 @@
  * effects it must produce (grant, reject, start, stop, reply, progress).
  */
 import { describe, expect, test } from "bun:test";
-import { testConfig } from "./config-fixture.ts";
+import { testConfig } from "../../helpers/config-fixture.ts";
 import { Harness, play, type Step } from "./core-harness.ts";
 
 const SWAP = 120_000; // healthCheckTimeout 120 s → grace for evictions

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import type { GroupConfig } from "../../../src/config/types.ts";
 import { evictionFor } from "../../../src/scheduler/policies/index.ts";
-import { testConfig } from "./config-fixture.ts";
+import { testConfig } from "../../helpers/config-fixture.ts";
 
 const group = (id: string, members: string[], swap: boolean, exclusive: boolean, persistent = false): GroupConfig => ({
   id, members, swap, exclusive, persistent,

@@ -4,7 +4,7 @@ import type { MatrixConfig } from "../../../src/config/types.ts";
 import { evictionFor } from "../../../src/scheduler/policies/index.ts";
 import { expandSets } from "../../../src/scheduler/policies/matrix.ts";
 import { backoffMs } from "../../../src/scheduler/policies/index.ts";
-import { testConfig } from "./config-fixture.ts";
+import { testConfig } from "../../helpers/config-fixture.ts";
 
 const matrix: MatrixConfig = {
   vars: { g: "gemma", q: "qwen", m: "mistral", v: "voxtral", e: "rerank" },

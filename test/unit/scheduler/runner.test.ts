@@ -13,7 +13,7 @@ import type { SchedulerEvent } from "../../../src/scheduler/protocol.ts";
 import { replay } from "../../../src/scheduler/replay.ts";
 import { Runner } from "../../../src/scheduler/runner.ts";
 import { poll } from "../../../src/lib/async.ts";
-import { testConfig } from "./config-fixture.ts";
+import { testConfig } from "../../helpers/config-fixture.ts";
 import { fakeFactory } from "./fake-process.ts";
 
 const cleanups: Array<() => void> = [];

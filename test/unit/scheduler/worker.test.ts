@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { poll } from "../../../src/lib/async.ts";
 import type { Scheduler } from "../../../src/scheduler/api.ts";
 import { createScheduler } from "../../../src/scheduler/client.ts";
-import { testConfig } from "./config-fixture.ts";
+import { testConfig } from "../../helpers/config-fixture.ts";
 import { freePort } from "../../helpers/processes.ts";
 
 const stateDir = mkdtempSync(join(tmpdir(), "modelswap-worker-"));

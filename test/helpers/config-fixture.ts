@@ -1,8 +1,8 @@
 /**
- * Builds fully-defaulted `Config` objects for scheduler tests without the YAML
+ * Builds fully-defaulted `Config` objects for unit tests without the YAML
  * loader: pass only what a test cares about.
  */
-import type { Config, ModelConfig, Timeouts } from "../../../src/config/types.ts";
+import type { Config, ModelConfig, PeerConfig, Timeouts } from "../../src/config/types.ts";
 
 const timeouts: Timeouts = { connect: 0, keepalive: 0, responseHeader: 0, tlsHandshake: 0, idleConn: 0 };
 
@@ -33,6 +33,11 @@ export function modelConfig(id: string, over: Partial<ModelConfig> = {}): ModelC
     ignoreWebsockets: false,
     ...over,
   };
+}
+
+/** One peer with every field defaulted. */
+export function peerConfig(id: string, proxy: string, models: string[], over: Partial<PeerConfig> = {}): PeerConfig {
+  return { id, proxy, apiKey: "", models, timeouts, filters: { stripParams: [], setParams: {}, setParamsByID: {} }, ...over };
 }
 
 /** A config with the given models (ids, or partial model configs keyed by id). */
