@@ -21,8 +21,11 @@ export interface PushStreamOptions {
 
 export interface PushStream {
   readonly stream: ReadableStream<Uint8Array>;
-  /** Queues text; returns false once the stream has ended. Never blocks. */
-  push(text: string): boolean;
+  /**
+   * Queues text; returns false once the stream has ended. Never blocks.
+   * `counted: false` exempts a one-off batch (a replay, a snapshot) from the limit.
+   */
+  push(text: string, counted?: boolean): boolean;
   /** Ends the stream after the queued text has been read. */
   close(): void;
   /** True once the client left, was dropped, or `close` was called. */
@@ -87,10 +90,10 @@ export function createPushStream(options: PushStreamOptions = {}): PushStream {
 
   return {
     stream,
-    push(text) {
+    push(text, counted = true) {
       if (closed) return false;
       queue.push(text);
-      queuedBytes += text.length;
+      if (counted) queuedBytes += text.length;
       if (queuedBytes > max) {
         queue = options.droppedNotice ? [options.droppedNotice] : [];
         queuedBytes = 0;

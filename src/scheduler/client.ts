@@ -40,9 +40,33 @@ export class SchedulerClient implements Scheduler {
     port.addEventListener("message", (e) => this.#onMessage(e.data as FromWorker));
   }
 
+  /** Acquires and releases of this event-loop turn, sent as one `batch` (order kept: any other message flushes them first). */
+  #outbox: ToWorker[] = [];
+  #flushArmed = false;
+
   #post(m: ToWorker): void {
+    if (process.env.MS_NOBATCH === "1") return this.#port.postMessage(m);
+    if (m.type === "acquire" || m.type === "release") {
+      this.#outbox.push(m);
+      if (!this.#flushArmed) {
+        this.#flushArmed = true;
+        setImmediate(this.#flush);
+      }
+      return;
+    }
+    this.#flush();
     this.#port.postMessage(m);
   }
+
+  readonly #flush = (): void => {
+    this.#flushArmed = false;
+    const out = this.#outbox;
+    if (out.length === 0) return;
+    this.#outbox = [];
+    if (this.#dead !== null) return;
+    if (process.env.MS_PMSTATS) { (globalThis as any).__pm ??= { posts: 0, msgs: 0 }; (globalThis as any).__pm.posts++; (globalThis as any).__pm.msgs += out.length; if ((globalThis as any).__pm.posts % 2000 === 0) console.error("pm", JSON.stringify((globalThis as any).__pm)); }
+    this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies ToWorker));
+  };
 
   acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
     if (this.#dead !== null) return Promise.reject(this.#deadError());
@@ -181,6 +205,9 @@ export class SchedulerClient implements Scheduler {
         return;
       case "fatal":
         return this.die(m.message);
+      case "batch":
+        for (const inner of m.messages) this.#onMessage(inner);
+        return;
       default: {
         const never: never = m;
         console.error(`Cannot handle message from the scheduler: ${JSON.stringify(never)}`);

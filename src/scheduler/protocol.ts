@@ -77,7 +77,9 @@ export type ToWorker =
   | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean }
   | { type: "release"; id: number }
   | { type: "cancel"; id: number }
-  | { type: "call"; reqId: number; call: Call };
+  | { type: "call"; reqId: number; call: Call }
+  /** Several messages in one post, in order (why: each postMessage wakes the other thread; measured ~25 µs under load). */
+  | { type: "batch"; messages: ToWorker[] };
 
 /** Requests that expect exactly one `reply`. */
 export type Call =
@@ -100,7 +102,9 @@ export type FromWorker =
   | { type: "reply"; reqId: number; ok: true; value: unknown }
   | { type: "reply"; reqId: number; ok: false; rejection: Rejection }
   | { type: "event"; event: SchedulerEvent }
-  | { type: "fatal"; message: string };
+  | { type: "fatal"; message: string }
+  /** Several messages in one post, in order. */
+  | { type: "batch"; messages: FromWorker[] };
 
 /** HTTP status for each rejection code: the one place this mapping lives. */
 export const statusFor: Record<RejectCode, number> = {

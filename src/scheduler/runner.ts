@@ -75,9 +75,20 @@ export class Runner {
     this.#timer?.abort();
   }
 
+  /** Messages posted during this task, sent as one `batch` at its end (order kept). */
+  #outbox: FromWorker[] = [];
+
   #post(m: FromWorker): void {
-    this.#port.postMessage(m);
+    if (process.env.MS_NOBATCH === "1") return this.#port.postMessage(m);
+    this.#outbox.push(m);
+    if (this.#outbox.length === 1) queueMicrotask(this.#flush);
   }
+
+  readonly #flush = (): void => {
+    const out = this.#outbox;
+    this.#outbox = [];
+    if (out.length > 0) this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies FromWorker));
+  };
 
   #event(event: SchedulerEvent): void {
     this.#post({ type: "event", event });
@@ -94,6 +105,9 @@ export class Runner {
         return this.#feed({ type: "release", now, id: m.id });
       case "cancel":
         return this.#feed({ type: "cancel", now, id: m.id });
+      case "batch":
+        for (const inner of m.messages) this.#onMessage(inner);
+        return;
       case "call":
         this.#onCall(m.reqId, m.call).catch((err: unknown) => {
           this.#post({ type: "reply", reqId: m.reqId, ok: false, rejection: rejection("internal", `Cannot complete scheduler call ${m.call.op}: ${String(err)}`) });

@@ -167,18 +167,30 @@ describe("health, logs and events", () => {
     await bad.body?.cancel();
   });
 
-  test("/api/events streams numbered model state changes", async () => {
+  test("/api/events streams numbered model state changes, in llama-swap's envelope", async () => {
     const res = await fetch(`${s.url}/api/events`);
     expect(res.headers.get("content-type")).toStartWith("text/event-stream");
     const reading = readUntil(res, (t) => /"model":"zeta","state":"ready"/.test(t));
     await echoOf(await postJson(s.url, "/v1/chat/completions", { model: "zeta", messages: [] }));
     const text = await reading;
-    const frames = text.split("\n\n").filter((f) => f.includes("event: modelState"));
-    const seqs = frames.map((f) => Number(/^id: (\d+)$/m.exec(f)?.[1]));
+    type Message = { type: string; data: string; seq: number; event?: { kind: string; model: string; state: string } };
+    const frames = text.split("\n\n").flatMap((f) => {
+      const data = /^data: (.*)$/m.exec(f)?.[1];
+      return f.startsWith("event: message") || f.includes("\nevent: message") ? [{ id: /^id: (\d+)$/m.exec(f)?.[1], m: JSON.parse(data!) as Message }] : [];
+    });
+    // llama-swap's connect batch first, then one frame per event.
+    expect(frames.slice(0, 5).map((f) => f.m.type)).toEqual(["logData", "logData", "modelStatus", "metrics", "inflight"]);
+    const changes = frames.filter((f) => f.m.event?.kind === "modelState");
+    const seqs = changes.map((f) => Number(f.id));
     expect(seqs.length).toBeGreaterThan(0);
+    expect(seqs).toEqual(changes.map((f) => f.m.seq));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    const states = frames.map((f) => (JSON.parse(/^data: (.*)$/m.exec(f)![1]!) as { event: { model: string; state: string } }).event).filter((e) => e.model === "zeta");
-    expect(states.map((e) => e.state)).toEqual(["starting", "ready"]);
+    const zeta = changes.filter((f) => f.m.event!.model === "zeta");
+    expect(zeta.map((f) => f.m.event!.state)).toEqual(["starting", "ready"]);
+    // What a llama-swap client reads from the same frame.
+    const models = JSON.parse(zeta.at(-1)!.m.data) as Array<{ id: string; state: string }>;
+    expect(models.find((m) => m.id === "zeta")?.state).toBe("ready");
+    expect(zeta.at(-1)!.m.type).toBe("modelStatus");
   });
 
   test("/api/events?since= replays what was missed", async () => {

@@ -144,8 +144,13 @@ async function readSse(res: Response, lastSeq: number): Promise<SequencedEvent[]
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
+        // Every frame is llama-swap's envelope plus modelswap's `seq`, `time` and `event`.
         const data = frame.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-        if (data) out.push(JSON.parse(data) as SequencedEvent);
+        if (!data) continue;
+        const m = JSON.parse(data) as Partial<SequencedEvent> & { type: string; data: string; seq: number; time: number };
+        if (m.event === undefined) continue; // a snapshot (model states now), not a numbered event
+        expect(frame).toStartWith(`id: ${m.seq}\nevent: message\n`);
+        out.push({ seq: m.seq, time: m.time, event: m.event });
       }
     }
   } finally {

@@ -1,24 +1,32 @@
 /**
- * `GET /api/events`: one server-sent-event stream of everything the UI and
- * CI scripts watch (model states, log lines, in-flight counts, request
- * activity), each event numbered. `?since=SEQ` (or `Last-Event-ID`) replays
- * what is still buffered first. A client that stops reading is dropped, never
- * allowed to hold the publisher back.
+ * `GET /api/events`: llama-swap's event stream (`event: message`, data
+ * `{"type","data"}` with `modelStatus`, `logData`, `metrics`, `inflight`),
+ * every frame also carrying modelswap's `seq`, `time` and `event` so CI
+ * scripts can wait on exact events. At connect: llama-swap's snapshot batch,
+ * or with `?since=SEQ` (or `Last-Event-ID`) the buffered events after SEQ.
+ * A client that stops reading is dropped, never allowed to hold the
+ * publisher back. Also mounts `/api/version`.
  */
 import { Hono } from "hono";
 import type { AppDeps, SequencedEvent } from "../deps.ts";
 import { HttpError, errorResponse } from "../errors.ts";
+import { EVENT_BUFFER_CAPACITY } from "../event-hub.ts";
+import { EventView, messageFrame } from "../event-frames.ts";
 import { MAX_QUEUED_BYTES, createPushStream, keepOpen, sseMessage } from "../sse.ts";
+import { apiInfoRoutes } from "./api-info.ts";
 
 const SSE_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache",
+  "X-Content-Type-Options": "nosniff",
   "X-Accel-Buffering": "no",
 };
 
-/** The SSE frame for one event: `event: <kind>`, `id: <seq>`, data is the SequencedEvent as JSON. */
-export function eventFrame(e: SequencedEvent): string {
-  return sseMessage(e.event.kind, JSON.stringify(e), e.seq);
+const DROPPED = sseMessage("dropped", JSON.stringify({ reason: "Client read too slowly; reconnect with ?since=<last seq>" }));
+
+/** The SSE frame for one hub event, applied to `view` first (see `EventView.message`). */
+export function eventFrame(e: SequencedEvent, view: EventView): string {
+  return messageFrame(view.message(e));
 }
 
 /** Parses a non-negative integer query value, or returns null. */
@@ -28,12 +36,12 @@ export function parseSeq(raw: string | undefined): number | null {
 }
 
 export interface EventRoutesOptions {
-  /** Unread bytes per client before it is dropped, default 1 MiB (plus the replay). */
+  /** Unread bytes per client before it is dropped, default 1 MiB (the connect-time batch does not count). */
   maxQueuedBytes?: number;
 }
 
 /**
- * Routes for `/api/events`.
+ * Routes for `/api/events` and `/api/version`.
  *
  * @example
  * ```ts
@@ -52,20 +60,48 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
       return errorResponse(err, c.req.header("Accept"));
     }
     keepOpen(c);
-    let replay = "";
-    if (since !== null) for (const e of deps.events.since(since)) replay += eventFrame(e);
+    // Taken in one tick with the subscription below: no event is missed or repeated.
+    const atConnect = deps.events.lastSeq;
+    const replay = since === null ? [] : deps.events.since(since);
+    /** Set once the connect-time batch is queued; until then live events wait in `pending`. */
+    let view: EventView | null = null;
+    const pending: SequencedEvent[] = [];
     const out = createPushStream({
-      maxQueuedBytes: limit + replay.length,
-      droppedNotice: sseMessage("dropped", JSON.stringify({ reason: "Client read too slowly; reconnect with ?since=<last seq>" })),
+      maxQueuedBytes: limit,
+      droppedNotice: DROPPED,
       onClose: () => unsubscribe(),
     });
-    // A comment first, so clients see the stream open even when nothing happens yet.
-    out.push(`: modelswap events, last seq ${deps.events.lastSeq}\n\n${replay}`);
-    // Same tick as the replay: no event is missed or repeated.
-    const unsubscribe = deps.events.subscribe((e) => out.push(eventFrame(e)));
+    // A comment first, so clients see the stream open even before the model states arrive.
+    out.push(`: modelswap events, last seq ${atConnect}\n\n`);
+    const unsubscribe = deps.events.subscribe((e) => {
+      if (view) out.push(eventFrame(e, view));
+      else if (pending.push(e) > EVENT_BUFFER_CAPACITY) {
+        // The scheduler has not answered `status()` while the events piled up: give up like a slow reader.
+        out.push(DROPPED, false);
+        out.close();
+      }
+    });
     c.req.raw.signal.addEventListener("abort", () => out.close(), { once: true });
+
+    void deps.scheduler
+      .status()
+      .catch(() => [])
+      .then((statuses) => {
+        if (out.closed) return;
+        const v = new EventView(deps.config, statuses);
+        let batch = "";
+        if (since === null) for (const m of v.snapshot(deps.logs, atConnect, Date.now())) batch += messageFrame(m);
+        else {
+          for (const e of replay) batch += eventFrame(e, v);
+          batch += messageFrame({ type: "modelStatus", data: v.modelStatusData(), seq: atConnect, time: Date.now() });
+        }
+        out.push(batch, false);
+        for (const e of pending.splice(0)) out.push(eventFrame(e, v));
+        view = v;
+      });
     return new Response(out.stream, { headers: SSE_HEADERS });
   });
 
+  app.route("/", apiInfoRoutes());
   return app;
 }

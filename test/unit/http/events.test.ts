@@ -3,7 +3,11 @@ import { Hono } from "hono";
 import type { EventHub, SequencedEvent } from "../../../src/http/deps.ts";
 import { createEventHub } from "../../../src/http/event-hub.ts";
 import { connectHubs } from "../../../src/http/hubs.ts";
-import { eventFrame, eventRoutes } from "../../../src/http/routes/events.ts";
+import { EventView } from "../../../src/http/event-frames.ts";
+import { type EventRoutesOptions, eventFrame, eventRoutes } from "../../../src/http/routes/events.ts";
+import { VERSION } from "../../../src/cli/version.ts";
+import type { ModelState, ModelStatus } from "../../../src/scheduler/protocol.ts";
+import { peerConfig } from "../../helpers/config-fixture.ts";
 import { MAX_QUEUED_BYTES } from "../../../src/http/sse.ts";
 import { deadline } from "../../../src/lib/async.ts";
 import { testDeps } from "./observability-fake-scheduler.ts";
@@ -24,16 +28,47 @@ async function readUntil(reader: Reader, done: (text: string) => boolean, seen =
   return { text: seen.text, ended: false };
 }
 
-/** The SSE frames in `text` as {event, id, data}. */
-function frames(text: string): Array<{ event: string; id: number; data: SequencedEvent }> {
+/** The JSON of one `event: message` frame. */
+type Message = { type: string; data: string; seq: number; time: number; event?: SequencedEvent["event"] };
+
+/** The SSE frames in `text` as {event, id (null without an id line), data}. */
+function frames(text: string): Array<{ event: string; id: number | null; data: Message }> {
   return text
     .split("\n\n")
     .filter((f) => f.includes("data: "))
     .map((f) => {
-      const field = (name: string) => f.split("\n").find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? "";
-      return { event: field("event"), id: Number(field("id")), data: JSON.parse(field("data")) as SequencedEvent };
+      const field = (name: string) => f.split("\n").find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+      const id = field("id");
+      return { event: field("event") ?? "message", id: id === undefined ? null : Number(id), data: JSON.parse(field("data") ?? "") as Message };
     });
 }
+
+/**
+ * What a llama-swap client sees, parsing as an EventSource does: only
+ * `message` events, `JSON.parse(data)` → `{type, data}`, `data` JSON-parsed again.
+ */
+function llamaView(text: string): Array<{ type: string; data: unknown }> {
+  const out: Array<{ type: string; data: unknown }> = [];
+  for (const block of text.split("\n\n")) {
+    let event = "message";
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const name = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (name === "event") event = value;
+      else if (name === "data") data.push(value);
+    }
+    if (data.length === 0 || event !== "message") continue;
+    const envelope = JSON.parse(data.join("\n")) as { type: string; data: string };
+    out.push({ type: envelope.type, data: JSON.parse(envelope.data) });
+  }
+  return out;
+}
+
+/** The five frames llama-swap sends first. */
+const SNAPSHOT = 5;
 
 /** Wraps a hub to count live subscriptions. */
 function counting(hub: EventHub): { hub: EventHub; active: () => number } {
@@ -126,39 +161,132 @@ describe("connectHubs", () => {
 });
 
 describe("GET /api/events", () => {
-  function appFor(deps = testDeps()) {
+  function appFor(deps = testDeps(), options: EventRoutesOptions = {}) {
     const app = new Hono();
-    app.route("/", eventRoutes(deps));
+    app.route("/", eventRoutes(deps, options));
     return { app, deps };
   }
+  const ready = (model: string, previous: ModelState = "starting") => ({ kind: "modelState", model, state: "ready", previous }) as const;
 
-  test("streams events as SSE frames named by kind, with seq", async () => {
+  test("opens with a comment, then llama-swap's batch: proxy and upstream logs, model states, metrics [], in-flight total", async () => {
     const { app, deps } = appFor();
+    deps.scheduler.statuses = [{ model: "llama", state: "ready", inFlight: 2, queued: 1, pid: 42, since: 0 }];
+    deps.logs.append("proxy", null, "proxy line 1");
+    deps.logs.append("upstream", "llama", "weights loaded");
+    deps.logs.append("proxy", null, "proxy line 2");
+    deps.events.publish(clock(1));
     const res = await app.request("/api/events");
     expect(res.headers.get("Content-Type")).toStartWith("text/event-stream");
     const reader = res.body!.getReader();
-    deps.events.publish({ kind: "inflight", model: "llama", inFlight: 1, queued: 0 });
-    deps.events.publish({ kind: "request", model: "llama", id: 7, action: "granted" });
-    const { text } = await readUntil(reader, (t) => frames(t).length === 2);
-    expect(frames(text).map((f) => [f.event, f.id, f.data.seq, f.data.event.kind])).toEqual([
-      ["inflight", 1, 1, "inflight"],
-      ["request", 2, 2, "request"],
+    const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT);
+    expect(text).toStartWith(": modelswap events, last seq 1\n\n");
+    expect(llamaView(text)).toEqual([
+      { type: "logData", data: { source: "proxy", data: "proxy line 1\nproxy line 2\n" } },
+      { type: "logData", data: { source: "upstream", data: "weights loaded\n" } },
+      {
+        type: "modelStatus",
+        data: [
+          { id: "author/qwen", name: "", description: "", state: "unknown", unlisted: false, peerID: "" },
+          { id: "llama", name: "", description: "", state: "ready", unlisted: false, peerID: "", aliases: ["gpt-4o"] },
+        ],
+      },
+      { type: "metrics", data: [] },
+      { type: "inflight", data: { total: 3 } },
     ]);
+    // Snapshot frames carry the hub's seq at connect but no `id:` (nothing to resume from) and no `event`.
+    expect(frames(text).map((f) => [f.id, f.data.seq, f.data.event])).toEqual(Array(SNAPSHOT).fill([null, 1, undefined]));
+    await reader.cancel();
+  });
+
+  test("lists peers' models after the local ones, with their peerID", async () => {
+    const { app } = appFor(testDeps({ peers: { box: peerConfig("box", "http://127.0.0.1:1", ["m1", "m2"]) } }));
+    const reader = (await app.request("/api/events")).body!.getReader();
+    const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT);
+    const models = llamaView(text).find((m) => m.type === "modelStatus")!.data as Array<{ id: string; peerID: string }>;
+    expect(models.map((m) => [m.id, m.peerID])).toEqual([
+      ["author/qwen", ""],
+      ["llama", ""],
+      ["m1", "box"],
+      ["m2", "box"],
+    ]);
+    await reader.cancel();
+  });
+
+  test.each([
+    ["modelState", "modelStatus", ready("llama"), (d: unknown) => (d as Array<{ id: string; state: string }>).map((m) => `${m.id}:${m.state}`), ["author/qwen:unknown", "llama:ready"]],
+    ["failed modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting" } as const, (d: unknown) => (d as Array<{ state: string }>)[1]!.state, "stopped"],
+    ["inflight", "inflight", { kind: "inflight", model: "llama", inFlight: 1, queued: 2 } as const, (d: unknown) => d, { total: 3 }],
+    ["upstream log", "logData", { kind: "log", source: "upstream", model: "llama", line: "token 5" } as const, (d: unknown) => d, { source: "upstream", data: "token 5\n" }],
+    ["scheduler log", "logData", { kind: "log", source: "scheduler", model: "llama", line: "health ok" } as const, (d: unknown) => d, { source: "proxy", data: "[llama] health ok\n" }],
+    ["proxyLog", "logData", { kind: "proxyLog", line: "[INFO] hello" } as const, (d: unknown) => d, { source: "proxy", data: "[INFO] hello\n" }],
+    ["request", "request", { kind: "request", model: "llama", id: 7, action: "granted" } as const, (d: unknown) => d, { kind: "request", model: "llama", id: 7, action: "granted" }],
+    ["clock", "clock", clock(9), (d: unknown) => d, { kind: "clock", now: 9 }],
+  ])("a %s event reaches a llama-swap client as type %s with the right data", async (_name, type, event, pick, expected) => {
+    const { app, deps } = appFor();
+    const reader = (await app.request("/api/events")).body!.getReader();
+    const seen = { text: "" };
+    await readUntil(reader, (t) => frames(t).length === SNAPSHOT, seen);
+    const published = deps.events.publish(event);
+    const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 1, seen);
+    const last = llamaView(text).at(-1)!;
+    expect(last.type).toBe(type);
+    expect(pick(last.data)).toEqual(expected);
+    // ...and a modelswap script reads the same frame as the numbered hub event.
+    const frame = frames(text).at(-1)!;
+    expect(frame).toMatchObject({ event: "message", id: published.seq, data: { seq: published.seq, time: published.time, event } });
+    await reader.cancel();
+  });
+
+  test("live frames carry increasing seq equal to their id, one per hub event", async () => {
+    const { app, deps } = appFor();
+    const reader = (await app.request("/api/events")).body!.getReader();
+    const seen = { text: "" };
+    await readUntil(reader, (t) => frames(t).length === SNAPSHOT, seen);
+    deps.events.publish({ kind: "modelState", model: "llama", state: "starting", previous: "stopped" });
+    deps.events.publish({ kind: "inflight", model: "llama", inFlight: 1, queued: 0 });
+    deps.events.publish(ready("llama"));
+    const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 3, seen);
+    const live = frames(text).slice(SNAPSHOT);
+    expect(live.map((f) => [f.id, f.data.seq, f.data.type])).toEqual([
+      [1, 1, "modelStatus"],
+      [2, 2, "inflight"],
+      [3, 3, "modelStatus"],
+    ]);
+    await reader.cancel();
+  });
+
+  test("events published while the model states are being fetched follow the snapshot, none lost", async () => {
+    const { app, deps } = appFor();
+    let answer = (_: ModelStatus[]) => {};
+    deps.scheduler.status = () => new Promise((resolve) => (answer = resolve));
+    const reader = (await app.request("/api/events")).body!.getReader();
+    deps.events.publish({ kind: "modelState", model: "llama", state: "starting", previous: "stopped" });
+    deps.events.publish(ready("llama"));
+    answer([{ model: "llama", state: "starting", inFlight: 0, queued: 0, pid: 1, since: 0 }]);
+    const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 2);
+    expect(frames(text).map((f) => f.data.seq)).toEqual([0, 0, 0, 0, 0, 1, 2]);
+    const states = llamaView(text).flatMap((m) => (m.type === "modelStatus" ? [(m.data as Array<{ id: string; state: string }>)[1]!.state] : []));
+    expect(states).toEqual(["starting", "starting", "ready"]);
     await reader.cancel();
   });
 
   test.each([
     ["?since=2", {}],
     ["", { "Last-Event-ID": "2" }],
-  ])("replays buffered events after `since` (%s %j) before live ones", async (query, headers) => {
+  ])("replays buffered events after `since` (%s %j) instead of the snapshot, then model states, then live ones", async (query, headers) => {
     const { app, deps } = appFor();
     for (let i = 1; i <= 4; i++) deps.events.publish(clock(i));
     const reader = (await app.request(`/api/events${query}`, { headers })).body!.getReader();
     const seen = { text: "" };
-    await readUntil(reader, (t) => frames(t).length === 2, seen);
+    await readUntil(reader, (t) => frames(t).length === 3, seen);
     deps.events.publish(clock(5));
-    const { text } = await readUntil(reader, (t) => frames(t).length === 3, seen);
-    expect(frames(text).map((f) => f.data.seq)).toEqual([3, 4, 5]);
+    const { text } = await readUntil(reader, (t) => frames(t).length === 4, seen);
+    expect(frames(text).map((f) => [f.id, f.data.seq, f.data.type])).toEqual([
+      [3, 3, "clock"],
+      [4, 4, "clock"],
+      [null, 4, "modelStatus"],
+      [5, 5, "clock"],
+    ]);
     await reader.cancel();
   });
 
@@ -169,29 +297,43 @@ describe("GET /api/events", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_since");
   });
 
-  test("a consumer that never reads is dropped once its unread events pass the limit, and publish goes on", async () => {
+  test("a consumer that stops reading is dropped once its unread events pass the limit, and publish goes on", async () => {
     const deps = testDeps();
     const { hub, active } = counting(deps.events);
     deps.events = hub;
     const { app } = appFor(deps);
-    const res = await app.request("/api/events");
+    const reader = (await app.request("/api/events")).body!.getReader();
+    await readUntil(reader, (t) => frames(t).length === SNAPSHOT);
     expect(active()).toBe(1);
 
     // Publishing never waits for a consumer: it is dropped when its unread frames pass the limit.
+    const view = new EventView(deps.config, []);
     let unread = 0;
     for (let i = 0; active() === 1 && i < 100_000; i++) {
-      unread += eventFrame(deps.events.publish({ kind: "inflight", model: "llama", inFlight: i, queued: 0 })).length;
+      unread += eventFrame(deps.events.publish({ kind: "inflight", model: "llama", inFlight: i, queued: 0 }), view).length;
     }
     expect(active()).toBe(0);
     expect(unread).toBeGreaterThan(MAX_QUEUED_BYTES - 1000);
     expect(unread).toBeLessThanOrEqual(MAX_QUEUED_BYTES + 1000);
     for (let i = 0; i < 1000; i++) deps.events.publish({ kind: "inflight", model: "llama", inFlight: i, queued: 0 });
 
-    const { text, ended } = await readUntil(res.body!.getReader(), () => false);
+    const { text, ended } = await readUntil(reader, () => false);
     expect(ended).toBe(true);
     expect(text).toContain("event: dropped");
+    expect(llamaView(text)).toEqual([]);
     expect(text.length).toBeLessThan(64 * 1024);
   });
+
+  test("the connect-time batch does not count against the limit, however large the log history", async () => {
+    const deps = testDeps();
+    for (let i = 0; i < 100; i++) deps.logs.append("upstream", "llama", "x".repeat(100));
+    const { app } = appFor(deps, { maxQueuedBytes: 1000 });
+    const reader = (await app.request("/api/events")).body!.getReader();
+    const { text, ended } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT);
+    expect(ended).toBe(false);
+    expect(text).not.toContain("event: dropped");
+    await reader.cancel();
+  }, 1000);
 
   test("cancelling the stream unsubscribes it", async () => {
     const deps = testDeps();
@@ -202,5 +344,13 @@ describe("GET /api/events", () => {
     expect(active()).toBe(1);
     await reader.cancel();
     expect(active()).toBe(0);
+  });
+});
+
+describe("GET /api/version", () => {
+  test("answers llama-swap's shape with modelswap's version", async () => {
+    const app = eventRoutes(testDeps());
+    const res = await app.request("/api/version");
+    expect(await res.json()).toEqual({ version: VERSION, commit: "", build_date: "" });
   });
 });

@@ -31,8 +31,10 @@ export class FakeScheduler implements Scheduler {
     this.calls.push(["acquire", model]);
     return Promise.reject(new SchedulerError(rejection("internal", "Cannot acquire: fake scheduler")));
   }
+  /** What `status()` answers. */
+  statuses: ModelStatus[] = [];
   async status(): Promise<ModelStatus[]> {
-    return [];
+    return this.statuses;
   }
   async unload(model: string | null): Promise<string[]> {
     this.calls.push(["unload", model]);

@@ -1,0 +1,21 @@
+/**
+ * `GET /api/version`, llama-swap's shape, for tools that check which server
+ * they talk to. modelswap is not built with a commit or date stamp, so both
+ * are empty strings (llama-swap's own value for a plain `go build`).
+ */
+import { Hono } from "hono";
+import { VERSION } from "../../cli/version.ts";
+
+/**
+ * Routes for `/api/version` (mounted by `eventRoutes`, the `/api/*` family's module).
+ *
+ * @example
+ * ```ts
+ * await apiInfoRoutes().request("/api/version"); // {"version":"0.1.0","commit":"","build_date":""}
+ * ```
+ */
+export function apiInfoRoutes(): Hono {
+  const app = new Hono();
+  app.get("/api/version", (c) => c.json({ version: VERSION, commit: "", build_date: "" }));
+  return app;
+}
