@@ -15,7 +15,7 @@ const outfile = resolve(root, outIndex >= 0 && args[outIndex + 1] ? args[outInde
 const bytecode = !args.includes("--no-bytecode");
 
 /** Worker entry files; each must be an entrypoint of the compile. */
-const WORKERS = ["workers/scheduler.ts"];
+const WORKERS = ["workers/scheduler.ts", "workers/config-loader.ts"];
 
 const entrypoints = ["src/main.ts"];
 for (const w of WORKERS) {

@@ -15,7 +15,7 @@ import type { ServeOptions } from "./args.ts";
 import { isLoopback } from "./listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
-import { loadOrReport } from "./validate.ts";
+import { loadConfigIsolated } from "./config-worker.ts";
 
 /** How long the forced path waits for models to be killed before exiting anyway. */
 const FORCE_EXIT_MS = 5000;
@@ -40,7 +40,7 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     io.err(refusal);
     return 2;
   }
-  const config = await loadOrReport(options.config, io);
+  const config = await loadConfigIsolated(options.config, io);
   if (!config) return 1;
   for (const w of config.warnings) io.err(`warning: ${w}`);
 
@@ -79,6 +79,8 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     return 1;
   }
   say(`listening on ${server.url}${options.testHooks ? " (test hooks enabled)" : ""}`);
+  // Startup garbage (the config, the loader Worker's leftovers) goes now, not at the first request.
+  setTimeout(() => Bun.gc(true), 100).unref();
   void preload(scheduler, config.preload, logs, io);
 
   return await new Promise<number>((resolve) => {

@@ -119,7 +119,7 @@ function checkSelectors(config: Config, names: Names, issues: IssueList): void {
       const tat = [...at, "targets", i];
       if (target in config.selectors) issues.error(tat, `Target a model instead: \`${target}\` is a selector and selectors cannot be chained`);
       else if (!names.known(target)) issues.error(tat, `Define the model or fix the target: \`${target}\` is not a model, alias or peer model`);
-      else if (sel.strategy !== "pin" && names.local(target) === undefined) {
+      else if (sel.strategy === "warm" && names.local(target) === undefined) {
         issues.error(tat, `Target a local model: strategy \`${sel.strategy}\` needs local models, \`${target}\` is a peer model`);
       }
     });

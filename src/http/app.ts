@@ -9,7 +9,7 @@ import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import type { Front } from "./front.ts";
 import { InflightTracker } from "./inflight.ts";
-import { createProxyLogger, type ProxyLogger } from "./proxy-log.ts";
+import { createProxyLogger, levelEnabled, type ProxyLogger } from "./proxy-log.ts";
 import { buildIndex } from "./model-resolve.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
@@ -24,7 +24,7 @@ function requestLog(log: ProxyLogger): MiddlewareHandler {
     const started = performance.now();
     await next();
     const ms = (performance.now() - started).toFixed(1);
-    if (process.env.MS_NOLOG !== "1") log("info", `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
+    log("info", `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
   };
 }
 
@@ -43,7 +43,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Hono {
   const log = createProxyLogger(deps.config, deps.logs);
   const front: Front = { deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null };
   const app = new Hono();
-  app.use(requestLog(log));
+  // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
+  if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
   app.use(corsPreflight());
   app.use(apiKeyAuth(deps.config.apiKeys));
   app.route("/", modelRoutes(front));

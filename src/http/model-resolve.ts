@@ -4,8 +4,9 @@
  *
  * Aliases never reach the scheduler: it only ever sees real ids.
  */
-import type { Config, PeerConfig } from "../config/types.ts";
+import type { Config, PeerConfig, SelectorConfig } from "../config/types.ts";
 import type { Scheduler } from "../scheduler/api.ts";
+import type { ModelStatus } from "../scheduler/protocol.ts";
 import { HttpError } from "./errors.ts";
 
 export type Target =
@@ -83,15 +84,11 @@ export async function resolveModel(index: ModelIndex, requested: string, options
   }
   const selector = index.config.selectors[name];
   if (selector) {
-    const pick = await pickSelectorTarget(index, selector.strategy, selector.targets, options.scheduler);
+    const pick = await pickSelectorTarget(index, selector, options.scheduler);
     if (pick === null) throw notFound(requested);
-    const local = realModelId(index, pick.target);
-    if (local !== null) {
-      const t: Target = { kind: "local", requested, model: local };
-      if (pick.note) t.note = pick.note;
-      return t;
-    }
-    const peer = peerTarget(index, pick.target);
+    const local = realModelId(index, pick);
+    if (local !== null) return { kind: "local", requested, model: local };
+    const peer = peerTarget(index, pick);
     if (peer) return { ...peer, requested };
     throw notFound(requested);
   }
@@ -102,33 +99,73 @@ export async function resolveModel(index: ModelIndex, requested: string, options
   throw notFound(requested);
 }
 
-async function pickSelectorTarget(
-  index: ModelIndex,
-  strategy: "warm" | "pin" | "spillover",
-  targets: string[],
-  scheduler: Scheduler,
-): Promise<{ target: string; note?: string } | null> {
+/** One target as a selector sees it: a local model's state and load, or a peer. */
+export type TargetLoad =
+  | { kind: "local"; active: boolean; load: number }
+  | { kind: "peer" };
+
+/**
+ * The spillover pick (llama-swap's "fill targets to the reservation count in
+ * order, starting the next target when the active targets reach that count"):
+ * the first active target in order below `reserve` requests (in flight plus
+ * queued), else the first target that is not active (starting it), else the
+ * first target. A peer always runs and its load is unknown: it counts as an
+ * active target that never fills, eligible once every local target listed
+ * before it is active, so `[local, peer]` fills the local model first and
+ * overflows to the peer, and `[peer, local]` sends everything to the peer.
+ *
+ * @example
+ * ```ts
+ * pickSpillover(["a", "b"], (t) => ({ kind: "local", active: true, load: t === "a" ? 4 : 0 }), 4); // "b"
+ * ```
+ */
+export function pickSpillover(targets: string[], loadOf: (target: string) => TargetLoad, reserve: number): string | null {
+  let cold: string | null = null;
+  for (const t of targets) {
+    const l = loadOf(t);
+    if (l.kind === "peer") {
+      if (cold === null) return t;
+    } else if (!l.active) {
+      cold ??= t;
+    } else if (l.load < reserve) {
+      return t;
+    }
+  }
+  return cold ?? targets[0] ?? null;
+}
+
+async function pickSelectorTarget(index: ModelIndex, selector: SelectorConfig, scheduler: Scheduler): Promise<string | null> {
+  const { strategy, targets } = selector;
   const first = targets[0];
   if (first === undefined) return null;
   switch (strategy) {
     case "pin":
-      return { target: first };
-    case "warm":
+      return first;
+    case "warm": {
+      const stateOf = await localStatus(index, scheduler);
+      return targets.find((t) => stateOf(t)?.state === "ready") ?? targets.find((t) => stateOf(t)?.state === "starting") ?? first;
+    }
     case "spillover": {
-      const note = strategy === "spillover" ? "spillover is routed as warm (no queue-depth signal on the main thread)" : undefined;
-      const states = new Map((await scheduler.status()).map((s) => [s.model, s.state]));
-      const stateOf = (t: string) => {
-        const id = realModelId(index, t);
-        return id === null ? undefined : states.get(id);
-      };
-      const ready = targets.find((t) => stateOf(t) === "ready");
-      const starting = targets.find((t) => stateOf(t) === "starting");
-      const target = ready ?? starting ?? first;
-      return note ? { target, note } : { target };
+      const stateOf = await localStatus(index, scheduler);
+      return pickSpillover(targets, (t): TargetLoad => {
+        if (realModelId(index, t) === null) return { kind: "peer" };
+        const s = stateOf(t);
+        const active = s?.state === "starting" || s?.state === "ready";
+        return { kind: "local", active, load: (s?.inFlight ?? 0) + (s?.queued ?? 0) };
+      }, selector.spillover);
     }
     default: {
       const never: never = strategy;
       throw new TypeError(`Cannot pick selector target: unknown strategy ${String(never)}`);
     }
   }
+}
+
+/** A lookup from a target name (id or alias) to its local model's status, from one `status()` round trip. */
+async function localStatus(index: ModelIndex, scheduler: Scheduler): Promise<(target: string) => ModelStatus | undefined> {
+  const byId = new Map((await scheduler.status()).map((s) => [s.model, s]));
+  return (t) => {
+    const id = realModelId(index, t);
+    return id === null ? undefined : byId.get(id);
+  };
 }

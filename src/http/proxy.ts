@@ -115,7 +115,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     done();
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
-  if (process.env.MS_NOBUF !== "1" && bufferable(upstream.headers)) {
+  if (bufferable(upstream.headers)) {
     return new Response(await readWhole(upstream, abort, init, done, (entry) => (init.inflight ? init.inflight.add(entry) : () => {})), {
       status: upstream.status,
       statusText: upstream.statusText,

@@ -45,7 +45,6 @@ export class SchedulerClient implements Scheduler {
   #flushArmed = false;
 
   #post(m: ToWorker): void {
-    if (process.env.MS_NOBATCH === "1") return this.#port.postMessage(m);
     if (m.type === "acquire" || m.type === "release") {
       this.#outbox.push(m);
       if (!this.#flushArmed) {
@@ -64,7 +63,6 @@ export class SchedulerClient implements Scheduler {
     if (out.length === 0) return;
     this.#outbox = [];
     if (this.#dead !== null) return;
-    if (process.env.MS_PMSTATS) { (globalThis as any).__pm ??= { posts: 0, msgs: 0 }; (globalThis as any).__pm.posts++; (globalThis as any).__pm.msgs += out.length; if ((globalThis as any).__pm.posts % 2000 === 0) console.error("pm", JSON.stringify((globalThis as any).__pm)); }
     this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies ToWorker));
   };
 

@@ -7,7 +7,8 @@
  *  1. unknown model → `model_not_found`; shutting down → `shutting_down`;
  *     over `concurrencyLimit` (queued + in flight) → `too_many_requests`.
  *  2. a swap for the same model is in progress → join it.
- *  3. in restart backoff → `backoff`; `noStart` on a model not running → `not_running`.
+ *  3. in restart backoff (after a failed start, or a crash within 60 s of
+ *     turning ready) → `backoff`; `noStart` on a model not running → `not_running`.
  *  4. ready, nothing to evict, nothing evicting it, and no pending swap
  *     reserved it → grant at once (A B A B collates into A A B B).
  *  5. collides with an active swap, or would evict a busy model → queue; in
@@ -17,7 +18,7 @@
  */
 import type { Config, ModelConfig } from "../config/types.ts";
 import { rejection, type ModelStatus, type ModelState, type Progress, type Rejection } from "./protocol.ts";
-import type { CoreEvent, Effect, IdleReport, StopReason } from "./core-types.ts";
+import { BACKOFF, type CoreEvent, type Effect, type IdleReport, type StopReason } from "./core-types.ts";
 import { backoffRejection, countFailure, leaveReady, type ModelEntry, newEntry, resetIfHealthy } from "./model-entry.ts";
 import { evictionFor } from "./policies/index.ts";
 import { collides, type Swap } from "./swap.ts";
@@ -351,8 +352,16 @@ export class SchedulerCore {
     if (m.state === "starting") return this.#onStartFailed(model, message);
     if (m.state !== "ready") return;
     leaveReady(m, this.#now);
-    resetIfHealthy(m);
-    this.#setState(model, this.#shutdown !== null ? "shutdown" : "stopped", message);
+    if (this.#shutdown !== null) this.#setState(model, "shutdown", message);
+    else if (m.lastHealthyMs >= BACKOFF.healthyResetMs) {
+      // Served for a healthy period: forget earlier failures and restart on demand.
+      resetIfHealthy(m);
+      this.#setState(model, "stopped", message);
+    } else {
+      // Died soon after turning ready: a failure like a failed start, or it would crash-loop.
+      countFailure(m, this.#now, this.#random);
+      this.#setState(model, "failed", message);
+    }
     this.#settleReplies(model);
   }
 

@@ -79,7 +79,6 @@ export class Runner {
   #outbox: FromWorker[] = [];
 
   #post(m: FromWorker): void {
-    if (process.env.MS_NOBATCH === "1") return this.#port.postMessage(m);
     this.#outbox.push(m);
     if (this.#outbox.length === 1) queueMicrotask(this.#flush);
   }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Checks swaps, TTL unloads and crash recovery against modelswap started with
-# --test-hooks, using nothing but bash and curl, and without sleeping: the
-# scheduler's clock moves only when this script says so, and /test/settle
-# waits until every swap, start and stop has finished.
+# Checks swaps, TTL unloads, crash recovery and restart backoff against
+# modelswap started with --test-hooks, using nothing but bash and curl, and
+# without sleeping: the scheduler's clock moves only when this script says so,
+# and /test/settle waits until every swap, start and stop has finished.
 #
 # Usage: MODELSWAP=/path/to/modelswap ./check.sh
 #   MODELSWAP  how to run modelswap (default: `modelswap` on PATH)
@@ -75,6 +75,21 @@ advance() {
   [[ $reply == *'"settled":true'* ]] || fail "modelswap did not settle after advancing the clock: $reply"
 }
 
+# SIGKILLs model $1's server, as a crash would; returns once modelswap noticed.
+kill_model() {
+  curl -sf -X POST "$base/test/models/$1/kill" >/dev/null || fail "cannot kill $1"
+}
+
+# Fails unless a request for model $1 is refused with 503 and a Retry-After
+# header, as while a crashed model waits out its restart backoff.
+expect_backoff() {
+  local headers
+  headers=$(curl -s -o /dev/null -D - "$base/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+  [[ $headers =~ ^HTTP/[0-9.]+\ 503 ]] || fail "$1 was not refused with 503: $headers"
+  [[ ${headers,,} == *"retry-after: "* ]] || fail "$1 was refused without Retry-After: $headers"
+}
+
 # 1. A request starts model-a; a request for model-b swaps model-a out.
 expect_answer model-a
 expect_answer model-b
@@ -90,12 +105,23 @@ expect_ready model-a # idle for 59 s: still loaded
 advance 1000
 expect_not_running model-a # idle for 60 s: unloaded
 
-# 3. A model that crashes comes back on the next request.
+# 3. A model that crashes after serving for a minute comes back on the next
+#    request.
 expect_answer model-b
-curl -sf -X POST "$base/test/models/model-b/kill" >/dev/null || fail "cannot kill model-b"
+advance 60000 # model-b has been ready for 60 s: a healthy period
+kill_model model-b
 settle
 expect_not_running model-b
 expect_answer model-b
 expect_ready model-b
 
-echo "OK: swap, TTL unload and crash recovery behave as expected"
+# 4. A model that crashes soon after it started is restarted only after a
+#    backoff (1 s after the first crash, doubling): until then requests get 503.
+kill_model model-b # ready for 0 s this time
+expect_not_running model-b
+expect_backoff model-b
+advance 1000
+expect_answer model-b
+expect_ready model-b
+
+echo "OK: swap, TTL unload, crash recovery and restart backoff behave as expected"

@@ -66,7 +66,7 @@ async function runCheck(modelswap: string, config: { file: string; ports: number
   return { code, stdout: p.stdout(), stderr: p.stderr(), leftovers: ports.flatMap((port) => findPids(`--port ${port} `)) };
 }
 
-const OK = "OK: swap, TTL unload and crash recovery behave as expected\n";
+const OK = "OK: swap, TTL unload, crash recovery and restart backoff behave as expected\n";
 
 describe("test/ci-example/check.sh", () => {
   test.each([

@@ -1,6 +1,7 @@
 /**
  * Failures through the real `modelswap serve` with the manual clock: crashes
- * mid-stream and while ready, start failures with backoff, health timeouts,
+ * mid-stream and while ready (after a healthy minute, and soon after turning
+ * ready, which backs off), start failures with backoff, health timeouts,
  * upstreams that ignore SIGTERM, and wrapper scripts that fork.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -14,6 +15,7 @@ beforeAll(async () => {
   ms = await startSwapServer(tmp, {
     models: {
       crashy: "--exit-after-requests 2 --tokens 10 --token-interval 20ms",
+      fragile: "",
       endless: "--tokens 100000 --token-interval 20ms",
       broken: { cmd: "sh -c 'echo cannot open model file; exit 3' --port ${PORT}" },
       unhealthy: "--health-fail",
@@ -37,12 +39,13 @@ afterAll(async () => {
 const groupOf = async (model: string) => pgidOf(await poll(() => ms.pids(model)[0], 10, { signal: AbortSignal.timeout(10_000) }))!;
 
 describe("crashes", () => {
-  test("a crash mid-stream ends the stream with an SSE error event; the next request starts the model again", async () => {
+  test("a crash mid-stream after a healthy minute ends the stream with an SSE error event; the next request starts the model again", async () => {
     await ms.unload();
     const since = await ms.lastSeq();
     const first = await ms.chat("crashy");
     expect(first.status).toBe(200);
     await first.text();
+    await ms.advance(60_000); // ready for the healthy period: the crash does not back off
     const broken = await readChunks(await ms.chat("crashy", { stream: true }));
     expect(broken.error).toBeNull(); // no TCP reset
     expect(broken.text).not.toContain("[DONE]");
@@ -54,8 +57,9 @@ describe("crashes", () => {
     expect(await ms.transitions("crashy", "starting", since)).toBe(2);
   });
 
-  test("a model killed while ready goes to stopped, its stream ends with an error event, and the next request restarts it", async () => {
+  test("a model killed after a healthy minute goes to stopped, its stream ends with an error event, and the next request restarts it", async () => {
     const stream = await openStream(await ms.chat("endless", { stream: true }));
+    await ms.advance(60_000);
     const since = await ms.lastSeq();
     const pgid = await groupOf("endless");
     const kill = await fetch(`${ms.url}/test/models/endless/kill`, { method: "POST" });
@@ -71,13 +75,36 @@ describe("crashes", () => {
     await next.rest;
     expect(await ms.transitions("endless", "starting", since)).toBe(1);
   });
-  test("a forking wrapper that dies while ready takes its children with it, and the model goes to stopped", async () => {
+
+  test("a model killed soon after turning ready goes to failed: 503 backoff with Retry-After, then it restarts once the backoff passes", async () => {
+    const since = await ms.lastSeq();
+    const first = await ms.chat("fragile");
+    expect(first.status).toBe(200);
+    await first.text();
+    const pgid = await groupOf("fragile");
+    expect((await fetch(`${ms.url}/test/models/fragile/kill`, { method: "POST" })).status).toBe(200);
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "fragile" && e.state === "failed", since);
+    await waitGroupGone(pgid);
+    const refused = await ms.chat("fragile");
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("backoff");
+    expect(await ms.transitions("fragile", "starting", since)).toBe(1);
+    await ms.advance(1000); // the first backoff: at most 1 s
+    const again = await ms.chat("fragile");
+    expect(again.status).toBe(200);
+    await again.text();
+    expect(await ms.transitions("fragile", "starting", since)).toBe(2);
+  });
+
+  test("a forking wrapper that dies after a healthy minute takes its children with it, and the model goes to stopped", async () => {
     const res = await ms.chat("wrapper");
     expect(res.status).toBe(200);
     await res.text();
     const pids = ms.pids("wrapper");
     expect(pids.length).toBe(2); // sh and the server it forked
     const pgid = pgidOf(pids[0]!)!;
+    await ms.advance(60_000); // ready for the healthy period: the crash does not back off
     const since = await ms.lastSeq();
     // The wrapper itself is the group leader: kill only it, as a crash would.
     process.kill(pgid, "SIGKILL");

@@ -51,10 +51,11 @@ describe("events", () => {
 });
 
 describe("fault drills", () => {
-  test("POST /test/models/a/kill SIGKILLs the process like a crash; the next request starts it again", async () => {
+  test("POST /test/models/a/kill SIGKILLs the process like a crash; after a healthy minute the next request starts it again", async () => {
     const { yaml, ports } = hooksConfig({ a: {} });
     const ms = await startWithHooks(tmp.write("kill.yaml", yaml));
     expect((await ms.chat("a")).status).toBe(200);
+    expect(await ms.advance(60_000)).toEqual({ now: 60_000, settled: true }); // sooner, the crash would back off
     const [before] = findPids(`--port ${ports.a}`);
     const since = await ms.lastSeq();
     const res = await ms.fetch("/test/models/a/kill", post());

@@ -245,6 +245,18 @@ selectors:
     expect(c.selectors.plain).toMatchObject({ spillover: 1, unlisted: false, name: "", description: "", metadata: {} });
   });
 
+  test("spillover may overflow to a peer model (llama-swap: local or remote targets)", () => {
+    const c = load(`${MODELS}
+peers:
+  cloud: { proxy: "https://api.example.com", models: [big] }
+selectors:
+  spill:
+    strategy: spillover
+    targets: [llm, cloud/big]
+`);
+    expect(c.selectors.spill?.targets).toEqual(["llm", "cloud/big"]);
+  });
+
   test.each([
     ["unknown target", "s:\n    strategy: pin\n    targets: [ghost]", "selectors.s.targets[0]", "`ghost` is not a model"],
     ["selector target", "s:\n    strategy: pin\n    targets: [t]\n  t:\n    strategy: pin\n    targets: [llm]", "selectors.s.targets[0]", "cannot be chained"],

@@ -21,6 +21,8 @@ export class FakeScheduler implements Scheduler {
   readonly releases: string[] = [];
   readonly unloads: Array<string | null> = [];
   readonly states = new Map<string, ModelState>();
+  /** In-flight and queued counts `status()` reports per model (default 0 and 0). */
+  readonly loads = new Map<string, { inFlight: number; queued: number }>();
   readonly behaviours = new Map<string, Behaviour>();
   /** Default upstream for models without a behaviour. */
   upstream = "http://127.0.0.1:1";
@@ -47,7 +49,7 @@ export class FakeScheduler implements Scheduler {
   }
 
   async status(): Promise<ModelStatus[]> {
-    return [...this.states].map(([model, state]) => ({ model, state, inFlight: 0, queued: 0, pid: null, since: 0 }));
+    return [...this.states].map(([model, state]) => ({ model, state, inFlight: 0, queued: 0, ...this.loads.get(model), pid: null, since: 0 }));
   }
 
   async unload(model: string | null): Promise<string[]> {

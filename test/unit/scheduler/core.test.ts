@@ -168,13 +168,6 @@ const cases: Case[] = [
     ["tick 10000", [`stop A shutdown ${UNLOAD}`]],
     ["stopped A", ["reply 5 null"]],
   ]],
-  ["a crash while ready leaves the model stopped; the next request starts it", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
-    ["exited A", []],
-    ["req 2 A", ["start A"]],
-    ["release 1", []],
-  ]],
   ["a process exiting while starting fails the start", [
     ["req 1 A", ["start A"]],
     ["exited A", ["reject 1 start_failed"]],
@@ -298,6 +291,122 @@ describe("SchedulerCore restart backoff", () => {
     h.setup(`now ${h.now + 60_000}`, "req 1 A", "started A", "release 1", `now ${h.now + 60_000 + 60_000}`, "exited A");
     h.setup("req 2 A", "failed A");
     const t = h.now;
+    h.setup(`now ${t + 1000}`);
+    expect(h.run("req 3 A")).toEqual(["start A"]);
+  });
+});
+
+describe("SchedulerCore crash while ready", () => {
+  const HEALTHY = 60_000; // BACKOFF.healthyResetMs: the same constant resets the count
+
+  test.each<Case>([
+    ["a crash after a healthy period (60 s ready) leaves it stopped; the next request starts it at once", [
+      ["req 1 A", ["start A"]],
+      ["started A", ["grant 1 A"]],
+      [`now ${HEALTHY}`, []],
+      ["exited A", []],
+      ["req 2 A", ["start A"]],
+      ["release 1", []],
+      ["started A", ["grant 2 A"]],
+    ]],
+    ["a crash shortly after ready counts as a failure: 503 backoff until it passes", [
+      ["req 1 A", ["start A"]],
+      ["started A", ["grant 1 A"]],
+      [`now ${HEALTHY - 1}`, []],
+      ["exited A", []],
+      ["req 2 A", ["reject 2 backoff/1"]],
+      ["release 1", []],
+      [`now ${HEALTHY - 1 + 999}`, []],
+      ["req 3 A", ["reject 3 backoff/1"]],
+      [`now ${HEALTHY - 1 + 1000}`, []],
+      ["req 4 A", ["start A"]],
+      ["started A", ["grant 4 A"]],
+    ]],
+    ["crashes and failed starts share one backoff counter", [
+      ["req 1 A", ["start A"]],
+      ["failed A", ["reject 1 start_failed"]],
+      ["now 1000", []],
+      ["req 2 A", ["start A"]],
+      ["started A", ["grant 2 A"]],
+      ["exited A", []],
+      ["now 2999", []],
+      ["req 3 A", ["reject 3 backoff/1"]],
+      ["now 3000", []], // second failure: 2 s
+      ["req 4 A", ["start A"]],
+    ]],
+    ["a queued swap proceeds when the busy model it waits on crashes", [
+      ["req 1 A", ["start A"]],
+      ["started A", ["grant 1 A"]],
+      ["req 2 B", []],
+      ["exited A", ["start B"]],
+      ["req 3 A", ["reject 3 backoff/1"]],
+    ]],
+    ["a crash during shutdown does not back off, it ends in shutdown", [
+      ["req 1 A", ["start A"]],
+      ["started A", ["grant 1 A"]],
+      ["shutdown 5 10000", []],
+      ["exited A", ["reply 5 null"]],
+    ]],
+  ])("%s", (_name, steps) => {
+    const h = new Harness(testConfig(["A", "B"]));
+    expect(play(h, steps)).toEqual(steps.map(([l, e]) => [l, e]));
+  });
+
+  test.each([
+    ["within the healthy period", HEALTHY - 1, "state A ready>failed"],
+    ["after the healthy period", HEALTHY, "state A ready>stopped"],
+  ])("a crash %s moves the model to the state its next request sees", (_name, readyMs, state) => {
+    const h = new Harness(testConfig(["A"]));
+    h.setup("req 1 A", "started A", "release 1", `now ${readyMs}`);
+    expect(h.run("exited A", true).filter((e) => e.startsWith("state"))).toEqual([state]);
+  });
+
+  /** Starts A, lets it be ready for `readyMs`, crashes it, and waits out the backoff; `n` times. */
+  function crashTimes(h: Harness, n: number, readyMs = 1000): void {
+    for (let i = 0; i < n; i++) {
+      h.setup(`now ${h.now + 60_000}`, `req ${100 + i} A`, "started A", `release ${100 + i}`, `now ${h.now + 60_000 + readyMs}`, "exited A");
+    }
+  }
+
+  test("repeated crashes shortly after ready reach the give-up limit: 503 until unload", () => {
+    const h = new Harness(testConfig(["A"]));
+    crashTimes(h, 5);
+    h.setup(`now ${h.now + 1000}`);
+    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/59"]);
+    h.setup(`now ${h.now + 120_000}`);
+    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/60"]);
+    expect(h.run("unload A 7")).toEqual(["reply 7 []"]);
+    expect(h.run("req 3 A")).toEqual(["start A"]);
+  });
+
+  test("after giving up, a reload resets the count too", () => {
+    const h = new Harness(testConfig(["A"]));
+    crashTimes(h, 5);
+    expect(h.effects({ type: "reload", now: h.now, config: testConfig(["A"]), replyId: 4 })).toEqual(["reply 4 null"]);
+    expect(h.run("req 1 A")).toEqual(["start A"]);
+  });
+
+  test("an unload resets the count: the next crash waits 1 s, not 16 s", () => {
+    const h = new Harness(testConfig(["A"]));
+    crashTimes(h, 4);
+    h.setup("unload A 7");
+    crashTimes(h, 1);
+    const t = h.now;
+    h.setup(`now ${t + 999}`);
+    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/1"]);
+    h.setup(`now ${t + 1000}`);
+    expect(h.run("req 2 A")).toEqual(["start A"]);
+  });
+
+  test("a crash after a healthy period forgets earlier crashes", () => {
+    const h = new Harness(testConfig(["A"]));
+    crashTimes(h, 4);
+    crashTimes(h, 1, HEALTHY);
+    expect(h.run("req 1 A")).toEqual(["start A"]);
+    h.setup("started A", "release 1", `now ${h.now + 10}`, "exited A");
+    const t = h.now;
+    h.setup(`now ${t + 999}`);
+    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/1"]);
     h.setup(`now ${t + 1000}`);
     expect(h.run("req 3 A")).toEqual(["start A"]);
   });

@@ -108,12 +108,25 @@ describe("Runner", () => {
     expect((await scheduler.acquire("A").catch((e: SchedulerError) => e.rejection)) as unknown).toMatchObject({ code: "backoff", retryAfter: 1 });
   });
 
-  test("a killed ready model is reported stopped and starts again on demand", async () => {
+  test("a model killed after a healthy minute is reported stopped and starts again on demand", async () => {
+    const { scheduler, factory, events } = setup(testConfig(["A"]));
+    (await scheduler.acquire("A")).release();
+    await scheduler.clockAdvance(60_000); // ready for the healthy period: no backoff
+    await scheduler.kill("A");
+    await scheduler.settle(1000);
+    expect(events.at(-1)).toMatchObject({ kind: "modelState", model: "A", state: "stopped", previous: "ready" });
+    (await scheduler.acquire("A")).release();
+    expect(factory.made.length).toBe(2);
+  });
+
+  test("a model killed right after turning ready is reported failed and backs off", async () => {
     const { scheduler, factory, events } = setup(testConfig(["A"]));
     (await scheduler.acquire("A")).release();
     await scheduler.kill("A");
     await scheduler.settle(1000);
-    expect(events.at(-1)).toMatchObject({ kind: "modelState", model: "A", state: "stopped", previous: "ready" });
+    expect(events.at(-1)).toMatchObject({ kind: "modelState", model: "A", state: "failed", previous: "ready" });
+    expect((await scheduler.acquire("A").catch((e: SchedulerError) => e.rejection)) as unknown).toMatchObject({ code: "backoff", status: 503, retryAfter: 1 });
+    await scheduler.clockAdvance(1000);
     (await scheduler.acquire("A")).release();
     expect(factory.made.length).toBe(2);
   });
