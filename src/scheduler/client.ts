@@ -49,7 +49,7 @@ export class SchedulerClient implements Scheduler {
       this.#outbox.push(m);
       if (!this.#flushArmed) {
         this.#flushArmed = true;
-        setImmediate(this.#flush);
+        if (process.env.MS_MICRO) queueMicrotask(this.#flush); else setImmediate(this.#flush);
       }
       return;
     }

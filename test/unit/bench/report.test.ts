@@ -1,10 +1,9 @@
 /**
  * The benchmark's pure parts: wrk output parsing and the verdicts.
- * Run with `./node_modules/.bin/bun test ./bench/`.
  */
 import { describe, expect, test } from "bun:test";
-import { verdicts } from "./report.ts";
-import { parseWrk } from "./wrk.ts";
+import { verdicts } from "../../../bench/report.ts";
+import { parseWrk } from "../../../bench/wrk.ts";
 
 const WRK_OUTPUT = `Running 5s test @ http://127.0.0.1:8080/v1/chat/completions
   2 threads and 64 connections
