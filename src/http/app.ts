@@ -46,7 +46,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Hono {
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
   app.use(corsPreflight());
-  app.use(apiKeyAuth(deps.config.apiKeys));
+  // No keys configured: no middleware (it would only call next()).
+  if (deps.config.apiKeys.length > 0) app.use(apiKeyAuth(deps.config.apiKeys));
   app.route("/", modelRoutes(front));
   app.route("/", inferenceRoutes(front));
   app.route("/", upstreamRoutes(front));

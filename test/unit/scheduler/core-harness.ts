@@ -12,6 +12,7 @@
  * asked for with `verbose`.
  */
 import type { Config } from "../../../src/config/types.ts";
+import { testConfig } from "../../helpers/config-fixture.ts";
 import { SchedulerCore } from "../../../src/scheduler/core.ts";
 import type { CoreEvent, Effect } from "../../../src/scheduler/core-types.ts";
 
@@ -112,6 +113,19 @@ export class Harness {
 
 /** A step of a table test: a script line and the effects it must produce. */
 export type Step = [line: string, expected: string[]];
+
+/** A named table test: steps played on one fresh harness. */
+export type Case = [name: string, steps: Step[]];
+
+/** Grace of an eviction stop: healthCheckTimeout 120 s. */
+export const SWAP = 120_000;
+/** Grace of an unload, TTL, health-timeout or shutdown stop: unloadTimeout 5 s. */
+export const UNLOAD = 5_000;
+
+/** The config of the "SchedulerCore rules" tables: A, B, C (priority 10), L (concurrencyLimit 2). */
+export function rulesConfig(): Config {
+  return testConfig({ A: {}, B: {}, C: {}, L: { concurrencyLimit: 2 } }, { priority: { C: 10 } });
+}
 
 /** Runs steps, collecting actual effects per step for one `toEqual`. */
 export function play(h: Harness, steps: Step[]): Array<[string, string[]]> {

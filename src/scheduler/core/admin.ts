@@ -1,0 +1,98 @@
+/**
+ * Admin events (unload, shutdown, reload) and the replies they owe: each
+ * reply is sent once every model it waits for has stopped.
+ */
+import type { Config, ModelConfig } from "../../config/types.ts";
+import { rejection, type Rejection } from "../protocol.ts";
+import { newEntry } from "../model-entry.ts";
+import { type CoreState, emit, reject, setState, stop, unloadGrace } from "./state.ts";
+import { failSwap } from "./swaps.ts";
+
+/** Releases waiters and stops at once, like llama-swap: in-flight requests see their upstream go. */
+export function onUnload(s: CoreState, model: string | null, replyId: number): void {
+  const targets = model === null ? [...s.models.keys()] : s.models.has(model) ? [model] : [];
+  const stopped: string[] = [];
+  for (const t of targets) {
+    const m = s.models.get(t)!;
+    releaseWaiters(s, t, rejection("unloaded", `Cannot serve the request as the model was unloaded: ${t}`));
+    m.failures = 0;
+    m.retryAt = 0;
+    if (m.state === "failed") setState(s, t, "stopped");
+    if (m.state === "ready" || m.state === "starting" || m.state === "stopping") stopped.push(t);
+    stop(s, t, unloadGrace(s, t), "unload", "stopped");
+  }
+  owe(s, replyId, stopped, stopped);
+}
+
+/** Rejects every waiter; stops idle models now and busy ones when done or at the grace deadline. */
+export function onShutdown(s: CoreState, graceMs: number, replyId: number): void {
+  s.shutdown = { deadline: s.now + graceMs };
+  const live: string[] = [];
+  for (const id of s.models.keys()) {
+    releaseWaiters(s, id, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));
+  }
+  for (const [id, m] of s.models) {
+    if (m.state === "ready" || m.state === "starting" || m.state === "stopping") live.push(id);
+    if (m.state === "starting" || (m.state === "ready" && (m.inFlight === 0 || graceMs <= 0))) {
+      stop(s, id, unloadGrace(s, id), "shutdown", "shutdown");
+    } else if (m.state === "stopping") {
+      m.afterStop = "shutdown";
+    } else if (m.state !== "ready") {
+      setState(s, id, "shutdown");
+    }
+  }
+  owe(s, replyId, live, null);
+}
+
+/** Swaps in `config`: stops models whose process changed or that were removed; resets every backoff. */
+export function onReload(s: CoreState, config: Config, replyId: number): void {
+  const old = s.config;
+  s.config = config;
+  const stopping: string[] = [];
+  for (const [id, m] of s.models) {
+    const next = config.models[id];
+    m.failures = 0;
+    m.retryAt = 0;
+    if (m.state === "failed") setState(s, id, "stopped");
+    if (next !== undefined && processKey(next) === processKey(old.models[id])) continue;
+    if (next === undefined) m.removed = true;
+    const code = next === undefined ? "model_not_found" : "unloaded";
+    releaseWaiters(s, id, rejection(code, `Cannot serve the request as the model's configuration changed: ${id}`));
+    if (m.state === "ready" || m.state === "starting" || m.state === "stopping") stopping.push(id);
+    const grace = (old.models[id]?.unloadTimeout ?? 0) * 1000;
+    stop(s, id, grace, "reload", "stopped");
+    if (m.removed && m.state !== "stopping") s.models.delete(id);
+  }
+  for (const id of Object.keys(config.models)) if (!s.models.has(id)) s.models.set(id, newEntry(s.now));
+  owe(s, replyId, stopping, null);
+}
+
+/** A model stopped (or failed): sends every reply that no longer waits for anything. */
+export function settleReplies(s: CoreState, model: string): void {
+  for (let i = 0; i < s.replies.length; i++) {
+    const r = s.replies[i]!;
+    r.waitFor.delete(model);
+    if (r.waitFor.size > 0) continue;
+    s.replies.splice(i--, 1);
+    emit(s, { type: "reply", replyId: r.replyId, value: r.value });
+  }
+}
+
+/** The fields that shape a running process: a reload restarts a model only when these change. */
+function processKey(m: ModelConfig | undefined): string {
+  return m === undefined ? "" : JSON.stringify([m.cmd, m.cmdStop, m.proxy, m.checkEndpoint, m.port, m.env]);
+}
+
+/** Rejects with `r` everyone waiting for `model`: its swap's waiters and its queued requests. */
+function releaseWaiters(s: CoreState, model: string, r: Rejection): void {
+  failSwap(s, model, r);
+  for (const w of s.queue.removeWhere((q) => q.model === model)) reject(s, w, r);
+}
+
+/** Replies now if none of `waitFor` is live, else once the last of them stops. */
+function owe(s: CoreState, replyId: number, waitFor: string[], value: unknown): void {
+  const live = (id: string) => ["starting", "ready", "stopping"].includes(s.models.get(id)?.state ?? "stopped");
+  const pending = new Set(waitFor.filter(live));
+  if (pending.size === 0) emit(s, { type: "reply", replyId, value });
+  else s.replies.push({ replyId, waitFor: pending, value });
+}

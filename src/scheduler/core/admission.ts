@@ -1,0 +1,70 @@
+/**
+ * Requests coming and going: admission (step 1 of the decision tree in
+ * `core.ts`: unknown model, shutting down, concurrency limit), cancel and
+ * release with exact in-flight counting, and the per-model counts reported
+ * after every event.
+ */
+import { rejection } from "../protocol.ts";
+import type { Waiter } from "../queue.ts";
+import { type CoreState, emit, limit, priority, reject, stop, unloadGrace, waiting } from "./state.ts";
+import { place } from "./swaps.ts";
+
+/** A new request: reject it, or place it (grant, join, start a swap), or queue it. */
+export function onRequest(s: CoreState, w: Waiter): void {
+  const m = s.models.get(w.model);
+  if (m === undefined || m.removed) return reject(s, w, rejection("model_not_found", `Cannot find model: ${w.model}`));
+  if (s.shutdown !== null) return reject(s, w, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));
+  const max = limit(s, w.model);
+  if (m.inFlight + waiting(s, w.model) >= max) {
+    return reject(s, w, rejection("too_many_requests", `Cannot queue the request as the concurrency limit is reached: ${max} for ${w.model}`, 1));
+  }
+  if (!place(s, w, s.reserved)) {
+    s.queue.push(w, (id) => priority(s, id));
+    emit(s, { type: "request", id: w.id, model: w.model, action: "queued" });
+  }
+}
+
+/** The client left: a grant is released, a waiter leaves the queue or its swap; unknown ids are ignored. */
+export function onCancel(s: CoreState, id: number): void {
+  if (s.granted.has(id)) return onRelease(s, id, "cancelled");
+  const w = s.queue.remove(id);
+  if (w !== undefined) {
+    emit(s, { type: "request", id, model: w.model, action: "cancelled" });
+    return;
+  }
+  for (const [target, swap] of s.active) {
+    const i = swap.waiters.findIndex((x) => x.id === id);
+    if (i < 0) continue;
+    swap.waiters.splice(i, 1);
+    emit(s, { type: "request", id, model: target, action: "cancelled" });
+    // Nobody left and nothing started yet: do not load for a caller that is gone.
+    if (swap.waiters.length === 0 && !swap.started) s.active.delete(target);
+    return;
+  }
+}
+
+/** A granted request ended; unknown and repeated ids are ignored so `inFlight` never strands. */
+export function onRelease(s: CoreState, id: number, action: "released" | "cancelled"): void {
+  const model = s.granted.get(id);
+  if (model === undefined) return;
+  s.granted.delete(id);
+  emit(s, { type: "request", id, model, action });
+  const m = s.models.get(model);
+  if (m === undefined) return;
+  m.inFlight = Math.max(0, m.inFlight - 1);
+  if (m.inFlight === 0) {
+    m.idleSince = s.now;
+    if (s.shutdown !== null && (m.state === "ready" || m.state === "starting")) stop(s, model, unloadGrace(s, model), "shutdown", "shutdown");
+  }
+}
+
+/** Emits `inflight` for every model whose in-flight or queued count changed since last reported. */
+export function reportCounts(s: CoreState): void {
+  for (const [id, m] of s.models) {
+    const queued = waiting(s, id);
+    if (m.reported.inFlight !== m.inFlight || m.reported.queued !== queued) {
+      m.reported = { inFlight: m.inFlight, queued };
+      emit(s, { type: "inflight", model: id, inFlight: m.inFlight, queued });
+    }
+  }
+}

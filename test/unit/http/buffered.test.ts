@@ -1,0 +1,147 @@
+/**
+ * Small answers with a Content-Length are read whole and sent as bytes (no
+ * JS stream wrapper): the lease is still released exactly once whatever
+ * happens while the body is read, a client abort still reaches the upstream,
+ * and a drain still ends the request cleanly.
+ */
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { poll } from "../../../src/lib/async.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { config } from "./config-fixture.ts";
+import { makeDeps, post, startUpstream } from "./helpers.ts";
+
+const upstream = startUpstream();
+afterAll(() => upstream.stop());
+
+/**
+ * A raw HTTP upstream that cuts the first `resets` connections without an
+ * answer, then sends its headers (Content-Length: 10) and the
+ * first 5 body bytes, then holds; the test decides to close it or not.
+ */
+function halfBodyUpstream(resets = 0) {
+  const sockets: Socket[] = [];
+  const bodies: string[] = [];
+  let closedAt: number | null = null;
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket, data) {
+        bodies.push(data.toString().split("\r\n\r\n")[1] ?? "");
+        if (bodies.length <= resets) return void socket.end();
+        sockets.push(socket);
+        socket.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{\"a\":");
+      },
+      close(socket) {
+        if (sockets.includes(socket)) closedAt ??= performance.now();
+      },
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    seen: () => sockets.length,
+    bodies,
+    closedAt: () => closedAt,
+    cut: () => {
+      for (const s of sockets) s.end();
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+let server: HttpServer | null = null;
+let raw: ReturnType<typeof halfBodyUpstream> | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+  raw?.stop();
+  raw = null;
+});
+
+function start(upstreamUrl: string) {
+  const deps = makeDeps(config({ llama: {} }));
+  deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: upstreamUrl });
+  server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+  return { deps, url: server.url };
+}
+
+const signal = () => AbortSignal.timeout(5000);
+const released = (deps: { scheduler: { releases: string[] } }) =>
+  poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
+
+describe("answers read whole", () => {
+  test("a small JSON answer arrives whole with its Content-Length and releases once", async () => {
+    const { deps, url } = start(upstream.url);
+    const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(res.headers.get("content-length")).toBe(String(new TextEncoder().encode(text).byteLength));
+    expect(res.headers.get("x-accel-buffering")).toBe("no");
+    expect((JSON.parse(text) as { path: string }).path).toBe("/v1/chat/completions");
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("a client abort while the body is read closes the upstream connection and releases once", async () => {
+    raw = halfBodyUpstream();
+    const { deps, url } = start(raw.url);
+    const client = new AbortController();
+    const res = fetch(`${url}/v1/chat/completions`, { ...post({ model: "llama" }), signal: client.signal }).catch((e: unknown) => e);
+    await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
+    const abortedAt = performance.now();
+    client.abort();
+    await res;
+    const closedAt = await poll(() => raw!.closedAt() ?? undefined, 2, { signal: signal() });
+    expect(closedAt - abortedAt).toBeLessThan(100);
+    await released(deps);
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("an upstream that dies in the middle of the body is a 502 and releases once", async () => {
+    raw = halfBodyUpstream();
+    const { deps, url } = start(raw.url);
+    const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
+    raw.cut();
+    const r = await res;
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("a drain past its grace period ends a body still being read with 503", async () => {
+    raw = halfBodyUpstream();
+    const { deps, url } = start(raw.url);
+    const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
+    await server?.drain(20);
+    const r = await res;
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("shutting_down");
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+});
+
+describe("a connection cut before any answer (a stale keep-alive socket)", () => {
+  test("is retried once, with the same bytes", async () => {
+    raw = halfBodyUpstream(1);
+    const { deps, url } = start(raw.url);
+    const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
+    raw.cut();
+    await res;
+    expect(raw.bodies).toHaveLength(2);
+    expect(raw.bodies[1]).toBe(raw.bodies[0]);
+    expect(JSON.parse(raw.bodies[1]!)).toEqual({ model: "llama" });
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("twice in a row is a 502", async () => {
+    raw = halfBodyUpstream(2);
+    const { deps, url } = start(raw.url);
+    const r = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    expect(r.status).toBe(502);
+    expect(raw.bodies).toHaveLength(2);
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+});
