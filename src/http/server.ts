@@ -7,6 +7,7 @@
  * runtime changes nothing), so `src/main.ts` must, before anything else,
  * re-exec itself with the variable set (e.g. 65336) when it is unset.
  */
+import type { Config } from "../config/types.ts";
 import { createApp } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
 import { InflightTracker } from "./inflight.ts";
@@ -22,12 +23,14 @@ export interface HttpServer {
   /** Stop accepting; wait up to graceMs for in-flight requests; then end open streams with an SSE error event (or abort) and resolve. */
   drain(graceMs: number): Promise<void>;
   close(): Promise<void>;
+  /** Serves new requests with `config` (names, filters, keys, routes); requests already running finish on the old one. */
+  reload(config: Config): void;
 }
 
 /** Starts listening (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
   const inflight = new InflightTracker();
-  const app = createApp(deps, { inflight });
+  let app = createApp(deps, { inflight });
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
@@ -61,6 +64,9 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
         await poll(() => (server.pendingRequests === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(FLUSH_MS) }).catch(() => {});
       }
       await server.stop(true);
+    },
+    reload(config: Config) {
+      app = createApp({ ...deps, config }, { inflight });
     },
     async close() {
       stopped = true;
