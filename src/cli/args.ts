@@ -21,6 +21,8 @@ export class UsageError extends Error {
 
 export interface ServeOptions {
   config: string;
+  /** False when `config` is the default: then a missing file means "serve the built-in demo config". */
+  configGiven: boolean;
   listen: ListenAddress;
   watchConfig: boolean;
   testHooks: boolean;
@@ -118,6 +120,7 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
         kind: "serve",
         options: {
           config: str("config", "config.yaml"),
+          configGiven: v.has("config"),
           listen: convert("listen", () => parseListen(listenText), name),
           watchConfig: v.get("watch-config") === true,
           testHooks: v.get("test-hooks") === true,

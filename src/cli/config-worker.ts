@@ -12,6 +12,8 @@ import type { Io } from "./io.ts";
 /** Main thread → loader Worker. */
 export interface LoadRequest {
   file: string;
+  /** YAML to parse instead of reading `file` (the built-in config); `file` then only names it. */
+  text?: string;
   selfCommand: string[];
   env: Record<string, string | undefined>;
 }
@@ -28,16 +30,18 @@ export type LoadReply = { ok: true; config: Config } | { ok: false; configError:
  * if (!config) return 1;
  * ```
  */
-export async function loadConfigIsolated(file: string, io: Io): Promise<Config | null> {
+export async function loadConfigIsolated(file: string, io: Io, text?: string): Promise<Config | null> {
   let reply: LoadReply | null;
   try {
-    reply = await askWorker({ file, selfCommand: selfCommand(), env: { ...process.env } });
+    const request: LoadRequest = { file, selfCommand: selfCommand(), env: { ...process.env } };
+    if (text !== undefined) request.text = text;
+    reply = await askWorker(request);
   } catch {
     reply = null;
   }
   if (reply === null) {
     const { loadOrReport } = await import("./validate.ts");
-    return loadOrReport(file, io);
+    return loadOrReport(file, io, text);
   }
   if (reply.ok) return reply.config;
   if (reply.configError) {

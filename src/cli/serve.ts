@@ -17,6 +17,8 @@ import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
 import { loadConfigIsolated } from "./config-worker.ts";
 import { watchConfigFile } from "./watch-config.ts";
+import { EMBEDDED_CONFIG_NAME, embeddedConfigText } from "./embedded-config.ts";
+import { existsSync } from "node:fs";
 
 /** How long the forced path waits for models to be killed before exiting anyway. */
 const FORCE_EXIT_MS = 5000;
@@ -41,7 +43,11 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     io.err(refusal);
     return 2;
   }
-  const first = await loadConfigIsolated(options.config, io);
+  // No config.yaml here and none asked for: serve the built-in demo models.
+  const embedded = !options.configGiven && !existsSync(options.config);
+  const first = embedded
+    ? await loadConfigIsolated(EMBEDDED_CONFIG_NAME, io, embeddedConfigText)
+    : await loadConfigIsolated(options.config, io);
   if (!first) return 1;
   for (const w of first.warnings) io.err(`warning: ${w}`);
   /** The configuration in force; replaced by --watch-config reloads. */
@@ -117,7 +123,8 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     process.on("SIGTERM", onSignal);
   });
 
-  if (options.watchConfig) {
+  if (embedded) say(`no ${options.config} here: serving the built-in demo models (write one, or pass --config FILE)`);
+  if (options.watchConfig && !embedded) {
     stopWatching = watchConfigFile(options.config, async () => {
       const next = await loadConfigIsolated(options.config, io);
       if (!next) {

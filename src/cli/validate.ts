@@ -2,7 +2,7 @@
  * `modelswap validate`: load a config exactly as `serve` would, report every
  * problem, start nothing.
  */
-import { ConfigError, loadConfigFile } from "../config/index.ts";
+import { ConfigError, loadConfigFile, parseConfigText } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
 import { processIo, type Io } from "./io.ts";
 import { selfCommand } from "../lib/self.ts";
@@ -22,9 +22,10 @@ export function summarize(config: Config): string {
  * Loads `file`, or prints why it cannot be loaded; the error text never
  * includes a stack trace. Returns the config or null.
  */
-export async function loadOrReport(file: string, io: Io): Promise<Config | null> {
+export async function loadOrReport(file: string, io: Io, text?: string): Promise<Config | null> {
   try {
-    return await loadConfigFile(file, { selfCommand: selfCommand() });
+    const options = { selfCommand: selfCommand() };
+    return text === undefined ? loadConfigFile(file, options) : parseConfigText(text, file, options);
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const line of error.message.split("\n")) if (line.trim() !== "") io.err(line);

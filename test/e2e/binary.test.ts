@@ -90,4 +90,24 @@ describe("dist/modelswap", () => {
     expect(await p.waitForExit()).toBe(0);
     await waitGone(modelPid!);
   });
+  test("with no config.yaml and no --config, serve uses the built-in demo config", async () => {
+    const empty = join(cwd, "empty");
+    await Bun.write(join(empty, ".keep"), "");
+    const p = spawnModelswap(["--listen", "127.0.0.1:0", "--state-dir", join(cwd, "state-demo")], { binary: BINARY, cwd: empty });
+    const url = (await p.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+    expect(p.stdout() + p.stderr()).toContain("serving the built-in demo models");
+    const listed = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    expect(listed.data.map((m) => m.id)).toEqual(["chat-large", "chat-small", "embed"]);
+    const res = await fetch(`${url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "text-embedding-3-small", input: "hi" }),
+    });
+    expect(res.status).toBe(200);
+    const [modelPid] = findPids("fake-upstream --port 5802 --model embed");
+    expect(modelPid).toBeDefined();
+    p.proc.kill("SIGTERM");
+    expect(await p.waitForExit()).toBe(0);
+    await waitGone(modelPid!);
+  });
 });

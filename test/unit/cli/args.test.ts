@@ -25,6 +25,7 @@ describe("parseArgs: serve", () => {
   test("no arguments means serve with llama-swap's defaults", () => {
     expect(serveOptions()).toEqual({
       config: "config.yaml",
+      configGiven: false,
       listen: { hostname: "0.0.0.0", port: 8080, text: ":8080" },
       watchConfig: false,
       testHooks: false,
@@ -42,7 +43,7 @@ describe("parseArgs: serve", () => {
     [["serve", "--config", "a.yaml"]],
     [["serve", "-config=a.yaml"]],
   ])("%p sets the config file", (argv) => {
-    expect(serveOptions(...argv).config).toBe("a.yaml");
+    expect(serveOptions(...argv)).toMatchObject({ config: "a.yaml", configGiven: true });
   });
 
   test.each([
