@@ -6,7 +6,7 @@
 import { commandSpec, COMMANDS, isCommandName, type CommandName, type CommandSpec, type FlagSpec } from "./commands.ts";
 import { parseDuration } from "./duration.ts";
 import { parseListen, type ListenAddress } from "./listen.ts";
-import { closest } from "./suggest.ts";
+import { closest } from "../lib/did-you-mean.ts";
 
 /** A command line that cannot be run; main prints it, then the usage, and exits 2. */
 export class UsageError extends Error {

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { describeValue, type IssueList } from "./errors.ts";
-import { closest } from "./suggest.ts";
+import { closest } from "../lib/did-you-mean.ts";
 import type { Segment } from "./yaml-positions.ts";
 
 type Def = { type: string; shape?: Record<string, z.ZodType>; valueType?: z.ZodType; element?: z.ZodType; innerType?: z.ZodType; in?: z.ZodType; options?: z.ZodType[] };

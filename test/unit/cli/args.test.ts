@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { defaultStateDir, parseArgs, UsageError, type Command } from "../../../src/cli/args.ts";
 import { parseDuration } from "../../../src/cli/duration.ts";
 import { isLoopback, parseListen } from "../../../src/cli/listen.ts";
-import { closest } from "../../../src/cli/suggest.ts";
+import { closest } from "../../../src/lib/did-you-mean.ts";
 
 const env = { env: { XDG_RUNTIME_DIR: "/run/user/1000" }, uid: 1000 };
 const parse = (...argv: string[]): Command => parseArgs(argv, env);
