@@ -1,8 +1,7 @@
 /**
- * modelswap's own logger for the main thread: `proxyLog("info", "...")`
- * anywhere, filtered by `logLevel` and written as `[LEVEL] message` into the
- * LogHub (which adds the `logTimeFormat` timestamp and prints to stdout per
- * `logToStdout`). Until `installProxyLog` runs, lines go to stderr.
+ * modelswap's own log lines on the main thread, filtered by `logLevel` and
+ * written as `[LEVEL] message` into the LogHub (which adds the
+ * `logTimeFormat` timestamp and prints to stdout per `logToStdout`).
  */
 import type { Config, LogLevel } from "../config/types.ts";
 import type { LogHub } from "./deps.ts";
@@ -35,38 +34,4 @@ export function createProxyLogger(config: Pick<Config, "logLevel">, logs: LogHub
   return (level, message) => {
     if (levelEnabled(config.logLevel, level)) logs.append("proxy", null, formatProxyLine(level, message));
   };
-}
-
-const beforeInstall: ProxyLogger = (level, message) => {
-  if (levelEnabled("info", level)) process.stderr.write(`${formatProxyLine(level, message)}\n`);
-};
-
-let current: ProxyLogger = beforeInstall;
-
-/**
- * Routes every later `proxyLog` call to `logs` with `config`'s level; returns the function that undoes it.
- *
- * @example
- * ```ts
- * const uninstall = installProxyLog(config, logs);
- * ```
- */
-export function installProxyLog(config: Pick<Config, "logLevel">, logs: LogHub): () => void {
-  const logger = createProxyLogger(config, logs);
-  current = logger;
-  return () => {
-    if (current === logger) current = beforeInstall;
-  };
-}
-
-/**
- * Logs one proxy line at `level`.
- *
- * @example
- * ```ts
- * proxyLog("warn", `Cannot reach upstream: ${url}`);
- * ```
- */
-export function proxyLog(level: LogLevel, message: string): void {
-  current(level, message);
 }

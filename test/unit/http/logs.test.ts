@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { LogToStdout } from "../../../src/config/types.ts";
 import { createLogHub } from "../../../src/http/log-hub.ts";
 import { formatLogTime } from "../../../src/http/log-time.ts";
-import { createProxyLogger, installProxyLog, proxyLog } from "../../../src/http/proxy-log.ts";
+import { createProxyLogger } from "../../../src/http/proxy-log.ts";
 import { logRoutes } from "../../../src/http/routes/logs.ts";
 import { deadline } from "../../../src/lib/async.ts";
 import { testConfig, testDeps } from "./observability-fake-scheduler.ts";
@@ -128,15 +128,6 @@ describe("proxyLog", () => {
     log("warn", "w");
     log("error", "e");
     expect(hub.history({ kind: "proxy" }).map((l) => l.text)).toEqual([...kept]);
-  });
-
-  test("the module logger writes into the installed hub until uninstalled", () => {
-    const config = testConfig();
-    const hub = createLogHub(config, () => {});
-    const uninstall = installProxyLog(config, hub);
-    proxyLog("info", "installed");
-    uninstall();
-    expect(hub.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["[INFO] installed"]);
   });
 });
 
