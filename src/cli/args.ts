@@ -4,7 +4,7 @@
  * scripts (`-config x`, `-config=x`, `-watch-config`, `-version`).
  */
 import { commandSpec, COMMANDS, isCommandName, type CommandName, type CommandSpec, type FlagSpec } from "./commands.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../lib/duration.ts";
 import { parseListen, type ListenAddress } from "./listen.ts";
 import { closest } from "../lib/did-you-mean.ts";
 

@@ -11,23 +11,10 @@ import { HttpError, errorResponse } from "../errors.ts";
 import { keepOpen } from "../sse.ts";
 import { parseSeq } from "./events.ts";
 import { localModelId } from "./logs.ts";
+import { parseDuration } from "../../lib/duration.ts";
 
 /** How long `/test/settle` and `/test/events` wait when no `timeout` is given. */
 export const DEFAULT_WAIT_MS = 10_000;
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * Milliseconds in a Go-style duration such as `500ms`, `5s`, `1m30s` or `2m`; a bare number is ms.
- * Returns null when `text` is not a duration.
- */
-export function parseDuration(text: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text));
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
-  let total = 0;
-  for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit!]!;
-  return Math.round(total);
-}
 
 const AdvanceBody = v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0)) });
 const HealthBody = v.object({ fail: v.boolean() });
@@ -52,8 +39,12 @@ async function readBody<T extends v.GenericSchema>(c: Context, schema: T): Promi
 function waitParam(c: Context): number {
   const raw = c.req.query("timeout");
   if (raw === undefined) return DEFAULT_WAIT_MS;
-  const ms = parseDuration(raw);
-  if (ms === null) throw new HttpError(400, "invalid_timeout", `Cannot wait as 'timeout' must be a duration like 500ms, 5s or 2m: current value is '${raw}'`);
+  let ms: number;
+  try {
+    ms = parseDuration(raw);
+  } catch {
+    throw new HttpError(400, "invalid_timeout", `Cannot wait as 'timeout' must be a duration like 500ms, 5s or 2m: current value is '${raw}'`);
+  }
   return ms;
 }
 

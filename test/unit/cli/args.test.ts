@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { defaultStateDir, parseArgs, UsageError, type Command } from "../../../src/cli/args.ts";
-import { parseDuration } from "../../../src/cli/duration.ts";
 import { isLoopback, parseListen } from "../../../src/cli/listen.ts";
 import { closest } from "../../../src/lib/did-you-mean.ts";
 
@@ -140,18 +139,6 @@ describe("parseArgs: errors", () => {
 });
 
 describe("helpers", () => {
-  test.each([
-    ["500ms", 500],
-    ["2s", 2000],
-    ["1m", 60000],
-    ["250", 250],
-    ["1.5s", 1500],
-  ])("parseDuration(%p) = %d", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  test.each(["", "s", "-1s", "2 days"])("parseDuration(%p) throws RangeError", (text) => {
-    expect(() => parseDuration(text)).toThrow(RangeError);
-  });
-
   test.each([
     ["127.0.0.1", true],
     ["127.1.2.3", true],

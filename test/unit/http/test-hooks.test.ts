@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { testHookRoutes, parseDuration } from "../../../src/http/routes/test-hooks.ts";
+import { testHookRoutes } from "../../../src/http/routes/test-hooks.ts";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
 import { rejection } from "../../../src/scheduler/protocol.ts";
 import { testDeps } from "./observability-fake-scheduler.ts";
@@ -15,20 +15,6 @@ function appFor(deps = testDeps()) {
 }
 
 const post = (body: unknown) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
-
-describe("parseDuration", () => {
-  test.each([
-    ["500ms", 500],
-    ["5s", 5000],
-    ["2m", 120_000],
-    ["1m30s", 90_000],
-    ["1.5s", 1500],
-    ["250", 250],
-    ["1h", 3_600_000],
-  ])("%s is %i ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  test.each(["", "5x", "-1s", "s", "5 s"])("%j is not a duration", (text) => expect(parseDuration(text)).toBeNull());
-});
 
 describe("clock", () => {
   test("GET /test/clock returns the scheduler's time", async () => {
