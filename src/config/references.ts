@@ -42,8 +42,11 @@ export function checkReferences(config: Config, paths: RoutingPaths, issues: Iss
   checkAliases(config, issues);
   checkGroups(config, paths.groups, issues);
   if (config.matrix) checkMatrix(config, paths.matrix, issues);
-  config.preload.forEach((id, i) => {
-    if (names.local(id) === undefined) issues.error(["hooks", "on_startup", "preload", i], `Define the model or remove it from preload: \`${id}\` is not a model id or alias`);
+  // llama-swap drops unknown preload ids silently; we drop them with a warning.
+  config.preload = config.preload.filter((id, i) => {
+    if (names.local(id) !== undefined) return true;
+    issues.warn(["hooks", "on_startup", "preload", i], `Remove \`${id}\` from preload: it is not a model id or alias, so it is ignored`, "value");
+    return false;
   });
   for (const id of Object.keys(config.priority)) {
     if (names.local(id) === undefined) {
@@ -75,12 +78,14 @@ function checkGroups(config: Config, base: Segment[], issues: IssueList): void {
     const seen = new Set<string>();
     group.members.forEach((member, i) => {
       const at = [...base, group.id, "members", i];
-      if (!(member in config.models)) issues.error(at, `Define the model or remove it from the group: \`${member}\` is not a model id`);
+      if (!(member in config.models)) issues.warn(at, `Remove \`${member}\` from the group or define it: it is not a model id, so it is ignored`, "value");
       else if (seen.has(member)) issues.error(at, `Remove the duplicate: \`${member}\` is listed twice in group \`${group.id}\``);
       else if (memberOf.has(member)) issues.error(at, `Keep the model in one group: \`${member}\` is also a member of group \`${memberOf.get(member)}\``);
       seen.add(member);
       if (!memberOf.has(member)) memberOf.set(member, group.id);
     });
+    // llama-swap accepts members it has no model for; they can never run, so they are dropped.
+    group.members = group.members.filter((member) => member in config.models);
   }
 }
 

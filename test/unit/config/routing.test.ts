@@ -100,6 +100,22 @@ routing:
   });
 });
 
+describe("ids llama-swap accepts but cannot use", () => {
+  const OK = "models:\n  m:\n    cmd: s --port ${PORT}\n";
+
+  test("an undefined group member is dropped with a warning at its position", () => {
+    const c = load(`${OK}groups:\n  g:\n    members: [m, ghost]\n`);
+    expect(c.groups.g?.members).toEqual(["m"]);
+    expect(c.warnings).toEqual(["test.yaml:6:18: groups.g.members[1]: Remove `ghost` from the group or define it: it is not a model id, so it is ignored"]);
+  });
+
+  test("an undefined preload id is dropped with a warning at its position", () => {
+    const c = load(`${OK}hooks:\n  on_startup:\n    preload: [ghost, m]\n`);
+    expect(c.preload).toEqual(["m"]);
+    expect(c.warnings).toEqual(["test.yaml:6:15: hooks.on_startup.preload[0]: Remove `ghost` from preload: it is not a model id or alias, so it is ignored"]);
+  });
+});
+
 describe("legacy spellings", () => {
   test("top-level groups mean routing groups", () => {
     const c = load(`${MODELS}\ngroups:\n  g: { members: [llm, tts] }\n`);
