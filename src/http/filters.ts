@@ -16,13 +16,19 @@ export interface FilterInput {
 /** True when no filter could change the body, so the original bytes can be forwarded. */
 export function filtersAreNoop(input: FilterInput): boolean {
   const f = input.filters;
-  return (
-    input.useModelName === "" &&
-    f.stripParams.every((p) => p === "model") &&
-    Object.keys(f.setParams).every((k) => k === "model") &&
-    Object.keys(f.setParamsByID[input.requested] ?? {}).every((k) => k === "model")
-  );
+  if (input.useModelName !== "") return false;
+  let fixed = staticNoop.get(f);
+  if (fixed === undefined) {
+    fixed = f.stripParams.every((p) => p === "model") && Object.keys(f.setParams).every((k) => k === "model");
+    staticNoop.set(f, fixed);
+  }
+  if (!fixed) return false;
+  const byId = f.setParamsByID[input.requested];
+  return byId === undefined || Object.keys(byId).every((k) => k === "model");
 }
+
+/** Per filters object (config is immutable; a reload makes new ones): whether strip/set leave a body alone. */
+const staticNoop = new WeakMap<Filters, boolean>();
 
 /** Applies the filters to a parsed JSON object in place and returns it (why: one pass, one serialisation). */
 export function applyFilters(body: Record<string, unknown>, input: FilterInput): Record<string, unknown> {

@@ -2,9 +2,8 @@
  * The common tail of every model-routed request: acquire a lease (or go to a
  * peer), optionally show loading state, proxy, release.
  */
-import type { Context } from "hono";
 import type { AcquireOptions, Lease } from "../scheduler/api.ts";
-import { disableIdleTimeout, type Front, searchOf, upstreamUrl } from "./front.ts";
+import { disableIdleTimeout, type Exchange, type Front, searchOf, upstreamUrl } from "./front.ts";
 import { HttpError } from "./errors.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
@@ -31,7 +30,7 @@ export interface ForwardInit {
  * While it waits for a lease it is tracked too, so a drain can end the wait
  * with a 503 instead of cutting the socket.
  */
-export async function forward(c: Context, front: Front, init: ForwardInit): Promise<Response> {
+export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
   const draining = new AbortController();
   const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError(503, "shutting_down", reason)) });
   try {
@@ -45,11 +44,11 @@ export async function forward(c: Context, front: Front, init: ForwardInit): Prom
   }
 }
 
-async function forwardTracked(c: Context, front: Front, init: ForwardInit, draining: AbortSignal): Promise<Response> {
+async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, draining: AbortSignal): Promise<Response> {
   disableIdleTimeout(c);
-  const req = c.req.raw;
+  const req = c.raw;
   const waitSignal = AbortSignal.any([req.signal, draining]);
-  const path = init.path ?? c.req.path;
+  const path = init.path ?? c.path;
   const search = searchOf(req);
   const headers = upstreamRequestHeaders(req.headers, {
     stripAuth: front.deps.config.apiKeys.length > 0 || init.target.kind === "peer",

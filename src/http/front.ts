@@ -18,13 +18,37 @@ export interface Front {
   profile: string | null;
 }
 
-/** Lifts Bun's 10 s idle cut for this request (why: model loads and quiet streams are long). */
-export function disableIdleTimeout(c: Context): void {
+/** The part of a Bun server a proxied request needs. */
+export interface IdleTimeoutServer {
+  timeout(req: Request, seconds: number): void;
+}
+
+/**
+ * One client request as the proxy path sees it: hono's Context, or the direct
+ * dispatch of `app.ts`, both reduce to this (why: the hot path skips hono).
+ */
+export interface Exchange {
+  readonly raw: Request;
+  /** The URL path, as hono's `c.req.path` gives it. */
+  readonly path: string;
+  /** The Bun server, or undefined outside Bun.serve (`app.request` in tests). */
+  readonly server: IdleTimeoutServer | undefined;
+}
+
+/** The exchange of a hono request. */
+export function exchangeOf(c: Context): Exchange {
+  let server: IdleTimeoutServer | undefined;
   try {
-    getBunServer<{ timeout(req: Request, seconds: number): void }>(c)?.timeout(c.req.raw, 0);
+    server = getBunServer<IdleTimeoutServer>(c);
   } catch {
-    // Not running under Bun.serve (app.request in tests): nothing to lift.
+    // Not running under Bun.serve (app.request in tests).
   }
+  return { raw: c.req.raw, path: c.req.path, server };
+}
+
+/** Lifts Bun's 10 s idle cut for this request (why: model loads and quiet streams are long). */
+export function disableIdleTimeout(x: Exchange): void {
+  x.server?.timeout(x.raw, 0);
 }
 
 /** Joins an upstream base URL with the client's path and query. */

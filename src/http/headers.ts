@@ -27,10 +27,15 @@ export interface RequestHeaderOptions {
 /** Headers to send upstream for a client request. */
 export function upstreamRequestHeaders(src: Headers, options: RequestHeaderOptions): Headers {
   const out = new Headers();
-  const connectionListed = new Set((src.get("connection") ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
+  const connection = src.get("connection");
+  // Most clients send none, or just keep-alive (hop-by-hop anyway): no set to build then.
+  const connectionListed =
+    connection === null || connection.toLowerCase() === "keep-alive"
+      ? null
+      : new Set(connection.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
   for (const [k, v] of src) {
     const key = k.toLowerCase();
-    if (HOP_BY_HOP.has(key) || connectionListed.has(key) || key === "host") continue;
+    if (HOP_BY_HOP.has(key) || connectionListed?.has(key) || key === "host") continue;
     if (options.bodyChanged && key === "content-length") continue;
     if (options.stripAuth && (key === "authorization" || key === "x-api-key")) continue;
     out.append(k, v);

@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/types.ts";
 import type { LogFilter, LogHub, LogLine, LogSource } from "./deps.ts";
+import { writeSync } from "node:fs";
 import { formatLogTime } from "./log-time.ts";
 
 /** About 100 KB of text per buffer, as llama-swap's `LogBufferSize`. */
@@ -80,8 +81,34 @@ function printsToStdout(config: Config, source: LogSource): boolean {
   }
 }
 
+/** Lines waiting for this event-loop turn's one write to stdout. */
+let pendingStdout: string[] = [];
+
+function flushStdout(): void {
+  if (pendingStdout.length === 0) return;
+  const text = `${pendingStdout.join("\n")}\n`;
+  pendingStdout = [];
+  process.stdout.write(text);
+}
+
+// Whatever is still queued when the process exits goes out synchronously.
+process.on("exit", () => {
+  if (pendingStdout.length === 0) return;
+  const text = `${pendingStdout.join("\n")}\n`;
+  pendingStdout = [];
+  try {
+    writeSync(1, text);
+  } catch {
+    // stdout is gone: nothing to do.
+  }
+});
+
+/**
+ * Queues a line for stdout; the lines of one event-loop turn go out in one write
+ * (measured at 64 connections: one write per request line was ~5% of the main thread).
+ */
 const defaultStdout = (line: string): void => {
-  process.stdout.write(`${line}\n`);
+  if (pendingStdout.push(line) === 1) setImmediate(flushStdout);
 };
 
 export interface LogHubOptions {

@@ -8,7 +8,7 @@
  * re-exec itself with the variable set (e.g. 65336) when it is unset.
  */
 import type { Config } from "../config/types.ts";
-import { createApp } from "./app.ts";
+import { createFetch } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
 import { InflightTracker } from "./inflight.ts";
 import { poll } from "../lib/async.ts";
@@ -30,13 +30,13 @@ export interface HttpServer {
 /** Starts listening (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
   const inflight = new InflightTracker();
-  let app = createApp(deps, { inflight });
+  let handle = createFetch(deps, { inflight });
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
     // Proxied requests lift this per request; it only bounds idle keep-alive sockets.
     idleTimeout: 30,
-    fetch: (req, srv) => app.fetch(req, { server: srv }),
+    fetch: (req, srv) => handle(req, srv),
     websocket: websocketBridge,
   });
   const port = server.port ?? deps.port;
@@ -66,7 +66,7 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       await server.stop(true);
     },
     reload(config: Config) {
-      app = createApp({ ...deps, config }, { inflight });
+      handle = createFetch({ ...deps, config }, { inflight });
     },
     async close() {
       stopped = true;

@@ -8,7 +8,7 @@
  * publisher back. Also mounts `/api/version`.
  */
 import { Hono } from "hono";
-import type { AppDeps, SequencedEvent } from "../deps.ts";
+import type { AppDeps, LogHub, SequencedEvent } from "../deps.ts";
 import { HttpError, errorResponse } from "../errors.ts";
 import { EVENT_BUFFER_CAPACITY } from "../event-hub.ts";
 import { EventView, messageFrame } from "../event-frames.ts";
@@ -27,6 +27,17 @@ const DROPPED = sseMessage("dropped", JSON.stringify({ reason: "Client read too 
 /** The SSE frame for one hub event, applied to `view` first (see `EventView.message`). */
 export function eventFrame(e: SequencedEvent, view: EventView): string {
   return messageFrame(view.message(e));
+}
+
+/** A LogHub whose proxy and upstream history is what `logs` holds now (why: the snapshot is built later). */
+function historyAt(logs: LogHub): LogHub {
+  const proxy = logs.history({ kind: "proxy" });
+  const upstream = logs.history({ kind: "upstream" });
+  return {
+    append: (source, model, text) => logs.append(source, model, text),
+    subscribe: (filter, listener) => logs.subscribe(filter, listener),
+    history: (filter) => (filter.kind === "proxy" ? proxy : filter.kind === "upstream" ? upstream : logs.history(filter)),
+  };
 }
 
 /** Parses a non-negative integer query value, or returns null. */
@@ -63,6 +74,8 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
     // Taken in one tick with the subscription below: no event is missed or repeated.
     const atConnect = deps.events.lastSeq;
     const replay = since === null ? [] : deps.events.since(since);
+    // Log history too: a line logged while `status()` is pending is queued in `pending`; read later, it would be sent twice.
+    const logsAtConnect = since === null ? historyAt(deps.logs) : deps.logs;
     /** Set once the connect-time batch is queued; until then live events wait in `pending`. */
     let view: EventView | null = null;
     const pending: SequencedEvent[] = [];
@@ -90,7 +103,7 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
         if (out.closed) return;
         const v = new EventView(deps.config, statuses);
         let batch = "";
-        if (since === null) for (const m of v.snapshot(deps.logs, atConnect, Date.now())) batch += messageFrame(m);
+        if (since === null) for (const m of v.snapshot(logsAtConnect, atConnect, Date.now())) batch += messageFrame(m);
         else {
           for (const e of replay) batch += eventFrame(e, v);
           batch += messageFrame({ type: "modelStatus", data: v.modelStatusData(), seq: atConnect, time: Date.now() });

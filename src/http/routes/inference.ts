@@ -8,7 +8,7 @@ import { parseModelJson, readLimited, wantsStream } from "../body.ts";
 import { HttpError } from "../errors.ts";
 import { filteredBody } from "../filters.ts";
 import { forward, type ForwardInit } from "../forward.ts";
-import type { Front } from "../front.ts";
+import { type Exchange, exchangeOf, type Front } from "../front.ts";
 import { resolveModel, type Target } from "../model-resolve.ts";
 import { boundaryOf, multipartBody, readMultipartHead } from "../multipart-model.ts";
 
@@ -52,8 +52,12 @@ function resolve(front: Front, requested: string): Promise<Target> {
   return resolveModel(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
 }
 
-async function handleJson(c: Context, front: Front): Promise<Response> {
-  const bytes = await readLimited(c.req.raw, front.deps.config.maxUploadBytes);
+/**
+ * A POST whose JSON body names the model (why exported: `app.ts` dispatches the
+ * hot inference paths here directly, without hono).
+ */
+export async function handleJson(c: Exchange, front: Front): Promise<Response> {
+  const bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
   const { json } = parseModelJson(bytes);
   const target = await resolve(front, json.model);
   if (target.kind === "peer") {
@@ -65,7 +69,7 @@ async function handleJson(c: Context, front: Front): Promise<Response> {
   const m = front.deps.config.models[target.model];
   if (!m) throw new HttpError(404, "model_not_found", `Cannot find model: '${target.model}' is not configured`);
   const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
-  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.req.path);
+  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
   return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
 }
 
@@ -85,20 +89,20 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   const out = multipartBody(head, sendAs, limit);
   const init: ForwardInit = { target, body: out.body, bodyChanged: true };
   if (declared !== undefined) init.contentLength = Number(declared) + out.delta;
-  return forward(c, front, init);
+  return forward(exchangeOf(c), front, init);
 }
 
 async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
   if (!requested) throw new HttpError(400, "missing_model", "Cannot route request: missing required 'model' query parameter");
   const target = await resolve(front, requested);
-  return forward(c, front, { target, body: null, bodyChanged: false });
+  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false });
 }
 
 /** Routes for every endpoint that names its model in the request (why: one table mirrors llama-swap's router). */
 export function inferenceRoutes(front: Front): Hono {
   const app = new Hono();
-  for (const p of JSON_MODEL_PATHS) app.post(p, (c) => handleJson(c, front));
+  for (const p of JSON_MODEL_PATHS) app.post(p, (c) => handleJson(exchangeOf(c), front));
   for (const p of FORM_MODEL_PATHS) app.post(p, (c) => handleForm(c, front));
   for (const p of QUERY_MODEL_PATHS) app.get(p, (c) => handleQuery(c, front));
   return app;

@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import { HttpError } from "../errors.ts";
 import { forward } from "../forward.ts";
 import type { Front } from "../front.ts";
-import { disableIdleTimeout, searchOf, upstreamUrl } from "../front.ts";
+import { disableIdleTimeout, exchangeOf, searchOf, upstreamUrl } from "../front.ts";
 import { type ModelIndex, realModelId } from "../model-resolve.ts";
 import { once } from "../proxy.ts";
 import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../websocket.ts";
@@ -41,7 +41,7 @@ async function upgrade(c: Context, front: Front, model: string, rest: string, ig
     upstream: null,
     pending: [],
   };
-  disableIdleTimeout(c);
+  disableIdleTimeout(exchangeOf(c));
   const headers: Record<string, string> = protocols[0] ? { "Sec-WebSocket-Protocol": protocols[0] } : {};
   if (!server.upgrade(c.req.raw, { data, headers })) {
     data.release();
@@ -82,7 +82,7 @@ async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Respo
   const noStart = ignore.some((r) => r.test(found.rest));
   if (isWebSocketUpgrade(c.req.raw)) return upgrade(c, front, found.model, found.rest, noStart);
   const body = c.req.method === "GET" || c.req.method === "HEAD" ? null : c.req.raw.body;
-  return forward(c, front, {
+  return forward(exchangeOf(c), front, {
     target: { kind: "local", requested: found.name, model: found.model },
     body,
     bodyChanged: false,

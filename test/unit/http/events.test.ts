@@ -270,6 +270,22 @@ describe("GET /api/events", () => {
     await reader.cancel();
   });
 
+  test("a log line written while the model states are being fetched is sent once, live, not also in the history", async () => {
+    const { app, deps } = appFor();
+    const disconnect = connectHubs(deps.scheduler, deps.logs, deps.events);
+    deps.logs.append("proxy", null, "before");
+    let answer = (_: ModelStatus[]) => {};
+    deps.scheduler.status = () => new Promise((resolve) => (answer = resolve));
+    const reader = (await app.request("/api/events")).body!.getReader();
+    deps.logs.append("proxy", null, "meanwhile");
+    answer([]);
+    const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 1);
+    const proxyText = llamaView(text).flatMap((m) => (m.type === "logData" && (m.data as { source: string }).source === "proxy" ? [(m.data as { data: string }).data] : []));
+    expect(proxyText).toEqual(["before\n", "meanwhile\n"]);
+    await reader.cancel();
+    disconnect();
+  });
+
   test.each([
     ["?since=2", {}],
     ["", { "Last-Event-ID": "2" }],
