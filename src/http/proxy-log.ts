@@ -18,8 +18,11 @@ export function levelEnabled(configured: LogLevel, level: LogLevel): boolean {
 
 /** The line as llama-swap's proxy logger writes it, before the timestamp. */
 export function formatProxyLine(level: LogLevel, message: string): string {
-  return `[${level.toUpperCase()}] ${message}`;
+  return PREFIX[level] + message;
 }
+
+/** `[LEVEL] ` per level, built once (why: one line per proxied request). */
+const PREFIX: Record<LogLevel, string> = { debug: "[DEBUG] ", info: "[INFO] ", warn: "[WARN] ", error: "[ERROR] " };
 
 /**
  * Creates a logger writing into `logs`; useful where the module-level one is not wanted (tests).
