@@ -2,33 +2,11 @@
  * The client's contract with the Worker, checked against a scripted peer on
  * the other end of a MessageChannel.
  */
-import { afterEach, expect, test } from "bun:test";
-import { poll } from "../../../src/lib/async.ts";
+import { expect, test } from "bun:test";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
-import { createSchedulerOverPort } from "../../../src/scheduler/client.ts";
-import type { FromWorker, ToWorker } from "../../../src/scheduler/protocol.ts";
+import { scriptedPeer } from "./scripted-peer.ts";
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-function setup() {
-  const { port1, port2 } = new MessageChannel();
-  const seen: ToWorker[] = [];
-  port2.addEventListener("message", (e) => void seen.push((e as MessageEvent).data as ToWorker));
-  port1.start();
-  port2.start();
-  const client = createSchedulerOverPort(port1);
-  const send = (m: FromWorker) => port2.postMessage(m);
-  const until = (n: number) => poll(() => seen.length >= n || undefined, 1, { signal: AbortSignal.timeout(2000) });
-  cleanups.push(() => {
-    client.close();
-    port1.close();
-    port2.close();
-  });
-  return { client, seen, send, until };
-}
+const setup = scriptedPeer;
 
 test("a grant that arrives after the caller left is released at once", async () => {
   const { client, seen, send, until } = setup();
