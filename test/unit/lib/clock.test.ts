@@ -12,10 +12,11 @@ describe("ManualClock", () => {
   test("wakes sleepers that are due, in order of due time", async () => {
     const clock = new ManualClock();
     const woke: string[] = [];
-    const a = clock.sleep(300).then(() => woke.push("a"));
-    const b = clock.sleep(100).then(() => woke.push("b"));
-    clock.sleep(1000).then(() => woke.push("never"));
-    clock.advance(500);
+    // Manual-clock milliseconds: nothing here waits in real time.
+    const a = clock.sleep(30).then(() => woke.push("a"));
+    const b = clock.sleep(10).then(() => woke.push("b"));
+    clock.sleep(90).then(() => woke.push("never"));
+    clock.advance(50);
     await Promise.all([a, b]);
     expect(woke).toEqual(["b", "a"]);
     expect(clock.pending).toBe(1);
@@ -24,7 +25,7 @@ describe("ManualClock", () => {
   test("an aborted sleep rejects and leaves no sleeper behind", async () => {
     const clock = new ManualClock();
     const c = new AbortController();
-    const p = clock.sleep(100, c.signal);
+    const p = clock.sleep(10, c.signal);
     c.abort(new Error("cancelled"));
     await expect(p).rejects.toThrow("cancelled");
     expect(clock.pending).toBe(0);
