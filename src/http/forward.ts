@@ -64,7 +64,6 @@ async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, drai
   }
 
   const model = init.target.model;
-  if (init.target.note) front.log("info", `Routing ${init.target.requested} to ${model}: ${init.target.note}`);
   const acquireOpts = (signal: AbortSignal, onProgress?: AcquireOptions["onProgress"]): AcquireOptions => {
     const o: AcquireOptions = { signal };
     if (onProgress) o.onProgress = onProgress;

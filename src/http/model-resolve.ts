@@ -11,7 +11,7 @@ import { HttpError } from "./errors.ts";
 
 export type Target =
   /** `requested` is what the client sent; `model` is the real id. */
-  | { kind: "local"; requested: string; model: string; note?: string }
+  | { kind: "local"; requested: string; model: string }
   /** `model` is the id the peer knows. */
   | { kind: "peer"; requested: string; peer: PeerConfig; model: string };
 
