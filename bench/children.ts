@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync, openSync, closeSync } from "node:fs";
 import { delay, poll } from "../src/lib/async.ts";
+import { isAlive } from "../src/supervisor/process-tree.ts";
 
 export interface Child {
   name: string;
@@ -16,14 +17,7 @@ export interface Child {
 const live = new Set<Child>();
 
 /** True when the process no longer exists or is a zombie. */
-export function isGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
-}
+const isGone = (pid: number): boolean => !isAlive(pid);
 
 /** Pids of all descendants of `pid` (every thread's children, recursively). */
 export function descendants(pid: number): number[] {

@@ -82,10 +82,7 @@ export function parseArgs(argv: readonly string[], e: ArgsEnv = realEnv()): Comm
   let name: CommandName = "serve";
   let rest = argv;
   if (first !== undefined && !first.startsWith("-")) {
-    if (!isCommandName(first)) {
-      const hint = closest(first, COMMANDS.map((c) => c.name));
-      throw new UsageError(`unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}`, null);
-    }
+    if (!isCommandName(first)) throw unknownCommand(first, null);
     name = first;
     rest = argv.slice(1);
   }
@@ -103,6 +100,12 @@ export function parseArgs(argv: readonly string[], e: ArgsEnv = realEnv()): Comm
 }
 
 type Values = Map<string, string | boolean>;
+
+/** `unknown command 'x' (did you mean 'y'?)`, with the usage of `usageOf` after it. */
+function unknownCommand(name: string, usageOf: CommandName | null): UsageError {
+  const hint = closest(name, COMMANDS.map((c) => c.name));
+  return new UsageError(`unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ""}`, usageOf);
+}
 
 function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv): Command {
   const name = spec.name;
@@ -173,10 +176,7 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
     case "help": {
       const topic = positionals[0];
       if (topic === undefined) return { kind: "help", topic: null };
-      if (!isCommandName(topic)) {
-        const hint = closest(topic, COMMANDS.map((c) => c.name));
-        throw new UsageError(`unknown command '${topic}'${hint ? ` (did you mean '${hint}'?)` : ""}`, "help");
-      }
+      if (!isCommandName(topic)) throw unknownCommand(topic, "help");
       return { kind: "help", topic };
     }
     default: {

@@ -5,8 +5,7 @@
  * when the Worker cannot start.
  */
 import type { Config } from "../config/types.ts";
-import { selfCommand } from "../lib/self.ts";
-import { workerEntry } from "../lib/self.ts";
+import { selfCommand, workerEntry } from "../lib/self.ts";
 import type { Io } from "./io.ts";
 
 /** Main thread → loader Worker. */
@@ -44,12 +43,20 @@ export async function loadConfigIsolated(file: string, io: Io, text?: string): P
     return loadOrReport(file, io, text);
   }
   if (reply.ok) return reply.config;
-  if (reply.configError) {
-    for (const line of reply.message.split("\n")) if (line.trim() !== "") io.err(line);
-  } else {
-    io.err(`modelswap: cannot load config ${file}: ${reply.message}`);
-  }
+  reportLoadError(file, reply.configError, reply.message, io);
   return null;
+}
+
+/**
+ * Prints why `file` did not load: a ConfigError's lines as they are (they
+ * already name file, line and column), anything else on one line.
+ */
+export function reportLoadError(file: string, configError: boolean, message: string, io: Io): void {
+  if (configError) {
+    for (const line of message.split("\n")) if (line.trim() !== "") io.err(line);
+  } else {
+    io.err(`modelswap: cannot load config ${file}: ${message}`);
+  }
 }
 
 function askWorker(request: LoadRequest): Promise<LoadReply> {

@@ -6,6 +6,7 @@ import { ConfigError, loadConfigFile, parseConfigText } from "../config/index.ts
 import type { Config } from "../config/types.ts";
 import { processIo, type Io } from "./io.ts";
 import { selfCommand } from "../lib/self.ts";
+import { reportLoadError } from "./config-worker.ts";
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -27,11 +28,7 @@ export async function loadOrReport(file: string, io: Io, text?: string): Promise
     const options = { selfCommand: selfCommand() };
     return text === undefined ? loadConfigFile(file, options) : parseConfigText(text, file, options);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const line of error.message.split("\n")) if (line.trim() !== "") io.err(line);
-    } else {
-      io.err(`modelswap: cannot load config ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    reportLoadError(file, error instanceof ConfigError, error instanceof Error ? error.message : String(error), io);
     return null;
   }
 }

@@ -77,10 +77,6 @@ export class IssueList {
     this.warnings.push(formatIssue(this.#issue(path, message, at)));
   }
 
-  get hasErrors(): boolean {
-    return this.issues.length > 0;
-  }
-
   /** Throws a ConfigError with all issues sorted by position, if any. */
   throwIfAny(): void {
     if (this.issues.length === 0) return;

@@ -10,7 +10,7 @@ import { joinCommand } from "./cmd-split.ts";
 import type { z } from "zod";
 import { ConfigError, formatPath, IssueList } from "./errors.ts";
 import { macroTable, readMacros, substituteDeep, substituteEnv } from "./macros.ts";
-import { expandModelMacros } from "./models.ts";
+import { expandModelMacros, isRecord } from "./models.ts";
 import { resolveConfig } from "./resolve.ts";
 import { reportZodIssues } from "./schema-issues.ts";
 import { configSchema } from "./schema.ts";
@@ -23,8 +23,6 @@ export interface LoadOptions {
   /** Environment for ${env.VAR}; defaults to process.env. */
   env?: Record<string, string | undefined>;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * Reads and resolves a config file.

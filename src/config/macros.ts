@@ -81,7 +81,7 @@ export function mergeMacros(base: readonly Macro[], overrides: readonly Macro[])
 /** Expands each macro's value with the macros defined before it; returns the lookup table. */
 export function macroTable(ordered: readonly Macro[]): Map<string, MacroValue> {
   const table = new Map<string, MacroValue>();
-  for (const m of ordered) table.set(m.name, substituteString(typeof m.value === "string" ? m.value : m.value, table) as MacroValue);
+  for (const m of ordered) table.set(m.name, substituteString(m.value, table) as MacroValue);
   return table;
 }
 
@@ -100,37 +100,30 @@ function substituteString(text: string | number | boolean, table: ReadonlyMap<st
 
 /**
  * Substitutes macros in every string of a value, deeply. A string that is
- * exactly one macro takes the macro's type (`"${temp}"` → 0.7). With
- * `keys`, mapping keys are substituted too.
+ * exactly one macro takes the macro's type (`"${temp}"` → 0.7). Mapping keys
+ * are left alone (the loader renames `setParamsByID` keys itself).
  */
-export function substituteDeep(value: unknown, table: ReadonlyMap<string, MacroValue>, keys = false): unknown {
+export function substituteDeep(value: unknown, table: ReadonlyMap<string, MacroValue>): unknown {
   if (typeof value === "string") return substituteString(value, table);
-  if (Array.isArray(value)) return value.map((v) => substituteDeep(v, table, keys));
+  if (Array.isArray(value)) return value.map((v) => substituteDeep(v, table));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[keys ? String(substituteString(k, table)) : k] = substituteDeep(v, table, keys);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = substituteDeep(v, table);
     return out;
   }
   return value;
 }
 
-/** Calls `found` for each `${name}` still present in a string (or mapping key) under `value`. */
-export function forEachLeftover(
-  value: unknown,
-  path: Segment[],
-  found: (path: Segment[], name: string, inKey: boolean) => void,
-  keys = false,
-): void {
+/** The error for a `${name}` no macro defines. */
+export const undefinedMacroMessage = (name: string): string => `Define the macro or remove the reference: \`\${${name}}\` is not a defined macro`;
+
+/** Calls `found` for each `${name}` still present in a string under `value` (mapping keys are not searched). */
+export function forEachLeftover(value: unknown, path: Segment[], found: (path: Segment[], name: string) => void): void {
   if (typeof value === "string") {
-    for (const m of value.matchAll(LEFTOVER_REF)) found(path, m[1] as string, false);
+    for (const m of value.matchAll(LEFTOVER_REF)) found(path, m[1] as string);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => forEachLeftover(v, [...path, i], found, keys));
+    value.forEach((v, i) => forEachLeftover(v, [...path, i], found));
   } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      if (keys) for (const m of k.matchAll(LEFTOVER_REF)) found([...path, k], m[1] as string, true);
-      forEachLeftover(v, [...path, k], found, keys);
-    }
+    for (const [k, v] of Object.entries(value)) forEachLeftover(v, [...path, k], found);
   }
 }

@@ -4,12 +4,13 @@
  */
 import { commandText, splitCommand, stripCommandComments } from "./cmd-split.ts";
 import type { IssueList } from "./errors.ts";
-import { forEachLeftover, macroTable, mergeMacros, substituteDeep, type Macro, type MacroValue } from "./macros.ts";
+import { forEachLeftover, macroTable, mergeMacros, substituteDeep, undefinedMacroMessage, type Macro, type MacroValue } from "./macros.ts";
 import type { RawModel } from "./schema.ts";
 import type { Capabilities, ModelConfig } from "./types.ts";
 import type { PositionMap, Segment } from "./yaml-positions.ts";
 
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+/** True for a YAML mapping (a plain object, not a list or null). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * Substitutes MODEL_ID, MODELSWAP, global and model macros in every string of
@@ -75,11 +76,11 @@ export function resolveModel(
     }
     if (name === "PID") issues.error(at, "Move ${PID} to cmdStop: it is only known when the model is being stopped");
     else if (name.startsWith("env.")) return; // already reported where the file was read
-    else issues.error(at, `Define the macro or remove the reference: \`\${${name}}\` is not a defined macro`);
+    else issues.error(at, undefinedMacroMessage(name));
   });
   for (const key of Object.keys(m.filters.setParamsByID)) {
     forEachLeftover(key, [...path, "filters", "setParamsByID", key], (at, name) =>
-      issues.error(at, `Define the macro or remove the reference: \`\${${name}}\` is not a defined macro`, "key"),
+      issues.error(at, undefinedMacroMessage(name), "key"),
     );
   }
 

@@ -9,7 +9,8 @@ import { checkReferences, type RoutingPaths } from "./references.ts";
 import type { RawConfig } from "./schema.ts";
 import type { Config, GroupConfig, MatrixConfig, ModelConfig, PeerConfig, ProfileConfig, SelectorConfig } from "./types.ts";
 import type { Segment } from "./yaml-positions.ts";
-import { forEachLeftover } from "./macros.ts";
+import { forEachLeftover, undefinedMacroMessage } from "./macros.ts";
+import { goDurationMs } from "../lib/duration.ts";
 
 /** llama-swap's default for `upstream.ignorePaths`: static assets never trigger a swap. */
 export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt)$"];
@@ -40,7 +41,7 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
       issues.error(["upstream", "ignorePaths", i], `Fix the regular expression: ${(e as Error).message}`);
     }
   });
-  if (durationMs(raw.performance.every) < 1000) {
+  if (goDurationMs(raw.performance.every) < 1000) {
     issues.error(["performance", "every"], `Expected a duration of at least 1s: got ${JSON.stringify(raw.performance.every)}`);
   }
 
@@ -128,7 +129,7 @@ function peers(raw: RawConfig, issues: IssueList): Record<string, PeerConfig> {
     if (!isHttpUrl(p.proxy)) issues.error([...path, "proxy"], `Expected an http:// or https:// URL: got ${JSON.stringify(p.proxy)}`);
     if (p.models.length === 0) issues.error([...path, "models"], "Add the models this peer serves: models is empty");
     forEachLeftover({ apiKey: p.apiKey, filters: p.filters }, [...path], (at, name) => {
-      if (!name.startsWith("env.")) issues.error(at, `Define the macro or remove the reference: \`\${${name}}\` is not a defined macro`);
+      if (!name.startsWith("env.")) issues.error(at, undefinedMacroMessage(name));
     });
     out[id] = {
       id,
@@ -192,14 +193,4 @@ function headerNames(names: string[]): string[] {
     out.push(name);
   }
   return out;
-}
-
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds in a Go duration string already checked against GO_DURATION. */
-export function durationMs(text: string): number {
-  const sign = text.startsWith("-") ? -1 : 1;
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
-  return sign * total;
 }

@@ -42,16 +42,16 @@ export function knownKeys(root: z.ZodType, path: readonly Segment[]): string[] {
 }
 
 /** Reports every zod issue with its position. */
-export function reportZodIssues(root: z.ZodType, error: z.ZodError, issues: IssueList, extraKeys: (path: Segment[]) => string[] = () => []): void {
-  for (const issue of error.issues) report(root, issue as z.core.$ZodIssue, issue.path as Segment[], issues, extraKeys);
+export function reportZodIssues(root: z.ZodType, error: z.ZodError, issues: IssueList): void {
+  for (const issue of error.issues) report(root, issue as z.core.$ZodIssue, issue.path as Segment[], issues);
 }
 
-function report(root: z.ZodType, issue: z.core.$ZodIssue, path: Segment[], issues: IssueList, extraKeys: (path: Segment[]) => string[]): void {
+function report(root: z.ZodType, issue: z.core.$ZodIssue, path: Segment[], issues: IssueList): void {
   switch (issue.code) {
     case "unrecognized_keys": {
       const known = knownKeys(root, path);
       for (const key of issue.keys) {
-        const guess = closest(key, [...known, ...extraKeys(path)]);
+        const guess = closest(key, known);
         const hint = guess ? `: did you mean \`${guess}\`?` : `: expected one of ${known.map((k) => `\`${k}\``).join(", ")}`;
         issues.error([...path, key], `Remove or rename the unknown key \`${key}\`${hint}`, "key");
       }

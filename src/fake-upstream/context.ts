@@ -13,7 +13,7 @@ export interface ReplyContext {
   tokens: string[];
   /** Pacing for streams; `crashAfter` counts chunks. */
   pacing: PacedOptions;
-  /** Non-null: this response must crash after sending part of itself. */
+  /** True: this response must crash after sending part of itself. */
   crashing: boolean;
 }
 

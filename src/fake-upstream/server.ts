@@ -4,6 +4,7 @@
  * modelswap can be run and tested with no GPU and no model.
  */
 import type { FakeUpstreamOptions } from "../cli/args.ts";
+import { urlHost } from "../cli/listen.ts";
 import { countTokens, messages } from "./anthropic.ts";
 import { fakeTokens, json, reply, type ReplyContext } from "./context.ts";
 import { bodyObject, readEcho } from "./echo.ts";
@@ -69,14 +70,13 @@ export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstr
         pacing: { intervalMs: options.tokenIntervalMs, crashAfter: null, crash },
         crashing,
       };
-      log(`fake-upstream: ${req.method} ${path}${bodyObject(echo).stream === true ? " stream" : ""} #${n}${crashing ? " (will crash)" : ""}`);
+      log(`fake-upstream: ${req.method} ${path}${body.stream === true ? " stream" : ""} #${n}${crashing ? " (will crash)" : ""}`);
       return route(req.method, path, ctx);
     },
   });
   const port = server.port ?? options.port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost(options.host)}:${port}`,
     port,
     stop: () => server.stop(true),
   };

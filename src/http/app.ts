@@ -24,9 +24,13 @@ function requestLog(log: ProxyLogger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const ms = (performance.now() - started).toFixed(1);
-    log("info", `Request "${c.req.method} ${c.req.path}" ${c.res.status} ${ms}ms`);
+    logRequest(log, c.req.method, c.req.path, c.res.status, started);
   };
+}
+
+/** The request log line, for the hono middleware and the direct path alike. */
+function logRequest(log: ProxyLogger, method: string, path: string, status: number, started: number): void {
+  log("info", `Request "${method} ${path}" ${status} ${(performance.now() - started).toFixed(1)}ms`);
 }
 
 export interface AppOptions {
@@ -79,7 +83,7 @@ async function directJson(x: Exchange, front: Front, logged: boolean): Promise<R
   } catch (err) {
     res = errorResponse(err, x.raw.headers.get("accept"));
   }
-  if (logged) front.log("info", `Request "POST ${x.path}" ${res.status} ${(performance.now() - started).toFixed(1)}ms`);
+  if (logged) logRequest(front.log, "POST", x.path, res.status, started);
   return res;
 }
 

@@ -9,6 +9,8 @@ const ModelBody = v.looseObject({
   model: v.pipe(v.string("Cannot route request: 'model' must be a string"), v.minLength(1, "Cannot route request: 'model' must not be empty")),
 });
 
+const decoder = new TextDecoder();
+
 export interface ParsedJson {
   bytes: Uint8Array;
   json: Record<string, unknown> & { model: string };
@@ -43,7 +45,8 @@ export async function readLimited(req: Request, limit: number): Promise<Uint8Arr
   return out;
 }
 
-function tooLarge(limit: number): HttpError {
+/** The 413 for a body past `limit` bytes (why: every upload path says it the same way). */
+export function tooLarge(limit: number): HttpError {
   return new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
 }
 
@@ -51,7 +54,7 @@ function tooLarge(limit: number): HttpError {
 export function parseModelJson(bytes: Uint8Array): ParsedJson {
   let data: unknown;
   try {
-    data = JSON.parse(new TextDecoder().decode(bytes));
+    data = JSON.parse(decoder.decode(bytes));
   } catch (err) {
     throw new HttpError(400, "invalid_json", `Cannot parse request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }

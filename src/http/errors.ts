@@ -6,6 +6,7 @@
  */
 import { SchedulerError } from "../scheduler/api.ts";
 import type { Rejection } from "../scheduler/protocol.ts";
+import { sseMessage } from "./sse.ts";
 
 /** An error that already knows its HTTP status; thrown anywhere in a handler, rendered by `errorResponse`. */
 export class HttpError extends Error {
@@ -106,11 +107,14 @@ export function errorResponse(err: unknown, accept?: string | null): Response {
   }
 }
 
+const encoder = new TextEncoder();
+
 /**
  * One SSE event carrying the error, for ending a stream that already started.
  * Named `error` with `"type":"error"` so both SDKs raise it: the Anthropic SDK
  * skips unnamed events, and the OpenAI SDK throws on `event: error` too.
  */
 export function sseErrorEvent(status: number, code: string, message: string): Uint8Array {
-  return new TextEncoder().encode(`event: error\ndata: ${JSON.stringify({ type: "error", ...errorBody(status, code, message) })}\n\n`);
+  return encoder.encode(sseMessage("error", JSON.stringify({ type: "error", ...errorBody(status, code, message) })));
 }
+

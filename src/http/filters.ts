@@ -41,8 +41,10 @@ export function applyFilters(body: Record<string, unknown>, input: FilterInput):
   return body;
 }
 
+const encoder = new TextEncoder();
+
 /** Returns the bytes to send upstream: the original ones unless a filter changes them. */
 export function filteredBody(original: Uint8Array, parsed: Record<string, unknown>, input: FilterInput): Uint8Array {
   if (filtersAreNoop(input)) return original;
-  return new TextEncoder().encode(JSON.stringify(applyFilters(parsed, input)));
+  return encoder.encode(JSON.stringify(applyFilters(parsed, input)));
 }

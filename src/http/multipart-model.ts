@@ -3,6 +3,7 @@
  * body: it reads only up to the end of that field, then the rest streams to
  * the upstream as it arrives (with the field rewritten in place if needed).
  */
+import { tooLarge } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
 /** The multipart boundary of a content-type, or null. */
@@ -61,7 +62,7 @@ export async function readMultipartHead(body: ReadableStream<Uint8Array>, bounda
       buf = Buffer.concat([buf, value]);
       if (buf.length > limit) {
         await reader.cancel().catch(() => {});
-        throw new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
+        throw tooLarge(limit);
       }
     }
     const found = scan(buf, boundary, done);
@@ -101,7 +102,7 @@ export function multipartBody(head: MultipartHead, sendAs: string, limit: number
         }
         total += chunk.byteLength;
         if (total > limit) {
-          c.error(new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`));
+          c.error(tooLarge(limit));
           await head.rest.cancel().catch(() => {});
           return;
         }

@@ -27,6 +27,11 @@ export interface ProxyInit {
 /** Statuses whose responses cannot carry a body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
+/** The 499 for a client that left before its answer. */
+function clientClosed(): HttpError {
+  return new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+}
+
 /** Calls `fn` on the first invocation only. */
 export function once(fn: () => void): () => void {
   let called = false;
@@ -65,7 +70,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
       return await fetch(init.url, options);
     }
   } catch (err) {
-    if (init.signal.aborted) throw new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+    if (init.signal.aborted) throw clientClosed();
     if (abort.signal.reason instanceof HttpError) throw abort.signal.reason;
     // A request body stream that failed with its own status (413 past the upload limit).
     if (err instanceof HttpError) throw err;
@@ -98,7 +103,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
   });
   if (init.signal.aborted) {
     done();
-    throw new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+    throw clientClosed();
   }
   init.signal.addEventListener("abort", onClientAbort, { once: true });
   let upstream: Response;
@@ -116,7 +121,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
   if (bufferable(upstream.headers)) {
-    return new Response(await readWhole(upstream, abort, init, done, (entry) => (init.inflight ? init.inflight.add(entry) : () => {})), {
+    return new Response(await readWhole(upstream, abort, init, done), {
       status: upstream.status,
       statusText: upstream.statusText,
       headers,
@@ -149,28 +154,23 @@ function bufferable(headers: Headers): boolean {
 }
 
 /**
- * Reads a small upstream body whole, then runs `done`; a drain (`register`) or a
- * client abort cancels the read. A failed read becomes an HttpError.
+ * Reads a small upstream body whole, then runs `done`; a drain (via
+ * `init.inflight`) or a client abort cancels the read. A failed read becomes an HttpError.
  */
-async function readWhole(
-  upstream: Response,
-  abort: AbortController,
-  init: ProxyInit,
-  done: () => void,
-  register: (entry: { end(reason: string): void }) => () => void,
-): Promise<ArrayBuffer> {
+async function readWhole(upstream: Response, abort: AbortController, init: ProxyInit, done: () => void): Promise<ArrayBuffer> {
   let ended: string | null = null;
-  const unregister = register({
-    end(reason: string) {
-      ended = reason;
-      abort.abort(new Error(reason));
-    },
-  });
+  const unregister =
+    init.inflight?.add({
+      end(reason: string) {
+        ended = reason;
+        abort.abort(new Error(reason));
+      },
+    }) ?? (() => {});
   try {
     return await upstream.arrayBuffer();
   } catch (err) {
     if (ended !== null) throw new HttpError(503, "shutting_down", ended);
-    if (init.signal.aborted) throw new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+    if (init.signal.aborted) throw clientClosed();
     const msg = err instanceof Error ? err.message : String(err);
     throw new HttpError(502, "upstream_error", `Cannot finish response: the upstream body failed: ${msg}`);
   } finally {

@@ -5,7 +5,7 @@
  * is dropped (its stream ends) instead of slowing the proxy down.
  */
 import type { Context } from "hono";
-import { getBunServer } from "hono/bun";
+import { disableIdleTimeout, exchangeOf } from "./front.ts";
 
 /** Unread text allowed per client before it is dropped, by default. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
@@ -112,6 +112,14 @@ export function createPushStream(options: PushStreamOptions = {}): PushStream {
   };
 }
 
+/** Response headers of modelswap's own event streams (`X-Accel-Buffering`: nginx must not buffer them). */
+export const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache",
+  "X-Content-Type-Options": "nosniff",
+  "X-Accel-Buffering": "no",
+};
+
 /** One server-sent event; `data` must not contain a bare newline (JSON never does). */
 export function sseMessage(event: string, data: string, id?: number): string {
   return `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`;
@@ -122,12 +130,5 @@ export function sseMessage(event: string, data: string, id?: number): string {
  * poll is not cut. A no-op outside `Bun.serve` (for example under `app.request`).
  */
 export function keepOpen(c: Context): void {
-  try {
-    const env: unknown = c.env;
-    if (env === null || typeof env !== "object") return;
-    const server = getBunServer(c) as { timeout?: (req: Request, seconds: number) => void } | undefined;
-    if (typeof server?.timeout === "function") server.timeout(c.req.raw, 0);
-  } catch {
-    // Not running under Bun.serve: nothing to lift.
-  }
+  disableIdleTimeout(exchangeOf(c));
 }

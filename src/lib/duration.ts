@@ -3,7 +3,7 @@
  * `500ms`, `2s`, `1m30s` (Go style), or a plain number of milliseconds.
  */
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
  * Parses a duration into milliseconds, or throws a `RangeError` naming what was wrong.
@@ -21,7 +21,21 @@ export function parseDuration(text: string): number {
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) {
     throw new RangeError(`Cannot parse duration: expected a number with an optional unit (ms, s, m, h), got '${text}'`);
   }
+  return Math.round(goDurationMs(t));
+}
+
+/**
+ * Milliseconds in a Go duration string (`-1.5h`, `300ms`, `2us`) whose syntax
+ * was already checked (the config schema's GO_DURATION, or parseDuration).
+ *
+ * @example
+ * ```ts
+ * goDurationMs("1m30s"); // 90000
+ * ```
+ */
+export function goDurationMs(text: string): number {
+  const sign = text.startsWith("-") ? -1 : 1;
   let total = 0;
-  for (const [, n, , unit] of t.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit!]!;
-  return Math.round(total);
+  for (const m of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
+  return sign * total;
 }

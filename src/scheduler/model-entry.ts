@@ -28,6 +28,11 @@ export interface ModelEntry {
   reported: { inFlight: number; queued: number };
 }
 
+/** Whether a model in `state` has a process: starting, ready or stopping. */
+export function hasProcess(state: ModelState): boolean {
+  return state === "starting" || state === "ready" || state === "stopping";
+}
+
 /** A record for a model that has never run. */
 export function newEntry(now: number): ModelEntry {
   return {

@@ -2,7 +2,7 @@
  * The seam between the effects runner and real processes: the runner asks a
  * factory for a process per start, so tests can hand it fakes.
  */
-import type { Config, ModelConfig } from "../config/types.ts";
+import type { ModelConfig } from "../config/types.ts";
 import type { Clock } from "../lib/clock.ts";
 import { ModelProcess, type ExitInfo } from "../supervisor/index.ts";
 
@@ -16,12 +16,11 @@ export interface ProcessHandle {
   stop(graceMs: number): Promise<ExitInfo>;
   kill(): void;
   healthFail: boolean;
-  tail(n: number): string[];
 }
 
 /** Creates one process per start of a model. */
 export interface ProcessFactory {
-  create(model: ModelConfig, config: Config, hooks: { onLog(line: string): void }, clock: Clock): ProcessHandle;
+  create(model: ModelConfig, hooks: { onLog(line: string): void }, clock: Clock): ProcessHandle;
 }
 
 /**
@@ -34,7 +33,7 @@ export interface ProcessFactory {
  */
 export function realProcessFactory(stateDir: string): ProcessFactory {
   return {
-    create(model, _config, hooks, clock) {
+    create(model, hooks, clock) {
       const spec = {
         model: model.id,
         argv: model.cmd,

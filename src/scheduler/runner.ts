@@ -14,6 +14,7 @@ import { type Clock, ManualClock, RealClock } from "../lib/clock.ts";
 import { SchedulerCore } from "./core.ts";
 import type { CoreEvent, Effect } from "./core-types.ts";
 import type { ProcessFactory, ProcessHandle } from "./process-factory.ts";
+import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
 import { rejection, type Call, type FromWorker, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 import { Recorder } from "./replay.ts";
@@ -235,7 +236,7 @@ export class Runner {
     const onLog = (line: string) => this.#event({ kind: "log", source: "upstream", model, line });
     let handle: ProcessHandle;
     try {
-      handle = this.#factory.create(config, this.#core.config, { onLog }, this.#clock);
+      handle = this.#factory.create(config, { onLog }, this.#clock);
     } catch (err) {
       queueMicrotask(() => this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: String(err), kind: "spawn" }));
       return;
@@ -264,8 +265,7 @@ export class Runner {
       )
       .finally(() => this.#opDone());
     void handle.exited.then((exit) => {
-      const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
-      const message = `Model process exited unexpectedly with ${how}`;
+      const message = `Model process exited unexpectedly with ${describeExit(exit)}`;
       if (p.phase === "starting") p.exitedEarly = message;
       else if (p.phase === "ready") this.#lost(model, p, message);
     });

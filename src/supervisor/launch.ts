@@ -24,12 +24,18 @@ export function findSetpriv(): string | null {
  * ```
  */
 export function launchArgv(argv: readonly string[], env: Record<string, string | undefined>): string[] {
+  const resolved = resolveArgv(argv, env);
+  const setpriv = findSetpriv();
+  return setpriv === null ? resolved : [setpriv, "--pdeathsig", "KILL", "--", ...resolved];
+}
+
+/** `argv` with its program resolved on the PATH of `env`; throws a `TypeError` when empty or not found. */
+export function resolveArgv(argv: readonly string[], env: Record<string, string | undefined>): string[] {
   const [program, ...args] = argv;
   if (program === undefined || program === "") throw new TypeError("Cannot spawn the process as 'argv' is empty");
   const resolved = Bun.which(program, { PATH: env.PATH ?? "" });
   if (resolved === null) throw new TypeError(`Cannot find the executable '${program}' in PATH: ${env.PATH ?? "(unset)"}`);
-  const setpriv = findSetpriv();
-  return setpriv === null ? [resolved, ...args] : [setpriv, "--pdeathsig", "KILL", "--", resolved, ...args];
+  return [resolved, ...args];
 }
 
 /** Replaces every "${PID}" in a cmdStop argv with the server's pid. */

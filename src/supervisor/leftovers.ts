@@ -5,7 +5,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { poll } from "../lib/async.ts";
 import { type PidRecord, listPidRecords, readPidRecord } from "./pid-record.ts";
-import { groupMembers, readProcStat, signalGroup } from "./process-tree.ts";
+import { type ProcStat, groupMembers, isGone, readProcStat, signalGroup } from "./process-tree.ts";
 
 /** Environment variable holding a per-spawn random token, inherited by everything a model server forks. */
 export const GROUP_TOKEN_ENV = "MODELSWAP_GROUP_TOKEN";
@@ -24,16 +24,21 @@ function carriesToken(pid: number, token: string): boolean {
  * signal) a member still carries the spawn's token.
  */
 function stillOurs(record: PidRecord): boolean {
-  const leader = readProcStat(record.pid);
-  if (leader && leader.state !== "Z" && leader.startTime === record.startTime) return leader.pgrp === record.pgid;
+  const leader = runningSince(record.pid, record.startTime);
+  if (leader !== null) return leader.pgrp === record.pgid;
   if (record.token === "") return false;
   return groupMembers(record.pgid).some((pid) => carriesToken(pid, record.token));
 }
 
 /** Whether the modelswap that wrote a record still runs (same pid, same start time). */
 function ownerRuns(owner: NonNullable<PidRecord["owner"]>): boolean {
-  const stat = readProcStat(owner.pid);
-  return stat !== null && stat.state !== "Z" && stat.startTime === owner.startTime;
+  return runningSince(owner.pid, owner.startTime) !== null;
+}
+
+/** The stat of `pid` when it still runs and is the process that started at `startTime` (not a reused pid). */
+function runningSince(pid: number, startTime: number): ProcStat | null {
+  const stat = readProcStat(pid);
+  return stat !== null && !isGone(stat) && stat.startTime === startTime ? stat : null;
 }
 
 /**

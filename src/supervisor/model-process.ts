@@ -6,7 +6,7 @@ import type { Subprocess } from "bun";
 import { delay } from "../lib/async.ts";
 import type { Clock } from "../lib/clock.ts";
 import { waitHealthy } from "./health.ts";
-import { launchArgv, stopArgvFor } from "./launch.ts";
+import { launchArgv, resolveArgv, stopArgvFor } from "./launch.ts";
 import { GROUP_TOKEN_ENV } from "./leftovers.ts";
 import { removePidRecord, writePidRecord } from "./pid-record.ts";
 import { groupMembers, readProcStat, signalGroup } from "./process-tree.ts";
@@ -40,6 +40,13 @@ export interface ModelProcessHooks {
 const HEALTH_INTERVAL_MS = 20;
 const GROUP_POLL_MS = 20;
 const NOT_SPAWNED: ExitInfo = { code: null, signal: null };
+
+let selfOwner: { pid: number; startTime: number } | undefined;
+/** This modelswap as a pid record's owner; its start time never changes, so /proc is read once. */
+function selfRecord(): { pid: number; startTime: number } {
+  selfOwner ??= { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? 0 };
+  return selfOwner;
+}
 
 /**
  * A model server process and its process group.
@@ -169,8 +176,7 @@ export class ModelProcess {
     const stat = readProcStat(proc.pid);
     this.#pgid = stat?.pgrp ?? proc.pid;
     try {
-      const owner = { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? 0 };
-      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token, owner });
+      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token, owner: selfRecord() });
     } catch (error) {
       this.#hooks.onLog(`modelswap: cannot write the pid record in ${stateDir}: ${String(error)}`);
     }
@@ -249,10 +255,7 @@ export class ModelProcess {
   async #runStopCommand(argv: string[]): Promise<boolean> {
     try {
       const env: Record<string, string | undefined> = { ...process.env, ...this.spec.env };
-      const [program, ...args] = argv;
-      const resolved = program === undefined ? null : Bun.which(program, { PATH: env.PATH ?? "" });
-      if (resolved === null) throw new TypeError(`Cannot find the stop command '${program ?? ""}' in PATH`);
-      const stopper = Bun.spawn({ cmd: [resolved, ...args], env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const stopper = Bun.spawn({ cmd: resolveArgv(argv, env), env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const output = Promise.all([readLines(stopper.stdout, this.#line), readLines(stopper.stderr, this.#line)]);
       const code = await stopper.exited;
       await Promise.race([output, delay(200)]);

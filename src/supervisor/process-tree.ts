@@ -46,7 +46,8 @@ export function readProcStat(pid: number): ProcStat | null {
   }
 }
 
-function isGone(stat: ProcStat | null): boolean {
+/** Whether a stat describes no running process: missing, zombie or dead. */
+export function isGone(stat: ProcStat | null): boolean {
   return stat === null || stat.state === "Z" || stat.state === "X";
 }
 

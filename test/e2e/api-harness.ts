@@ -11,10 +11,9 @@
  * ```
  */
 import { expect } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses, freePortRange, isGone, spawnModelswap, type Spawned, waitForUrl } from "../helpers/processes.ts";
+import { cleanupProcesses, findPids, freePortRange, type Spawned, spawnModelswap, waitForUrl } from "../helpers/processes.ts";
 
 /** A running modelswap under test. */
 export interface ApiServer {
@@ -32,19 +31,8 @@ export type FakeCmd = (args?: string) => string;
 
 let serial = 0;
 
-function pidsWithMarker(marker: string): number[] {
-  const needle = `MODELSWAP_E2E=${marker}\0`;
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(needle)) pids.push(Number(name));
-    } catch {
-      // Gone (or not ours) while scanning.
-    }
-  }
-  return pids.filter((pid) => !isGone(pid));
-}
+/** Live model processes whose environment carries `marker`. */
+const pidsWithMarker = (marker: string): number[] => findPids(`MODELSWAP_E2E=${marker} `, "environ");
 
 /**
  * Writes the config `body(fake)` (after `startPort` and `healthCheckTimeout`),

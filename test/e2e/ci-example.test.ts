@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { tempDir } from "../helpers/configs.ts";
-import { BUN, MAIN_TS, REPO_ROOT, cleanupProcesses, findPids, spawnProcess } from "../helpers/processes.ts";
+import { BUN, MAIN_TS, REPO_ROOT, cleanupProcesses, findPids, freePortRange, spawnProcess } from "../helpers/processes.ts";
 
 const SCRIPT = `${REPO_ROOT}/test/ci-example/check.sh`;
 const CONFIG = `${REPO_ROOT}/test/ci-example/config.yaml`;
@@ -27,29 +27,10 @@ beforeAll(async () => {
 afterEach(cleanupProcesses);
 afterAll(tmp.remove);
 
-/**
- * Two adjacent free ports below the ephemeral range (32768+ on Linux), where
- * outgoing connections never take them: the example's `startPort` moves there,
- * as other suites may run on this machine at the same time.
- */
-function freePortPair(): number {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const held: Array<{ stop(force?: boolean): void }> = [];
-    try {
-      for (const p of [port, port + 1]) held.push(Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } }));
-      return port;
-    } catch {
-      // Taken: try another pair.
-    } finally {
-      for (const h of held) h.stop(true);
-    }
-  }
-}
-
 /** The example config with its ports moved, and edited by `edit`, written to a file. */
 function exampleConfig(edit: (text: string) => string = (t) => t): { file: string; ports: number[] } {
-  const port = freePortPair();
+  // Two adjacent free ports below the ephemeral range: other suites may run on this machine at the same time.
+  const port = freePortRange(2);
   const text = readFileSync(CONFIG, "utf8");
   const moved = text.replace(/^startPort: 5800\b/m, `startPort: ${port}`);
   if (moved === text) throw new Error("Cannot find 'startPort: 5800' in test/ci-example/config.yaml");

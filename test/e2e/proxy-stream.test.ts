@@ -4,38 +4,15 @@
  * nothing left running afterwards.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { BUN, cleanupProcesses, freePort, isGone, MAIN_TS, spawnModelswap, type Spawned, waitForUrl } from "../helpers/processes.ts";
 import { poll } from "../../src/lib/async.ts";
+import { type ApiServer, startApiServer } from "./api-harness.ts";
 
-const marker = `e2e-proxy-${process.pid}-${Date.now()}`;
-const dir = mkdtempSync(join(tmpdir(), "modelswap-proxy-"));
-let modelswap: Spawned;
+let s: ApiServer;
 let url = "";
 
-/** Pids of model processes started for this file (their argv carries `marker`). */
-function markedPids(): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes(marker)) pids.push(Number(name));
-    } catch {
-      // Gone while scanning.
-    }
-  }
-  return pids.filter((pid) => !isGone(pid));
-}
-
 beforeAll(async () => {
-  const fake = (extra: string) => `${BUN} ${MAIN_TS} fake-upstream --port \${PORT} --model ${marker} ${extra}`;
-  writeFileSync(
-    join(dir, "config.yaml"),
+  s = await startApiServer((fake) =>
     [
-      "healthCheckTimeout: 30",
-      `startPort: ${freePort()}`,
       "models:",
       "  loading:",
       `    cmd: ${fake("--tokens 3 --token-interval 20ms --start-delay 300ms")}`,
@@ -47,22 +24,11 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
-  const port = freePort();
-  modelswap = spawnModelswap(["serve", "--config", join(dir, "config.yaml"), "--listen", `127.0.0.1:${port}`, "--state-dir", join(dir, "state")]);
-  url = `http://127.0.0.1:${port}`;
-  await waitForUrl(`${url}/health`);
+  url = s.url;
 });
 
-afterAll(async () => {
-  await modelswap?.stop(15_000);
-  // Every model process went with modelswap.
-  await poll(() => (markedPids().length === 0 ? true : undefined), 20, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
-  const left = markedPids();
-  await cleanupProcesses();
-  for (const pid of left) process.kill(pid, "SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-  expect(left).toEqual([]);
-});
+// Stops modelswap and proves every model process went with it.
+afterAll(() => s?.stop());
 
 const chat = (model: string, signal?: AbortSignal) =>
   fetch(`${url}/v1/chat/completions`, {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
 import { BUN } from "../helpers/processes.ts";
-import { cleanupSwapServers, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
+import { finishSwapFile, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-basic-");
 /** An upstream that logs when the request it is streaming is aborted, with the wall time. */
@@ -49,14 +49,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  try {
-    await ms?.shutdown();
-  } finally {
-    await cleanupSwapServers();
-    tmp.remove();
-  }
-});
+afterAll(() => finishSwapFile(ms, tmp));
 
 const ok = async (res: Response) => {
   expect(res.status).toBe(200);

@@ -5,9 +5,8 @@
  * upstreams that ignore SIGTERM, and wrapper scripts that fork.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupSwapServers, fake, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
+import { finishSwapFile, fake, groupMembers, lastEventData, openStream, pgidOf, readChunks, startSwapServer, type SwapServer, waitGroupGone } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-failures-");
 let ms: SwapServer;
@@ -26,17 +25,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  try {
-    await ms?.shutdown();
-  } finally {
-    await cleanupSwapServers();
-    tmp.remove();
-  }
-});
-
-/** Waits for the model's process to exist and returns its process group. */
-const groupOf = async (model: string) => pgidOf(await poll(() => ms.pids(model)[0], 10, { signal: AbortSignal.timeout(10_000) }))!;
+afterAll(() => finishSwapFile(ms, tmp));
 
 describe("crashes", () => {
   test("a crash mid-stream after a healthy minute ends the stream with an SSE error event; the next request starts the model again", async () => {
@@ -61,7 +50,7 @@ describe("crashes", () => {
     const stream = await openStream(await ms.chat("endless", { stream: true }));
     await ms.advance(60_000);
     const since = await ms.lastSeq();
-    const pgid = await groupOf("endless");
+    const pgid = await ms.group("endless");
     const kill = await fetch(`${ms.url}/test/models/endless/kill`, { method: "POST" });
     expect(kill.status).toBe(200);
     const { text, error } = await stream.rest;
@@ -81,7 +70,7 @@ describe("crashes", () => {
     const first = await ms.chat("fragile");
     expect(first.status).toBe(200);
     await first.text();
-    const pgid = await groupOf("fragile");
+    const pgid = await ms.group("fragile");
     expect((await fetch(`${ms.url}/test/models/fragile/kill`, { method: "POST" })).status).toBe(200);
     await ms.waitEvent((e) => e.kind === "modelState" && e.model === "fragile" && e.state === "failed", since);
     await waitGroupGone(pgid);
@@ -138,7 +127,7 @@ describe("start failures", () => {
     const since = await ms.lastSeq();
     const waiters = [ms.chat("slow"), ms.chat("slow", { stream: true })];
     await ms.waitEvent((e) => e.kind === "inflight" && e.model === "slow" && e.queued === 2, since);
-    const pgid = await groupOf("slow");
+    const pgid = await ms.group("slow");
     expect((await fetch(`${ms.url}/test/models/slow/kill`, { method: "POST" })).status).toBe(200);
     for (const res of await Promise.all(waiters)) {
       expect(res.status).toBe(502);
@@ -151,7 +140,7 @@ describe("start failures", () => {
     const since = await ms.lastSeq();
     const pending = ms.chat("unhealthy");
     await ms.waitEvent((e) => e.kind === "modelState" && e.model === "unhealthy" && e.state === "starting", since);
-    const pgid = await groupOf("unhealthy");
+    const pgid = await ms.group("unhealthy");
     await ms.advance(14_999);
     expect(groupMembers(pgid).length).toBeGreaterThan(0);
     await ms.advance(1);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupSwapServers, openStream, startSwapServer, type SwapServer } from "./swap-harness.ts";
+import { finishSwapFile, openStream, startSwapServer, type SwapServer } from "./swap-harness.ts";
 
 const tmp = tempDir("modelswap-swap-groups-");
 const MODELS = ["a", "b", "c", "d", "p", "x"] as const;
@@ -22,14 +22,7 @@ beforeAll(async () => {
     ].join("\n"),
   });
 });
-afterAll(async () => {
-  try {
-    await ms?.shutdown();
-  } finally {
-    await cleanupSwapServers();
-    tmp.remove();
-  }
-});
+afterAll(() => finishSwapFile(ms, tmp));
 
 /** Models in state ready according to /running, sorted. */
 async function resident(): Promise<string[]> {

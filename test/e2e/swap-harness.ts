@@ -11,14 +11,14 @@
  * await ms.shutdown();
  * ```
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { expect } from "bun:test";
 import type { SequencedEvent } from "../../src/http/deps.ts";
 import type { ModelState } from "../../src/scheduler/protocol.ts";
 import { poll } from "../../src/lib/async.ts";
+import { groupMembers, readProcStat } from "../../src/supervisor/process-tree.ts";
 import type { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses, findPids, freePortRange, spawnModelswap, type Spawned, waitGone } from "../helpers/processes.ts";
-export { freePortRange };
+import { cleanupProcesses, findPids, freePortRange, type Spawned, startModelswap, waitGone } from "../helpers/processes.ts";
+export { freePortRange, groupMembers };
 
 /** A model: fake-upstream arguments, or a full `cmd` plus extra YAML lines (indented under the model). */
 export type ModelSpec = string | { cmd?: string; args?: string; yaml?: string };
@@ -38,6 +38,8 @@ export interface SwapServer {
   port(model: string): number;
   /** Live pids whose command line names this model's port (wrappers and their children too). */
   pids(model: string): number[];
+  /** Waits until `model` has a live process and resolves with its process group. */
+  group(model: string): Promise<number>;
   /** Live pids of every model of this server. */
   allModelPids(): number[];
   chat(model: string, init?: { stream?: boolean; signal?: AbortSignal; tokens?: number }): Promise<Response>;
@@ -73,13 +75,12 @@ export async function startSwapServer(tmp: ReturnType<typeof tempDir>, options: 
   if (options.top) lines.push(options.top);
   const file = tmp.write(`swap-${startPort}.yaml`, `${lines.join("\n")}\n`);
   const hooks = options.hooks ?? true;
-  const proc = spawnModelswap([
+  const proc = await startModelswap([
     "--config", file,
-    "--listen", "127.0.0.1:0",
     "--state-dir", `${tmp.path}/state-${startPort}`,
     ...(hooks ? ["--test-hooks"] : []),
   ]);
-  const url = (await proc.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+  const { url } = proc;
   const port = (model: string) => {
     const i = ids.indexOf(model);
     if (i < 0) throw new TypeError(`Cannot find model: '${model}' is not in this config`);
@@ -95,6 +96,7 @@ export async function startSwapServer(tmp: ReturnType<typeof tempDir>, options: 
     url,
     port,
     pids,
+    group: async (model) => pgidOf(await poll(() => pids(model)[0], 10, { signal: AbortSignal.timeout(10_000) }))!,
     allModelPids: () => ids.flatMap(pids),
     chat: (model, init = {}) =>
       fetch(`${url}/v1/chat/completions`, {
@@ -170,30 +172,22 @@ export async function cleanupSwapServers(): Promise<void> {
   await Promise.all(left.map((pid) => waitGone(pid)));
 }
 
-/** Live (non-zombie) pids whose process group is `pgid`, read from /proc. */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pgrp) === pgid && state !== "Z" && state !== "X") out.push(Number(entry));
-    } catch {
-      // Gone while we looked.
-    }
+/**
+ * The `afterAll` of a file with one shared server: shut `ms` down (proving
+ * its models gone), then clean up whatever is left and remove `tmp`.
+ */
+export async function finishSwapFile(ms: SwapServer | undefined, tmp: ReturnType<typeof tempDir>): Promise<void> {
+  try {
+    await ms?.shutdown();
+  } finally {
+    await cleanupSwapServers();
+    tmp.remove();
   }
-  return out;
 }
 
 /** The process group of `pid`, or null when it is gone. */
 export function pgidOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.pgrp ?? null;
 }
 
 /** Resolves once no live process is left in group `pgid`. */

@@ -4,7 +4,6 @@
  * what happens when `shutdownTimeout` passes, and upstreams that resist.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
 import { cleanupSwapServers, fake, groupMembers, lastEventData, openStream, pgidOf, startSwapServer, waitGroupGone } from "./swap-harness.ts";
 
@@ -24,7 +23,7 @@ test("at shutdownTimeout open streams end with an SSE error event, waiters get 5
   const waiters = [ms.chat("slow"), ms.chat("next")];
   await ms.waitEvent((e) => e.kind === "inflight" && e.model === "slow" && e.queued === 1, since);
   await ms.waitEvent((e) => e.kind === "inflight" && e.model === "next" && e.queued === 1, since);
-  const groups = await Promise.all(["endless", "slow"].map(async (m) => pgidOf(await poll(() => ms.pids(m)[0], 10, { signal: AbortSignal.timeout(10_000) }))!));
+  const groups = await Promise.all(["endless", "slow"].map((m) => ms.group(m)));
   ms.proc.proc.kill("SIGTERM");
   await ms.proc.waitForOutput(/draining/);
   // Stops accepting at once.

@@ -12,7 +12,7 @@
  * ```
  */
 import type { SequencedEvent } from "../../src/http/deps.ts";
-import { freePort, spawnModelswap, type Spawned } from "../helpers/processes.ts";
+import { freePort, type Spawned, startModelswap } from "../helpers/processes.ts";
 
 /** One model of a test config: fake-upstream `args`, or a whole `cmd`. */
 export interface ModelSpec {
@@ -66,8 +66,8 @@ export interface Hooked {
 
 /** Starts `modelswap --test-hooks --listen 127.0.0.1:0` with `config` and resolves once it listens. */
 export async function startWithHooks(config: string, args: string[] = ["--test-hooks"]): Promise<Hooked> {
-  const proc = spawnModelswap(["--config", config, "--listen", "127.0.0.1:0", ...args]);
-  const base = (await proc.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+  const proc = await startModelswap(["--config", config, ...args]);
+  const base = proc.url;
   const call = (path: string, init?: RequestInit) => fetch(base + path, init);
   const json = async <T>(path: string, init?: RequestInit): Promise<T> => {
     const res = await call(path, init);

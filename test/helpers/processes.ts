@@ -18,6 +18,7 @@ import type { Subprocess } from "bun";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { delay, poll } from "../../src/lib/async.ts";
+import { readProcStat } from "../../src/supervisor/process-tree.ts";
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -148,6 +149,19 @@ export async function startFakeUpstreamProcess(
   return Object.assign(p, { url: m[1]! });
 }
 
+/**
+ * Starts `modelswap` with `args` plus `--listen 127.0.0.1:0` and resolves
+ * once it has printed the URL it listens on (no trailing slash).
+ */
+export async function startModelswap(
+  args: string[],
+  options: SpawnOptions & { binary?: string; timeoutMs?: number } = {},
+): Promise<Spawned & { url: string }> {
+  const p = spawnModelswap([...args, "--listen", "127.0.0.1:0"], options);
+  const m = await p.waitForOutput(/listening on (http:\/\/\S+)/, options.timeoutMs);
+  return Object.assign(p, { url: m[1]!.replace(/\/$/, "") });
+}
+
 /** Polls `url` until it answers with `status` (default 200); rejects after `timeoutMs`. */
 export async function waitForUrl(url: string, options: { status?: number; timeoutMs?: number } = {}): Promise<Response> {
   const want = options.status ?? 200;
@@ -168,19 +182,6 @@ export async function waitForUrl(url: string, options: { status?: number; timeou
   } catch {
     throw new Error(`Timed out waiting for ${url} to answer ${want}: last ${last}`);
   }
-}
-
-/** Resolves once something accepts TCP connections on `host:port`. */
-export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 15_000): Promise<void> {
-  await poll(async () => {
-    try {
-      const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } });
-      socket.end();
-      return true;
-    } catch {
-      return undefined;
-    }
-  }, 20, { signal: AbortSignal.timeout(timeoutMs) });
 }
 
 /**
@@ -211,13 +212,7 @@ export function freePort(host = "127.0.0.1"): number {
 
 /** The state letter from `/proc/PID/stat` (R, S, Z, …), or null when there is no such process. */
 export function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name may contain spaces and parentheses: the state follows the last ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.state ?? null;
 }
 
 /** True when `pid` no longer runs: no /proc entry, or a zombie (a PID 1 that does not reap). */
@@ -235,16 +230,20 @@ export async function waitGone(pid: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-/** Pids of live (non-zombie) processes whose command line contains `needle`, e.g. a model's `--port 5801`. */
-export function findPids(needle: string): number[] {
+/**
+ * Pids of live (non-zombie) processes whose command line (or, with
+ * `"environ"`, environment) contains `needle`, e.g. a model's `--port 5801`.
+ * NUL separators read as spaces.
+ */
+export function findPids(needle: string, source: "cmdline" | "environ" = "cmdline"): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-      if (cmdline.includes(needle) && !isGone(pid)) pids.push(pid);
+      const text = readFileSync(`/proc/${pid}/${source}`, "latin1").split("\0").join(" ");
+      if (text.includes(needle) && !isGone(pid)) pids.push(pid);
     } catch {
       // Gone while we looked.
     }

@@ -12,15 +12,8 @@ import type { AppDeps, LogHub, SequencedEvent } from "../deps.ts";
 import { HttpError, errorResponse } from "../errors.ts";
 import { EVENT_BUFFER_CAPACITY } from "../event-hub.ts";
 import { EventView, messageFrame } from "../event-frames.ts";
-import { MAX_QUEUED_BYTES, createPushStream, keepOpen, sseMessage } from "../sse.ts";
+import { MAX_QUEUED_BYTES, SSE_HEADERS, createPushStream, keepOpen, sseMessage } from "../sse.ts";
 import { apiInfoRoutes } from "./api-info.ts";
-
-const SSE_HEADERS = {
-  "Content-Type": "text/event-stream; charset=utf-8",
-  "Cache-Control": "no-cache",
-  "X-Content-Type-Options": "nosniff",
-  "X-Accel-Buffering": "no",
-};
 
 const DROPPED = sseMessage("dropped", JSON.stringify({ reason: "Client read too slowly; reconnect with ?since=<last seq>" }));
 

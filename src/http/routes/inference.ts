@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { parseModelJson, readLimited, wantsStream } from "../body.ts";
+import { parseModelJson, readLimited, tooLarge, wantsStream } from "../body.ts";
 import { HttpError } from "../errors.ts";
 import { filteredBody } from "../filters.ts";
 import { forward, type ForwardInit } from "../forward.ts";
@@ -77,7 +77,7 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   const limit = front.deps.config.maxUploadBytes;
   const declared = c.req.header("content-length");
   if (declared !== undefined && Number(declared) > limit) {
-    throw new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
+    throw tooLarge(limit);
   }
   const boundary = boundaryOf(c.req.header("content-type") ?? "");
   const body = c.req.raw.body;

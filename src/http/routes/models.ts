@@ -18,9 +18,9 @@ function statusValue(state: ModelState | undefined): "loaded" | "loading" | "unl
   return "unloaded";
 }
 
-function record(id: string, m: Pick<ModelConfig, "name" | "description" | "metadata" | "capabilities">, created: number, alias: string | null, state: ModelState | undefined): Row {
+function record(id: string, m: Pick<ModelConfig, "name" | "description" | "metadata" | "capabilities">, created: number, state: ModelState | undefined): Row {
   const row: Row = { id, object: "model", created, owned_by: "modelswap" };
-  const name = (alias ?? "").trim() || m.name.trim();
+  const name = m.name.trim();
   if (name) row.name = name;
   if (m.description.trim()) row.description = m.description.trim();
   const meta: Record<string, unknown> = { ...m.metadata };
@@ -38,15 +38,15 @@ export async function listModels(front: Front): Promise<{ object: "list"; data: 
   const data: Row[] = [];
   for (const [id, m] of Object.entries(config.models)) {
     if (m.unlisted) continue;
-    data.push(record(id, m, created, null, states.get(id)));
-    if (config.includeAliasesInList) for (const a of m.aliases) if (a.trim()) data.push(record(a.trim(), m, created, null, states.get(id)));
+    data.push(record(id, m, created, states.get(id)));
+    if (config.includeAliasesInList) for (const a of m.aliases) if (a.trim()) data.push(record(a.trim(), m, created, states.get(id)));
   }
   for (const sel of Object.values(config.selectors)) {
-    data.push(record(sel.id, { name: sel.name, description: sel.description, metadata: sel.metadata, capabilities: null }, created, null, undefined));
+    data.push(record(sel.id, { name: sel.name, description: sel.description, metadata: sel.metadata, capabilities: null }, created, undefined));
   }
   for (const [peerId, peer] of Object.entries(config.peers)) {
     for (const model of peer.models) {
-      const row = record(`${peerId}/${model}`, { name: `${peerId}: ${model}`, description: "", metadata: { peerID: peerId }, capabilities: null }, created, null, undefined);
+      const row = record(`${peerId}/${model}`, { name: `${peerId}: ${model}`, description: "", metadata: { peerID: peerId }, capabilities: null }, created, undefined);
       delete row.status;
       data.push(row);
     }

@@ -4,7 +4,7 @@
  */
 import type { Config, ModelConfig } from "../../config/types.ts";
 import { rejection, type Rejection } from "../protocol.ts";
-import { newEntry } from "../model-entry.ts";
+import { hasProcess, newEntry } from "../model-entry.ts";
 import { type CoreState, emit, reject, setState, stop, unloadGrace } from "./state.ts";
 import { failSwap } from "./swaps.ts";
 
@@ -18,7 +18,7 @@ export function onUnload(s: CoreState, model: string | null, replyId: number): v
     m.failures = 0;
     m.retryAt = 0;
     if (m.state === "failed") setState(s, t, "stopped");
-    if (m.state === "ready" || m.state === "starting" || m.state === "stopping") stopped.push(t);
+    if (hasProcess(m.state)) stopped.push(t);
     stop(s, t, unloadGrace(s, t), "unload", "stopped");
   }
   owe(s, replyId, stopped, stopped);
@@ -32,7 +32,7 @@ export function onShutdown(s: CoreState, graceMs: number, replyId: number): void
     releaseWaiters(s, id, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));
   }
   for (const [id, m] of s.models) {
-    if (m.state === "ready" || m.state === "starting" || m.state === "stopping") live.push(id);
+    if (hasProcess(m.state)) live.push(id);
     if (m.state === "starting" || (m.state === "ready" && (m.inFlight === 0 || graceMs <= 0))) {
       stop(s, id, unloadGrace(s, id), "shutdown", "shutdown");
     } else if (m.state === "stopping") {
@@ -58,7 +58,7 @@ export function onReload(s: CoreState, config: Config, replyId: number): void {
     if (next === undefined) m.removed = true;
     const code = next === undefined ? "model_not_found" : "unloaded";
     releaseWaiters(s, id, rejection(code, `Cannot serve the request as the model's configuration changed: ${id}`));
-    if (m.state === "ready" || m.state === "starting" || m.state === "stopping") stopping.push(id);
+    if (hasProcess(m.state)) stopping.push(id);
     const grace = (old.models[id]?.unloadTimeout ?? 0) * 1000;
     stop(s, id, grace, "reload", "stopped");
     if (m.removed && m.state !== "stopping") s.models.delete(id);
@@ -91,8 +91,7 @@ function releaseWaiters(s: CoreState, model: string, r: Rejection): void {
 
 /** Replies now if none of `waitFor` is live, else once the last of them stops. */
 function owe(s: CoreState, replyId: number, waitFor: string[], value: unknown): void {
-  const live = (id: string) => ["starting", "ready", "stopping"].includes(s.models.get(id)?.state ?? "stopped");
-  const pending = new Set(waitFor.filter(live));
+  const pending = new Set(waitFor.filter((id) => hasProcess(s.models.get(id)?.state ?? "stopped")));
   if (pending.size === 0) emit(s, { type: "reply", replyId, value });
   else s.replies.push({ replyId, waitFor: pending, value });
 }

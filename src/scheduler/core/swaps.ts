@@ -4,7 +4,7 @@
  * the queue after every event. Steps 2-6 of the decision tree in `core.ts`.
  */
 import { rejection, type Rejection } from "../protocol.ts";
-import { backoffRejection } from "../model-entry.ts";
+import { backoffRejection, hasProcess } from "../model-entry.ts";
 import { evictionFor } from "../policies/index.ts";
 import { collides, type Swap } from "../swap.ts";
 import type { Waiter } from "../queue.ts";
@@ -127,7 +127,7 @@ export function failSwap(s: CoreState, model: string, r: Rejection): void {
 /** Every model not stopped, plus committed swap targets, sorted (what the policy sees). */
 function runningSet(s: CoreState, exclude: string): string[] {
   const out = new Set<string>();
-  for (const [id, m] of s.models) if (m.state === "starting" || m.state === "ready" || m.state === "stopping") out.add(id);
+  for (const [id, m] of s.models) if (hasProcess(m.state)) out.add(id);
   for (const id of s.active.keys()) if (id !== exclude) out.add(id);
   return [...out].sort();
 }

@@ -3,7 +3,7 @@
  * must stop for `target` to run. Pure; called speculatively, so it never logs.
  */
 import type { Config } from "../../config/types.ts";
-import type { Eviction } from "../core-types.ts";
+import { BACKOFF, type Eviction } from "../core-types.ts";
 import { evictionForGroups } from "./groups.ts";
 import { evictionForMatrix } from "./matrix.ts";
 
@@ -31,6 +31,6 @@ export function evictionFor(target: string, running: string[], config: Config): 
 
 /** Next start allowed after `failures` consecutive failures: min(1s·2^(n-1), 60s) minus up to 20% jitter. */
 export function backoffMs(failures: number, random: () => number): number {
-  const base = Math.min(1000 * 2 ** Math.max(0, failures - 1), 60_000);
-  return Math.round(base - base * 0.2 * random());
+  const base = Math.min(BACKOFF.baseMs * 2 ** Math.max(0, failures - 1), BACKOFF.maxMs);
+  return Math.round(base - base * BACKOFF.jitter * random());
 }

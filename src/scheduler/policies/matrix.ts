@@ -88,16 +88,16 @@ function costOf(model: string, m: MatrixConfig): number {
  * A model in no set runs alone.
  */
 export function evictionForMatrix(target: string, running: string[], config: Config): string[] {
-  const others = running.filter((r) => r !== target);
-  if (config.matrix === null || running.includes(target)) return running.includes(target) ? [] : others;
+  if (running.includes(target)) return [];
+  if (config.matrix === null) return [...running];
   let sets = expanded.get(config.matrix);
   if (sets === undefined) expanded.set(config.matrix, (sets = expandSets(config.matrix)));
   const candidates = sets.filter((s) => s.models.includes(target));
   let best: { cost: number; evict: string[] } | null = null;
   for (const s of candidates) {
-    const evict = others.filter((r) => !s.models.includes(r));
+    const evict = running.filter((r) => !s.models.includes(r));
     const cost = evict.reduce((sum, r) => sum + costOf(r, config.matrix!), 0);
     if (best === null || cost < best.cost) best = { cost, evict };
   }
-  return best === null ? others : best.evict;
+  return best === null ? [...running] : best.evict;
 }

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defaultStateDir, parseArgs, UsageError, type Command } from "../../../src/cli/args.ts";
 import { isLoopback, parseListen } from "../../../src/cli/listen.ts";
-import { closest } from "../../../src/lib/did-you-mean.ts";
 
 const env = { env: { XDG_RUNTIME_DIR: "/run/user/1000" }, uid: 1000 };
 const parse = (...argv: string[]): Command => parseArgs(argv, env);
@@ -150,15 +149,6 @@ describe("helpers", () => {
 
   test("parseListen keeps the text as written", () => {
     expect(parseListen("[::]:80")).toEqual({ hostname: "::", port: 80, text: "[::]:80" });
-  });
-
-  test.each([
-    ["confg", "config"],
-    ["lsiten", "listen"],
-    ["watch", "watch-config"],
-    ["xyz", null],
-  ])("closest(%p) = %p", (input, want) => {
-    expect(closest(input, ["config", "listen", "watch-config", "version"])).toBe(want);
   });
 
   test("state dir falls back to /tmp/modelswap-UID without XDG_RUNTIME_DIR", () => {

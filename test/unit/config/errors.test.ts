@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDir } from "../../helpers/configs.ts";
 import { ConfigError, formatIssue, loadConfigFile } from "../../../src/config/index.ts";
 import { SELF, issuesOf, onlyIssue } from "./helpers.ts";
 
@@ -166,10 +165,9 @@ describe("ConfigError", () => {
   });
 
   test("loadConfigFile throws ConfigError whose message has one line per issue", () => {
-    const dir = mkdtempSync(join(tmpdir(), "modelswap-config-"));
+    const tmp = tempDir("modelswap-config-");
     try {
-      const file = join(dir, "config.yaml");
-      writeFileSync(file, "startPrt: 1\nmodels:\n  m:\n    cmd: s --port 7000\n");
+      const file = tmp.write("config.yaml", "startPrt: 1\nmodels:\n  m:\n    cmd: s --port 7000\n");
       let caught: unknown;
       try {
         loadConfigFile(file, { selfCommand: SELF, env: {} });
@@ -183,7 +181,7 @@ describe("ConfigError", () => {
       ]);
       expect((caught as ConfigError).message).not.toContain("    at ");
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      tmp.remove();
     }
   });
 
@@ -192,12 +190,11 @@ describe("ConfigError", () => {
   });
 
   test("loadConfigFile records the absolute path", () => {
-    const dir = mkdtempSync(join(tmpdir(), "modelswap-config-"));
+    const tmp = tempDir("modelswap-config-");
     try {
-      writeFileSync(join(dir, "c.yaml"), OK_MODEL);
-      expect(loadConfigFile(join(dir, "c.yaml"), { selfCommand: SELF, env: {} }).file).toBe(join(dir, "c.yaml"));
+      expect(loadConfigFile(tmp.write("c.yaml", OK_MODEL), { selfCommand: SELF, env: {} }).file).toBe(join(tmp.path, "c.yaml"));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      tmp.remove();
     }
   });
 });

@@ -10,7 +10,7 @@ import type { ModelState, ModelStatus } from "../../../src/scheduler/protocol.ts
 import { peerConfig } from "../../helpers/config-fixture.ts";
 import { MAX_QUEUED_BYTES } from "../../../src/http/sse.ts";
 import { deadline } from "../../../src/lib/async.ts";
-import { testDeps } from "./observability-fake-scheduler.ts";
+import { testDeps } from "./helpers.ts";
 
 const clock = (now: number) => ({ kind: "clock", now }) as const;
 
@@ -170,7 +170,8 @@ describe("GET /api/events", () => {
 
   test("opens with a comment, then llama-swap's batch: proxy and upstream logs, model states, metrics [], in-flight total", async () => {
     const { app, deps } = appFor();
-    deps.scheduler.statuses = [{ model: "llama", state: "ready", inFlight: 2, queued: 1, pid: 42, since: 0 }];
+    deps.scheduler.states.set("llama", "ready");
+    deps.scheduler.loads.set("llama", { inFlight: 2, queued: 1 });
     deps.logs.append("proxy", null, "proxy line 1");
     deps.logs.append("upstream", "llama", "weights loaded");
     deps.logs.append("proxy", null, "proxy line 2");

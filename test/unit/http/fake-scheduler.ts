@@ -1,6 +1,7 @@
 /**
- * A Scheduler that grants leases on upstreams a test chooses, and records
- * every acquire and release: no Worker, no processes.
+ * A Scheduler for HTTP tests: grants leases on upstreams a test chooses,
+ * records every call, answers `status()` from plain maps, and lets a test
+ * emit events. No Worker, no processes.
  */
 import type { Config } from "../../../src/config/types.ts";
 import { type AcquireOptions, type Lease, type Scheduler, SchedulerError, type SettleResult } from "../../../src/scheduler/api.ts";
@@ -20,14 +21,31 @@ export class FakeScheduler implements Scheduler {
   readonly acquires: AcquireCall[] = [];
   readonly releases: string[] = [];
   readonly unloads: Array<string | null> = [];
+  /** Every call but `status()`, as `[op, ...args]`. */
+  readonly calls: unknown[][] = [];
   readonly states = new Map<string, ModelState>();
   /** In-flight and queued counts `status()` reports per model (default 0 and 0). */
   readonly loads = new Map<string, { inFlight: number; queued: number }>();
   readonly behaviours = new Map<string, Behaviour>();
   /** Default upstream for models without a behaviour. */
   upstream = "http://127.0.0.1:1";
+  /** What `clockNow` answers; `clockAdvance` adds to it. */
+  now = 0;
+  settleResult: SettleResult = { settled: true, pending: [] };
+  /** When set, `kill` and `healthOverride` reject with this error. */
+  failWith: SchedulerError | null = null;
+  readonly #listeners = new Set<(e: SchedulerEvent) => void>();
+
+  emit(event: SchedulerEvent): void {
+    for (const l of this.#listeners) l(event);
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
 
   async acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
+    this.calls.push(["acquire", model]);
     this.acquires.push({ model, options });
     const b = this.behaviours.get(model) ?? { kind: "grant", upstream: this.upstream };
     if (b.kind === "reject") throw new SchedulerError(b.rejection);
@@ -53,25 +71,44 @@ export class FakeScheduler implements Scheduler {
   }
 
   async unload(model: string | null): Promise<string[]> {
+    this.calls.push(["unload", model]);
     this.unloads.push(model);
     return model === null ? [...this.states.keys()] : [model];
   }
 
-  async shutdown(_graceMs: number): Promise<void> {}
-  async reload(_config: Config): Promise<void> {}
-  onEvent(_listener: (event: SchedulerEvent) => void): () => void {
-    return () => {};
+  async shutdown(graceMs: number): Promise<void> {
+    this.calls.push(["shutdown", graceMs]);
+  }
+  async reload(_config: Config): Promise<void> {
+    this.calls.push(["reload"]);
+  }
+  onEvent(listener: (event: SchedulerEvent) => void): () => void {
+    const own = (e: SchedulerEvent) => listener(e);
+    this.#listeners.add(own);
+    return () => this.#listeners.delete(own);
   }
   async clockNow(): Promise<number> {
-    return 0;
+    this.calls.push(["clockNow"]);
+    return this.now;
   }
   async clockAdvance(ms: number): Promise<number> {
-    return ms;
+    this.calls.push(["clockAdvance", ms]);
+    this.now += ms;
+    return this.now;
   }
-  async settle(_timeoutMs: number): Promise<SettleResult> {
-    return { settled: true, pending: [] };
+  async settle(timeoutMs: number): Promise<SettleResult> {
+    this.calls.push(["settle", timeoutMs]);
+    return this.settleResult;
   }
-  async kill(_model: string): Promise<void> {}
-  async healthOverride(_model: string, _fail: boolean): Promise<void> {}
-  close(): void {}
+  async kill(model: string): Promise<void> {
+    this.calls.push(["kill", model]);
+    if (this.failWith) throw this.failWith;
+  }
+  async healthOverride(model: string, fail: boolean): Promise<void> {
+    this.calls.push(["healthOverride", model, fail]);
+    if (this.failWith) throw this.failWith;
+  }
+  close(): void {
+    this.calls.push(["close"]);
+  }
 }

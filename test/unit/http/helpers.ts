@@ -4,6 +4,9 @@
  */
 import type { Config } from "../../../src/config/types.ts";
 import type { AppDeps, EventHub, LogHub, SequencedEvent } from "../../../src/http/deps.ts";
+import { createEventHub } from "../../../src/http/event-hub.ts";
+import { createLogHub } from "../../../src/http/log-hub.ts";
+import { testConfig as sharedTestConfig } from "../../helpers/config-fixture.ts";
 import { FakeScheduler } from "./fake-scheduler.ts";
 
 /** Hubs that keep nothing (the HTTP front's own routes do not need them). */
@@ -26,6 +29,17 @@ export function inertHubs(): { logs: LogHub; events: EventHub } {
 
 export function makeDeps(config: Config, scheduler = new FakeScheduler()): AppDeps & { scheduler: FakeScheduler } {
   return { config, scheduler, ...inertHubs(), testHooks: false };
+}
+
+/** A config with models `llama` (alias `gpt-4o`) and `author/qwen`, quiet stdout and no timestamps. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return sharedTestConfig({ llama: { aliases: ["gpt-4o"], proxy: "http://127.0.0.1:1" }, "author/qwen": { proxy: "http://127.0.0.1:1" } }, { shutdownTimeout: 10, ...overrides });
+}
+
+/** Deps wired like main.ts does (real hubs, test hooks on), around a FakeScheduler. */
+export function testDeps(overrides: Partial<Config> = {}): AppDeps & { scheduler: FakeScheduler } {
+  const config = testConfig(overrides);
+  return { config, scheduler: new FakeScheduler(), logs: createLogHub(config, () => {}), events: createEventHub(), testHooks: true };
 }
 
 /** The SSE comment every `/stream` response starts with. */

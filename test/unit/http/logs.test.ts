@@ -6,7 +6,7 @@ import { formatLogTime } from "../../../src/http/log-time.ts";
 import { createProxyLogger } from "../../../src/http/proxy-log.ts";
 import { logRoutes } from "../../../src/http/routes/logs.ts";
 import { deadline } from "../../../src/lib/async.ts";
-import { testConfig, testDeps } from "./observability-fake-scheduler.ts";
+import { testConfig, testDeps } from "./helpers.ts";
 
 /** What `res.body.getReader()` gives, structurally (bun-types and lib.dom disagree). */
 type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }> };

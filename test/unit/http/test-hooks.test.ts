@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { testHookRoutes } from "../../../src/http/routes/test-hooks.ts";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
 import { rejection } from "../../../src/scheduler/protocol.ts";
-import { testDeps } from "./observability-fake-scheduler.ts";
+import { testDeps } from "./helpers.ts";
 
 type ErrorBody = { error: { message: string; type: string; code: string } };
 

@@ -21,4 +21,13 @@ describe("closest()", () => {
     ["healthchecktimeout", "healthCheckTimeout"],
     ["colour", null],
   ])("%p → %p", (input, want) => expect(closest(input, keys)).toBe(want));
+
+  test.each([
+    ["confg", "config"],
+    ["lsiten", "listen"],
+    ["watch", "watch-config"],
+    ["xyz", null],
+  ])("closest(%p) among command-line flags = %p", (input, want) => {
+    expect(closest(input, ["config", "listen", "watch-config", "version"])).toBe(want);
+  });
 });

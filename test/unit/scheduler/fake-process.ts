@@ -48,9 +48,6 @@ export class FakeProcess implements ProcessHandle {
   kill(): void {
     this.#exit({ code: null, signal: "SIGKILL" });
   }
-  tail(): string[] {
-    return [];
-  }
 }
 
 /** A factory remembering every process it made, in order. */
@@ -58,7 +55,7 @@ export function fakeFactory(autoReady = true): ProcessFactory & { made: FakeProc
   const made: FakeProcess[] = [];
   return {
     made,
-    create(model, _config, hooks) {
+    create(model, hooks) {
       const p = new FakeProcess(model.id, autoReady);
       hooks.onLog(`fake ${model.id} spawned`);
       made.push(p);

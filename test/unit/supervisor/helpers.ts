@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { poll } from "../../../src/lib/async.ts";
 import type { ProcessSpec } from "../../../src/supervisor/model-process.ts";
-import { groupMembers, isAlive } from "../../../src/supervisor/process-tree.ts";
+import { groupMembers } from "../../../src/supervisor/process-tree.ts";
+import { waitGone as waitPidGone } from "../../helpers/processes.ts";
 
-export { freePort } from "../../helpers/processes.ts";
+export { BUN, freePort } from "../../helpers/processes.ts";
 
 const tempDirs: string[] = [];
 /** Removes every directory `tempStateDir` made; call from `afterAll`. */
@@ -26,8 +27,8 @@ export function spec(over: Partial<ProcessSpec> & Pick<ProcessSpec, "argv">): Pr
 }
 
 /** Resolves once every pid is gone (missing or zombie); rejects after `ms`. */
-export function waitGone(pids: number[], ms = 5000): Promise<true> {
-  return poll(() => (pids.every((p) => !isAlive(p)) ? true : undefined), 10, { signal: AbortSignal.timeout(ms) });
+export async function waitGone(pids: number[], ms = 5000): Promise<void> {
+  await Promise.all(pids.map((pid) => waitPidGone(pid, ms)));
 }
 
 /** Resolves once group `pgid` has no live member; rejects after `ms`. */
@@ -40,5 +41,4 @@ export function waitFor<T>(value: () => T | undefined, ms = 5000): Promise<T> {
   return poll(value, 10, { signal: AbortSignal.timeout(ms) });
 }
 
-export const BUN = process.execPath;
 export const FIXTURES = join(import.meta.dir, "../../fixtures");
