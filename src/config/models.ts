@@ -118,6 +118,7 @@ export function resolveModel(
     port,
     ttl: m.ttl === -1 ? defaults.globalTTL : m.ttl,
     unloadTimeout: m.unloadTimeout === 0 ? defaults.unloadTimeout : m.unloadTimeout,
+    restart: m.restart,
     env,
     aliases,
     useModelName: m.useModelName,

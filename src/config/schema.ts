@@ -71,6 +71,9 @@ export const modelSchema = obj({
     .describe('Path polled until it answers 200; "none" skips the check.'),
   ttl: intAtLeast(-1).default(-1).describe("Idle seconds before unloading; -1 uses globalTTL, 0 never unloads."),
   unloadTimeout: intAtLeast(0).default(0).describe("Seconds between stop and kill; 0 uses the global unloadTimeout."),
+  restart: oneOf(["on-demand", "always"])
+    .default("on-demand")
+    .describe('After a crash: "on-demand" starts the model again on the next request (llama-swap); "always" starts it again after the restart delay with no request (for preloaded models).'),
   useModelName: str().default("").describe("Model name sent upstream instead of the requested one."),
   filters: obj({
     stripParams,

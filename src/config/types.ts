@@ -49,8 +49,10 @@ export interface ModelConfig {
   port: number | null;
   /** Idle seconds before unloading; 0 never unloads (already resolved from -1). */
   ttl: number;
-  /** Seconds between SIGTERM (or cmdStop) and SIGKILL when unloading. */
+  /** Seconds between SIGTERM (or cmdStop) and SIGKILL for every stop (swap, unload, ttl, shutdown). */
   unloadTimeout: number;
+  /** After a crash while loaded: start again on the next request (`on-demand`) or after the restart delay with no request (`always`). */
+  restart: "on-demand" | "always";
   /** Extra environment, merged over the parent's. */
   env: Record<string, string>;
   aliases: string[];

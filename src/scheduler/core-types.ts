@@ -15,7 +15,8 @@ export type CoreEvent =
   | { type: "release"; now: number; id: number }
   | { type: "started"; now: number; model: string }
   | { type: "startFailed"; now: number; model: string; message: string; kind: "exited" | "spawn" }
-  | { type: "stopped"; now: number; model: string }
+  /** `unkillable`: a process of the group was still there 5 s after SIGKILL (the stop went on without it). */
+  | { type: "stopped"; now: number; model: string; unkillable?: string }
   | { type: "exited"; now: number; model: string; message: string }
   | { type: "unload"; now: number; model: string | null; replyId: number }
   | { type: "tick"; now: number }
@@ -45,11 +46,17 @@ export interface IdleReport {
   pending: string[];
 }
 
-/** Restart policy numbers (DESIGN.md "Model process lifecycle"). */
+/**
+ * Restart policy numbers (DESIGN.md "Model process lifecycle", the seed
+ * supervisor's): the delay before the next start after n consecutive
+ * failures is `delaysMs[n-1]`, then `laterMs`, each ±`jitter`; from
+ * `fastFailAfter` failures on, requests get 503 at once during the delay
+ * instead of waiting for it; `healthyResetMs` ready forgets the failures.
+ */
 export const BACKOFF = {
-  baseMs: 1000,
-  maxMs: 60_000,
-  jitter: 0.2,
-  giveUpAfter: 5,
+  delaysMs: [1000, 2000, 4000, 8000, 16_000],
+  laterMs: 30_000,
+  jitter: 0.1,
+  fastFailAfter: 5,
   healthyResetMs: 60_000,
 } as const;

@@ -7,8 +7,10 @@
  *  1. unknown model → `model_not_found`; shutting down → `shutting_down`;
  *     over `concurrencyLimit` (queued + in flight) → `too_many_requests`.
  *  2. a swap for the same model is in progress → join it.
- *  3. in restart backoff (after a failed start, or a crash within 60 s of
- *     turning ready) → `backoff`; `noStart` on a model not running → `not_running`.
+ *  3. shutting down → only ready models are granted; `noStart` on a model
+ *     not running → `not_running`; in the restart delay after a failure
+ *     (failed start, missed health deadline, crash) → wait for it (queued),
+ *     or after 5 failures in a row → `backoff` 503 until the delay is over.
  *  4. ready, nothing to evict, nothing evicting it, and no pending swap
  *     reserved it → grant at once (A B A B collates into A A B B).
  *  5. collides with an active swap, or would evict a busy model → queue; in
@@ -98,7 +100,7 @@ function dispatch(s: CoreState, e: CoreEvent): void {
     case "startFailed":
       return onStartFailed(s, e.model, e.message);
     case "stopped":
-      return onStopped(s, e.model);
+      return onStopped(s, e.model, e.unkillable);
     case "exited":
       return onExited(s, e.model, e.message);
     case "unload":

@@ -19,8 +19,14 @@ export interface ModelEntry {
   readyAt: number | null;
   /** Length of the last ready period, for the healthy-period reset. */
   lastHealthyMs: number;
+  /** Consecutive failures (failed start, health deadline missed, crash, unkillable stop). */
   failures: number;
+  /** No start before this clock time (the restart delay). */
   retryAt: number;
+  /** The last failure's message (with the server's last output lines), for the fast-fail 503. */
+  lastError: string;
+  /** `restart: always` after a crash while loaded: start again at `retryAt` with no request. */
+  restartPending: boolean;
   /** State entered when the pending stop completes. */
   afterStop: "stopped" | "failed" | "shutdown";
   /** Removed by a reload: dropped once stopped. */
@@ -37,8 +43,8 @@ export function hasProcess(state: ModelState): boolean {
 export function newEntry(now: number): ModelEntry {
   return {
     state: "stopped", since: now, inFlight: 0, idleSince: now, startedAt: now, readyAt: null,
-    lastHealthyMs: 0, failures: 0, retryAt: 0, afterStop: "stopped", removed: false,
-    reported: { inFlight: 0, queued: 0 },
+    lastHealthyMs: 0, failures: 0, retryAt: 0, lastError: "", restartPending: false, afterStop: "stopped",
+    removed: false, reported: { inFlight: 0, queued: 0 },
   };
 }
 
@@ -47,13 +53,21 @@ export function resetIfHealthy(m: ModelEntry): void {
   if (m.lastHealthyMs >= BACKOFF.healthyResetMs) m.failures = 0;
 }
 
-/** Counts one more consecutive failure and sets when the next start is allowed. */
-export function countFailure(m: ModelEntry, now: number, random: () => number): void {
+/** Forgets every failure (unload, changed config). */
+export function resetFailures(m: ModelEntry): void {
+  m.failures = 0;
+  m.retryAt = 0;
+  m.lastError = "";
+  m.restartPending = false;
+}
+
+/** Counts one more consecutive failure and sets when the next start is allowed (1, 2, 4, 8, 16, then 30 s). */
+export function countFailure(m: ModelEntry, now: number, random: () => number, message: string): void {
   resetIfHealthy(m);
   m.lastHealthyMs = 0;
   m.failures++;
-  m.retryAt = now + backoffMs(Math.min(m.failures, BACKOFF.giveUpAfter + 1), random);
-  if (m.failures >= BACKOFF.giveUpAfter) m.retryAt = now + BACKOFF.maxMs;
+  m.retryAt = now + backoffMs(m.failures, random);
+  m.lastError = message;
 }
 
 /** Closes the current ready period (for the healthy-period reset). */
@@ -62,16 +76,26 @@ export function leaveReady(m: ModelEntry, now: number): void {
   m.readyAt = null;
 }
 
-/** The `backoff` rejection for a request now, or null when a start is allowed. */
-export function backoffRejection(model: string, m: ModelEntry, now: number): Rejection | null {
+/**
+ * What a request for a model that is not running meets: `start` (no delay
+ * pending), `wait` (in the restart delay: queue until `retryAt`) or a 503
+ * `backoff` rejection (after `BACKOFF.fastFailAfter` failures, until the
+ * delay is over: never permanent, the first request after it tries again).
+ */
+export function restartGate(model: string, m: ModelEntry, now: number): "start" | "wait" | Rejection {
   const remaining = m.retryAt - now;
-  if (m.failures >= BACKOFF.giveUpAfter) {
-    const secs = remaining > 0 ? Math.ceil(remaining / 1000) : BACKOFF.maxMs / 1000;
-    return rejection("backoff", `Cannot start model as it failed ${m.failures} times in a row: ${model} (unload or reload to retry)`, secs);
-  }
-  if (remaining > 0) {
-    const secs = Math.ceil(remaining / 1000);
-    return rejection("backoff", `Cannot start model yet as it is in restart backoff: ${model} for ${secs} s`, secs);
-  }
-  return null;
+  if (m.failures === 0 || remaining <= 0) return "start";
+  if (m.failures < BACKOFF.fastFailAfter) return "wait";
+  const secs = Math.ceil(remaining / 1000);
+  const last = lastLines(m.lastError, 5);
+  return rejection(
+    "backoff",
+    `Cannot start model as it failed ${m.failures} times in a row: ${model} (next try in ${secs} s)${last === "" ? "" : `; last error:\n${last}`}`,
+    secs,
+  );
+}
+
+/** The last `n` lines of `text`. */
+function lastLines(text: string, n: number): string {
+  return text.split("\n").slice(-n).join("\n");
 }

@@ -46,7 +46,7 @@ export interface ModelStatus {
 /** Loading progress pushed to a waiter (feeds `sendLoadingState`). */
 export interface Progress {
   model: string;
-  phase: "queued" | "starting" | "waiting_health" | "stopping_others";
+  phase: "queued" | "starting" | "waiting_health" | "stopping_others" | "restarting";
   /** 1-based position among this model's waiters, when queued. */
   position?: number;
   message: string;

@@ -11,6 +11,8 @@ export interface Waiter {
   noStart: boolean;
   /** Last position sent in a `queued` progress, to send only changes. */
   lastPosition: number;
+  /** "Restarting in N s" was sent (once per waiter). */
+  toldRestart?: boolean;
 }
 
 /** Priority-ordered FIFO; invariant: `items` sorted by priority desc, stable by arrival. */

@@ -1,8 +1,8 @@
 /**
  * Failures through the real `modelswap serve` with the manual clock: crashes
- * mid-stream and while ready (after a healthy minute, and soon after turning
- * ready, which backs off), start failures with backoff, health timeouts,
- * upstreams that ignore SIGTERM, and wrapper scripts that fork.
+ * mid-stream and while ready (the next request waits the restart delay),
+ * start failures with the restart delays and the fast 503 after 5, health
+ * timeouts, upstreams that ignore SIGTERM, and wrapper scripts that fork.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
@@ -27,26 +27,38 @@ beforeAll(async () => {
 });
 afterAll(() => finishSwapFile(ms, tmp));
 
+/** The longest restart delay after `ms` with its jitter (±10 %). */
+const jittered = (ms: number): number => Math.ceil(ms * 1.1);
+
+/** Sends a chat for `model` that must wait out the restart delay: resolves once it is queued, with the pending response. */
+async function queuedChat(model: string, since: number): Promise<{ response: Promise<Response> }> {
+  const response = ms.chat(model);
+  await ms.waitEvent((e) => e.kind === "request" && e.model === model && e.action === "queued", since);
+  return { response }; // wrapped: an async function returning the promise itself would wait for it
+}
+
 describe("crashes", () => {
-  test("a crash mid-stream after a healthy minute ends the stream with an SSE error event; the next request starts the model again", async () => {
+  test("a crash mid-stream ends the stream with an SSE error event; the next request waits the 1 s restart delay and is served", async () => {
     await ms.unload();
     const since = await ms.lastSeq();
     const first = await ms.chat("crashy");
     expect(first.status).toBe(200);
     await first.text();
-    await ms.advance(60_000); // ready for the healthy period: the crash does not back off
+    await ms.advance(60_000);
     const broken = await readChunks(await ms.chat("crashy", { stream: true }));
     expect(broken.error).toBeNull(); // no TCP reset
     expect(broken.text).not.toContain("[DONE]");
     expect(lastEventData(broken.text).error?.code).toBe("upstream_error");
-    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "crashy" && e.state === "stopped", since);
-    const again = await ms.chat("crashy");
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "crashy" && e.state === "failed", since);
+    const pending = await queuedChat("crashy", since);
+    await ms.advance(jittered(1000));
+    const again = await pending.response;
     expect(again.status).toBe(200);
     await again.text();
     expect(await ms.transitions("crashy", "starting", since)).toBe(2);
   });
 
-  test("a model killed after a healthy minute goes to stopped, its stream ends with an error event, and the next request restarts it", async () => {
+  test("a model killed once goes to failed (never stopped), its stream ends with an error event, and the next request restarts it", async () => {
     const stream = await openStream(await ms.chat("endless", { stream: true }));
     await ms.advance(60_000);
     const since = await ms.lastSeq();
@@ -56,71 +68,75 @@ describe("crashes", () => {
     const { text, error } = await stream.rest;
     expect(error).toBeNull();
     expect(lastEventData(text).error?.code).toBe("upstream_error");
-    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "endless" && e.state === "stopped", since);
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "endless" && e.state === "failed", since);
     expect(groupMembers(pgid)).toEqual([]);
     const client = new AbortController();
-    const next = await openStream(await ms.chat("endless", { stream: true, signal: client.signal }));
+    const pending = ms.chat("endless", { stream: true, signal: client.signal });
+    await ms.waitEvent((e) => e.kind === "request" && e.model === "endless" && e.action === "queued", since);
+    await ms.advance(jittered(1000));
+    const next = await openStream(await pending);
     client.abort();
     await next.rest;
     expect(await ms.transitions("endless", "starting", since)).toBe(1);
   });
 
-  test("a model killed soon after turning ready goes to failed: 503 backoff with Retry-After, then it restarts once the backoff passes", async () => {
-    const since = await ms.lastSeq();
-    const first = await ms.chat("fragile");
-    expect(first.status).toBe(200);
-    await first.text();
-    const pgid = await ms.group("fragile");
-    expect((await fetch(`${ms.url}/test/models/fragile/kill`, { method: "POST" })).status).toBe(200);
-    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "fragile" && e.state === "failed", since);
-    await waitGroupGone(pgid);
-    const refused = await ms.chat("fragile");
-    expect(refused.status).toBe(503);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("backoff");
-    expect(await ms.transitions("fragile", "starting", since)).toBe(1);
-    await ms.advance(1000); // the first backoff: at most 1 s
-    const again = await ms.chat("fragile");
-    expect(again.status).toBe(200);
-    await again.text();
-    expect(await ms.transitions("fragile", "starting", since)).toBe(2);
-  });
-
-  test("a forking wrapper that dies after a healthy minute takes its children with it, and the model goes to stopped", async () => {
+  test("a forking wrapper that dies takes its children with it, and the model goes to failed", async () => {
     const res = await ms.chat("wrapper");
     expect(res.status).toBe(200);
     await res.text();
     const pids = ms.pids("wrapper");
     expect(pids.length).toBe(2); // sh and the server it forked
     const pgid = pgidOf(pids[0]!)!;
-    await ms.advance(60_000); // ready for the healthy period: the crash does not back off
     const since = await ms.lastSeq();
     // The wrapper itself is the group leader: kill only it, as a crash would.
     process.kill(pgid, "SIGKILL");
-    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "wrapper" && e.state === "stopped", since);
+    await ms.waitEvent((e) => e.kind === "modelState" && e.model === "wrapper" && e.state === "failed", since);
     await waitGroupGone(pgid);
     expect(ms.pids("wrapper")).toEqual([]);
+    await ms.unload("wrapper"); // forget the failure for the tests below
   });
 });
 
 describe("start failures", () => {
-  test("a server that exits at start answers 502 with its output; then 503 + Retry-After until the backoff passes", async () => {
+  test("a server that exits at start answers 502 with its output; the next request waits out the delay and tries again", async () => {
     const since = await ms.lastSeq();
     const res = await ms.chat("broken");
     expect(res.status).toBe(502);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("start_failed");
     expect(body.error.message).toContain("cannot open model file");
-    const backoff = await ms.chat("broken");
-    expect(backoff.status).toBe(503);
-    expect(Number(backoff.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(((await backoff.json()) as { error: { code: string } }).error.code).toBe("backoff");
+    const waiting = await queuedChat("broken", since);
     expect(await ms.transitions("broken", "starting", since)).toBe(1);
-    await ms.advance(1000);
-    const retried = await ms.chat("broken");
+    await ms.advance(jittered(1000));
+    const retried = await waiting.response;
     expect(retried.status).toBe(502);
     await retried.body?.cancel();
     expect(await ms.transitions("broken", "starting", since)).toBe(2);
+  });
+
+  test("after 5 failures in a row requests get 503 at once with Retry-After and the server's last output, until the delay is over", async () => {
+    // Failures 3, 4 and 5 (after 2 s, 4 s and 8 s), each started by a request that waited for its delay.
+    for (const wait of [2000, 4000, 8000]) {
+      const since = await ms.lastSeq();
+      const waiting = await queuedChat("broken", since);
+      await ms.advance(jittered(wait));
+      expect((await waiting.response).status).toBe(502);
+    }
+    const since = await ms.lastSeq();
+    const refused = await ms.chat("broken");
+    expect(refused.status).toBe(503);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(15); // 16 s ± 10 %
+    expect(retryAfter).toBeLessThanOrEqual(18);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("backoff");
+    expect(body.error.message).toContain("failed 5 times in a row");
+    expect(body.error.message).toContain("cannot open model file");
+    await ms.advance(jittered(16_000));
+    const retried = await ms.chat("broken");
+    expect(retried.status).toBe(502);
+    await retried.body?.cancel();
+    expect(await ms.transitions("broken", "starting", since)).toBe(1);
   });
 
   test("a server that dies while starting fails every waiter with 502 start_failed", async () => {
@@ -174,7 +190,7 @@ describe("stopping what does not want to stop", () => {
     expect(ms.pids(model)).toEqual([]);
   });
 
-  test("a swap away from an upstream that ignores SIGTERM kills it at healthCheckTimeout, then starts the target", async () => {
+  test("a swap away from an upstream that ignores SIGTERM kills it at unloadTimeout (not healthCheckTimeout), then starts the target", async () => {
     const first = await ms.chat("stubborn");
     expect(first.status).toBe(200);
     await first.text();
@@ -182,7 +198,7 @@ describe("stopping what does not want to stop", () => {
     const since = await ms.lastSeq();
     const swapped = ms.chat("wrapper");
     await ms.waitEvent((e) => e.kind === "log" && e.model === "stubborn" && e.line.includes("ignoring SIGTERM"), since);
-    await ms.advance(14_999);
+    await ms.advance(4_999);
     expect(groupMembers(pgid).length).toBeGreaterThan(0);
     expect(await ms.transitions("wrapper", "starting", since)).toBe(0);
     await ms.advance(1);

@@ -65,7 +65,7 @@ describe("the manual clock", () => {
     expect(await ms.running()).toEqual([]);
   });
 
-  test("drives restart backoff: 503 with Retry-After until the clock passes it, then a new start", async () => {
+  test("drives the restart delay: a request waits for it and the start happens when the clock passes it", async () => {
     const { yaml } = hooksConfig({ crash: { cmd: "sh -c 'exit 3'" } });
     const ms = await startWithHooks(tmp.write("backoff.yaml", yaml));
     const since = await ms.lastSeq();
@@ -75,22 +75,20 @@ describe("the manual clock", () => {
     expect(await errorCode(first)).toBe("start_failed");
     expect((await ms.settle()).status).toBe(200);
 
-    const refused = await ms.chat("crash");
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get("Retry-After")).toBe("1"); // 1 s backoff, minus up to 20 % jitter
-    expect(await errorCode(refused)).toBe("backoff");
-
-    await ms.advance(1000);
-    const second = await ms.chat("crash");
-    expect(second.status).toBe(502); // started again: the backoff was over
-    expect((await ms.settle()).status).toBe(200);
-    const again = await ms.chat("crash");
-    expect(again.status).toBe(503);
-    expect(again.headers.get("Retry-After")).toBe("2"); // doubled
-    await again.body?.cancel();
+    // Delays 1 s, then 2 s (±10 % jitter): before the shortest nothing starts, after the longest it has.
+    for (const delay of [1000, 2000]) {
+      const before = await ms.lastSeq();
+      const waiting = ms.chat("crash");
+      await ms.waitEvent(before, (e) => e.kind === "request" && e.model === "crash" && e.action === "queued");
+      await ms.advance(delay * 0.9 - 1);
+      expect((await ms.eventsSince(before)).filter((e) => becomes("crash", "starting")(e.event)).length).toBe(0);
+      await ms.advance(delay * 0.2 + 1);
+      expect((await waiting).status).toBe(502); // started again once the delay was over
+      expect((await ms.settle()).status).toBe(200);
+    }
 
     const starts = (await ms.eventsSince(since)).filter((e) => becomes("crash", "starting")(e.event));
-    expect(starts.length).toBe(2);
+    expect(starts.length).toBe(3);
   });
 });
 

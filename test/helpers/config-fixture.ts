@@ -18,6 +18,7 @@ export function modelConfig(id: string, over: Partial<ModelConfig> = {}): ModelC
     port: null,
     ttl: 0,
     unloadTimeout: 5,
+    restart: "on-demand",
     env: {},
     aliases: [],
     useModelName: "",

@@ -4,8 +4,8 @@
  */
 import type { Config, ModelConfig } from "../../config/types.ts";
 import { rejection, type Rejection } from "../protocol.ts";
-import { hasProcess, newEntry } from "../model-entry.ts";
-import { type CoreState, emit, reject, setState, stop, unloadGrace } from "./state.ts";
+import { hasProcess, newEntry, resetFailures } from "../model-entry.ts";
+import { type CoreState, emit, grant, reject, setState, stop, unloadGrace } from "./state.ts";
 import { failSwap } from "./swaps.ts";
 
 /** Releases waiters and stops at once, like llama-swap: in-flight requests see their upstream go. */
@@ -15,8 +15,7 @@ export function onUnload(s: CoreState, model: string | null, replyId: number): v
   for (const t of targets) {
     const m = s.models.get(t)!;
     releaseWaiters(s, t, rejection("unloaded", `Cannot serve the request as the model was unloaded: ${t}`));
-    m.failures = 0;
-    m.retryAt = 0;
+    resetFailures(m);
     if (m.state === "failed") setState(s, t, "stopped");
     if (hasProcess(m.state)) stopped.push(t);
     stop(s, t, unloadGrace(s, t), "unload", "stopped");
@@ -28,6 +27,9 @@ export function onUnload(s: CoreState, model: string | null, replyId: number): v
 export function onShutdown(s: CoreState, graceMs: number, replyId: number): void {
   s.shutdown = { deadline: s.now + graceMs };
   const live: string[] = [];
+  // llama-swap's order: no swap starts from now on; what was queued for a ready model is
+  // served (it finishes within the grace), every other waiter gets 503 at once.
+  if (graceMs > 0) for (const w of s.queue.removeWhere((q) => s.models.get(q.model)?.state === "ready")) grant(s, w);
   for (const id of s.models.keys()) {
     releaseWaiters(s, id, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));
   }
@@ -51,9 +53,11 @@ export function onReload(s: CoreState, config: Config, replyId: number): void {
   const stopping: string[] = [];
   for (const [id, m] of s.models) {
     const next = config.models[id];
-    m.failures = 0;
-    m.retryAt = 0;
-    if (m.state === "failed") setState(s, id, "stopped");
+    // A model whose configuration changed starts with a clean slate; an unchanged one keeps its count.
+    if (JSON.stringify(next) !== JSON.stringify(old.models[id])) {
+      resetFailures(m);
+      if (m.state === "failed") setState(s, id, "stopped");
+    }
     if (next !== undefined && processKey(next) === processKey(old.models[id])) continue;
     if (next === undefined) m.removed = true;
     const code = next === undefined ? "model_not_found" : "unloaded";

@@ -4,8 +4,7 @@
  * in the state they imply) are ignored.
  */
 import { rejection } from "../protocol.ts";
-import { BACKOFF } from "../core-types.ts";
-import { countFailure, leaveReady, resetIfHealthy } from "../model-entry.ts";
+import { countFailure, leaveReady } from "../model-entry.ts";
 import { type CoreState, setState, stop, unloadGrace } from "./state.ts";
 import { failSwap, finishSwap } from "./swaps.ts";
 import { settleReplies } from "./admin.ts";
@@ -16,6 +15,7 @@ export function onStarted(s: CoreState, model: string): void {
   if (m === undefined || m.state !== "starting") return;
   m.readyAt = s.now;
   m.idleSince = s.now;
+  m.restartPending = false;
   setState(s, model, "ready");
   const swap = s.active.get(model);
   if (swap !== undefined) finishSwap(s, swap);
@@ -26,37 +26,49 @@ export function onStarted(s: CoreState, model: string): void {
 export function onStartFailed(s: CoreState, model: string, message: string): void {
   const m = s.models.get(model);
   if (m === undefined || m.state !== "starting") return;
-  countFailure(m, s.now, s.random);
+  countFailure(m, s.now, s.random, message);
   setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
   failSwap(s, model, rejection("start_failed", `Cannot start model ${model}: ${message}`));
   settleReplies(s, model);
 }
 
-/** A stop the core asked for completed: the model enters the state chosen when it was issued. */
-export function onStopped(s: CoreState, model: string): void {
+/**
+ * A stop the core asked for completed: the model enters the state chosen when
+ * it was issued, or `failed` when a process would not die (`unkillable`): the
+ * stop went on without it, and it counts as a failure, so no start follows at once.
+ */
+export function onStopped(s: CoreState, model: string, unkillable?: string): void {
   const m = s.models.get(model);
   if (m === undefined) return;
   if (m.state !== "stopping") return;
-  setState(s, model, m.afterStop);
+  if (unkillable !== undefined && s.shutdown === null) {
+    countFailure(m, s.now, s.random, unkillable);
+    setState(s, model, "failed", unkillable);
+  } else {
+    setState(s, model, m.afterStop, unkillable);
+  }
   settleReplies(s, model);
   if (m.removed) s.models.delete(model);
 }
 
-/** The process exited on its own: a failed start, or a crash while ready (design.md "Crash while ready"). */
+/**
+ * The process exited on its own (design.md "Crash while ready"): a failed
+ * start, or a crash while ready, which counts one failure (after 60 s ready
+ * the count starts again from this one): the next start waits the restart
+ * delay, requests meanwhile wait for it, and with `restart: always` it
+ * starts again with no request.
+ */
 export function onExited(s: CoreState, model: string, message: string): void {
   const m = s.models.get(model);
   if (m === undefined) return;
   if (m.state === "starting") return onStartFailed(s, model, message);
   if (m.state !== "ready") return;
   leaveReady(m, s.now);
-  if (s.shutdown !== null) setState(s, model, "shutdown", message);
-  else if (m.lastHealthyMs >= BACKOFF.healthyResetMs) {
-    // Served for a healthy period: forget earlier failures and restart on demand.
-    resetIfHealthy(m);
-    setState(s, model, "stopped", message);
+  if (s.shutdown !== null) {
+    setState(s, model, "shutdown", message);
   } else {
-    // Died soon after turning ready: a failure like a failed start, or it would crash-loop.
-    countFailure(m, s.now, s.random);
+    countFailure(m, s.now, s.random, message);
+    m.restartPending = s.config.models[model]?.restart === "always";
     setState(s, model, "failed", message);
   }
   settleReplies(s, model);

@@ -4,11 +4,11 @@
  * the queue after every event. Steps 2-6 of the decision tree in `core.ts`.
  */
 import { rejection, type Rejection } from "../protocol.ts";
-import { backoffRejection, hasProcess } from "../model-entry.ts";
+import { hasProcess, restartGate } from "../model-entry.ts";
 import { evictionFor } from "../policies/index.ts";
 import { collides, type Swap } from "../swap.ts";
 import type { Waiter } from "../queue.ts";
-import { type CoreState, emit, grant, progress, reject, setState, stop } from "./state.ts";
+import { type CoreState, emit, grant, progress, reject, setState, stop, unloadGrace } from "./state.ts";
 
 /**
  * Tries to grant, join, reject or start a swap for `w`; false means "queue it".
@@ -23,16 +23,28 @@ export function place(s: CoreState, w: Waiter, reserved: Set<string>): boolean {
     progress(s, w, swap.started ? "starting" : "stopping_others", swap.started ? `Starting ${w.model}` : `Waiting for other models to stop`);
     return true;
   }
-  if (m.state === "failed" || (m.failures > 0 && m.state === "stopped" && s.now < m.retryAt)) {
-    const r = backoffRejection(w.model, m, s.now);
-    if (r !== null) {
-      reject(s, w, r);
-      return true;
-    }
+  if (s.shutdown !== null) {
+    // Shutting down: no swap starts; a ready model still serves what was queued for it.
+    if (m.state === "ready") grant(s, w);
+    else reject(s, w, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));
+    return true;
   }
   if (w.noStart && m.state !== "ready") {
     reject(s, w, rejection("not_running", `Cannot serve the request as the model is not running: ${w.model}`));
     return true;
+  }
+  if (!hasProcess(m.state)) {
+    const gate = restartGate(w.model, m, s.now);
+    if (gate === "wait") {
+      // In the restart delay: wait for it like a cold start (the timer fires at retryAt).
+      if (!w.toldRestart) progress(s, w, "restarting", `Restarting ${w.model} in ${Math.ceil((m.retryAt - s.now) / 1000)} s`);
+      w.toldRestart = true;
+      return false;
+    }
+    if (gate !== "start") {
+      reject(s, w, gate);
+      return true;
+    }
   }
   const eviction = evictionFor(w.model, runningSet(s, w.model), s.config);
   if (!Array.isArray(eviction)) {
@@ -68,14 +80,32 @@ export function drain(s: CoreState): void {
     if (!place(s, w, reserved)) s.queue.items.push(w);
   }
   s.reserved = reserved;
+  if (s.shutdown === null) for (const id of s.models.keys()) restartEagerly(s, id);
   for (const sw of [...s.active.values()]) advance(s, sw);
   for (const w of s.queue.items) {
+    // A waiter in the restart delay was told "restarting in N s"; a queue position would hide it.
+    if (w.toldRestart === true && !hasProcess(s.models.get(w.model)?.state ?? "stopped")) continue;
     const pos = s.queue.positionOf(w);
     if (pos !== w.lastPosition) {
       w.lastPosition = pos;
       progress(s, w, "queued", `Queued behind ${pos - 1} request(s) for ${w.model}`, pos);
     }
   }
+}
+
+/**
+ * `restart: always`: a model that crashed while loaded starts again once its
+ * restart delay is over, with no request, when it fits without evicting
+ * anything (otherwise the next request starts it, as `on-demand` would).
+ */
+function restartEagerly(s: CoreState, id: string): void {
+  const m = s.models.get(id)!;
+  if (!m.restartPending || hasProcess(m.state) || s.active.has(id) || m.retryAt > s.now) return;
+  const eviction = evictionFor(id, runningSet(s, id), s.config);
+  if (!Array.isArray(eviction) || eviction.length > 0 || collides(id, eviction, s.active)) return;
+  const swap: Swap = { target: id, evict: [], waiters: [], started: false, toldStopping: false };
+  s.active.set(id, swap);
+  advance(s, swap);
 }
 
 /** Commits a swap to `w.model`, evicting `evict`, and moves it on at once. */
@@ -91,7 +121,8 @@ function advance(s: CoreState, swap: Swap): void {
   let waitingForStop = false;
   for (const e of swap.evict) {
     const st = s.models.get(e)?.state;
-    if (st === "ready" || st === "starting") stop(s, e, s.config.healthCheckTimeout * 1000, "swap", "stopped");
+    // unloadTimeout, not llama-swap's healthCheckTimeout: one documented grace for every stop.
+    if (st === "ready" || st === "starting") stop(s, e, unloadGrace(s, e), "swap", "stopped");
     if (s.models.get(e)?.state === "stopping") waitingForStop = true;
   }
   const t = s.models.get(swap.target)!;
@@ -102,6 +133,19 @@ function advance(s: CoreState, swap: Swap): void {
     return;
   }
   if (t.state === "ready") return finishSwap(s, swap);
+  if (t.state !== "starting") {
+    // A swap committed while the target was stopping (a missed health deadline, a crash)
+    // still waits out the restart delay that stop ended in.
+    const gate = restartGate(swap.target, t, s.now);
+    if (gate === "wait") {
+      for (const w of swap.waiters) {
+        if (!w.toldRestart) progress(s, w, "restarting", `Restarting ${swap.target} in ${Math.ceil((t.retryAt - s.now) / 1000)} s`);
+        w.toldRestart = true;
+      }
+      return;
+    }
+    if (gate !== "start") return failSwap(s, swap.target, gate);
+  }
   swap.started = true;
   if (t.state === "starting") return;
   t.startedAt = s.now;

@@ -15,7 +15,7 @@ export function onTick(s: CoreState): void {
     if (due === null || due > s.now) continue;
     if (m.state === "starting") {
       const r = rejection("health_timeout", `Cannot start model as it was not healthy within ${s.config.healthCheckTimeout} s: ${id}`);
-      countFailure(m, s.now, s.random);
+      countFailure(m, s.now, s.random, r.message);
       failSwap(s, id, r);
       stop(s, id, unloadGrace(s, id), "health_timeout", s.shutdown !== null ? "shutdown" : "failed");
     } else if (s.shutdown !== null) {
@@ -39,9 +39,14 @@ export function armTimer(s: CoreState): void {
   }
 }
 
-/** When the model next needs attention: health deadline, TTL or shutdown grace. */
+/** When the model next needs attention: health deadline, TTL, shutdown grace, or the end of a restart delay someone waits for. */
 function deadlineOf(s: CoreState, id: string, m: ModelEntry): number | null {
   if (m.state === "starting") return m.startedAt + s.config.healthCheckTimeout * 1000;
+  if (m.state === "failed" || m.state === "stopped") {
+    // Waiters (or `restart: always`) start it when the delay is over; `drain` does that after this tick.
+    const wanted = m.restartPending || s.queue.count(id) > 0 || s.active.has(id);
+    return wanted && m.retryAt > s.now && s.shutdown === null ? m.retryAt : null;
+  }
   if (m.state !== "ready") return null;
   if (s.shutdown !== null) return s.shutdown.deadline;
   const ttl = s.config.models[id]?.ttl ?? 0;

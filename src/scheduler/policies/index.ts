@@ -29,8 +29,17 @@ export function evictionFor(target: string, running: string[], config: Config): 
   }
 }
 
-/** Next start allowed after `failures` consecutive failures: min(1s·2^(n-1), 60s) minus up to 20% jitter. */
+/**
+ * Delay before the next start after `failures` consecutive failures: 1, 2,
+ * 4, 8, 16 s, then 30 s for every later one, ±10 % jitter (`random()` 0.5 is
+ * the exact figure).
+ *
+ * @example
+ * ```ts
+ * backoffMs(3, () => 0.5); // 4000
+ * ```
+ */
 export function backoffMs(failures: number, random: () => number): number {
-  const base = Math.min(BACKOFF.baseMs * 2 ** Math.max(0, failures - 1), BACKOFF.maxMs);
-  return Math.round(base - base * BACKOFF.jitter * random());
+  const base = BACKOFF.delaysMs[Math.max(0, failures - 1)] ?? BACKOFF.laterMs;
+  return Math.round(base + base * BACKOFF.jitter * (2 * random() - 1));
 }

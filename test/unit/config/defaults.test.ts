@@ -54,6 +54,7 @@ describe("a minimal config gets llama-swap's defaults", () => {
       port: 5800,
       ttl: 0,
       unloadTimeout: 10,
+      restart: "on-demand",
       env: {},
       aliases: [],
       useModelName: "",

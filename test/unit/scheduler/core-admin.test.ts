@@ -49,6 +49,16 @@ const cases: Case[] = [
     ["tick 10000", [`stop A shutdown ${UNLOAD}`]],
     ["stopped A", ["reply 5 null"]],
   ]],
+  ["shutdown (llama-swap's order): no swap starts; what was queued for a ready model is served; other waiters get 503 at once", [
+    ["req 1 A", ["start A"]],
+    ["started A", ["grant 1 A"]],
+    ["req 2 B", []], // queued: evicting A would cut request 1
+    ["req 3 A", []], // queued: A is reserved for the swap to B
+    ["shutdown 5 10000", ["grant 3 A", "reject 2 shutting_down"]],
+    ["release 1", []],
+    ["release 3", [`stop A shutdown ${UNLOAD}`]],
+    ["stopped A", ["reply 5 null"]],
+  ]],
   ["shutdown while starting rejects the waiters and stops the process", [
     ["req 1 A", ["start A"]],
     ["shutdown 5", ["reject 1 shutting_down", `stop A shutdown ${UNLOAD}`]],
@@ -77,11 +87,18 @@ describe("SchedulerCore reload", () => {
 });
 
 describe("SchedulerCore reload, settings only", () => {
-  test("keeps a model running when only its scheduling settings changed, and resets backoff", () => {
+  test("keeps a model running when only its scheduling settings changed; a changed model's failures are forgotten", () => {
     const h = new Harness(testConfig({ A: {}, B: {} }));
     h.setup("req 1 A", "started A", "req 2 B", "release 1", "stopped A", "failed B");
-    const next = testConfig({ A: { ttl: 30, concurrencyLimit: 3 }, B: {} });
+    const next = testConfig({ A: { ttl: 30, concurrencyLimit: 3 }, B: { ttl: 5 } });
     expect(h.effects({ type: "reload", now: h.now, config: next, replyId: 4 }, true)).toEqual(["state B failed>stopped", "reply 4 null"]);
     expect(h.run("req 3 B")).toEqual(["start B"]);
+  });
+
+  test("an unchanged model keeps its failure count across a reload", () => {
+    const h = new Harness(testConfig({ A: {} }));
+    h.setup("req 1 A", "failed A");
+    expect(h.effects({ type: "reload", now: h.now, config: testConfig({ A: {} }), replyId: 4 })).toEqual(["reply 4 null"]);
+    expect(h.run("req 2 A", true)).toEqual(["request 2 queued", "timer 1000", "inflight A 0/1"]);
   });
 });

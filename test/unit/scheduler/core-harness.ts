@@ -3,7 +3,7 @@
  * events and the effects they must produce:
  *
  *   req ID MODEL [nostart] [progress]   cancel ID   release ID
- *   started M   failed M [spawn]   stopped M   exited M
+ *   started M   failed M [spawn]   stopped M [unkillable]   exited M
  *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
  *
  * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
@@ -52,7 +52,8 @@ export class Harness {
   readonly core: SchedulerCore;
   now = 0;
 
-  constructor(config: Config, random: () => number = () => 0) {
+  /** `random` 0.5 means no jitter: delays are the exact restart figures. */
+  constructor(config: Config, random: () => number = () => 0.5) {
     this.core = new SchedulerCore(config, { random, now: 0 });
   }
 
@@ -72,7 +73,7 @@ export class Harness {
       case "failed":
         return { type: "startFailed", now, model: a, message: "boom", kind: b === "spawn" ? "spawn" : "exited" };
       case "stopped":
-        return { type: "stopped", now, model: a };
+        return b === "unkillable" ? { type: "stopped", now, model: a, unkillable: "unkillable: pid 7 in state D" } : { type: "stopped", now, model: a };
       case "exited":
         return { type: "exited", now, model: a, message: "crashed" };
       case "unload":
@@ -117,8 +118,8 @@ export type Step = [line: string, expected: string[]];
 /** A named table test: steps played on one fresh harness. */
 export type Case = [name: string, steps: Step[]];
 
-/** Grace of an eviction stop: healthCheckTimeout 120 s. */
-export const SWAP = 120_000;
+/** Grace of an eviction stop: unloadTimeout 5 s, as every other stop (not llama-swap's healthCheckTimeout). */
+export const SWAP = 5_000;
 /** Grace of an unload, TTL, health-timeout or shutdown stop: unloadTimeout 5 s. */
 export const UNLOAD = 5_000;
 

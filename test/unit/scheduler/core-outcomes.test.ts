@@ -34,30 +34,33 @@ describe("SchedulerCore rules", () => {
   });
 });
 
-describe("SchedulerCore restart backoff", () => {
-  /** Fails A `n` times, each as soon as its backoff allows; returns the harness. */
-  function failTimes(n: number, random = () => 0): Harness {
+describe("SchedulerCore restart policy", () => {
+  /** Fails A `n` times in a row, each start made as soon as its delay allows; returns the harness. */
+  function failTimes(n: number, random = () => 0.5): Harness {
     const h = new Harness(testConfig(["A"]), random);
     let id = 100;
-    for (let i = 0; i < n; i++) {
-      h.setup(`now ${h.now + 60_000}`, `req ${id++} A`, "failed A");
-    }
+    for (let i = 0; i < n; i++) h.setup(`now ${h.now + 60_000}`, `req ${id++} A`, "failed A");
     return h;
   }
 
-  test("rejects waiters with the start failure and backs off min(1s·2^(n-1), 60s) minus jitter", () => {
-    const h = new Harness(testConfig(["A"]), () => 0.5);
+  test("the waiters of a failed start get start_failed; the next request waits out the delay and is served", () => {
+    const h = new Harness(testConfig(["A"]));
     h.setup("req 1 A");
     expect(h.run("failed A")).toEqual(["reject 1 start_failed"]);
-    h.setup("now 899");
-    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/1"]);
-    h.setup("now 900");
-    expect(h.run("req 3 A")).toEqual(["start A"]);
-    expect(h.run("failed A spawn")).toEqual(["reject 3 start_failed"]);
-    h.setup("now 2699");
-    expect(h.run("req 4 A")).toEqual(["reject 4 backoff/1"]);
-    h.setup("now 2700"); // 900 + 2000·0.9
-    expect(h.run("req 5 A")).toEqual(["start A"]);
+    h.setup("now 400");
+    expect(h.run("req 2 A progress")).toEqual(["progress 2 restarting"]);
+    expect(h.run("req 3 A")).toEqual([]);
+    expect(h.run("tick 999")).toEqual([]);
+    expect(h.run("tick 1000")).toEqual(["start A", "progress 2 starting"]);
+    expect(h.run("started A")).toEqual(["grant 2 A", "grant 3 A"]);
+  });
+
+  test("the restart delay arms the timer only while someone waits for it", () => {
+    const h = new Harness(testConfig(["A"]));
+    h.setup("req 1 A");
+    expect(h.run("failed A", true).filter((e) => e.startsWith("timer"))).toEqual(["timer null"]);
+    expect(h.run("req 2 A", true).filter((e) => e.startsWith("timer"))).toEqual(["timer 1000"]);
+    expect(h.run("cancel 2", true).filter((e) => e.startsWith("timer"))).toEqual(["timer null"]);
   });
 
   test.each([
@@ -65,21 +68,49 @@ describe("SchedulerCore restart backoff", () => {
     [2, 2000],
     [3, 4000],
     [4, 8000],
-  ])("after %i failure(s) the next start waits %i ms (no jitter)", (n, wait) => {
+  ])("after %i failure(s) the next start waits %i ms; requests meanwhile wait for it", (n, wait) => {
     const h = failTimes(n);
     const t = h.now;
     h.setup(`now ${t + wait - 1}`);
-    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/1"]);
-    h.setup(`now ${t + wait}`);
-    expect(h.run("req 2 A")).toEqual(["start A"]);
+    expect(h.run("req 1 A", true)).toEqual(["request 1 queued", `timer ${t + wait}`, "inflight A 0/1"]);
+    expect(h.run(`tick ${t + wait}`)).toEqual(["start A"]);
   });
 
-  test("gives up after 5 consecutive failures until an unload resets it", () => {
+  test("jitter moves a delay by at most 10 %", () => {
+    for (const [r, wait] of [[0, 900], [1, 1100]] as const) {
+      const h = failTimes(1, () => r);
+      const t = h.now;
+      expect(h.run("req 1 A", true).filter((e) => e.startsWith("timer"))).toEqual([`timer ${t + wait}`]);
+    }
+  });
+
+  test("after 5 failures in a row requests get 503 at once with Retry-After = the time left and the last error", () => {
     const h = failTimes(5);
-    h.setup(`now ${h.now + 1000}`);
-    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/59"]);
-    h.setup(`now ${h.now + 120_000}`);
-    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/60"]);
+    const t = h.now;
+    h.setup(`now ${t + 1000}`);
+    const effects = h.core.handle({ type: "request", now: h.now, id: 1, model: "A", noStart: false, wantProgress: false });
+    const r = effects.find((e) => e.type === "reject");
+    expect(r?.type === "reject" && r.rejection).toMatchObject({ code: "backoff", status: 503, retryAfter: 15 });
+    expect(r?.type === "reject" && r.rejection.message).toBe("Cannot start model as it failed 5 times in a row: A (next try in 15 s); last error:\nboom");
+  });
+
+  test("the fast failure is never permanent: the first request after the delay tries again, then 30 s each", () => {
+    const h = failTimes(5);
+    const t = h.now;
+    h.setup(`now ${t + 15_999}`);
+    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/1"]);
+    h.setup(`now ${t + 16_000}`);
+    expect(h.run("req 2 A")).toEqual(["start A"]);
+    expect(h.run("failed A")).toEqual(["reject 2 start_failed"]);
+    h.setup(`now ${t + 16_000 + 29_999}`);
+    expect(h.run("req 3 A")).toEqual(["reject 3 backoff/1"]);
+    h.setup(`now ${t + 16_000 + 30_000}`);
+    expect(h.run("req 4 A")).toEqual(["start A"]);
+    expect(h.run("started A")).toEqual(["grant 4 A"]);
+  });
+
+  test("an unload forgets the failures: the next request starts at once", () => {
+    const h = failTimes(5);
     expect(h.run("unload A 7")).toEqual(["reply 7 []"]);
     expect(h.run("req 3 A")).toEqual(["start A"]);
   });
@@ -87,10 +118,16 @@ describe("SchedulerCore restart backoff", () => {
   test("a healthy period of 60 s resets the failure count", () => {
     const h = failTimes(3);
     h.setup(`now ${h.now + 60_000}`, "req 1 A", "started A", "release 1", `now ${h.now + 60_000 + 60_000}`, "exited A");
-    h.setup("req 2 A", "failed A");
     const t = h.now;
-    h.setup(`now ${t + 1000}`);
-    expect(h.run("req 3 A")).toEqual(["start A"]);
+    expect(h.run("req 2 A", true).filter((e) => e.startsWith("timer"))).toEqual([`timer ${t + 1000}`]);
+  });
+
+  test("a stop that leaves an unkillable process marks the model failed with that reason and counts a failure", () => {
+    const h = new Harness(testConfig(["A"]));
+    h.setup("req 1 A", "started A", "release 1", "unload A 5");
+    expect(h.run("stopped A unkillable", true)).toEqual(["state A stopping>failed", "reply 5 [\"A\"]"]);
+    expect(h.core.status()[0]?.state).toBe("failed");
+    expect(h.run("req 2 A", true).filter((e) => e.startsWith("timer"))).toEqual(["timer 1000"]);
   });
 });
 
@@ -98,46 +135,33 @@ describe("SchedulerCore crash while ready", () => {
   const HEALTHY = 60_000; // BACKOFF.healthyResetMs: the same constant resets the count
 
   test.each<Case>([
-    ["a crash after a healthy period (60 s ready) leaves it stopped; the next request starts it at once", [
+    ["a single crash: the next request waits the 1 s delay and is served (no 503)", [
       ["req 1 A", ["start A"]],
       ["started A", ["grant 1 A"]],
       [`now ${HEALTHY}`, []],
       ["exited A", []],
-      ["req 2 A", ["start A"]],
+      ["req 2 A", []],
       ["release 1", []],
+      [`tick ${HEALTHY + 999}`, []],
+      [`tick ${HEALTHY + 1000}`, ["start A"]],
       ["started A", ["grant 2 A"]],
     ]],
-    ["a crash shortly after ready counts as a failure: 503 backoff until it passes", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      [`now ${HEALTHY - 1}`, []],
-      ["exited A", []],
-      ["req 2 A", ["reject 2 backoff/1"]],
-      ["release 1", []],
-      [`now ${HEALTHY - 1 + 999}`, []],
-      ["req 3 A", ["reject 3 backoff/1"]],
-      [`now ${HEALTHY - 1 + 1000}`, []],
-      ["req 4 A", ["start A"]],
-      ["started A", ["grant 4 A"]],
-    ]],
-    ["crashes and failed starts share one backoff counter", [
+    ["a crash shortly after ready counts as a failure on the same counter as failed starts", [
       ["req 1 A", ["start A"]],
       ["failed A", ["reject 1 start_failed"]],
       ["now 1000", []],
       ["req 2 A", ["start A"]],
       ["started A", ["grant 2 A"]],
       ["exited A", []],
-      ["now 2999", []],
-      ["req 3 A", ["reject 3 backoff/1"]],
-      ["now 3000", []], // second failure: 2 s
-      ["req 4 A", ["start A"]],
+      ["req 3 A", []],
+      ["tick 2999", []],
+      ["tick 3000", ["start A"]], // second failure: 2 s
     ]],
     ["a queued swap proceeds when the busy model it waits on crashes", [
       ["req 1 A", ["start A"]],
       ["started A", ["grant 1 A"]],
       ["req 2 B", []],
       ["exited A", ["start B"]],
-      ["req 3 A", ["reject 3 backoff/1"]],
     ]],
     ["a crash during shutdown does not back off, it ends in shutdown", [
       ["req 1 A", ["start A"]],
@@ -150,38 +174,26 @@ describe("SchedulerCore crash while ready", () => {
     expect(play(h, steps)).toEqual(steps.map(([l, e]) => [l, e]));
   });
 
-  test.each([
-    ["within the healthy period", HEALTHY - 1, "state A ready>failed"],
-    ["after the healthy period", HEALTHY, "state A ready>stopped"],
-  ])("a crash %s moves the model to the state its next request sees", (_name, readyMs, state) => {
+  test("a crash moves the model to failed (never stopped), with the exit as detail", () => {
     const h = new Harness(testConfig(["A"]));
-    h.setup("req 1 A", "started A", "release 1", `now ${readyMs}`);
-    expect(h.run("exited A", true).filter((e) => e.startsWith("state"))).toEqual([state]);
+    h.setup("req 1 A", "started A", "release 1", `now ${HEALTHY}`);
+    expect(h.run("exited A", true).filter((e) => e.startsWith("state"))).toEqual(["state A ready>failed"]);
   });
 
-  /** Starts A, lets it be ready for `readyMs`, crashes it, and waits out the backoff; `n` times. */
+  /** Starts A, lets it be ready for `readyMs`, crashes it; `n` times, each after its delay. */
   function crashTimes(h: Harness, n: number, readyMs = 1000): void {
     for (let i = 0; i < n; i++) {
       h.setup(`now ${h.now + 60_000}`, `req ${100 + i} A`, "started A", `release ${100 + i}`, `now ${h.now + 60_000 + readyMs}`, "exited A");
     }
   }
 
-  test("repeated crashes shortly after ready reach the give-up limit: 503 until unload", () => {
+  test("repeated crashes shortly after ready reach the fast-fail limit, never a lockout", () => {
     const h = new Harness(testConfig(["A"]));
     crashTimes(h, 5);
     h.setup(`now ${h.now + 1000}`);
-    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/59"]);
-    h.setup(`now ${h.now + 120_000}`);
-    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/60"]);
-    expect(h.run("unload A 7")).toEqual(["reply 7 []"]);
-    expect(h.run("req 3 A")).toEqual(["start A"]);
-  });
-
-  test("after giving up, a reload resets the count too", () => {
-    const h = new Harness(testConfig(["A"]));
-    crashTimes(h, 5);
-    expect(h.effects({ type: "reload", now: h.now, config: testConfig(["A"]), replyId: 4 })).toEqual(["reply 4 null"]);
-    expect(h.run("req 1 A")).toEqual(["start A"]);
+    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/15"]);
+    h.setup(`now ${h.now + 15_000}`);
+    expect(h.run("req 2 A")).toEqual(["start A"]);
   });
 
   test("an unload resets the count: the next crash waits 1 s, not 16 s", () => {
@@ -190,22 +202,52 @@ describe("SchedulerCore crash while ready", () => {
     h.setup("unload A 7");
     crashTimes(h, 1);
     const t = h.now;
-    h.setup(`now ${t + 999}`);
-    expect(h.run("req 1 A")).toEqual(["reject 1 backoff/1"]);
-    h.setup(`now ${t + 1000}`);
-    expect(h.run("req 2 A")).toEqual(["start A"]);
+    expect(h.run("req 1 A", true).filter((e) => e.startsWith("timer"))).toEqual([`timer ${t + 1000}`]);
   });
 
   test("a crash after a healthy period forgets earlier crashes", () => {
     const h = new Harness(testConfig(["A"]));
     crashTimes(h, 4);
     crashTimes(h, 1, HEALTHY);
-    expect(h.run("req 1 A")).toEqual(["start A"]);
-    h.setup("started A", "release 1", `now ${h.now + 10}`, "exited A");
     const t = h.now;
-    h.setup(`now ${t + 999}`);
-    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/1"]);
-    h.setup(`now ${t + 1000}`);
-    expect(h.run("req 3 A")).toEqual(["start A"]);
+    expect(h.run("req 1 A", true).filter((e) => e.startsWith("timer"))).toEqual([`timer ${t + 1000}`]);
+  });
+});
+
+describe("SchedulerCore restart: always", () => {
+  const always = () => testConfig({ A: { restart: "always" }, B: {} });
+
+  test("a crashed model starts again after the delay with no request", () => {
+    const h = new Harness(always());
+    h.setup("req 1 A", "started A", "release 1", "now 5000");
+    expect(h.run("exited A", true).filter((e) => e.startsWith("timer"))).toEqual(["timer 6000"]);
+    expect(h.run("tick 6000")).toEqual(["start A"]);
+    expect(h.run("started A", true).filter((e) => e.startsWith("state"))).toEqual(["state A starting>ready"]);
+  });
+
+  test("a failed eager restart is tried again after the next delay", () => {
+    const h = new Harness(always());
+    h.setup("req 1 A", "started A", "release 1", "exited A", "tick 1000");
+    expect(h.run("failed A", true).filter((e) => e.startsWith("timer"))).toEqual(["timer 3000"]);
+    expect(h.run("tick 3000")).toEqual(["start A"]);
+  });
+
+  test("on-demand (the default) waits for a request", () => {
+    const h = new Harness(always());
+    h.setup("req 1 B", "started B", "release 1");
+    expect(h.run("exited B", true).filter((e) => e.startsWith("timer"))).toEqual([]);
+    expect(h.run("tick 5000")).toEqual([]);
+  });
+
+  test("an eager restart never evicts: a model placed since keeps running and the next request decides", () => {
+    const h = new Harness(always());
+    h.setup("req 1 A", "started A", "release 1", "exited A", "req 2 B", "started B");
+    expect(h.run("tick 1000")).toEqual([]);
+  });
+
+  test("an unload cancels the eager restart", () => {
+    const h = new Harness(always());
+    h.setup("req 1 A", "started A", "release 1", "exited A", "unload A 3");
+    expect(h.run("tick 1000")).toEqual([]);
   });
 });

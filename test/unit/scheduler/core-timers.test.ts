@@ -36,8 +36,18 @@ describe("SchedulerCore time", () => {
     expect(h.run("tick 10000")).toEqual(["reject 1 health_timeout", `stop A health_timeout ${UNLOAD}`]);
     expect(h.run("stopped A", true)).toEqual(["state A stopping>failed"]);
     h.setup("now 10500");
-    expect(h.run("req 2 A")).toEqual(["reject 2 backoff/1"]);
-    h.setup("now 11000");
-    expect(h.run("req 3 A")).toEqual(["start A"]);
+    // The missed deadline counted one failure: the next request waits out the 1 s delay.
+    expect(h.run("req 2 A", true)).toEqual(["request 2 queued", "timer 11000", "inflight A 0/1"]);
+    expect(h.run("tick 11000")).toEqual(["start A"]);
+  });
+
+  test("a request made while a timed-out model is still stopping waits out the restart delay too", () => {
+    const h = new Harness(testConfig(["A"], { healthCheckTimeout: 10 }));
+    h.setup("req 1 A", "tick 10000", "now 10100");
+    expect(h.run("req 2 A")).toEqual([]);
+    h.setup("now 10200");
+    expect(h.run("stopped A", true)).toEqual(["state A stopping>failed", "timer 11000"]);
+    expect(h.run("tick 11000")).toEqual(["start A"]);
+    expect(h.run("started A")).toEqual(["grant 2 A"]);
   });
 });

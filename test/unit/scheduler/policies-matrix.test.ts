@@ -51,8 +51,9 @@ describe("evictionFor with a matrix", () => {
 
 describe("backoffMs", () => {
   test.each([
-    [1, 0, 1000], [2, 0, 2000], [3, 0, 4000], [7, 0, 60_000], [20, 0, 60_000], [1, 1, 800], [7, 0.5, 54_000],
-  ])("after %i failures with random %d waits %i ms", (n, r, ms) => {
+    [1, 0.5, 1000], [2, 0.5, 2000], [3, 0.5, 4000], [4, 0.5, 8000], [5, 0.5, 16_000], [6, 0.5, 30_000], [20, 0.5, 30_000],
+    [1, 0, 900], [1, 1, 1100], [6, 0, 27_000], [6, 1, 33_000],
+  ])("after %i failures with random %d waits %i ms (1, 2, 4, 8, 16, then 30 s, ±10 %%)", (n, r, ms) => {
     expect(backoffMs(n, () => r)).toBe(ms);
   });
 });

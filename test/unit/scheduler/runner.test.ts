@@ -24,7 +24,7 @@ afterEach(() => {
 function setup(config: Config, autoReady = true, recordFile: string | null = null) {
   const { port1, port2 } = new MessageChannel();
   const factory = fakeFactory(autoReady);
-  const runner = new Runner(port2, factory, config, { manualClock: true, recordFile, stateDir: "/nonexistent", selfCommand: [], random: () => 0 });
+  const runner = new Runner(port2, factory, config, { manualClock: true, recordFile, stateDir: "/nonexistent", selfCommand: [], random: () => 0.5 });
   const scheduler: SchedulerClient = createSchedulerOverPort(port1);
   const events: SchedulerEvent[] = [];
   scheduler.onEvent((e) => events.push(e));
@@ -95,7 +95,7 @@ describe("Runner", () => {
     expect((await scheduler.status())[0]).toMatchObject({ state: "ready", inFlight: 0, queued: 0 });
   });
 
-  test("a failed start rejects waiters with start_failed and progress reaches the caller", async () => {
+  test("a failed start rejects waiters with start_failed; a request during the delay waits and is served", async () => {
     const { scheduler, factory } = setup(testConfig(["A"]), false);
     const phases: string[] = [];
     const lease = scheduler.acquire("A", { onProgress: (p) => phases.push(p.phase) });
@@ -105,29 +105,28 @@ describe("Runner", () => {
     expect(err).toBeInstanceOf(SchedulerError);
     expect((err as SchedulerError).rejection).toMatchObject({ code: "start_failed", status: 502 });
     expect(phases).toEqual(["starting"]);
-    expect((await scheduler.acquire("A").catch((e: SchedulerError) => e.rejection)) as unknown).toMatchObject({ code: "backoff", retryAfter: 1 });
-  });
-
-  test("a model killed after a healthy minute is reported stopped and starts again on demand", async () => {
-    const { scheduler, factory, events } = setup(testConfig(["A"]));
-    (await scheduler.acquire("A")).release();
-    await scheduler.clockAdvance(60_000); // ready for the healthy period: no backoff
-    await scheduler.kill("A");
-    await scheduler.settle(1000);
-    expect(events.at(-1)).toMatchObject({ kind: "modelState", model: "A", state: "stopped", previous: "ready" });
-    (await scheduler.acquire("A")).release();
-    expect(factory.made.length).toBe(2);
-  });
-
-  test("a model killed right after turning ready is reported failed and backs off", async () => {
-    const { scheduler, factory, events } = setup(testConfig(["A"]));
-    (await scheduler.acquire("A")).release();
-    await scheduler.kill("A");
-    await scheduler.settle(1000);
-    expect(events.at(-1)).toMatchObject({ kind: "modelState", model: "A", state: "failed", previous: "ready" });
-    expect((await scheduler.acquire("A").catch((e: SchedulerError) => e.rejection)) as unknown).toMatchObject({ code: "backoff", status: 503, retryAfter: 1 });
+    const again: string[] = [];
+    const second = scheduler.acquire("A", { onProgress: (p) => again.push(p.message) });
+    await poll(() => again.length > 0 || undefined, 1, { signal: AbortSignal.timeout(2000) });
+    expect(again).toEqual(["Restarting A in 1 s"]);
     await scheduler.clockAdvance(1000);
+    await spawned(factory, 2);
+    factory.made[1]!.ready();
+    (await second).release();
+  });
+
+  test("a model killed once is reported failed, and the next request is served after the 1 s delay", async () => {
+    const { scheduler, factory, events } = setup(testConfig(["A"]));
     (await scheduler.acquire("A")).release();
+    await scheduler.clockAdvance(60_000);
+    await scheduler.kill("A");
+    await scheduler.settle(1000);
+    expect(events.filter((e) => e.kind === "modelState").at(-1)).toMatchObject({ kind: "modelState", model: "A", state: "failed", previous: "ready" });
+    const lease = scheduler.acquire("A");
+    await scheduler.clockAdvance(999);
+    expect(factory.made.length).toBe(1);
+    await scheduler.clockAdvance(1);
+    (await lease).release();
     expect(factory.made.length).toBe(2);
   });
 

@@ -5,6 +5,7 @@ import { type Clock, ManualClock, RealClock } from "../../../src/lib/clock.ts";
 import { ModelProcess, type ProcessSpec, StartFailure } from "../../../src/supervisor/model-process.ts";
 import { recordPath } from "../../../src/supervisor/pid-record.ts";
 import { groupMembers, isAlive, readProcStat } from "../../../src/supervisor/process-tree.ts";
+import { waitForUrl } from "../../helpers/processes.ts";
 import { BUN, FIXTURES, freePort, spec, waitFor, waitGone, waitGroupGone, removeTempDirs } from "./helpers.ts";
 
 afterAll(removeTempDirs);
@@ -125,8 +126,9 @@ describe("ModelProcess.start", () => {
     const starting = p.start(ctl.signal);
     const state = track(starting);
     await waitFor(() => (overridden >= 3 ? true : undefined));
-    const reply = await fetch(s.checkUrl!);
-    expect(reply.status).toBe(200); // the server itself is healthy
+    // The server itself is healthy (polled: the override is asked before the server listens).
+    const reply = await waitForUrl(s.checkUrl!);
+    expect(reply.status).toBe(200);
     expect(state.settled).toBe(false);
     const reason = new Error("health deadline");
     ctl.abort(reason);
