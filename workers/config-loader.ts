@@ -9,9 +9,10 @@ import { ConfigError, loadConfigFile, parseConfigText } from "../src/config/inde
 declare const self: { postMessage(m: LoadReply): void; addEventListener(type: "message", l: (e: MessageEvent) => void): void };
 
 self.addEventListener("message", (e: MessageEvent) => {
-  const { file, text, selfCommand, env } = e.data as LoadRequest;
+  const { file, text, selfCommand, env, previousPorts } = e.data as LoadRequest;
   try {
-    const config = text === undefined ? loadConfigFile(file, { selfCommand, env }) : parseConfigText(text, file, { selfCommand, env });
+    const options = previousPorts === undefined ? { selfCommand, env } : { selfCommand, env, previousPorts };
+    const config = text === undefined ? loadConfigFile(file, options) : parseConfigText(text, file, options);
     self.postMessage({ ok: true, config });
   } catch (error) {
     self.postMessage({ ok: false, configError: error instanceof ConfigError, message: error instanceof Error ? error.message : String(error) });

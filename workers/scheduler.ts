@@ -1,13 +1,14 @@
 /**
- * The scheduler Worker entry: a thin shell that waits for `init`, cleans up
- * what an earlier run left behind, wires the effects runner to `self` with the
- * real process factory, and reports `ready` (or `fatal`).
+ * The scheduler Worker entry: a thin shell that waits for `init`, sweeps
+ * what an earlier run left behind, starts the GC pass, wires the effects
+ * runner to `self` with the real process factory, and reports `ready` (or
+ * `fatal`).
  */
 import { realProcessFactory } from "../src/scheduler/process-factory.ts";
 import type { Port } from "../src/scheduler/port.ts";
 import type { FromWorker, ToWorker } from "../src/scheduler/protocol.ts";
 import { Runner } from "../src/scheduler/runner.ts";
-import { cleanupLeftovers } from "../src/supervisor/index.ts";
+import { cleanupLeftovers, Janitor } from "../src/supervisor/index.ts";
 
 declare const self: Port & { addEventListener(type: "error" | "unhandledrejection", listener: (e: Event) => void): void };
 
@@ -27,12 +28,15 @@ self.addEventListener("message", (e: MessageEvent) => {
   started = true;
   void (async () => {
     try {
-      const removed = await cleanupLeftovers(m.options.stateDir);
-      if (removed > 0) {
-        post({ type: "event", event: { kind: "log", source: "scheduler", model: "", line: `Removed ${removed} leftover process group(s) of an earlier run` } });
-      }
-      new Runner(self, realProcessFactory(m.options.stateDir), m.config, m.options);
+      const log = (line: string) => post({ type: "event", event: { kind: "log", source: "scheduler", model: "", line } });
+      // The predecessor sweep, under the state dir's lock (taken by the main thread), before any model starts.
+      const killed = await cleanupLeftovers(m.options.stateDir);
+      const janitor = new Janitor(m.options.stateDir, log);
+      janitor.start();
+      new Runner(self, realProcessFactory(m.options.stateDir, janitor), m.config, m.options);
       post({ type: "ready" });
+      // After `ready`: the main thread subscribes to events only once the scheduler is up.
+      if (killed > 0) log(`sweep: killed ${killed} leftover process(es) of an earlier run`);
     } catch (err) {
       fatal(err);
     }

@@ -5,6 +5,7 @@
  * when the Worker cannot start.
  */
 import type { Config } from "../config/types.ts";
+import type { PreviousPorts } from "../config/ports.ts";
 import { selfCommand, workerEntry } from "../lib/self.ts";
 import type { Io } from "./io.ts";
 
@@ -15,6 +16,8 @@ export interface LoadRequest {
   text?: string;
   selfCommand: string[];
   env: Record<string, string | undefined>;
+  /** On a reload: the ports in force (kept for unchanged models). */
+  previousPorts?: PreviousPorts;
 }
 
 /** Loader Worker → main thread: the config, or the text to print line by line. */
@@ -29,18 +32,19 @@ export type LoadReply = { ok: true; config: Config } | { ok: false; configError:
  * if (!config) return 1;
  * ```
  */
-export async function loadConfigIsolated(file: string, io: Io, text?: string): Promise<Config | null> {
+export async function loadConfigIsolated(file: string, io: Io, text?: string, previousPorts?: PreviousPorts): Promise<Config | null> {
   let reply: LoadReply | null;
   try {
     const request: LoadRequest = { file, selfCommand: selfCommand(), env: { ...process.env } };
     if (text !== undefined) request.text = text;
+    if (previousPorts !== undefined) request.previousPorts = previousPorts;
     reply = await askWorker(request);
   } catch {
     reply = null;
   }
   if (reply === null) {
     const { loadOrReport } = await import("./validate.ts");
-    return loadOrReport(file, io, text);
+    return loadOrReport(file, io, text, previousPorts);
   }
   if (reply.ok) return reply.config;
   reportLoadError(file, reply.configError, reply.message, io);

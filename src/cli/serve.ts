@@ -12,6 +12,8 @@ import { connectHubs } from "../http/hubs.ts";
 import type { LogHub } from "../http/deps.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
+import type { Config } from "../config/types.ts";
+import type { PreviousPorts } from "../config/ports.ts";
 import { isLoopback } from "./listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
@@ -19,6 +21,8 @@ import { loadConfigIsolated } from "./config-worker.ts";
 import { watchConfigFile } from "./watch-config.ts";
 import { EMBEDDED_CONFIG_NAME, embeddedConfigText } from "./embedded-config.ts";
 import { existsSync } from "node:fs";
+import { acquireStateLock, prepareStateDir } from "../supervisor/index.ts";
+import { killOwnRecords } from "../supervisor/leftovers.ts";
 
 /** How long the forced path waits for models to be killed before exiting anyway. */
 const FORCE_EXIT_MS = 5000;
@@ -50,7 +54,28 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     : await loadConfigIsolated(options.config, io);
   if (!first) return 1;
   for (const w of first.warnings) io.err(`warning: ${w}`);
-  /** The configuration in force; replaced by --watch-config reloads. */
+  // One owner per state dir: a second modelswap on it would share ${PORT} numbers and sweep our records.
+  try {
+    prepareStateDir(options.stateDir);
+  } catch (error) {
+    io.err(`modelswap: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const lock = acquireStateLock(options.stateDir);
+  if (!lock.ok) {
+    io.err(`modelswap: cannot use state dir ${options.stateDir}: modelswap pid ${lock.holder.pid} already runs with it; stop it or pass --state-dir DIR`);
+    return 1;
+  }
+  try {
+    return await serveLocked(options, io, first, embedded, lock.tookOverFrom?.pid ?? null);
+  } finally {
+    lock.release();
+  }
+}
+
+/** `serve` once the state dir is ours. */
+async function serveLocked(options: ServeOptions, io: Io, first: Config, embedded: boolean, tookOverFrom: number | null): Promise<number> {
+  /** The configuration in force; replaced by --watch-config and SIGHUP reloads. */
   let config = first;
 
   const scheduler = await createScheduler(config, {
@@ -89,6 +114,7 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     return 1;
   }
   const started: HttpServer = server; // closures below need a binding TypeScript knows is assigned
+  if (tookOverFrom !== null) say(`state dir ${options.stateDir}: took over the lock of modelswap pid ${tookOverFrom}, which is gone`);
   let stopWatching = (): void => {};
   // Signal handlers are in place before "listening" is printed: a script that
   // signals as soon as it reads that line must get a graceful shutdown.
@@ -97,7 +123,22 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     const finish = (code: number): void => {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      process.off("SIGHUP", onHangup);
       resolve(code);
+    };
+    // The scheduler Worker died: nothing can start or stop a model any more. Fail fast (the seed
+    // stops its runtime when its broker dies) so systemd or an orchestrator restarts modelswap.
+    scheduler.onDeath((message) => {
+      if (signals > 0) return; // a shutdown in progress closes it on purpose
+      signals = 2;
+      io.err(`modelswap: ${message}: killing every model server and exiting`);
+      void killOwnRecords(options.stateDir)
+        .catch(() => 0)
+        .then(() => started.close().catch(() => {}))
+        .then(() => finish(1));
+    });
+    const onHangup = (): void => {
+      if (signals === 0) void reloadNow("SIGHUP");
     };
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;
@@ -121,23 +162,32 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onHangup);
   });
 
   if (embedded) say(`no ${options.config} here: serving the built-in demo models (write one, or pass --config FILE)`);
-  if (options.watchConfig && !embedded) {
-    stopWatching = watchConfigFile(options.config, async () => {
-      const next = await loadConfigIsolated(options.config, io);
+  /** Reloads the config file (--watch-config, SIGHUP); models whose settings did not change keep their process and port. */
+  let reloading = Promise.resolve();
+  const reloadNow = (why: string): Promise<void> => {
+    reloading = reloading.then(async () => {
+      if (embedded) {
+        say(`${why}: no configuration file to reload (serving the built-in demo models)`);
+        return;
+      }
+      const next = await loadConfigIsolated(options.config, io, undefined, portsOf(config));
       if (!next) {
-        say(`configuration ${options.config} changed but has errors: still serving the previous one`);
+        say(`configuration ${options.config} has errors: still serving the previous one`);
         return;
       }
       for (const w of next.warnings) io.err(`warning: ${w}`);
       await scheduler.reload(next);
       started.reload(next);
       config = next;
-      say(`configuration reloaded from ${options.config}: ${Object.keys(next.models).length} models`);
+      say(`configuration reloaded from ${options.config} (${why}): ${Object.keys(next.models).length} models`);
     });
-  }
+    return reloading;
+  };
+  if (options.watchConfig && !embedded) stopWatching = watchConfigFile(options.config, () => reloadNow("file changed"));
   say(`listening on ${started.url}${options.testHooks ? " (test hooks enabled)" : ""}${options.watchConfig ? ", watching the config file" : ""}`);
   // Once more after the listener and the preload started (measured: settles at ~53 MB instead of ~57 MB).
   setTimeout(() => Bun.gc(true), 100).unref();
@@ -145,12 +195,26 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
   return await exitCode;
 }
 
-/** Drain HTTP, stop every model, close everything. */
+/**
+ * llama-swap's shutdown order: the scheduler is told first, so no swap starts
+ * during the drain (a queued request for another model would evict a model
+ * and cold-load one that is stopped again seconds later) and waiters for a
+ * model that is not running get 503 at once; requests already running finish
+ * within the grace while HTTP drains; then everything closes.
+ */
 async function graceful(server: HttpServer, scheduler: Scheduler, graceMs: number): Promise<void> {
+  const stopping = scheduler.shutdown(graceMs);
   await server.drain(graceMs);
-  await scheduler.shutdown(graceMs);
+  await stopping;
   scheduler.close();
   await server.close();
+}
+
+/** The `${PORT}` each model has now, so a reload hands the same ones out again. */
+function portsOf(config: Config): PreviousPorts {
+  const ports: Record<string, number> = {};
+  for (const [id, m] of Object.entries(config.models)) if (m.port !== null) ports[id] = m.port;
+  return { startPort: config.startPort, ports };
 }
 
 /** Starts each `preload` model once (acquire, then release at once); failures are logged, not fatal. */

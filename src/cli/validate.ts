@@ -3,6 +3,7 @@
  * problem, start nothing.
  */
 import { ConfigError, loadConfigFile, parseConfigText } from "../config/index.ts";
+import type { PreviousPorts } from "../config/ports.ts";
 import type { Config } from "../config/types.ts";
 import { processIo, type Io } from "./io.ts";
 import { selfCommand } from "../lib/self.ts";
@@ -23,9 +24,9 @@ export function summarize(config: Config): string {
  * Loads `file`, or prints why it cannot be loaded; the error text never
  * includes a stack trace. Returns the config or null.
  */
-export async function loadOrReport(file: string, io: Io, text?: string): Promise<Config | null> {
+export async function loadOrReport(file: string, io: Io, text?: string, previousPorts?: PreviousPorts): Promise<Config | null> {
   try {
-    const options = { selfCommand: selfCommand() };
+    const options = previousPorts === undefined ? { selfCommand: selfCommand() } : { selfCommand: selfCommand(), previousPorts };
     return text === undefined ? loadConfigFile(file, options) : parseConfigText(text, file, options);
   } catch (error) {
     reportLoadError(file, error instanceof ConfigError, error instanceof Error ? error.message : String(error), io);

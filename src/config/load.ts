@@ -12,6 +12,7 @@ import { ConfigError, formatPath, IssueList } from "./errors.ts";
 import { macroTable, readMacros, substituteDeep, substituteEnv } from "./macros.ts";
 import { expandModelMacros, isRecord } from "./models.ts";
 import { resolveConfig } from "./resolve.ts";
+import type { PreviousPorts } from "./ports.ts";
 import { reportZodIssues } from "./schema-issues.ts";
 import { configSchema } from "./schema.ts";
 import type { Config } from "./types.ts";
@@ -22,6 +23,8 @@ export interface LoadOptions {
   selfCommand: string[];
   /** Environment for ${env.VAR}; defaults to process.env. */
   env?: Record<string, string | undefined>;
+  /** On a reload: the ports in force, kept for models that still use ${PORT}. */
+  previousPorts?: PreviousPorts;
 }
 
 /**
@@ -76,7 +79,7 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
     reportBeyondSchemaErrors(root, result.error, file, issues, parsed.positions);
     throw new ConfigError(issues.issues);
   }
-  const config = resolveConfig(result.data, file, issues);
+  const config = resolveConfig(result.data, file, issues, options.previousPorts);
   issues.throwIfAny();
   return config;
 }

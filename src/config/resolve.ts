@@ -4,7 +4,7 @@
  */
 import type { IssueList } from "./errors.ts";
 import { isHttpUrl, resolveModel, splitParamList } from "./models.ts";
-import { assignPorts } from "./ports.ts";
+import { assignPorts, type PreviousPorts } from "./ports.ts";
 import { checkReferences, type RoutingPaths } from "./references.ts";
 import type { RawConfig } from "./schema.ts";
 import type { Config, GroupConfig, MatrixConfig, ModelConfig, PeerConfig, ProfileConfig, SelectorConfig } from "./types.ts";
@@ -16,12 +16,12 @@ import { goDurationMs } from "../lib/duration.ts";
 export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt)$"];
 
 /** Builds the Config; problems go to `issues` (the caller throws). */
-export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): Config {
+export function resolveConfig(raw: RawConfig, file: string, issues: IssueList, previousPorts?: PreviousPorts): Config {
   const unloadTimeout = raw.unloadTimeout === 0 ? 10 : raw.unloadTimeout;
   const defaults = { globalTTL: raw.globalTTL, unloadTimeout, sendLoadingState: raw.sendLoadingState };
 
   const cmds = Object.fromEntries(Object.entries(raw.models).map(([id, m]) => [id, m.cmd]));
-  const ports = assignPorts(cmds, raw.startPort);
+  const ports = assignPorts(cmds, raw.startPort, previousPorts);
   const models: Record<string, ModelConfig> = {};
   for (const [id, m] of Object.entries(raw.models)) {
     const resolved = resolveModel(id, m, ports.get(id) ?? null, defaults, issues);

@@ -31,6 +31,7 @@ export class SchedulerClient implements Scheduler {
   readonly #acquires = new Map<number, PendingAcquire>();
   readonly #calls = new Map<number, PendingCall>();
   readonly #listeners = new Set<(e: SchedulerEvent) => void>();
+  readonly #deathListeners = new Set<(message: string) => void>();
   #nextId = 1;
   #dead: string | null = null;
 
@@ -123,8 +124,21 @@ export class SchedulerClient implements Scheduler {
   }
 
   close(): void {
+    this.#closing = true;
     this.die("Cannot reach the scheduler as it was closed", false);
     this.#onClose();
+  }
+  #closing = false;
+
+  /** Calls `listener` once if the Worker dies (not when `close` ends it); returns the unsubscribe function. */
+  onDeath(listener: (message: string) => void): () => void {
+    this.#deathListeners.add(listener);
+    return () => this.#deathListeners.delete(listener);
+  }
+
+  /** False once the Worker is gone (closed or dead): `/health` answers 503 then. */
+  get alive(): boolean {
+    return this.#dead === null;
   }
 
   /** Marks the Worker dead and rejects everything pending with `internal`. */
@@ -141,6 +155,7 @@ export class SchedulerClient implements Scheduler {
     for (const c of this.#calls.values()) c.reject(err);
     this.#acquires.clear();
     this.#calls.clear();
+    if (!this.#closing) for (const l of this.#deathListeners) l(message);
   }
 
   #deadError(): SchedulerError {
@@ -239,10 +254,10 @@ export function createSchedulerOverPort(port: Port, onClose?: () => void): Sched
  * const lease = await scheduler.acquire("llama");
  * ```
  */
-export function createScheduler(config: Config, options: WorkerOptions): Promise<Scheduler> {
+export function createScheduler(config: Config, options: WorkerOptions): Promise<SchedulerClient> {
   const worker = new Worker(workerEntry("workers/scheduler.ts"));
   const client = new SchedulerClient(worker, () => worker.terminate());
-  return new Promise<Scheduler>((resolve, reject) => {
+  return new Promise<SchedulerClient>((resolve, reject) => {
     let ready = false;
     const fail = (message: string) => {
       client.die(message);

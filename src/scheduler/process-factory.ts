@@ -3,8 +3,9 @@
  * factory for a process per start, so tests can hand it fakes.
  */
 import type { ModelConfig } from "../config/types.ts";
+import type { ExitInfo } from "../supervisor/index.ts";
 import type { Clock } from "../lib/clock.ts";
-import { ModelProcess, type ExitInfo } from "../supervisor/index.ts";
+import { isLoopbackHost, type Janitor, ModelProcess, type StopResult } from "../supervisor/index.ts";
 
 /** What the runner needs of one model process (a structural subset of ModelProcess). */
 export interface ProcessHandle {
@@ -12,10 +13,15 @@ export interface ProcessHandle {
   /** Resolves when healthy; rejects with a StartFailure-like error or the signal's reason. */
   start(signal: AbortSignal): Promise<void>;
   readonly exited: Promise<ExitInfo>;
-  /** Idempotent; resolves when the whole process group is gone. */
-  stop(graceMs: number): Promise<ExitInfo>;
+  /**
+   * Idempotent; resolves when the whole process group is gone, or after the
+   * bounded wait with `problem` naming what is left (unkillable, refused signal).
+   */
+  stop(graceMs: number): Promise<StopResult>;
   kill(): void;
   healthFail: boolean;
+  /** The last `n` output lines, for crash messages. */
+  tail?(n: number): string[];
 }
 
 /** Creates one process per start of a model. */
@@ -28,13 +34,15 @@ export interface ProcessFactory {
  *
  * @example
  * ```ts
- * const factory = realProcessFactory("/var/lib/modelswap");
+ * const factory = realProcessFactory("/var/lib/modelswap", new Janitor("/var/lib/modelswap", log));
  * ```
  */
-export function realProcessFactory(stateDir: string): ProcessFactory {
+export function realProcessFactory(stateDir: string, janitor: Janitor | null = null): ProcessFactory {
   return {
     create(model, hooks, clock) {
       const spec = {
+        listen: listenAddress(model.proxy),
+        janitor,
         model: model.id,
         argv: model.cmd,
         env: model.env,
@@ -47,4 +55,13 @@ export function realProcessFactory(stateDir: string): ProcessFactory {
   };
 }
 
-export type { ExitInfo };
+/** The loopback host and port a model's server will listen on (checked free before spawning), or null for a remote proxy. */
+export function listenAddress(proxy: string): { host: string; port: number } | null {
+  if (!URL.canParse(proxy)) return null;
+  const u = new URL(proxy);
+  if (!isLoopbackHost(u.hostname)) return null;
+  const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
+  return { host: u.hostname, port };
+}
+
+export type { ExitInfo, StopResult };

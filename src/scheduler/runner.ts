@@ -13,7 +13,7 @@ import type { Config } from "../config/types.ts";
 import { type Clock, ManualClock, RealClock } from "../lib/clock.ts";
 import { SchedulerCore } from "./core.ts";
 import type { CoreEvent, Effect } from "./core-types.ts";
-import type { ProcessFactory, ProcessHandle } from "./process-factory.ts";
+import type { ProcessFactory, ProcessHandle, StopResult } from "./process-factory.ts";
 import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
 import { rejection, type Call, type FromWorker, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
@@ -40,6 +40,12 @@ export class Runner {
   readonly #core: SchedulerCore;
   readonly #recorder: Recorder | null;
   readonly #procs = new Map<string, Proc>();
+  /**
+   * Cleanups of processes that exited on their own (crash, failed start), per model:
+   * the next start of that model waits for it, or the new server would find the
+   * old one's port or memory still held.
+   */
+  readonly #leaving = new Map<string, Promise<StopResult>>();
   #timer: AbortController | null = null;
   readonly #queue: CoreEvent[] = [];
   #feeding = false;
@@ -245,8 +251,8 @@ export class Runner {
     const p: Proc = { handle, abort: new AbortController(), phase: "starting", exitedEarly: null };
     this.#procs.set(model, p);
     this.#ops++;
-    handle
-      .start(p.abort.signal)
+    this.#afterLeaving(model)
+      .then(() => handle.start(p.abort.signal))
       .then(
         () => {
           if (p.phase !== "starting") return;
@@ -259,13 +265,13 @@ export class Runner {
           this.#procs.delete(model);
           const kind = (err as { reason?: unknown }).reason === "spawn" ? "spawn" : "exited";
           this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: err instanceof Error ? err.message : String(err), kind });
-          this.#ops++; // the group may still hold children
-          handle.stop(0).catch(() => {}).finally(() => this.#opDone());
+          this.#cleanUp(model, handle); // the group may still hold children
         },
       )
       .finally(() => this.#opDone());
     void handle.exited.then((exit) => {
-      const message = `Model process exited unexpectedly with ${describeExit(exit)}`;
+      const tail = handle.tail?.(5) ?? [];
+      const message = [`Model process exited unexpectedly with ${describeExit(exit)}`, ...tail].join("\n");
       if (p.phase === "starting") p.exitedEarly = message;
       else if (p.phase === "ready") this.#lost(model, p, message);
     });
@@ -277,6 +283,32 @@ export class Runner {
     p.phase = "stopping";
     this.#procs.delete(model);
     this.#feed({ type: "exited", now: this.#clock.now(), model, message });
+    this.#cleanUp(model, p.handle);
+  }
+
+  /** Waits (as a pending op) until what a process that exited on its own left is gone; the next start waits for it too. */
+  #cleanUp(model: string, handle: ProcessHandle): void {
+    this.#ops++;
+    const gone = handle.stop(0);
+    this.#leaving.set(model, gone);
+    void gone.then((r) => {
+      if (r.problem !== undefined) this.#notice(model, r.problem);
+      if (this.#leaving.get(model) === gone) this.#leaving.delete(model);
+      this.#opDone();
+    });
+  }
+
+  /** Resolves once the previous process of `model` is gone; rejects (a start failure) when it could not be removed. */
+  async #afterLeaving(model: string): Promise<void> {
+    const leaving = this.#leaving.get(model);
+    if (leaving === undefined) return;
+    const r = await leaving;
+    if (r.problem !== undefined) throw Object.assign(new Error(`Cannot start model as its previous process is still there: ${r.problem}`), { reason: "spawn" });
+  }
+
+  /** A supervision problem, loud: a scheduler log line tagged with the model. */
+  #notice(model: string, line: string): void {
+    this.#event({ kind: "log", source: "scheduler", model, line });
   }
 
   #stop(model: string, graceMs: number): void {
@@ -290,10 +322,19 @@ export class Runner {
     this.#ops++;
     p.handle
       .stop(graceMs)
-      .catch((err: unknown) => this.#event({ kind: "log", source: "scheduler", model, line: `Cannot stop model cleanly: ${String(err)}` }))
-      .finally(() => {
+      .then(
+        (r) => r.problem,
+        (err: unknown) => `Cannot stop model cleanly: ${String(err)}`,
+      )
+      .then((problem) => {
         if (this.#procs.get(model) === p) this.#procs.delete(model);
-        this.#feed({ type: "stopped", now: this.#clock.now(), model });
+        if (problem === undefined) {
+          this.#feed({ type: "stopped", now: this.#clock.now(), model });
+        } else {
+          // Reported loudly; the swap, unload or shutdown goes on without it.
+          this.#notice(model, problem);
+          this.#feed({ type: "stopped", now: this.#clock.now(), model, unkillable: problem });
+        }
         this.#opDone();
       });
   }

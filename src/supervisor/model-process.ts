@@ -7,9 +7,11 @@ import { delay } from "../lib/async.ts";
 import type { Clock } from "../lib/clock.ts";
 import { waitHealthy } from "./health.ts";
 import { launchArgv, resolveArgv, stopArgvFor } from "./launch.ts";
-import { GROUP_TOKEN_ENV } from "./leftovers.ts";
+import type { Janitor } from "./janitor.ts";
+import { GROUP_TOKEN_ENV, tokenHolders } from "./leftovers.ts";
 import { removePidRecord, writePidRecord } from "./pid-record.ts";
-import { groupMembers, readProcStat, signalGroup } from "./process-tree.ts";
+import { portInUse } from "./port-check.ts";
+import { deniedMessage, describeStuck, groupMembers, isAlive, readProcStat, selfIdentity, signalGroup, signalPid } from "./process-tree.ts";
 import { readLines } from "./read-lines.ts";
 import { LineRing } from "./ring-buffer.ts";
 import { type ExitInfo, StartFailure, describeExit } from "./start-failure.ts";
@@ -27,8 +29,17 @@ export interface ProcessSpec {
   checkUrl: string | null;
   /** argv of cmdStop with "${PID}" placeholders to substitute, or null for SIGTERM to the group. */
   stopArgv: string[] | null;
-  /** Directory for pid records (created if missing). */
+  /** Directory for pid records (its `procs/` folder is created if missing). */
   stateDir: string;
+  /** The local address the server will listen on, checked free before spawning; null: not checked. */
+  listen?: { host: string; port: number } | null;
+  /** The state directory's GC: told about every spawn and stop. */
+  janitor?: Janitor | null;
+}
+
+/** How a stop ended: the exit, and `problem` when something was left (unkillable, not ours to signal). */
+export interface StopResult extends ExitInfo {
+  problem?: string;
 }
 
 /** Callbacks of a model process. */
@@ -39,14 +50,23 @@ export interface ModelProcessHooks {
 
 const HEALTH_INTERVAL_MS = 20;
 const GROUP_POLL_MS = 20;
+/** After SIGKILL a stop waits at most this long (on the clock) before it reports what is left and goes on. */
+export const KILL_WAIT_MS = 5000;
 const NOT_SPAWNED: ExitInfo = { code: null, signal: null };
 
-let selfOwner: { pid: number; startTime: number } | undefined;
-/** This modelswap as a pid record's owner; its start time never changes, so /proc is read once. */
-function selfRecord(): { pid: number; startTime: number } {
-  selfOwner ??= { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? 0 };
-  return selfOwner;
+/**
+ * How a stop sees the processes it waits for; the real one reads /proc. A test
+ * may inject a view in which a process never goes away (a server stuck in
+ * uninterruptible sleep on a hung GPU driver cannot be made on demand).
+ */
+export interface ProcessView {
+  /** Live members of group `pgid`. */
+  groupMembers(pgid: number): number[];
+  /** "pid N in state X" for the first of `pids`. */
+  describe(pids: readonly number[]): string;
 }
+
+const procView: ProcessView = { groupMembers, describe: describeStuck };
 
 /**
  * A model server process and its process group.
@@ -76,15 +96,20 @@ export class ModelProcess {
   /** Process group id; equals the pid (the child calls setsid). */
   #pgid: number | null = null;
   #started = false;
-  #stopping: Promise<ExitInfo> | null = null;
+  #stopping: Promise<StopResult> | null = null;
+  /** The spawn's token (MODELSWAP_GROUP_TOKEN): what the server forks carries it, in its group or not. */
+  #token = "";
   /** Resolves when both output streams ended. */
   #output: Promise<unknown> = Promise.resolve();
-  /** Cleanup after an exit nobody asked for: kills what the server forked and removes the record. */
-  #reaping: Promise<void> | null = null;
+  /** Cleanup after an exit nobody asked for: kills what the server forked and removes the record; its problem, if any. */
+  #reaping: Promise<string | null> | null = null;
   /** True once the main process exited and its group was seen empty: the pgid may be reused from then on. */
   #groupEmpty = false;
 
-  constructor(spec: ProcessSpec, hooks: ModelProcessHooks, clock: Clock) {
+  readonly #view: ProcessView;
+
+  constructor(spec: ProcessSpec, hooks: ModelProcessHooks, clock: Clock, view: ProcessView = procView) {
+    this.#view = view;
     this.spec = spec;
     this.#hooks = hooks;
     this.#clock = clock;
@@ -118,6 +143,15 @@ export class ModelProcess {
       this.#markExited(NOT_SPAWNED);
       throw signal.reason;
     }
+    const listen = this.spec.listen;
+    if (listen) {
+      const holder = await portInUse(listen.host, listen.port);
+      if (holder !== null) {
+        this.#markExited(NOT_SPAWNED);
+        throw new StartFailure("spawn", `Cannot start model '${model}': port ${listen.port} is already in use${holder}`, null, []);
+      }
+      if (this.#stopping) throw new Error(`Cannot start model '${model}': it was stopped before it started`);
+    }
     this.#spawn();
     if (this.spec.checkUrl === null) return;
 
@@ -147,10 +181,13 @@ export class ModelProcess {
   /**
    * Runs cmdStop (with ${PID}) or sends SIGTERM to the group; after `graceMs`
    * on the clock, or at once when cmdStop fails, SIGKILLs the group. Resolves
-   * when the main process exited and no process of the group is left, then
-   * removes the pid record. Idempotent: later calls return the same promise.
+   * when the main process exited and no process of the group is left (what
+   * escaped the group with `setsid` is killed by its spawn token), then
+   * removes the pid record. Bounded: 5 s after SIGKILL (or at once when a
+   * signal is refused) it resolves anyway, with `problem` naming what is left.
+   * Idempotent: later calls return the same promise. Never rejects.
    */
-  stop(graceMs: number): Promise<ExitInfo> {
+  stop(graceMs: number): Promise<StopResult> {
     this.#stopping ??= this.#stop(graceMs);
     return this.#stopping;
   }
@@ -163,6 +200,7 @@ export class ModelProcess {
   #spawn(): void {
     const { model, argv, stateDir } = this.spec;
     const token = crypto.randomUUID();
+    this.#token = token;
     const env: Record<string, string | undefined> = { ...process.env, ...this.spec.env, [GROUP_TOKEN_ENV]: token };
     let proc: Subprocess<"ignore", "pipe", "pipe">;
     try {
@@ -175,8 +213,9 @@ export class ModelProcess {
     this.#proc = proc;
     const stat = readProcStat(proc.pid);
     this.#pgid = stat?.pgrp ?? proc.pid;
+    this.spec.janitor?.spawned(proc.pid);
     try {
-      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token, owner: selfRecord() });
+      writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token, owner: selfIdentity() });
     } catch (error) {
       this.#hooks.onLog(`modelswap: cannot write the pid record in ${stateDir}: ${String(error)}`);
     }
@@ -203,52 +242,111 @@ export class ModelProcess {
     this.#settleExited(exit);
   }
 
-  async #killRestAndForget(pgid: number, pid: number): Promise<void> {
-    signalGroup(pgid, "SIGKILL");
-    await this.#groupGone(pgid, () => signalGroup(pgid, "SIGKILL"));
-    removePidRecord(this.spec.stateDir, this.spec.model, pid);
+  /** After an exit nobody asked for: SIGKILLs the rest of the group and what escaped it, bounded like a stop. */
+  async #killRestAndForget(pgid: number, pid: number): Promise<string | null> {
+    let problem: string | null = null;
+    const send = (): void => {
+      if (signalGroup(pgid, "SIGKILL") === "denied") problem ??= deniedMessage(pid);
+    };
+    send();
+    const bound = new AbortController();
+    let over = false;
+    this.#clock.sleep(KILL_WAIT_MS, bound.signal).then(() => (over = true), () => undefined);
+    try {
+      if (!(await this.#groupGone(pgid, send, () => over || problem !== null))) problem ??= `unkillable: ${this.#view.describe(this.#view.groupMembers(pgid))}`;
+      problem ??= await this.#killEscaped(() => over);
+    } finally {
+      bound.abort();
+    }
+    this.#forget(pid);
+    return problem;
   }
 
-  /** Resolves once the main process exited and group `pgid` has no live member; `tick` runs every poll. */
-  async #groupGone(pgid: number, tick: () => void): Promise<void> {
-    while (this.#exit === null || groupMembers(pgid).length > 0) {
+  /**
+   * Resolves true once the main process exited and group `pgid` has no live
+   * member, false as soon as `giveUp()` says so; `tick` runs every poll.
+   */
+  async #groupGone(pgid: number, tick: () => void, giveUp: () => boolean): Promise<boolean> {
+    while (this.#exit === null || this.#view.groupMembers(pgid).length > 0) {
+      if (giveUp()) return false;
       tick();
       await delay(GROUP_POLL_MS);
     }
     this.#groupEmpty = true;
+    return true;
   }
 
-  async #stop(graceMs: number): Promise<ExitInfo> {
+  /**
+   * SIGKILLs what carries this spawn's token outside the group (a descendant
+   * that called `setsid`) and waits until it is gone; the problem when it
+   * is still there when `giveUp()` says so.
+   */
+  async #killEscaped(giveUp: () => boolean): Promise<string | null> {
+    let left = tokenHolders(this.#token);
+    while (left.length > 0) {
+      for (const pid of left) if (signalPid(pid, "SIGKILL") === "denied") return deniedMessage(pid);
+      if (giveUp()) return `unkillable: ${describeStuck(left)}`;
+      await delay(GROUP_POLL_MS);
+      left = left.filter((pid) => isAlive(pid));
+    }
+    return null;
+  }
+
+  /** The record goes and the GC is told: from now on nothing may carry this spawn's token. */
+  #forget(pid: number): void {
+    removePidRecord(this.spec.stateDir, pid);
+    this.spec.janitor?.retire(pid, this.#token);
+    this.spec.janitor?.pass();
+  }
+
+  async #stop(graceMs: number): Promise<StopResult> {
     const proc = this.#proc;
     const pgid = this.#pgid;
     if (proc === null || pgid === null) {
       this.#markExited(NOT_SPAWNED);
       return NOT_SPAWNED;
     }
+    let problem: string | null = null;
     let killing = false;
-    const escalate = () => {
-      killing = true;
-      signalGroup(pgid, "SIGKILL");
+    let killWaitOver = false;
+    const timers = new AbortController();
+    const send = (signal: NodeJS.Signals): void => {
+      if (signalGroup(pgid, signal) === "denied") problem ??= deniedMessage(proc.pid);
     };
-    const graceOver = new AbortController();
-    this.#clock.sleep(graceMs, graceOver.signal).then(escalate, () => undefined);
+    const escalate = (): void => {
+      if (killing) return;
+      killing = true;
+      send("SIGKILL");
+      this.#clock.sleep(KILL_WAIT_MS, timers.signal).then(() => (killWaitOver = true), () => undefined);
+    };
+    this.#clock.sleep(graceMs, timers.signal).then(escalate, () => undefined);
     if (this.#exit === null) {
       if (this.spec.stopArgv === null) {
-        signalGroup(pgid, "SIGTERM");
+        send("SIGTERM");
       } else {
         void this.#runStopCommand(stopArgvFor(this.spec.stopArgv, proc.pid)).then((ok) => ok || escalate());
         // cmdStop addresses the main process; what it forked gets SIGTERM once it is gone.
-        void this.exited.then(() => killing || signalGroup(pgid, "SIGTERM"));
+        void this.exited.then(() => killing || send("SIGTERM"));
       }
     }
     try {
-      await this.#groupGone(pgid, () => killing && signalGroup(pgid, "SIGKILL"));
-      await this.#reaping;
+      const giveUp = () => killWaitOver || problem !== null;
+      if (!(await this.#groupGone(pgid, () => killing && send("SIGKILL"), giveUp))) {
+        problem ??= `unkillable: ${this.#view.describe(this.#exit === null ? [proc.pid] : this.#view.groupMembers(pgid))}`;
+      }
+      const reaped = this.#reaping === null ? null : await this.#reaping;
+      problem ??= reaped;
+      if (problem === null) {
+        // What escaped the group gets SIGKILL at once (it had its SIGTERM with the group), bounded the same way.
+        if (!killing) this.#clock.sleep(KILL_WAIT_MS, timers.signal).then(() => (killWaitOver = true), () => undefined);
+        problem = await this.#killEscaped(giveUp);
+      }
     } finally {
-      graceOver.abort();
+      timers.abort();
     }
-    removePidRecord(this.spec.stateDir, this.spec.model, proc.pid);
-    return this.exited;
+    this.#forget(proc.pid);
+    const exit = this.#exit ?? NOT_SPAWNED;
+    return problem === null ? exit : { ...exit, problem };
   }
 
   /** Runs cmdStop, logging its output; true when it exited with code 0. */

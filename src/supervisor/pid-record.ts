@@ -1,9 +1,12 @@
 /**
- * One JSON file per running model server in the state directory, so a later
- * modelswap can find what a crashed or SIGKILLed one left behind.
+ * One JSON file per spawned model server, `procs/<pid>.json` in the state
+ * directory (0600), so a later modelswap can find what a crashed or
+ * SIGKILLed one left behind. Keyed by pid, so two spawns of one model never
+ * overwrite each other's record; read only when owned by this user.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ownFile, RECORDS_DIR } from "./state-dir.ts";
 
 /** What is known about a spawned model server, written right after spawn. */
 export interface PidRecord {
@@ -19,30 +22,34 @@ export interface PidRecord {
   owner?: { pid: number; startTime: number };
 }
 
-/** The file name for `model`: percent-encoded, so distinct names never share a file and "/" never escapes the directory. */
-export function recordPath(stateDir: string, model: string): string {
-  return join(stateDir, `${encodeURIComponent(model)}.json`);
+const RECORD = /^\d+\.json$/;
+/** A temporary file of `writePidRecord`: `<pid>.json.<writer pid>.tmp`. */
+export const TEMP_RECORD = /^\d+\.json\.(\d+)\.tmp$/;
+
+/** The record file of the server with `pid`. */
+export function recordPath(stateDir: string, pid: number): string {
+  return join(stateDir, RECORDS_DIR, `${pid}.json`);
 }
 
-/** Writes the record atomically (temporary file, then rename), creating `stateDir` if missing. */
+/** Writes the record atomically (temporary file, then rename), readable by this user only. */
 export function writePidRecord(stateDir: string, record: PidRecord): string {
-  mkdirSync(stateDir, { recursive: true });
-  const path = recordPath(stateDir, record.model);
+  mkdirSync(join(stateDir, RECORDS_DIR), { recursive: true, mode: 0o700 });
+  const path = recordPath(stateDir, record.pid);
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record) + "\n");
+  writeFileSync(tmp, JSON.stringify(record) + "\n", { mode: 0o600 });
   renameSync(tmp, path);
   return path;
 }
 
-/** Removes the record of `model` when it still describes `pid`; a newer record of the same model is kept. */
-export function removePidRecord(stateDir: string, model: string, pid: number): void {
-  const path = recordPath(stateDir, model);
-  const current = readPidRecord(path);
-  if (current === null || current.pid === pid) rmSync(path, { force: true });
+/** Removes the record of the server with `pid` (nothing when there is none). */
+export function removePidRecord(stateDir: string, pid: number): void {
+  const path = recordPath(stateDir, pid);
+  if (ownFile(path)) rmSync(path, { force: true });
 }
 
-/** Reads one record file, or null when it is missing or not a record. */
+/** Reads one record file, or null when it is missing, not this user's regular file, or not a record. */
 export function readPidRecord(path: string): PidRecord | null {
+  if (!ownFile(path)) return null;
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
@@ -66,12 +73,22 @@ export function readPidRecord(path: string): PidRecord | null {
   return record;
 }
 
-/** Paths of every record file in `stateDir` (none when it does not exist). */
+/** Paths of every record file in `stateDir`'s `procs/` (none when it does not exist); nothing else is listed. */
 export function listPidRecords(stateDir: string): string[] {
+  return listRecordsDir(stateDir, RECORD);
+}
+
+/** Paths of the record folder's temporary files. */
+export function listTempRecords(stateDir: string): string[] {
+  return listRecordsDir(stateDir, TEMP_RECORD);
+}
+
+function listRecordsDir(stateDir: string, pattern: RegExp): string[] {
+  const dir = join(stateDir, RECORDS_DIR);
   try {
-    return readdirSync(stateDir)
-      .filter((name) => name.endsWith(".json"))
-      .map((name) => join(stateDir, name));
+    return readdirSync(dir)
+      .filter((name) => pattern.test(name))
+      .map((name) => join(dir, name));
   } catch {
     return [];
   }

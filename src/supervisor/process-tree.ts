@@ -90,17 +90,91 @@ export function groupMembers(pgid: number): number[] {
   return members;
 }
 
+/** What a signal did: delivered, nobody there (ESRCH), or refused (EPERM: another user's process). */
+export type SignalOutcome = "sent" | "gone" | "denied";
+
 /**
- * Sends `signal` to every process of group `pgid`; returns false when the
- * group no longer exists, so callers need not catch ESRCH.
+ * Sends `signal` to every process of group `pgid`. Never throws for what the
+ * kernel answers (ESRCH → "gone", EPERM → "denied"): an exception inside the
+ * scheduler Worker would report a running model as stopped and kill the
+ * scheduler. A `pgid` ≤ 1 is refused as "gone" (kill(-1) would reach every
+ * process of the user).
  */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  if (!(pgid > 1)) throw new RangeError(`Cannot signal the process group as 'pgid' must be > 1: current value is ${pgid}`);
+export function signalGroup(pgid: number, signal: NodeJS.Signals): SignalOutcome {
+  if (!(pgid > 1)) return "gone";
+  return signalTarget(-pgid, signal);
+}
+
+/** Sends `signal` to one process; never throws (see `signalGroup`). */
+export function signalPid(pid: number, signal: NodeJS.Signals): SignalOutcome {
+  if (!(pid > 1)) return "gone";
+  return signalTarget(pid, signal);
+}
+
+function signalTarget(target: number, signal: NodeJS.Signals): SignalOutcome {
   try {
-    process.kill(-pgid, signal);
-    return true;
+    process.kill(target, signal);
+    return "sent";
   } catch (error) {
-    if ((error as { code?: string }).code === "ESRCH") return false;
-    throw error;
+    return (error as { code?: string }).code === "EPERM" ? "denied" : "gone";
   }
+}
+
+/** The message for a refused signal, naming the way out. */
+export function deniedMessage(pid: number): string {
+  return `cannot signal pid ${pid}: permission denied; use cmdStop`;
+}
+
+/**
+ * Live processes whose environment holds `NAME=value` (only this user's
+ * processes are readable): what a model server forked, even after it left
+ * the process group with `setsid`.
+ *
+ * @example
+ * ```ts
+ * for (const pid of envHolders("MODELSWAP_GROUP_TOKEN", token)) signalPid(pid, "SIGKILL");
+ * ```
+ */
+export function envHolders(name: string, value: string): number[] {
+  const needle = `${name}=${value}`;
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(needle)) continue;
+    } catch {
+      continue; // gone, or another user's
+    }
+    if (isAlive(pid)) found.push(pid);
+  }
+  return found;
+}
+
+/** "pid N in state D" for the first of `pids` still present, for the unkillable report. */
+export function describeStuck(pids: readonly number[]): string {
+  const pid = pids[0];
+  if (pid === undefined) return "no process";
+  return `pid ${pid} in state ${readProcStat(pid)?.state ?? "?"}`;
+}
+
+let self: { pid: number; startTime: number } | undefined;
+/** This process as a record or lock owner (pid and start time); read from /proc once. */
+export function selfIdentity(): { pid: number; startTime: number } {
+  self ??= { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? 0 };
+  return self;
+}
+
+/** The stat of `pid` when it still runs and is the process that started at `startTime` (not a reused pid). */
+export function runningSince(pid: number, startTime: number): ProcStat | null {
+  const stat = readProcStat(pid);
+  return stat !== null && !isGone(stat) && stat.startTime === startTime ? stat : null;
 }

@@ -15,7 +15,9 @@
  * ```
  */
 import type { Subprocess } from "bun";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { delay, poll } from "../../src/lib/async.ts";
 import { readProcStat } from "../../src/supervisor/process-tree.ts";
@@ -118,10 +120,24 @@ export function spawnProcess(argv: string[], options: SpawnOptions = {}): Spawne
   return spawned;
 }
 
-/** Runs modelswap with `args`: from source, or the binary at `binary`. */
+/** Subcommands that never use a state directory. */
+const NO_STATE_DIR = new Set(["validate", "fake-upstream", "replay", "help", "version", "--help", "-h", "--version", "-version"]);
+
+/**
+ * Runs modelswap with `args`: from source, or the binary at `binary`. A
+ * `serve` without `--state-dir` gets a fresh private one (removed when it
+ * exits): the default is shared by every modelswap of this user, and its
+ * lock admits one owner, while tests of several worktrees run at once.
+ */
 export function spawnModelswap(args: string[], options: SpawnOptions & { binary?: string } = {}): Spawned {
   const cmd = options.binary ? [options.binary] : [BUN, MAIN_TS];
-  return spawnProcess([...cmd, ...args], options);
+  const serves = !NO_STATE_DIR.has(args[0] ?? "") && !args.some((a) => a === "--state-dir" || a.startsWith("--state-dir=") || a === "-state-dir");
+  if (!serves) return spawnProcess([...cmd, ...args], options);
+  const stateDir = mkdtempSync(join(tmpdir(), "modelswap-state-"));
+  const at = args[0] === "serve" ? 1 : 0;
+  const p = spawnProcess([...cmd, ...args.slice(0, at), "--state-dir", stateDir, ...args.slice(at)], options);
+  void p.proc.exited.then(() => rmSync(stateDir, { recursive: true, force: true }));
+  return p;
 }
 
 /** Runs modelswap to completion and returns its exit code and output. */

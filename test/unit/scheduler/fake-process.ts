@@ -2,7 +2,7 @@
  * Fake model processes for runner tests: starts complete when the test says
  * (or at once), stops complete at once, and every call is recorded.
  */
-import type { ExitInfo, ProcessFactory, ProcessHandle } from "../../../src/scheduler/process-factory.ts";
+import type { ExitInfo, ProcessFactory, ProcessHandle, StopResult } from "../../../src/scheduler/process-factory.ts";
 
 export class FakeProcess implements ProcessHandle {
   static nextPid = 90_000;
@@ -10,6 +10,13 @@ export class FakeProcess implements ProcessHandle {
   healthFail = false;
   readonly exited: Promise<ExitInfo>;
   stops: number[] = [];
+  /** How many times `start` was called. */
+  startCalls = 0;
+  /** What the next stop reports (e.g. an unkillable process); plain exit when unset. */
+  problem: string | undefined;
+  /** When true, stops resolve only at `finishStop()` (a group that takes time to empty). */
+  holdStop = false;
+  #releaseStop: (() => void) | null = null;
   #exit!: (e: ExitInfo) => void;
   #ready!: () => void;
   #fail!: (err: unknown) => void;
@@ -25,6 +32,7 @@ export class FakeProcess implements ProcessHandle {
   readonly #started: Promise<void>;
 
   start(signal: AbortSignal): Promise<void> {
+    this.startCalls++;
     return Promise.race([
       this.#started,
       new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
@@ -39,11 +47,18 @@ export class FakeProcess implements ProcessHandle {
     this.#fail(Object.assign(new Error(message), { reason: "exited" }));
     this.#exit({ code: 1, signal: null });
   }
-  stop(graceMs: number): Promise<ExitInfo> {
+  stop(graceMs: number): Promise<StopResult> {
     this.stops.push(graceMs);
-    const e = { code: null, signal: "SIGTERM" };
+    const e: StopResult = { code: null, signal: "SIGTERM" };
     this.#exit(e);
-    return Promise.resolve(e);
+    const result: StopResult = this.problem === undefined ? e : { ...e, problem: this.problem };
+    if (!this.holdStop) return Promise.resolve(result);
+    return new Promise((resolve) => (this.#releaseStop = () => resolve(result)));
+  }
+  /** Test control: a held stop completes (the group is empty now). */
+  finishStop(): void {
+    this.holdStop = false;
+    this.#releaseStop?.();
   }
   kill(): void {
     this.#exit({ code: null, signal: "SIGKILL" });

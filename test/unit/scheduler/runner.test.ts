@@ -130,6 +130,32 @@ describe("Runner", () => {
     expect(factory.made.length).toBe(2);
   });
 
+  test("a stop that leaves an unkillable process is reported loudly, the model is failed with that reason, and the unload goes on", async () => {
+    const { scheduler, factory, events } = setup(testConfig(["A", "B"]));
+    (await scheduler.acquire("A")).release();
+    factory.made[0]!.problem = "unkillable: pid 4242 in state D";
+    expect(await scheduler.unload("A")).toEqual(["A"]);
+    expect(events).toContainEqual({ kind: "log", source: "scheduler", model: "A", line: "unkillable: pid 4242 in state D" });
+    expect((await scheduler.status()).find((s) => s.model === "A")?.state).toBe("failed");
+    (await scheduler.acquire("B")).release(); // the rest goes on
+  });
+
+  test("a restart after a crash waits until the old process group is gone", async () => {
+    const { scheduler, factory } = setup(testConfig(["A"]));
+    (await scheduler.acquire("A")).release();
+    const old = factory.made[0]!;
+    old.holdStop = true; // its group takes time to empty
+    await scheduler.kill("A");
+    const lease = scheduler.acquire("A");
+    await scheduler.clockAdvance(1000);
+    await spawned(factory, 2);
+    await scheduler.clockAdvance(0);
+    expect(factory.made[1]!.startCalls).toBe(0);
+    old.finishStop();
+    (await lease).release();
+    expect(factory.made[1]!.startCalls).toBe(1);
+  });
+
   test("unload and shutdown reply once processes are gone", async () => {
     const { scheduler, factory } = setup(testConfig(["A", "B"]));
     (await scheduler.acquire("A")).release();

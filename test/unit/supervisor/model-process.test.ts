@@ -1,12 +1,14 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { delay } from "../../../src/lib/async.ts";
+import { readLines } from "../../../src/supervisor/read-lines.ts";
 import { join } from "node:path";
 import { type Clock, ManualClock, RealClock } from "../../../src/lib/clock.ts";
 import { ModelProcess, type ProcessSpec, StartFailure } from "../../../src/supervisor/model-process.ts";
 import { recordPath } from "../../../src/supervisor/pid-record.ts";
 import { groupMembers, isAlive, readProcStat } from "../../../src/supervisor/process-tree.ts";
 import { waitForUrl } from "../../helpers/processes.ts";
-import { BUN, FIXTURES, freePort, spec, waitFor, waitGone, waitGroupGone, removeTempDirs } from "./helpers.ts";
+import { BUN, FIXTURES, freePort, spec, tempStateDir, waitFor, waitGone, waitGroupGone, removeTempDirs } from "./helpers.ts";
 
 afterAll(removeTempDirs);
 
@@ -64,13 +66,13 @@ describe("ModelProcess.start", () => {
     expect(stat.pgrp).toBe(pid);
     expect(stat.session).toBe(pid);
 
-    const record = JSON.parse(readFileSync(recordPath(s.stateDir, s.model), "utf8"));
+    const record = JSON.parse(readFileSync(recordPath(s.stateDir, p.pid!), "utf8"));
     expect(record).toMatchObject({ pid, pgid: pid, startTime: stat.startTime, model: s.model, argv: s.argv });
 
     await p.stop(5000);
     expect(isAlive(pid)).toBe(false);
     expect(groupMembers(pid)).toEqual([]);
-    expect(existsSync(recordPath(s.stateDir, s.model))).toBe(false);
+    expect(existsSync(recordPath(s.stateDir, p.pid!))).toBe(false);
   });
 
   test("without checkUrl resolves as soon as the process is spawned", async () => {
@@ -101,7 +103,7 @@ describe("ModelProcess.start", () => {
     expect(await p.exited).toEqual({ code: 3, signal: null });
     await p.stop(1000);
     await waitGroupGone(p.pid!);
-    expect(existsSync(recordPath(s.stateDir, s.model))).toBe(false);
+    expect(existsSync(recordPath(s.stateDir, p.pid!))).toBe(false);
   });
 
   test("rejects with reason 'spawn' when the executable does not exist", async () => {
@@ -166,7 +168,7 @@ describe("ModelProcess.stop", () => {
     expect(await stopping).toEqual({ code: null, signal: "SIGTERM" });
     for (const pid of members) expect(isAlive(pid)).toBe(false);
     expect(groupMembers(pgid)).toEqual([]);
-    expect(existsSync(recordPath(s.stateDir, s.model))).toBe(false);
+    expect(existsSync(recordPath(s.stateDir, p.pid!))).toBe(false);
   });
 
   test("SIGKILLs a SIGTERM-ignoring group only once the grace period passed on the clock", async () => {
@@ -246,7 +248,7 @@ describe("ModelProcess.kill", () => {
     p.kill();
     expect(await p.exited).toEqual({ code: null, signal: "SIGKILL" });
     await waitGone(members);
-    await waitFor(() => (existsSync(recordPath(s.stateDir, s.model)) ? undefined : true));
+    await waitFor(() => (existsSync(recordPath(s.stateDir, p.pid!)) ? undefined : true));
     expect(await p.stop(1000)).toEqual({ code: null, signal: "SIGKILL" });
   });
 
@@ -262,3 +264,70 @@ describe("ModelProcess.kill", () => {
     await p.stop(1000);
   });
 });
+
+describe("ModelProcess.stop never hangs and leaves nothing", () => {
+  test("kills a grandchild that left the group with setsid (it carries the spawn token)", async () => {
+    const { p, lines } = make(spec({ argv: ["sh", "-c", "setsid sleep 1000 & echo forked $!; wait"] }));
+    await p.start(never());
+    const escaped = Number(await waitFor(() => lines.find((l) => l.startsWith("forked "))?.split(" ")[1]));
+    await waitFor(() => (readProcStat(escaped)?.pgrp === escaped ? true : undefined)); // its own group now
+    expect(await p.stop(5000)).toEqual({ code: null, signal: "SIGTERM" });
+    expect(isAlive(escaped)).toBe(false);
+  });
+
+  test("a process still there 5 s (on the clock) after SIGKILL is reported unkillable and the stop goes on", async () => {
+    const clock = new ManualClock();
+    // A server stuck in uninterruptible sleep cannot be made on demand: this view never sees it go.
+    let stuck = 0;
+    const view = { groupMembers: () => [stuck], describe: (pids: readonly number[]) => `pid ${pids[0]} in state D` };
+    const s = spec({ argv: ["sleep", "1000"] });
+    const p = new ModelProcess(s, { onLog: () => undefined }, clock, view);
+    created.push(p);
+    await p.start(never());
+    stuck = p.pid!;
+    const stopping = p.stop(1000);
+    const state = track(stopping);
+    clock.advance(1000); // grace over: SIGKILL
+    await waitGone([p.pid!]); // the real process is gone; the view says otherwise
+    clock.advance(4999);
+    await delay(50);
+    expect(state.settled).toBe(false);
+    clock.advance(1);
+    expect(await stopping).toEqual({ code: null, signal: "SIGTERM", problem: `unkillable: pid ${stuck} in state D` });
+    expect(existsSync(recordPath(s.stateDir, stuck))).toBe(false);
+  });
+
+  test("a server run as another user (EPERM) makes the stop end at once with 'permission denied; use cmdStop', never an exception", async () => {
+    if (process.getuid?.() !== 0) return; // making a server this process cannot signal needs root to set up
+    const dir = tempStateDir();
+    chmodSync(dir, 0o755);
+    const rootpriv = join(dir, "rootpriv");
+    copyFileSync(Bun.which("setpriv")!, rootpriv);
+    chmodSync(rootpriv, 0o4755);
+    const state = join(dir, "state");
+    mkdirSync(state, { mode: 0o700 });
+    chownSync(state, 65534, 65534);
+    const proc = Bun.spawn({
+      cmd: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BUN, join(FIXTURES, "denied-signal.ts"), rootpriv, state],
+      env: { ...process.env, HOME: dir },
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const lines: string[] = [];
+    const output = readLines(proc.stdout, (l) => lines.push(l));
+    let server = 0;
+    try {
+      server = Number(await waitFor(() => lines.find((l) => l.startsWith("pid "))?.slice(4), 10_000));
+      expect(await proc.exited).toBe(0);
+      await output;
+      const result = JSON.parse(lines.find((l) => l.startsWith("result "))!.slice(7));
+      expect(result.problem).toBe(`cannot signal pid ${server}: permission denied; use cmdStop`);
+      expect(isAlive(server)).toBe(true); // it was not ours to stop: reported, not hidden
+    } finally {
+      proc.kill("SIGKILL");
+      if (server > 0 && isAlive(server)) process.kill(server, "SIGKILL");
+      if (server > 0) await waitGone([server]);
+    }
+  }, 20_000);
+});
+

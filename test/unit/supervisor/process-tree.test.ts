@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { groupMembers, isAlive, parseProcStat, readProcStat, signalGroup } from "../../../src/supervisor/process-tree.ts";
+import { groupMembers, isAlive, parseProcStat, readProcStat, signalGroup, signalPid } from "../../../src/supervisor/process-tree.ts";
 import { waitFor, waitGone, waitGroupGone } from "./helpers.ts";
 
 describe("parseProcStat", () => {
@@ -49,14 +49,23 @@ describe("isAlive and groupMembers", () => {
     spawned.push(proc.pid);
     const members = await waitFor(() => (groupMembers(proc.pid).length === 3 ? groupMembers(proc.pid) : undefined));
     expect(members).toContain(proc.pid);
-    expect(signalGroup(proc.pid, "SIGKILL")).toBe(true);
+    expect(signalGroup(proc.pid, "SIGKILL")).toBe("sent");
     await waitGone(members);
     await waitGroupGone(proc.pid);
   });
 
-  test("signalGroup refuses pgid 0 and 1, which would signal far more than one group", () => {
-    expect(() => signalGroup(0, "SIGKILL")).toThrow(RangeError);
-    expect(() => signalGroup(1, "SIGKILL")).toThrow("Cannot signal the process group as 'pgid' must be > 1: current value is 1");
+  test("signalGroup never signals pgid 0 or 1, which would reach far more than one group", () => {
+    expect(signalGroup(0, "SIGKILL")).toBe("gone");
+    expect(signalGroup(1, "SIGKILL")).toBe("gone");
+  });
+
+  test("signals never throw: a missing process is 'gone', another user's is 'denied' (EPERM)", () => {
+    expect(signalPid(2 ** 22 + 1, "SIGTERM")).toBe("gone");
+    expect(signalGroup(2 ** 22 + 1, "SIGTERM")).toBe("gone");
+    // PID 1 belongs to root (or, in a user namespace, is not ours to signal): EPERM unless we are root.
+    if (process.getuid?.() !== 0) {
+      expect(signalPid(1, "SIGCONT")).toBe("gone"); // pid ≤ 1 is refused before the kernel is asked
+    }
   });
 });
 
