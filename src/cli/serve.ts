@@ -176,14 +176,14 @@ async function serveLocked(options: ServeOptions, io: Io, first: Config, embedde
       }
       const next = await loadConfigIsolated(options.config, io, undefined, portsOf(config));
       if (!next) {
-        say(`configuration ${options.config} has errors: still serving the previous one`);
+        say(`configuration ${options.config} ${why === "SIGHUP" ? "has" : "changed but has"} errors: still serving the previous one`);
         return;
       }
       for (const w of next.warnings) io.err(`warning: ${w}`);
       await scheduler.reload(next);
       started.reload(next);
       config = next;
-      say(`configuration reloaded from ${options.config} (${why}): ${Object.keys(next.models).length} models`);
+      say(`configuration reloaded from ${options.config}: ${Object.keys(next.models).length} models${why === "SIGHUP" ? " (SIGHUP)" : ""}`);
     });
     return reloading;
   };

@@ -5,7 +5,7 @@
  * what it checks (a script that cannot fail proves nothing).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { tempDir } from "../helpers/configs.ts";
 import { BUN, MAIN_TS, REPO_ROOT, cleanupProcesses, findPids, freePortRange, spawnProcess } from "../helpers/processes.ts";
@@ -40,7 +40,9 @@ function exampleConfig(edit: (text: string) => string = (t) => t): { file: strin
 /** Runs check.sh the way the README shows and resolves with its status, output and the model servers left running. */
 async function runCheck(modelswap: string, config: { file: string; ports: number[] } | string, cwd = REPO_ROOT) {
   const file = typeof config === "string" ? config : config.file;
-  const p = spawnProcess(["bash", SCRIPT], { env: { MODELSWAP: modelswap, CONFIG: file }, cwd });
+  // A private state dir: the default one admits one modelswap, and other suites may run at the same time.
+  const stateDir = mkdtempSync(`${tmp.path}/state-`);
+  const p = spawnProcess(["bash", SCRIPT], { env: { MODELSWAP: `${modelswap} --state-dir ${stateDir}`, CONFIG: file }, cwd });
   const code = await p.waitForExit(60_000);
   await p.outputClosed;
   const ports = typeof config === "string" ? [] : config.ports;

@@ -20,7 +20,7 @@ const readLines = (file: string): Line[] =>
   readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
 const writeLines = (file: string, lines: Line[]) => writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
 
-/** A session with swaps, a TTL unload, a crash and restart backoff (jitter drawn), then a graceful stop. */
+/** A session with swaps, a TTL unload, a crash and a restart delay (jitter drawn), then a graceful stop. */
 async function recordSession(name: string, hooks: boolean): Promise<string> {
   const record = `${tmp.path}/${name}.jsonl`;
   const { yaml } = hooksConfig({ a: { ttl: 60 }, b: {}, crash: { cmd: "sh -c 'exit 3'" } });
@@ -36,7 +36,14 @@ async function play(ms: Hooked, hooks: boolean): Promise<void> {
   await ok("b");
   await Promise.all([ok("a"), ok("a")]);
   expect((await ms.chat("crash")).status).toBe(502);
-  expect((await ms.chat("crash")).status).toBe(503);
+  // The next request waits out the restart delay (1 s, jitter drawn), then the start fails again.
+  const since = hooks ? await ms.lastSeq() : 0;
+  const again = ms.chat("crash");
+  if (hooks) {
+    await ms.waitEvent(since, (e) => e.kind === "request" && e.model === "crash" && e.action === "queued");
+    await ms.advance(1100);
+  }
+  expect((await again).status).toBe(502);
   await ok("b");
   if (!hooks) return;
   await ms.fetch("/test/models/b/kill", { method: "POST" }); // a crash while ready

@@ -131,7 +131,10 @@ const NO_STATE_DIR = new Set(["validate", "fake-upstream", "replay", "help", "ve
  */
 export function spawnModelswap(args: string[], options: SpawnOptions & { binary?: string } = {}): Spawned {
   const cmd = options.binary ? [options.binary] : [BUN, MAIN_TS];
-  const serves = !NO_STATE_DIR.has(args[0] ?? "") && !args.some((a) => a === "--state-dir" || a.startsWith("--state-dir=") || a === "-state-dir");
+  const first = args[0] ?? "";
+  const serves =
+    (first === "serve" || first === "" || (first.startsWith("-") && !NO_STATE_DIR.has(first))) &&
+    !args.some((a) => a === "--state-dir" || a.startsWith("--state-dir=") || a === "-state-dir");
   if (!serves) return spawnProcess([...cmd, ...args], options);
   const stateDir = mkdtempSync(join(tmpdir(), "modelswap-state-"));
   const at = args[0] === "serve" ? 1 : 0;
