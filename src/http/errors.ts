@@ -6,7 +6,7 @@
  */
 import { SchedulerError } from "../scheduler/api.ts";
 import type { Rejection } from "../scheduler/protocol.ts";
-import { sseMessage } from "./sse.ts";
+import { sseMessage } from "./stream/sse.ts";
 
 /** An error that already knows its HTTP status; thrown anywhere in a handler, rendered by `errorResponse`. */
 export class HttpError extends Error {

@@ -4,13 +4,14 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { parseModelJson, readLimited, tooLarge, wantsStream } from "../body.ts";
+import { parseModelJson, readLimited, tooLarge, wantsStream } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
-import { filteredBody } from "../filters.ts";
-import { forward, type ForwardInit } from "../forward.ts";
-import { type Exchange, exchangeOf, type Front } from "../front.ts";
-import { resolveModel, type Target } from "../model-resolve.ts";
-import { boundaryOf, multipartBody, readMultipartHead } from "../multipart-model.ts";
+import { filteredBody } from "../resolve/filters.ts";
+import { forward, type ForwardInit } from "../forward/forward.ts";
+import { type Exchange, exchangeOf } from "../exchange.ts";
+import type { Front } from "../state.ts";
+import { resolveModel, type Target } from "../resolve/targets.ts";
+import { boundaryOf, multipartBody, readMultipartHead } from "../edge/multipart.ts";
 
 /** POST endpoints whose JSON body names the model (llama-swap's list). */
 export const JSON_MODEL_PATHS = [

@@ -7,8 +7,8 @@ import type { Context } from "hono";
 import type { ModelConfig } from "../../config/types.ts";
 import type { ModelState } from "../../scheduler/protocol.ts";
 import { HttpError } from "../errors.ts";
-import type { Front } from "../front.ts";
-import { realModelId } from "../model-resolve.ts";
+import type { Front } from "../state.ts";
+import { realModelId } from "../resolve/targets.ts";
 
 type Row = Record<string, unknown> & { id: string };
 

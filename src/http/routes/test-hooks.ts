@@ -6,11 +6,12 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import * as v from "valibot";
-import type { AppDeps, SequencedEvent } from "../deps.ts";
+import type { SequencedEvent } from "../../observe/index.ts";
+import type { AppDeps } from "../state.ts";
 import { HttpError, errorResponse } from "../errors.ts";
-import { keepOpen } from "../sse.ts";
-import { parseSeq } from "./events.ts";
-import { localModelId } from "./logs.ts";
+import { keepOpen } from "../exchange.ts";
+import { buildIndex, type ModelIndex, realModelId } from "../resolve/targets.ts";
+import { parseSeq } from "../stream/event-frames.ts";
 import { parseDuration } from "../../lib/duration.ts";
 
 /** How long `/test/settle` and `/test/events` wait when no `timeout` is given. */
@@ -48,9 +49,9 @@ function waitParam(c: Context): number {
   return ms;
 }
 
-function modelParam(c: Context, deps: AppDeps): string {
+function modelParam(c: Context, index: ModelIndex): string {
   const name = c.req.param("model") ?? "";
-  const model = localModelId(deps.config, name);
+  const model = realModelId(index, name);
   if (model === null) throw new HttpError(404, "model_not_found", `Cannot find model: '${name}' is not configured`);
   return model;
 }
@@ -84,6 +85,7 @@ export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: 
  */
 export function testHookRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  const index = buildIndex(deps.config);
   app.onError((err, c) => errorResponse(err, c.req.header("Accept")));
 
   app.get("/test/clock", async (c) => c.json({ now: await deps.scheduler.clockNow() }));
@@ -115,13 +117,13 @@ export function testHookRoutes(deps: AppDeps): Hono {
   });
 
   app.post("/test/models/:model{.+}/kill", async (c) => {
-    const model = modelParam(c, deps);
+    const model = modelParam(c, index);
     await deps.scheduler.kill(model);
     return c.json({ model, killed: true });
   });
 
   app.post("/test/models/:model{.+}/health", async (c) => {
-    const model = modelParam(c, deps);
+    const model = modelParam(c, index);
     const { fail } = await readBody(c, HealthBody);
     await deps.scheduler.healthOverride(model, fail);
     return c.json({ model, fail });

@@ -7,12 +7,13 @@ import { Hono } from "hono";
 import { getBunServer } from "hono/bun";
 import type { Context } from "hono";
 import { HttpError } from "../errors.ts";
-import { forward } from "../forward.ts";
-import type { Front } from "../front.ts";
-import { disableIdleTimeout, exchangeOf, searchOf, upstreamUrl } from "../front.ts";
-import { type ModelIndex, realModelId } from "../model-resolve.ts";
-import { once } from "../proxy.ts";
-import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../websocket.ts";
+import { forward } from "../forward/forward.ts";
+import type { Front } from "../state.ts";
+import { disableIdleTimeout, exchangeOf } from "../exchange.ts";
+import { searchOf, upstreamUrl } from "../forward/url.ts";
+import { type ModelIndex, realModelId } from "../resolve/targets.ts";
+import { once } from "../forward/proxy.ts";
+import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../forward/websocket.ts";
 
 interface UpgradeServer {
   upgrade(req: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { applyFilters, filtersAreNoop } from "../../../src/http/filters.ts";
-import { buildIndex, pickSpillover, resolveModel, type Target, type TargetLoad } from "../../../src/http/model-resolve.ts";
+import { applyFilters, filtersAreNoop } from "../../../src/http/resolve/filters.ts";
+import { buildIndex, pickSpillover, resolveModel, type Target, type TargetLoad } from "../../../src/http/resolve/targets.ts";
 import { config, peer } from "./config-fixture.ts";
 import { FakeScheduler } from "./fake-scheduler.ts";
 

@@ -4,10 +4,10 @@
  *
  * Aliases never reach the scheduler: it only ever sees real ids.
  */
-import type { Config, PeerConfig, SelectorConfig } from "../config/types.ts";
-import type { Scheduler } from "../scheduler/api.ts";
-import type { ModelStatus } from "../scheduler/protocol.ts";
-import { HttpError } from "./errors.ts";
+import type { Config, PeerConfig, SelectorConfig } from "../../config/types.ts";
+import type { Scheduler } from "../../scheduler/api.ts";
+import type { ModelStatus } from "../../scheduler/protocol.ts";
+import { HttpError } from "../errors.ts";
 
 export type Target =
   /** `requested` is what the client sent; `model` is the real id. */

@@ -5,7 +5,7 @@
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */
-import { HttpError, sseErrorEvent } from "./errors.ts";
+import { HttpError, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
 

@@ -3,7 +3,7 @@
  * original bytes kept so they can be forwarded untouched.
  */
 import * as v from "valibot";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 
 const ModelBody = v.looseObject({
   model: v.pipe(v.string("Cannot route request: 'model' must be a string"), v.minLength(1, "Cannot route request: 'model' must not be empty")),

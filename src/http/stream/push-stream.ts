@@ -4,8 +4,6 @@
  * client has not read yet is bounded, and a client that falls that far behind
  * is dropped (its stream ends) instead of slowing the proxy down.
  */
-import type { Context } from "hono";
-import { disableIdleTimeout, exchangeOf } from "./front.ts";
 
 /** Unread text allowed per client before it is dropped, by default. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
@@ -110,25 +108,4 @@ export function createPushStream(options: PushStreamOptions = {}): PushStream {
       return closed;
     },
   };
-}
-
-/** Response headers of modelswap's own event streams (`X-Accel-Buffering`: nginx must not buffer them). */
-export const SSE_HEADERS = {
-  "Content-Type": "text/event-stream; charset=utf-8",
-  "Cache-Control": "no-cache",
-  "X-Content-Type-Options": "nosniff",
-  "X-Accel-Buffering": "no",
-};
-
-/** One server-sent event; `data` must not contain a bare newline (JSON never does). */
-export function sseMessage(event: string, data: string, id?: number): string {
-  return `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`;
-}
-
-/**
- * Lifts Bun's 10 s idle timeout for this request, so a quiet stream or a long
- * poll is not cut. A no-op outside `Bun.serve` (for example under `app.request`).
- */
-export function keepOpen(c: Context): void {
-  disableIdleTimeout(exchangeOf(c));
 }

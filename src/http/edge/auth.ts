@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { errorResponse, HttpError } from "./errors.ts";
+import { errorResponse, HttpError } from "../errors.ts";
 
 function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();

@@ -4,7 +4,7 @@
  * the upstream as it arrives (with the field rewritten in place if needed).
  */
 import { tooLarge } from "./body.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 
 /** The multipart boundary of a content-type, or null. */
 export function boundaryOf(contentType: string): string | null {

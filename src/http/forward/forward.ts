@@ -2,12 +2,14 @@
  * The common tail of every model-routed request: acquire a lease (or go to a
  * peer), optionally show loading state, proxy, release.
  */
-import type { AcquireOptions, Lease } from "../scheduler/api.ts";
-import { disableIdleTimeout, type Exchange, type Front, searchOf, upstreamUrl } from "./front.ts";
-import { HttpError } from "./errors.ts";
+import type { AcquireOptions, Lease } from "../../scheduler/api.ts";
+import { disableIdleTimeout, type Exchange } from "../exchange.ts";
+import type { Front } from "../state.ts";
+import { searchOf, upstreamUrl } from "./url.ts";
+import { HttpError } from "../errors.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
-import type { Target } from "./model-resolve.ts";
+import type { Target } from "../resolve/targets.ts";
 import { fetchUpstream, proxyRequest } from "./proxy.ts";
 
 export interface ForwardInit {

@@ -4,7 +4,7 @@
  * A subscriber that throws is isolated; one that is slow must buffer and
  * drop itself (see `sse.ts`), because `publish` never waits.
  */
-import type { EventHub, SequencedEvent } from "./deps.ts";
+import type { EventHub, SequencedEvent } from "./types.ts";
 
 /** Events kept for `since` replays by default. */
 export const EVENT_BUFFER_CAPACITY = 10_000;

@@ -4,9 +4,9 @@
  * the loading progress (llama-swap's format), then the real upstream stream
  * in the same response. A failed load ends the stream with an error event.
  */
-import type { Lease } from "../scheduler/api.ts";
-import type { Progress } from "../scheduler/protocol.ts";
-import { sseErrorEvent, toHttpError } from "./errors.ts";
+import type { Lease } from "../../scheduler/api.ts";
+import type { Progress } from "../../scheduler/protocol.ts";
+import { sseErrorEvent, toHttpError } from "../errors.ts";
 import type { InflightTracker } from "./inflight.ts";
 import { once } from "./proxy.ts";
 
