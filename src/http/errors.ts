@@ -114,7 +114,12 @@ const encoder = new TextEncoder();
  * Named `error` with `"type":"error"` so both SDKs raise it: the Anthropic SDK
  * skips unnamed events, and the OpenAI SDK throws on `event: error` too.
  */
+export function sseErrorText(status: number, code: string, message: string): string {
+  return sseMessage("error", JSON.stringify({ type: "error", ...errorBody(status, code, message) }));
+}
+
+/** `sseErrorText` as bytes, for a stream that relays upstream bytes. */
 export function sseErrorEvent(status: number, code: string, message: string): Uint8Array {
-  return encoder.encode(sseMessage("error", JSON.stringify({ type: "error", ...errorBody(status, code, message) })));
+  return encoder.encode(sseErrorText(status, code, message));
 }
 

@@ -6,19 +6,18 @@
  */
 import type { Lease } from "../../scheduler/api.ts";
 import type { Progress } from "../../scheduler/protocol.ts";
-import { sseErrorEvent, toHttpError } from "../errors.ts";
+import { sseErrorText, toHttpError } from "../errors.ts";
+import { createPushStream, type PushStream } from "../stream/push-stream.ts";
+import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
-import { once } from "./proxy.ts";
-
-const encoder = new TextEncoder();
 
 /**
  * One SSE chunk whose first choice carries `text` as reasoning content.
  * `index: 0` is more than llama-swap sends, and needed: the OpenAI SDK's
  * `chat.completions.stream()` helper throws on a choice without an index.
  */
-export function reasoningChunk(text: string): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { reasoning_content: text } }] })}\n\n`);
+export function reasoningChunk(text: string): string {
+  return sseData(JSON.stringify({ choices: [{ index: 0, delta: { reasoning_content: text } }] }));
 }
 
 /** Buffers progress until a listener attaches (why: progress may arrive before we decide to stream it). */
@@ -60,130 +59,95 @@ export interface LoadingInit {
   tickMs?: number;
 }
 
+/** One loading-state response: its push stream, and what must be undone exactly once when it ends. */
+interface Loading {
+  readonly init: LoadingInit;
+  readonly out: PushStream;
+  readonly started: number;
+  /** Set once the scheduler grants the lease; released when the stream ends. */
+  lease: Lease | null;
+}
+
 /** Builds the loading-state SSE response (status 200 from the first byte). */
 export function loadingStateResponse(init: LoadingInit): Response {
-  const started = performance.now();
-  const queue: Uint8Array[] = [];
-  let wake: (() => void) | null = null;
-  let closed = false;
-  let reader: { read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>; cancel(reason?: unknown): Promise<void> } | null = null;
-  let lease: Lease | null = null;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-  const push = (chunk: Uint8Array) => {
-    queue.push(chunk);
-    notify();
-  };
-  const line = (text: string) => push(reasoningChunk(`${text}\n`));
+  let timer: ReturnType<typeof setInterval> | undefined;
   let removeInflight = () => {};
-  const done = once(() => {
-    clearInterval(timer);
-    init.relay.stop();
-    removeInflight();
-    lease?.release();
+  const out = createPushStream({
+    // The dots and progress lines are tiny and stop when the model is ready: no slow-client limit.
+    maxQueuedBytes: Number.POSITIVE_INFINITY,
+    onCancel: (reason) => init.abort.abort(reason),
+    onClose: () => {
+      clearInterval(timer);
+      init.relay.stop();
+      removeInflight();
+      loading.lease?.release();
+    },
   });
-  const fail = (err: unknown) => {
-    const e = toHttpError(err);
-    push(sseErrorEvent(e.status, e.code, e.message));
-    closed = true;
-    notify();
-    done();
-  };
+  const loading: Loading = { init, out, started: performance.now(), lease: null };
 
-  line("━━━━━");
-  line(`modelswap loading model: ${init.model}`);
-  init.relay.listen((p) => line(p.message));
-  const timer = setInterval(() => push(reasoningChunk(".")), init.tickMs ?? 1000);
+  line(out, "━━━━━");
+  line(out, `modelswap loading model: ${init.model}`);
+  init.relay.listen((p) => line(out, p.message));
+  timer = setInterval(() => out.push(reasoningChunk(".")), init.tickMs ?? 1000);
   if (init.inflight) {
     removeInflight = init.inflight.add({
       end(reason) {
         init.abort.abort(new Error(reason));
-        fail(new Error(reason));
-        void reader?.cancel().catch(() => {});
+        fail(out, new Error(reason));
       },
     });
   }
+  void relayWhenReady(loading, () => clearInterval(timer));
+  return new Response(out.stream, { status: 200, headers: SSE_HEADERS });
+}
 
-  void (async () => {
-    try {
-      lease = await init.lease;
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    if (closed) {
-      lease.release();
-      return;
-    }
-    clearInterval(timer);
-    init.relay.stop();
-    line(`\nDone! (${((performance.now() - started) / 1000).toFixed(2)}s)`);
-    line("━━━━━");
-    line(" ");
-    let upstream: Response;
-    try {
-      upstream = await init.forward(lease);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    if (upstream.status !== 200 || upstream.body === null) {
-      const text = await upstream.text().catch(() => "");
-      fail(new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`));
-      return;
-    }
-    reader = upstream.body.getReader();
-    notify();
-  })();
+/** One line of loading text as a reasoning chunk. */
+function line(out: PushStream, text: string): void {
+  out.push(reasoningChunk(`${text}\n`));
+}
 
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      async pull(c) {
-        for (;;) {
-          const next = queue.shift();
-          if (next) {
-            c.enqueue(next);
-            return;
-          }
-          if (closed) {
-            c.close();
-            return;
-          }
-          if (reader) {
-            try {
-              const r = await reader.read();
-              if (r.done) {
-                closed = true;
-                c.close();
-                done();
-              } else c.enqueue(r.value);
-            } catch (err) {
-              if (closed) continue;
-              const msg = err instanceof Error ? err.message : String(err);
-              fail(new Error(`Cannot finish response: the upstream stream failed: ${msg}`));
-              continue;
-            }
-            return;
-          }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      },
-      cancel(reason) {
-        closed = true;
-        init.abort.abort(reason);
-        void reader?.cancel(reason).catch(() => {});
-        done();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return new Response(stream, {
-    status: 200,
-    headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" },
+/** Ends the stream with an SSE error event (why: a stream that already said 200 can only fail in-band). */
+function fail(out: PushStream, err: unknown): void {
+  const e = toHttpError(err);
+  out.push(sseErrorText(e.status, e.code, e.message));
+  out.close();
+}
+
+/** Waits for the lease, closes the loading text, then relays the upstream stream in the same response. */
+async function relayWhenReady(loading: Loading, stopTicking: () => void): Promise<void> {
+  const { init, out } = loading;
+  let lease: Lease;
+  try {
+    lease = await init.lease;
+  } catch (err) {
+    fail(out, err);
+    return;
+  }
+  if (out.closed) {
+    lease.release();
+    return;
+  }
+  loading.lease = lease;
+  stopTicking();
+  init.relay.stop();
+  line(out, `\nDone! (${((performance.now() - loading.started) / 1000).toFixed(2)}s)`);
+  line(out, "━━━━━");
+  line(out, " ");
+  let upstream: Response;
+  try {
+    upstream = await init.forward(lease);
+  } catch (err) {
+    fail(out, err);
+    return;
+  }
+  if (upstream.status !== 200 || upstream.body === null) {
+    const text = await upstream.text().catch(() => "");
+    fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`));
+    return;
+  }
+  out.follow(upstream.body.getReader(), (err) => {
+    if (err === null) return;
+    const msg = err instanceof Error ? err.message : String(err);
+    fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`));
   });
 }

@@ -74,7 +74,7 @@ export interface ResolveOptions {
  * Resolves a requested model name; throws HttpError 404 when nothing serves it.
  * Order: profile pin, selector, local id/alias, peer.
  */
-export async function resolveModel(index: ModelIndex, requested: string, options: ResolveOptions): Promise<Target> {
+export async function resolveTarget(index: ModelIndex, requested: string, options: ResolveOptions): Promise<Target> {
   let name = requested;
   const profile = options.profile === null ? undefined : index.config.profiles[options.profile];
   if (profile && Object.hasOwn(profile.pins, name)) {

@@ -10,7 +10,7 @@ import { filteredBody } from "../resolve/filters.ts";
 import { forward, type ForwardInit } from "../forward/forward.ts";
 import { type Exchange, exchangeOf } from "../exchange.ts";
 import type { Front } from "../state.ts";
-import { resolveModel, type Target } from "../resolve/targets.ts";
+import { resolveTarget, type Target } from "../resolve/targets.ts";
 import { boundaryOf, multipartBody, readMultipartHead } from "../edge/multipart.ts";
 
 /** POST endpoints whose JSON body names the model (llama-swap's list). */
@@ -50,7 +50,7 @@ export const QUERY_MODEL_PATHS = ["/v1/audio/voices", "/props", "/sdapi/v1/loras
 const LOADING_STATE_PATHS = new Set(["/v1/chat/completions"]);
 
 function resolve(front: Front, requested: string): Promise<Target> {
-  return resolveModel(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
+  return resolveTarget(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
 }
 
 /**
