@@ -59,6 +59,27 @@ module.exports = {
       to: { path: "^src/http/routes/", pathNot: "^src/http/routes/$1\\.ts$" },
     },
     {
+      name: "http-rooms-downward",
+      severity: "error",
+      comment: "Inside src/http the request pipeline runs down: app/server → routes → edge, resolve, forward, ui → state, exchange, errors → stream. Nothing below routes imports a route, the app or the server.",
+      from: { path: "^src/http/(edge|resolve|forward|ui|stream)/|^src/http/(state|exchange|errors)\\.ts$" },
+      to: { path: "^src/http/routes/|^src/http/(app|server|index)\\.ts$" },
+    },
+    {
+      name: "stream-is-a-leaf-room",
+      severity: "error",
+      comment: "stream/ holds the stream primitives every room uses; it imports nothing else from src/http.",
+      from: { path: "^src/http/stream/" },
+      to: { path: "^src/http/", pathNot: "^src/http/stream/" },
+    },
+    {
+      name: "door-is-for-outside",
+      severity: "error",
+      comment: "Modules inside src/http import each other directly, never through their own door (it would make every room depend on all of them).",
+      from: { path: "^src/http/" },
+      to: { path: "^src/http/index\\.ts$" },
+    },
+    {
       name: "sse-format-imports-nothing",
       severity: "error",
       comment: "The SSE formatter is a leaf: everything may use it, so it may use nothing.",
