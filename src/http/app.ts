@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { apiKeyAuth, corsPreflight } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
-import { errorResponse, HttpError } from "./errors.ts";
+import { errorResponse, HttpError, renderError } from "./errors.ts";
 import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
@@ -118,7 +118,9 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", versionRoutes());
   app.route("/", uiRoutes(deps));
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
-  app.notFound((c) => errorResponse(new HttpError(404, "not_found", `Cannot find route: ${c.req.method} ${c.req.path}`), c.req.header("accept")));
-  app.onError((err, c) => errorResponse(err, c.req.header("accept")));
+  app.notFound((c) => {
+    throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);
+  });
+  app.onError(renderError);
   return { app, front };
 }

@@ -34,7 +34,7 @@ export interface ForwardInit {
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
   const draining = new AbortController();
-  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError(503, "shutting_down", reason)) });
+  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError("shutting_down", reason)) });
   try {
     return await forwardTracked(c, front, init, draining.signal);
   } catch (err) {

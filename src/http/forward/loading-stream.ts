@@ -109,7 +109,7 @@ function line(out: PushStream, text: string): void {
 /** Ends the stream with an SSE error event (why: a stream that already said 200 can only fail in-band). */
 function fail(out: PushStream, err: unknown): void {
   const e = toHttpError(err);
-  out.push(sseErrorText(e.status, e.code, e.message));
+  out.push(sseErrorText(e.code, e.message));
   out.close();
 }
 

@@ -49,7 +49,7 @@ export function realModelId(index: ModelIndex, name: string): string | null {
 }
 
 function notFound(name: string): HttpError {
-  return new HttpError(404, "model_not_found", `Cannot find model: '${name}' is not configured`);
+  return new HttpError("model_not_found", `Cannot find model: '${name}' is not configured`);
 }
 
 function peerTarget(index: ModelIndex, requested: string): Target | null {

@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { EVENT_BUFFER_CAPACITY, type LogHub, type SequencedEvent } from "../../observe/index.ts";
 import type { AppDeps } from "../state.ts";
-import { HttpError, errorResponse } from "../errors.ts";
+import { HttpError } from "../errors.ts";
 import { keepOpen } from "../exchange.ts";
 import { EventView, messageFrame, parseSeq } from "../stream/event-frames.ts";
 import { MAX_QUEUED_BYTES, createPushStream } from "../stream/push-stream.ts";
@@ -55,8 +55,7 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
     const rawSince = c.req.query("since") ?? c.req.header("Last-Event-ID");
     const since = rawSince === undefined ? null : parseSeq(rawSince);
     if (rawSince !== undefined && since === null) {
-      const err = new HttpError(400, "invalid_since", `Cannot stream events as 'since' must be a non-negative integer: current value is '${rawSince}'`);
-      return errorResponse(err, c.req.header("Accept"));
+      throw new HttpError("invalid_since", `Cannot stream events as 'since' must be a non-negative integer: current value is '${rawSince}'`);
     }
     keepOpen(c);
     // Taken in one tick with the subscription below: no event is missed or repeated.

@@ -68,7 +68,7 @@ export async function handleJson(c: Exchange, front: Front): Promise<Response> {
     return forward(c, front, { target, body, bodyChanged: body !== bytes });
   }
   const m = front.deps.config.models[target.model];
-  if (!m) throw new HttpError(404, "model_not_found", `Cannot find model: '${target.model}' is not configured`);
+  if (!m) throw new HttpError("model_not_found", `Cannot find model: '${target.model}' is not configured`);
   const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
   const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
   return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
@@ -82,7 +82,7 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   }
   const boundary = boundaryOf(c.req.header("content-type") ?? "");
   const body = c.req.raw.body;
-  if (boundary === null || body === null) throw new HttpError(400, "invalid_form", "Cannot parse multipart form: missing body or boundary");
+  if (boundary === null || body === null) throw new HttpError("invalid_form", "Cannot parse multipart form: missing body or boundary");
   // Only the bytes up to the model field are held; the file streams on.
   const head = await readMultipartHead(body, boundary, limit);
   const target = await resolve(front, head.model);
@@ -95,7 +95,7 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
 
 async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
-  if (!requested) throw new HttpError(400, "missing_model", "Cannot route request: missing required 'model' query parameter");
+  if (!requested) throw new HttpError("missing_model", "Cannot route request: missing required 'model' query parameter");
   const target = await resolve(front, requested);
   return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false });
 }

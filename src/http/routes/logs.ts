@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { LogFilter, LogLine } from "../../observe/index.ts";
 import type { AppDeps } from "../state.ts";
-import { HttpError, errorResponse } from "../errors.ts";
+import { HttpError } from "../errors.ts";
 import { keepOpen } from "../exchange.ts";
 import { buildIndex, realModelId } from "../resolve/targets.ts";
 import { MAX_QUEUED_BYTES, createPushStream } from "../stream/push-stream.ts";
@@ -63,8 +63,7 @@ export function logRoutes(deps: AppDeps): Hono {
     const name = c.req.param("model");
     const model = realModelId(index, name);
     if (model === null) {
-      const err = new HttpError(400, "invalid_logger", `Cannot stream logs as the logger is unknown: use 'proxy', 'upstream' or a model id, got '${name}'`);
-      return errorResponse(err, c.req.header("Accept"));
+      throw new HttpError("invalid_logger", `Cannot stream logs as the logger is unknown: use 'proxy', 'upstream' or a model id, got '${name}'`);
     }
     return streamLogs(c, deps, { kind: "model", model });
   });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { renderError } from "../../../src/http/errors.ts";
 import { Hono } from "hono";
 import type { EventHub, SequencedEvent } from "../../../src/observe/index.ts";
 import { createEventHub } from "../../../src/observe/event-hub.ts";
@@ -164,6 +165,7 @@ describe("connectHubs", () => {
 describe("GET /api/events", () => {
   function appFor(deps = testDeps(), options: EventRoutesOptions = {}) {
     const app = new Hono();
+    app.onError(renderError);
     app.route("/", eventRoutes(deps, options));
     return { app, deps };
   }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { renderError } from "../../../src/http/errors.ts";
 import { Hono } from "hono";
 import type { LogToStdout } from "../../../src/config/types.ts";
 import { createLogHub } from "../../../src/observe/log-hub.ts";
@@ -24,6 +25,7 @@ async function readUntil(reader: Reader, done: (text: string) => boolean, seen =
 
 function appFor(deps = testDeps()) {
   const app = new Hono();
+  app.onError(renderError);
   app.route("/", logRoutes(deps));
   return { app, deps };
 }
