@@ -132,7 +132,7 @@ export class EventView {
         this.#inflight.set(event.model, event.inFlight + event.queued);
         return { type: "inflight", data: this.inflightData(), ...base };
       case "log": {
-        // Scheduler lines land in the proxy log as `[model] line` with its timestamp (see hubs.ts).
+        // Scheduler lines land in the proxy log as `[model] line` with its timestamp (see src/observe/connect.ts).
         const stamp = formatLogTime(this.#config.logTimeFormat, e.time);
         const proxyLine = `${stamp ? `${stamp} ` : ""}[${event.model}] ${event.line}`;
         const data = event.source === "upstream" ? { source: "upstream", data: `${event.line}\n` } : { source: "proxy", data: `${proxyLine}\n` };
