@@ -17,6 +17,7 @@ export class FakeProcess implements ProcessHandle {
   /** When true, stops resolve only at `finishStop()` (a group that takes time to empty). */
   holdStop = false;
   #releaseStop: (() => void) | null = null;
+  kills = 0;
   #exit!: (e: ExitInfo) => void;
   #ready!: () => void;
   #fail!: (err: unknown) => void;
@@ -61,6 +62,7 @@ export class FakeProcess implements ProcessHandle {
     this.#releaseStop?.();
   }
   kill(): void {
+    this.kills++;
     this.#exit({ code: null, signal: "SIGKILL" });
   }
 }
