@@ -32,7 +32,8 @@ export type FrontErrorCode =
   | "websocket_upgrade_failed" // 400
   | "client_closed" // 499, the client left before its answer
   | "upstream_error" // 502, the model server could not be reached or its body failed
-  | "upstream_timeout"; // 504, no response headers within timeouts.responseHeader
+  | "upstream_timeout" // 504, no response headers within timeouts.responseHeader
+  | "scheduler_down"; // 503, the scheduler Worker died: modelswap is exiting
 
 /** Every code an error response can carry. */
 export type HttpErrorCode = RejectCode | FrontErrorCode;
@@ -57,6 +58,7 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   client_closed: 499,
   upstream_error: 502,
   upstream_timeout: 504,
+  scheduler_down: 503,
 };
 
 /**

@@ -52,6 +52,10 @@ export interface Scheduler {
   settle(timeoutMs: number): Promise<SettleResult>;
   kill(model: string): Promise<void>;
   healthOverride(model: string, fail: boolean): Promise<void>;
+  /** Fault drill: makes the Worker throw, as a bug would. */
+  crash(): Promise<void>;
   /** Terminates the Worker; pending calls reject. */
   close(): void;
+  /** False once the Worker is gone (it died, or `close`): `/health` answers 503. Undefined: always up. */
+  readonly alive?: boolean;
 }

@@ -127,6 +127,9 @@ export class SchedulerClient implements Scheduler {
   async kill(model: string): Promise<void> {
     await this.#call({ op: "kill", model });
   }
+  async crash(): Promise<void> {
+    await this.#call({ op: "crash" });
+  }
   async healthOverride(model: string, fail: boolean): Promise<void> {
     await this.#call({ op: "healthOverride", model, fail });
   }

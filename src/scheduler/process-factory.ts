@@ -41,7 +41,8 @@ export function realProcessFactory(stateDir: string, janitor: Janitor | null = n
   return {
     create(model, hooks, clock) {
       const spec = {
-        listen: listenAddress(model.proxy),
+        // Only a port modelswap handed out (${PORT}) must be free: a fixed proxy address may be served by design.
+        listen: model.port === null ? null : listenAddress(model.proxy),
         janitor,
         model: model.id,
         argv: model.cmd,

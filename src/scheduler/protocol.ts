@@ -91,7 +91,9 @@ export type Call =
   | { op: "clockAdvance"; ms: number }
   | { op: "settle"; timeoutMs: number }
   | { op: "kill"; model: string }
-  | { op: "healthOverride"; model: string; fail: boolean };
+  | { op: "healthOverride"; model: string; fail: boolean }
+  /** Fault drill: the Worker throws, as a bug would; the main thread must fail fast. */
+  | { op: "crash" };
 
 /** The outcome of `settle`: idle, or what is still in progress at the timeout. */
 export interface SettleResult {
@@ -112,6 +114,7 @@ export interface CallReplies {
   settle: SettleResult;
   kill: null;
   healthOverride: null;
+  crash: null;
 }
 
 export type CallOp = Call["op"];

@@ -164,6 +164,13 @@ export class Runner {
         this.#opDone();
         return reply({ op: "kill", value: null });
       }
+      case "crash":
+        reply({ op: "crash", value: null });
+        // Thrown outside any handler, as a bug would be: the Worker's `error` listener reports it fatal.
+        setTimeout(() => {
+          throw new Error("Scheduler crash drill (POST /test/scheduler/crash)");
+        }, 0);
+        return;
       case "healthOverride": {
         // Kept per model, so it also holds for the next start of a model that is not running yet.
         if (call.fail) this.#healthFail.add(call.model);

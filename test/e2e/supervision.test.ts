@@ -115,3 +115,67 @@ describe("a model's port", () => {
     }
   });
 });
+
+describe("the scheduler Worker dies", () => {
+  test("modelswap notices at once, kills every model server it recorded (escaped ones too) and exits 1 with the error", async () => {
+    const port = freePortRange(1);
+    const tag = `${port}.987`;
+    const ms = await startModelswap(["--config", config("death.yaml", port, { a: escaping(tag) }), "--test-hooks"]);
+    expect((await chat(ms.url, "a")).status).toBe(200);
+    const escaped = await sleeper(tag);
+    expect((await fetch(`${ms.url}/test/scheduler/crash`, { method: "POST" })).status).toBe(200);
+    expect(await ms.waitForExit()).toBe(1);
+    expect(ms.stderr()).toContain("Scheduler crash drill");
+    expect(ms.stderr()).toContain("killing every model server and exiting");
+    await waitGone(escaped);
+    expect(findPids(`--port ${port} `)).toEqual([]);
+  });
+});
+
+describe("reload keeps what did not change", () => {
+  test("SIGHUP reloads; a model added before another in sorted order gets a free port, and the other keeps its process and port", async () => {
+    const port = freePortRange(2);
+    const file = config("reload.yaml", port, { b: fake });
+    const ms = await startModelswap(["--config", file]);
+    expect((await chat(ms.url, "b")).status).toBe(200);
+    const [before] = findPids(`--port ${port} `);
+    expect(before).toBeNumber();
+    // llama-swap's order would now give `a` the first port and move `b`, restarting it.
+    config("reload.yaml", port, { a: fake, b: fake });
+    ms.proc.kill("SIGHUP");
+    await ms.waitForOutput(/configuration reloaded from \S+: 2 models \(SIGHUP\)/);
+    expect((await chat(ms.url, "b")).status).toBe(200);
+    expect(findPids(`--port ${port} `)).toEqual([before!]);
+    expect((await chat(ms.url, "a")).status).toBe(200);
+    expect(findPids(`--port ${port + 1} `)).toHaveLength(1);
+  });
+});
+
+describe("shutdown order", () => {
+  test("at the first SIGTERM no swap starts: a queued request for another model gets 503 at once while the running stream finishes", async () => {
+    const port = freePortRange(2);
+    const ms = await startModelswap(["--config", config("order.yaml", port, { a: `${fake} --tokens 40 --token-interval 50ms`, b: fake }), "--test-hooks"]);
+    const stream = await fetch(`${ms.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "a", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const reader = stream.body!.getReader();
+    await reader.read(); // a is streaming
+    const queued = chat(ms.url, "b"); // would evict busy a: it waits
+    await poll(async () => {
+      const { events } = (await (await fetch(`${ms.url}/test/events?since=0&timeout=0ms`)).json()) as { events: Array<{ event: { kind: string; model?: string; action?: string } }> };
+      return events.some((e) => e.event.kind === "request" && e.event.model === "b" && e.event.action === "queued") ? true : undefined;
+    }, 10, { signal: AbortSignal.timeout(5000) });
+    ms.proc.kill("SIGTERM");
+    const refused = await queued;
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("shutting_down");
+    let text = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text).toContain("[DONE]"); // the running request finished within shutdownTimeout
+    expect(await ms.waitForExit()).toBe(0);
+    expect(findPids(`--port ${port + 1} `)).toEqual([]); // b was never started
+  });
+});
+

@@ -65,8 +65,10 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
       return await fetch(init.url, options);
     } catch (err) {
       // A pooled keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
-      // oven-sh/bun#42212; Bun's fetch no longer retries POSTs itself): retry once on a fresh one.
-      if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body)) throw err;
+      // oven-sh/bun#42212) looks exactly like an upstream that read the request and then reset:
+      // fetch cannot tell whether any byte was written. So only an idempotent request is sent again;
+      // a POST that may have been processed is never repeated (a duplicate generation or side effect).
+      if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body) || !idempotent(init)) throw err;
       return await fetch(init.url, options);
     }
   } catch (err) {
@@ -84,6 +86,12 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
 /** Whether a fetch failed because the connection was reset (a stale keep-alive socket). */
 function staleSocket(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "ECONNRESET";
+}
+
+/** HTTP's idempotent methods (RFC 9110 §9.2.2), and any request the client marked with an `Idempotency-Key`. */
+function idempotent(init: Pick<ProxyInit, "method" | "headers">): boolean {
+  const m = init.method.toUpperCase();
+  return m === "GET" || m === "HEAD" || m === "OPTIONS" || m === "PUT" || m === "DELETE" || m === "TRACE" || init.headers.has("idempotency-key");
 }
 
 /** Whether a request body can be sent a second time (not a one-shot stream). */

@@ -83,7 +83,11 @@ export function modelRoutes(front: Front): Hono {
   app.get("/v1/models", (c) => modelsHandler(c, front));
   app.get("/models", (c) => modelsHandler(c, front));
   app.get("/running", async (c) => c.json(await listRunning(front)));
-  app.get("/health", (c) => c.text("OK"));
+  // 503 once the scheduler Worker is gone: nothing can start or stop a model, and modelswap is exiting.
+  app.get("/health", (c) => {
+    if (front.deps.scheduler.alive === false) throw new HttpError("scheduler_down", "Cannot serve requests: the scheduler stopped; modelswap is exiting");
+    return c.text("OK");
+  });
   app.get("/unload", async (c) => {
     await front.deps.scheduler.unload(null);
     return c.text("OK");

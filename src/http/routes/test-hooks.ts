@@ -121,6 +121,11 @@ export function testHookRoutes(deps: AppDeps): Hono {
     return c.json({ model, killed: true });
   });
 
+  app.post("/test/scheduler/crash", async (c) => {
+    await deps.scheduler.crash();
+    return c.json({ crashed: true });
+  });
+
   app.post("/test/models/:model{.+}/health", async (c) => {
     const model = modelParam(c, index);
     const { fail } = await readBody(c, HealthBody);

@@ -121,11 +121,21 @@ describe("answers read whole", () => {
   });
 });
 
-describe("a connection cut before any answer (a stale keep-alive socket)", () => {
-  test("is retried once, with the same bytes", async () => {
+describe("a connection cut before any answer: retry only what cannot be processed twice", () => {
+  test("a POST the upstream read and then reset is not sent again: 502, and the upstream saw it once", async () => {
     raw = halfBodyUpstream(1);
     const { deps, url } = start(raw.url);
-    const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    const r = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+    expect(raw.bodies).toHaveLength(1);
+    expect(deps.scheduler.releases).toEqual(["llama"]);
+  });
+
+  test("a POST with an Idempotency-Key is retried once, with the same bytes", async () => {
+    raw = halfBodyUpstream(1);
+    const { deps, url } = start(raw.url);
+    const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }, { "Idempotency-Key": "k-1" }));
     await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
     raw.cut();
     await res;
@@ -135,10 +145,10 @@ describe("a connection cut before any answer (a stale keep-alive socket)", () =>
     expect(deps.scheduler.releases).toEqual(["llama"]);
   });
 
-  test("twice in a row is a 502", async () => {
+  test("twice in a row is a 502 even for a retried request", async () => {
     raw = halfBodyUpstream(2);
     const { deps, url } = start(raw.url);
-    const r = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+    const r = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }, { "Idempotency-Key": "k-2" }));
     expect(r.status).toBe(502);
     expect(raw.bodies).toHaveLength(2);
     expect(deps.scheduler.releases).toEqual(["llama"]);

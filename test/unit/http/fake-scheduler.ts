@@ -108,6 +108,11 @@ export class FakeScheduler implements Scheduler {
     this.calls.push(["healthOverride", model, fail]);
     if (this.failWith) throw this.failWith;
   }
+  /** What `/health` reads: false as after the Worker died. */
+  alive = true;
+  async crash(): Promise<void> {
+    this.calls.push(["crash"]);
+  }
   close(): void {
     this.calls.push(["close"]);
   }

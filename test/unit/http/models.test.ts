@@ -91,3 +91,14 @@ test("GET /health answers OK", async () => {
   expect(res.status).toBe(200);
   expect(await res.text()).toBe("OK");
 });
+
+describe("GET /health", () => {
+  test("answers OK while the scheduler runs, 503 scheduler_down once its Worker died", async () => {
+    const { app, deps } = setup();
+    expect(await (await app.request("/health")).text()).toBe("OK");
+    deps.scheduler.alive = false;
+    const res = await app.request("/health");
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("scheduler_down");
+  });
+});
