@@ -179,3 +179,29 @@ describe("shutdown order", () => {
   });
 });
 
+describe("the loading-state stream", () => {
+  test("says 'Restarting a in N s' while a request waits out the restart delay, then streams the answer", async () => {
+    const port = freePortRange(1);
+    const file = tmp.write("loading.yaml", `startPort: ${port}\nsendLoadingState: true\nmodels:\n  a:\n    cmd: ${fake}\n`);
+    const ms = await startModelswap(["--config", file, "--test-hooks"]);
+    expect((await chat(ms.url, "a")).status).toBe(200);
+    expect((await fetch(`${ms.url}/test/models/a/kill`, { method: "POST" })).status).toBe(200);
+    const res = await fetch(`${ms.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "a", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("Restarting a in 1 s")) {
+      const r = await reader.read();
+      if (r.done) throw new Error(`Stream ended before the restart line: ${text}`);
+      text += new TextDecoder().decode(r.value);
+    }
+    expect((await fetch(`${ms.url}/test/clock/advance?timeout=0ms`, { method: "POST", body: JSON.stringify({ ms: 1100 }) })).status).toBe(200);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text).toContain("[DONE]");
+  });
+});
+
