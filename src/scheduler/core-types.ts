@@ -37,7 +37,9 @@ export type Effect =
   | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string }
   | { type: "reply"; replyId: number; reply: Reply }
   | { type: "inflight"; model: string; inFlight: number; queued: number }
-  | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" };
+  | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" }
+  /** A supervision decision worth a log line (a restart scheduled), tagged with the model. */
+  | { type: "notice"; model: string; text: string };
 
 /** The eviction policy's answer: models to stop first, or why the target can never run. */
 export type Eviction = string[] | { cannotFit: string };

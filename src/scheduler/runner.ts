@@ -235,6 +235,8 @@ export class Runner {
         return this.#event({ kind: "inflight", model: e.model, inFlight: e.inFlight, queued: e.queued });
       case "request":
         return this.#event({ kind: "request", model: e.model, id: e.id, action: e.action });
+      case "notice":
+        return this.#notice(e.model, e.text);
       default: {
         const never: never = e;
         throw new TypeError(`Cannot execute scheduler effect: ${JSON.stringify(never)}`);

@@ -4,8 +4,8 @@
  * in the state they imply) are ignored.
  */
 import { rejection } from "../protocol.ts";
-import { countFailure, leaveReady } from "../model-entry.ts";
-import { type CoreState, setState, stop, unloadGrace } from "./state.ts";
+import { leaveReady } from "../model-entry.ts";
+import { type CoreState, recordFailure, setState, stop, unloadGrace } from "./state.ts";
 import { failSwap, finishSwap } from "./swaps.ts";
 import { settleReplies } from "./admin.ts";
 
@@ -26,8 +26,8 @@ export function onStarted(s: CoreState, model: string): void {
 export function onStartFailed(s: CoreState, model: string, message: string): void {
   const m = s.models.get(model);
   if (m === undefined || m.state !== "starting") return;
-  countFailure(m, s.now, s.random, message);
   setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
+  recordFailure(s, model, message);
   failSwap(s, model, rejection("start_failed", `Cannot start model ${model}: ${message}`));
   settleReplies(s, model);
 }
@@ -42,8 +42,8 @@ export function onStopped(s: CoreState, model: string, unkillable?: string): voi
   if (m === undefined) return;
   if (m.state !== "stopping") return;
   if (unkillable !== undefined && s.shutdown === null) {
-    countFailure(m, s.now, s.random, unkillable);
     setState(s, model, "failed", unkillable);
+    recordFailure(s, model, unkillable);
   } else {
     setState(s, model, m.afterStop, unkillable);
   }
@@ -67,9 +67,9 @@ export function onExited(s: CoreState, model: string, message: string): void {
   if (s.shutdown !== null) {
     setState(s, model, "shutdown", message);
   } else {
-    countFailure(m, s.now, s.random, message);
     m.restartPending = s.config.models[model]?.restart === "always";
     setState(s, model, "failed", message);
+    recordFailure(s, model, message);
   }
   settleReplies(s, model);
 }

@@ -7,7 +7,8 @@
 import type { Config } from "../../config/types.ts";
 import type { ModelState, Progress, Rejection, Reply } from "../protocol.ts";
 import type { Effect, StopReason } from "../core-types.ts";
-import { leaveReady, type ModelEntry, newEntry } from "../model-entry.ts";
+import { countFailure, leaveReady, type ModelEntry, newEntry } from "../model-entry.ts";
+import { BACKOFF } from "../core-types.ts";
 import type { Swap } from "../swap.ts";
 import { WaitQueue, type Waiter } from "../queue.ts";
 
@@ -93,6 +94,20 @@ export function priority(s: CoreState, model: string): number {
 /** Grace for unload, TTL, health timeout and shutdown stops: the model's unloadTimeout. */
 export function unloadGrace(s: CoreState, model: string): number {
   return (s.config.models[model]?.unloadTimeout ?? 0) * 1000;
+}
+
+/**
+ * Counts one more failure of `model` (its restart delay starts now) and logs
+ * when the next start is due; after `BACKOFF.fastFailAfter` in a row, that
+ * requests get 503 until then.
+ */
+export function recordFailure(s: CoreState, model: string, message: string): void {
+  const m = s.models.get(model)!;
+  countFailure(m, s.now, s.random, message);
+  if (s.shutdown !== null) return;
+  const secs = Math.ceil((m.retryAt - s.now) / 1000);
+  const fast = m.failures >= BACKOFF.fastFailAfter ? "; requests get 503 until then" : "";
+  emit(s, { type: "notice", model, text: `restart in ${secs} s after ${m.failures} failure(s) in a row${fast}` });
 }
 
 /** Grants `w`: one more in flight, remembered so its release is counted exactly once. */

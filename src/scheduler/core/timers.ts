@@ -4,8 +4,8 @@
  * and `armTimer` tells the runner when to tick next.
  */
 import { rejection } from "../protocol.ts";
-import { countFailure, type ModelEntry } from "../model-entry.ts";
-import { type CoreState, emit, stop, unloadGrace } from "./state.ts";
+import type { ModelEntry } from "../model-entry.ts";
+import { type CoreState, emit, recordFailure, stop, unloadGrace } from "./state.ts";
 import { failSwap } from "./swaps.ts";
 
 /** Stops every model whose deadline has passed: a start too slow, a TTL, the shutdown grace. */
@@ -15,7 +15,7 @@ export function onTick(s: CoreState): void {
     if (due === null || due > s.now) continue;
     if (m.state === "starting") {
       const r = rejection("health_timeout", `Cannot start model as it was not healthy within ${s.config.healthCheckTimeout} s: ${id}`);
-      countFailure(m, s.now, s.random, r.message);
+      recordFailure(s, id, r.message);
       failSwap(s, id, r);
       stop(s, id, unloadGrace(s, id), "health_timeout", s.shutdown !== null ? "shutdown" : "failed");
     } else if (s.shutdown !== null) {

@@ -40,6 +40,8 @@ export function summarize(e: Effect): string | null {
       return `inflight ${e.model} ${e.inFlight}/${e.queued}`;
     case "request":
       return `request ${e.id} ${e.action}`;
+    case "notice":
+      return `notice ${e.model} ${e.text}`;
     default: {
       const never: never = e;
       return String(never);
@@ -47,7 +49,7 @@ export function summarize(e: Effect): string | null {
   }
 }
 
-const quiet = new Set(["armTimer", "stateChanged", "inflight", "request"]);
+const quiet = new Set(["armTimer", "stateChanged", "inflight", "request", "notice"]);
 
 /** Drives a core with script lines; `now` only moves with `now`/`tick`. */
 export class Harness {
