@@ -205,3 +205,19 @@ describe("the loading-state stream", () => {
   });
 });
 
+describe("restart: always", () => {
+  test("a preloaded model that crashed starts again once the restart delay is over, with no request", async () => {
+    const port = freePortRange(1);
+    const file = tmp.write("always.yaml", `startPort: ${port}\nhooks:\n  on_startup:\n    preload: [a]\nmodels:\n  a:\n    cmd: ${fake}\n    restart: always\n`);
+    const ms = await startModelswap(["--config", file, "--test-hooks"]);
+    const running = () => findPids(`--port ${port} `);
+    const first = await poll(() => running()[0], 10, { signal: AbortSignal.timeout(10_000) });
+    await poll(async () => ((await (await fetch(`${ms.url}/running`)).text()).includes('"state":"ready"') ? true : undefined), 10, { signal: AbortSignal.timeout(10_000) });
+    expect((await fetch(`${ms.url}/test/models/a/kill`, { method: "POST" })).status).toBe(200);
+    expect(running()).toEqual([]);
+    await fetch(`${ms.url}/test/clock/advance?timeout=0ms`, { method: "POST", body: JSON.stringify({ ms: 1100 }) });
+    const second = await poll(() => running()[0], 10, { signal: AbortSignal.timeout(10_000) });
+    expect(second).not.toBe(first);
+  });
+});
+
