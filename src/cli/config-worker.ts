@@ -8,20 +8,44 @@ import type { Config } from "../config/types.ts";
 import { selfCommand, workerEntry } from "../lib/self.ts";
 import type { Io } from "./io.ts";
 
+/** What to load: `--config`, `--config-dir` (merged), and how strictly. */
+export interface ConfigTarget {
+  file: string | null;
+  dir: string | null;
+  /** Unknown keys are errors. */
+  strict?: boolean;
+  /** Warn about models whose program is not on PATH. */
+  checkExecutables?: boolean;
+}
+
 /** Main thread → loader Worker. */
 export interface LoadRequest {
-  file: string;
-  /** YAML to parse instead of reading `file` (the built-in config); `file` then only names it. */
+  target: ConfigTarget;
+  /** YAML to parse instead of reading the file (the built-in config); `target.file` then only names it. */
   text?: string;
   selfCommand: string[];
   env: Record<string, string | undefined>;
+}
+
+/** A plain file name means that file alone, leniently. */
+export const targetOf = (target: string | ConfigTarget): ConfigTarget => (typeof target === "string" ? { file: target, dir: null } : target);
+
+/** `--config-dir` alone reads only the folder; otherwise `--config` (default config.yaml) comes first. */
+export function targetFor(options: { config: string; configGiven: boolean; configDir: string | null; strict: boolean }): ConfigTarget {
+  const file = options.configGiven || options.configDir === null ? options.config : null;
+  return { file, dir: options.configDir, strict: options.strict };
+}
+
+/** How errors name what was loaded: the file, the folder, or both. */
+export function describeTarget(target: ConfigTarget): string {
+  return [target.file, target.dir].filter((x) => x !== null).join(" + ");
 }
 
 /** Loader Worker → main thread: the config, or the text to print line by line. */
 export type LoadReply = { ok: true; config: Config } | { ok: false; configError: boolean; message: string };
 
 /**
- * Loads `file` like `loadOrReport` (same messages on `io.err`), in a Worker that is gone afterwards.
+ * Loads `target` like `loadOrReport` (same messages on `io.err`), in a Worker that is gone afterwards.
  *
  * @example
  * ```ts
@@ -29,10 +53,11 @@ export type LoadReply = { ok: true; config: Config } | { ok: false; configError:
  * if (!config) return 1;
  * ```
  */
-export async function loadConfigIsolated(file: string, io: Io, text?: string): Promise<Config | null> {
+export async function loadConfigIsolated(target: string | ConfigTarget, io: Io, text?: string): Promise<Config | null> {
+  const t = targetOf(target);
   let reply: LoadReply | null;
   try {
-    const request: LoadRequest = { file, selfCommand: selfCommand(), env: { ...process.env } };
+    const request: LoadRequest = { target: t, selfCommand: selfCommand(), env: { ...process.env } };
     if (text !== undefined) request.text = text;
     reply = await askWorker(request);
   } catch {
@@ -40,10 +65,10 @@ export async function loadConfigIsolated(file: string, io: Io, text?: string): P
   }
   if (reply === null) {
     const { loadOrReport } = await import("./validate.ts");
-    return loadOrReport(file, io, text);
+    return loadOrReport(t, io, text);
   }
   if (reply.ok) return reply.config;
-  reportLoadError(file, reply.configError, reply.message, io);
+  reportLoadError(describeTarget(t), reply.configError, reply.message, io);
   return null;
 }
 

@@ -45,6 +45,9 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     issues.error(["performance", "every"], `Expected a duration of at least 1s: got ${JSON.stringify(raw.performance.every)}`);
   }
 
+  if (raw.healthCheckTimeout < 15) {
+    issues.warn(["healthCheckTimeout"], `Raise \`healthCheckTimeout\` to at least 15: ${raw.healthCheckTimeout}s is used as 15s, as llama-swap does`, "value");
+  }
   const config: Config = {
     file,
     healthCheckTimeout: Math.max(15, raw.healthCheckTimeout),
