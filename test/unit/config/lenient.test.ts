@@ -33,7 +33,13 @@ describe("unknown keys", () => {
 });
 
 describe("keys accepted for compatibility but without effect", () => {
-  test.each(IGNORED_KEYS.map((k) => [k.path.join("."), k] as const))("%s is reported at its position with the reason", (_name, key) => {
+  test("store is reported at its position with the reason", () => {
+    expect(load(`store:\n  path: activity.db\n${OK_MODEL}`).warnings).toEqual([
+      "test.yaml:1:1: store: Remove `store` (it has no effect): modelswap keeps activity in memory only and does not write it to a SQLite file",
+    ]);
+  });
+
+  test.each(IGNORED_KEYS.filter((k) => k.path.length === 4).map((k) => [k.path.join("."), k] as const))("%s is reported at its position with the reason", (_name, key) => {
     const [section, , ...rest] = key.path;
     const nested = rest.reduceRight<string>((inner, k, i) => `\n${"  ".repeat(i + 2)}${k}:${inner}`, " 5");
     const entry = section === "models" ? "  m:\n    cmd: s --port ${PORT}" : "  p:\n    proxy: http://127.0.0.1:9\n    models: [x]";
