@@ -3,7 +3,11 @@
  * zombies, which a non-reaping PID 1 in a container leaves around, so liveness
  * is read from /proc/PID/stat instead.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { psAll, psStat } from "./process-ps.ts";
+
+/** Without /proc (macOS, FreeBSD) the same facts come from `ps` (process-ps.ts). */
+const HAS_PROC = existsSync("/proc/self/stat");
 
 /** The fields of /proc/PID/stat this project reads. */
 export interface ProcStat {
@@ -39,6 +43,7 @@ export function parseProcStat(text: string): ProcStat | null {
 
 /** Reads /proc/PID/stat, or null when the process does not exist. */
 export function readProcStat(pid: number): ProcStat | null {
+  if (!HAS_PROC) return psStat(pid);
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, "latin1"));
   } catch {
@@ -74,6 +79,7 @@ export function isAlive(pid: number): boolean {
  * ```
  */
 export function groupMembers(pgid: number): number[] {
+  if (!HAS_PROC) return psAll().filter((s) => s.pgrp === pgid && !isGone(s)).map((s) => s.pid);
   const members: number[] = [];
   let entries: string[];
   try {
