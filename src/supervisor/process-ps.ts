@@ -1,5 +1,6 @@
 /**
- * Process facts from `ps`, for systems without /proc (macOS, FreeBSD):
+ * Process facts from `ps`, for systems without /proc (macOS, FreeBSD), and
+ * from `tasklist` / `taskkill` on Windows:
  * the same `ProcStat` that process-tree.ts reads from /proc/PID/stat, so the
  * callers (liveness, group members, pid reuse checks) do not change.
  *
@@ -72,4 +73,44 @@ export function psStat(pid: number): ProcStat | null {
 /** The ProcStat of every process `ps -A` lists. */
 export function psAll(): ProcStat[] {
   return parsePsOutput(runPs(["-A"]));
+}
+
+/**
+ * Windows has neither /proc nor `ps` nor process groups: `tasklist` says
+ * whether a pid runs (`tasklist /FI "PID eq N" /FO CSV /NH` prints
+ * `"name.exe","1234","Console","1","12,345 K"`, or an INFO line when there is
+ * none). No parent, group or start time is known, so a process stands for
+ * its own group (pgrp = pid) and startTime is 0.
+ */
+export function parseTasklistCsv(text: string): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^"[^"]*","(\d+)",/.exec(line.trim());
+    if (!m) continue;
+    const pid = Number(m[1]);
+    out.push({ pid, state: "R", ppid: 0, pgrp: pid, session: 0, startTime: 0 });
+  }
+  return out;
+}
+
+/** The ProcStat of `pid` from `tasklist` (Windows), or null when it does not run. */
+export function tasklistStat(pid: number): ProcStat | null {
+  try {
+    const r = Bun.spawnSync(["tasklist", "/FI", `PID eq ${pid}`, "/FO", "CSV", "/NH"], { stdout: "pipe", stderr: "ignore" });
+    return parseTasklistCsv(r.stdout.toString()).find((s) => s.pid === pid) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Ends `pid` and every process it started (Windows: `taskkill /T /F`), the
+ * stand-in for signalling a process group; false when there was nothing to end.
+ */
+export function taskkillTree(pid: number): boolean {
+  try {
+    return Bun.spawnSync(["taskkill", "/T", "/F", "/PID", String(pid)], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  } catch {
+    return false;
+  }
 }

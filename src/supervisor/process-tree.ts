@@ -4,10 +4,11 @@
  * is read from /proc/PID/stat instead.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { psAll, psStat } from "./process-ps.ts";
+import { psAll, psStat, taskkillTree, tasklistStat } from "./process-ps.ts";
 
-/** Without /proc (macOS, FreeBSD) the same facts come from `ps` (process-ps.ts). */
+/** Without /proc (macOS, FreeBSD) the same facts come from `ps`, on Windows from `tasklist` (process-ps.ts). */
 const HAS_PROC = existsSync("/proc/self/stat");
+const WINDOWS = process.platform === "win32";
 
 /** The fields of /proc/PID/stat this project reads. */
 export interface ProcStat {
@@ -43,7 +44,7 @@ export function parseProcStat(text: string): ProcStat | null {
 
 /** Reads /proc/PID/stat, or null when the process does not exist. */
 export function readProcStat(pid: number): ProcStat | null {
-  if (!HAS_PROC) return psStat(pid);
+  if (!HAS_PROC) return WINDOWS ? tasklistStat(pid) : psStat(pid);
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, "latin1"));
   } catch {
@@ -79,6 +80,7 @@ export function isAlive(pid: number): boolean {
  * ```
  */
 export function groupMembers(pgid: number): number[] {
+  if (WINDOWS) return isGone(tasklistStat(pgid)) ? [] : [pgid];
   if (!HAS_PROC) return psAll().filter((s) => s.pgrp === pgid && !isGone(s)).map((s) => s.pid);
   const members: number[] = [];
   let entries: string[];
@@ -102,6 +104,8 @@ export function groupMembers(pgid: number): number[] {
  */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (!(pgid > 1)) throw new RangeError(`Cannot signal the process group as 'pgid' must be > 1: current value is ${pgid}`);
+  // Windows has no process groups: any stop ends the whole tree.
+  if (WINDOWS) return taskkillTree(pgid);
   try {
     process.kill(-pgid, signal);
     return true;

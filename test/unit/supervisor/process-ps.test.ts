@@ -3,7 +3,7 @@
  * captured from macOS and Linux, and on this machine's own `ps` against /proc.
  */
 import { describe, expect, test } from "bun:test";
-import { parsePsLine, parsePsOutput, psAll, psStat } from "../../../src/supervisor/process-ps.ts";
+import { parsePsLine, parsePsOutput, parseTasklistCsv, psAll, psStat } from "../../../src/supervisor/process-ps.ts";
 import { readProcStat } from "../../../src/supervisor/process-tree.ts";
 
 /** `LC_ALL=C ps -A -o pid=,ppid=,pgid=,stat=,lstart=` on macOS 14 (trimmed). */
@@ -70,5 +70,16 @@ describe("ps on this machine agrees with /proc", () => {
 
   test("psAll lists this process", () => {
     expect(psAll().some((s) => s.pid === process.pid)).toBe(true);
+  });
+});
+
+describe("parseTasklistCsv (Windows)", () => {
+  test("a running process: its pid, standing for its own group", () => {
+    const text = '"llama-server.exe","4321","Console","1","1,234,567 K"\r\n';
+    expect(parseTasklistCsv(text)).toEqual([{ pid: 4321, state: "R", ppid: 0, pgrp: 4321, session: 0, startTime: 0 }]);
+  });
+
+  test("no such process: tasklist's INFO line lists nothing", () => {
+    expect(parseTasklistCsv("INFO: No tasks are running which match the specified criteria.\r\n")).toEqual([]);
   });
 });
