@@ -127,7 +127,7 @@ export function resolveModel(
       setParamsByID: m.filters.setParamsByID,
     },
     unlisted: m.unlisted,
-    concurrencyLimit: m.concurrencyLimit === 0 ? 10 : m.concurrencyLimit,
+    concurrencyLimit: id === COMFYUI_MODEL_ID ? Math.max(COMFYUI_CONCURRENCY, m.concurrencyLimit) : m.concurrencyLimit === 0 ? 10 : m.concurrencyLimit,
     sendLoadingState: m.sendLoadingState ?? defaults.sendLoadingState,
     timeouts: {
       connect: m.timeouts.connect,
@@ -140,9 +140,18 @@ export function resolveModel(
     metadata: m.metadata,
     name: m.name,
     description: m.description,
-    ignoreWebsockets: m.compat.ignoreWebsockets,
+    ignoreWebsockets: id === COMFYUI_MODEL_ID || m.compat.ignoreWebsockets,
   };
 }
+
+/**
+ * The model `/comfyui/...` is served by (llama-swap's fixed id). A ComfyUI
+ * page opens many parallel requests and a websocket that must not keep the
+ * model loaded, so, as in llama-swap, it gets at least 50 concurrent requests
+ * and ignores websockets for activity.
+ */
+export const COMFYUI_MODEL_ID = "comfyui_auto";
+const COMFYUI_CONCURRENCY = 50;
 
 /** `"temperature, top_p"` → `["temperature", "top_p"]`, never `model`. */
 export function splitParamList(text: string): string[] {

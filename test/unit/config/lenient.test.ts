@@ -98,3 +98,12 @@ describe("one schema error does not hide a model's other errors", () => {
     ]);
   });
 });
+
+describe("comfyui_auto, the model /comfyui/ serves", () => {
+  test("gets llama-swap's settings: at least 50 concurrent requests, websockets ignored for activity", () => {
+    const c = load("models:\n  comfyui_auto:\n    cmd: comfy --port ${PORT}\n  other:\n    cmd: s --port ${PORT}\n");
+    expect(c.models.comfyui_auto).toMatchObject({ concurrencyLimit: 50, ignoreWebsockets: true });
+    expect(c.models.other).toMatchObject({ concurrencyLimit: 10, ignoreWebsockets: false });
+    expect(load("models:\n  comfyui_auto:\n    cmd: comfy --port ${PORT}\n    concurrencyLimit: 80\n").models.comfyui_auto?.concurrencyLimit).toBe(80);
+  });
+});
