@@ -12,7 +12,7 @@ import { connectHubs } from "../http/hubs.ts";
 import type { LogHub } from "../http/deps.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
-import { isLoopback } from "./listen.ts";
+import { exposureWarning, isLoopback } from "./listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
 import { describeTarget, loadConfigIsolated, targetFor } from "./config-worker.ts";
@@ -51,6 +51,8 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     : await loadConfigIsolated(target, io);
   if (!first) return 1;
   for (const w of first.warnings) io.err(`warning: ${w}`);
+  const exposure = exposureWarning(options.listen, first.apiKeys);
+  if (exposure) io.err(exposure);
   /** The configuration in force; replaced by --watch-config reloads. */
   let config = first;
 

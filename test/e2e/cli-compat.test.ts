@@ -86,6 +86,25 @@ describe("serve", () => {
     expect(await p.waitForExit()).toBe(0);
   });
 
+  test("listening on every interface without apiKeys prints the loud warning; on loopback nothing", async () => {
+    const open = spawnModelswap(["--config", tmp.write("exposed.yaml", fakeModelConfig(freePort())), "--listen", ":0", "--state-dir", join(tmp.path, "state-exposed")]);
+    await open.waitForOutput(/listening on http/);
+    expect(open.stderr()).toContain("WARNING: modelswap listens on every interface (:0) and no apiKeys are set:");
+    open.proc.kill("SIGTERM");
+    expect(await open.waitForExit()).toBe(0);
+    const keyed = spawnModelswap(["--config", tmp.write("keyed.yaml", `${fakeModelConfig(freePort())}apiKeys: [k]\n`), "--listen", ":0", "--state-dir", join(tmp.path, "state-keyed")]);
+    await keyed.waitForOutput(/listening on http/);
+    expect(keyed.stderr()).toContain("warning: listening on every interface (:0): every host that can reach this machine can reach modelswap (apiKeys are required)");
+    expect(keyed.stderr()).not.toContain("WARNING");
+    keyed.proc.kill("SIGTERM");
+    expect(await keyed.waitForExit()).toBe(0);
+    const local = await serveWith(tmp.write("local.yaml", fakeModelConfig(freePort())));
+    await local.waitForOutput(/listening on http/);
+    expect(local.stderr()).not.toContain("every interface");
+    local.proc.kill("SIGTERM");
+    expect(await local.waitForExit()).toBe(0);
+  });
+
   test("--strict refuses to start on an unknown key: exit 1", async () => {
     const file = tmp.write("serve-strict.yaml", `${fakeModelConfig(freePort())}logLevl: debug\n`);
     const p = await serveWith(file, "--strict");

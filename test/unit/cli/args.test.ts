@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defaultStateDir, parseArgs, UsageError, type Command } from "../../../src/cli/args.ts";
-import { isLoopback, parseListen } from "../../../src/cli/listen.ts";
+import { exposureWarning, isLoopback, parseListen } from "../../../src/cli/listen.ts";
 
 const env = { env: { XDG_RUNTIME_DIR: "/run/user/1000" }, uid: 1000 };
 const parse = (...argv: string[]): Command => parseArgs(argv, env);
@@ -169,5 +169,26 @@ describe("helpers", () => {
 
   test("state dir falls back to /tmp/modelswap-UID without XDG_RUNTIME_DIR", () => {
     expect(defaultStateDir({ env: {}, uid: 42 })).toBe("/tmp/modelswap-42");
+  });
+});
+
+describe("exposureWarning", () => {
+  test.each([":8080", "0.0.0.0:8080", "[::]:8080"])("%s with no apiKeys: a loud warning that anyone on the network can run models", (text) => {
+    const w = exposureWarning(parseListen(text), []);
+    expect(w?.split("\n")).toEqual([
+      `WARNING: modelswap listens on every interface (${text}) and no apiKeys are set:`,
+      "WARNING: any host that can reach this machine can run, use and stop your models.",
+      "WARNING: set apiKeys in the config, or use --listen 127.0.0.1:8080 to keep it local.",
+    ]);
+  });
+
+  test("with apiKeys: one line", () => {
+    expect(exposureWarning(parseListen(":8080"), ["k"])).toBe(
+      "warning: listening on every interface (:8080): every host that can reach this machine can reach modelswap (apiKeys are required); use --listen 127.0.0.1:8080 to keep it local",
+    );
+  });
+
+  test.each(["127.0.0.1:8080", "localhost:8080", "192.168.1.5:8080", "[::1]:8080"])("%s: none", (text) => {
+    expect(exposureWarning(parseListen(text), [])).toBeNull();
   });
 });
