@@ -7,16 +7,10 @@
 import type { Config } from "../config/types.ts";
 import { selfCommand, workerEntry } from "../lib/self.ts";
 import type { Io } from "./io.ts";
+import { reportLoadError } from "./load-error.ts";
+import { describeTarget, targetOf, type ConfigTarget } from "./config-target.ts";
 
-/** What to load: `--config`, `--config-dir` (merged), and how strictly. */
-export interface ConfigTarget {
-  file: string | null;
-  dir: string | null;
-  /** Unknown keys are errors. */
-  strict?: boolean;
-  /** Warn about models whose program is not on PATH. */
-  checkExecutables?: boolean;
-}
+export { describeTarget, targetFor, targetOf, type ConfigTarget } from "./config-target.ts";
 
 /** Main thread → loader Worker. */
 export interface LoadRequest {
@@ -25,20 +19,6 @@ export interface LoadRequest {
   text?: string;
   selfCommand: string[];
   env: Record<string, string | undefined>;
-}
-
-/** A plain file name means that file alone, leniently. */
-export const targetOf = (target: string | ConfigTarget): ConfigTarget => (typeof target === "string" ? { file: target, dir: null } : target);
-
-/** `--config-dir` alone reads only the folder; otherwise `--config` (default config.yaml) comes first. */
-export function targetFor(options: { config: string; configGiven: boolean; configDir: string | null; strict: boolean }): ConfigTarget {
-  const file = options.configGiven || options.configDir === null ? options.config : null;
-  return { file, dir: options.configDir, strict: options.strict };
-}
-
-/** How errors name what was loaded: the file, the folder, or both. */
-export function describeTarget(target: ConfigTarget): string {
-  return [target.file, target.dir].filter((x) => x !== null).join(" + ");
 }
 
 /** Loader Worker → main thread: the config, or the text to print line by line. */
@@ -70,18 +50,6 @@ export async function loadConfigIsolated(target: string | ConfigTarget, io: Io, 
   if (reply.ok) return reply.config;
   reportLoadError(describeTarget(t), reply.configError, reply.message, io);
   return null;
-}
-
-/**
- * Prints why `file` did not load: a ConfigError's lines as they are (they
- * already name file, line and column), anything else on one line.
- */
-export function reportLoadError(file: string, configError: boolean, message: string, io: Io): void {
-  if (configError) {
-    for (const line of message.split("\n")) if (line.trim() !== "") io.err(line);
-  } else {
-    io.err(`modelswap: cannot load config ${file}: ${message}`);
-  }
 }
 
 function askWorker(request: LoadRequest): Promise<LoadReply> {

@@ -6,7 +6,8 @@ import { ConfigError, loadConfigSources, parseConfigText } from "../config/index
 import type { Config } from "../config/types.ts";
 import { processIo, type Io } from "./io.ts";
 import { selfCommand } from "../lib/self.ts";
-import { describeTarget, reportLoadError, targetFor, targetOf, type ConfigTarget } from "./config-worker.ts";
+import { describeTarget, targetFor, targetOf, type ConfigTarget } from "./config-target.ts";
+import { reportLoadError } from "./load-error.ts";
 import type { ValidateOptions } from "./args.ts";
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;

@@ -10,7 +10,7 @@
  * same machine, it names one process for good just the same (pid reuse
  * within one second is the one case it cannot tell apart).
  */
-import type { ProcStat } from "./process-tree.ts";
+import type { ProcStat } from "./proc-stat.ts";
 
 /** The columns asked of `ps`; `lstart` last because it has spaces. */
 export const PS_COLUMNS = "pid=,ppid=,pgid=,stat=,lstart=";

@@ -5,25 +5,13 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { psAll, psStat, taskkillTree, tasklistStat } from "./process-ps.ts";
+import type { ProcStat } from "./proc-stat.ts";
+
+export type { ProcStat };
 
 /** Without /proc (macOS, FreeBSD) the same facts come from `ps`, on Windows from `tasklist` (process-ps.ts). */
 const HAS_PROC = existsSync("/proc/self/stat");
 const WINDOWS = process.platform === "win32";
-
-/** The fields of /proc/PID/stat this project reads. */
-export interface ProcStat {
-  pid: number;
-  /** Field 3: R, S, D, Z, T, X… */
-  state: string;
-  /** Field 4. */
-  ppid: number;
-  /** Field 5: the process group id. */
-  pgrp: number;
-  /** Field 6. */
-  session: number;
-  /** Field 22: clock ticks after boot; with the pid it names one process for good. */
-  startTime: number;
-}
 
 /**
  * Parses the text of /proc/PID/stat; the command name may hold spaces and
