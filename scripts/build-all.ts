@@ -1,6 +1,7 @@
 /**
  * `npm run build:all`: cross-compiles modelswap for every platform it ships
- * on, into dist/modelswap-<os>-<arch>[.exe], and writes dist/SHA256SUMS
+ * on (Linux, macOS, Windows, FreeBSD), into dist/modelswap-<os>-<arch>[.exe],
+ * and writes dist/SHA256SUMS
  * (`sha256sum -c SHA256SUMS` checks a download). Targets compile one after
  * the other: each takes a few seconds once Bun has cached that target's
  * runtime (fetched from the npm registry the first time).
@@ -19,6 +20,7 @@ export const TARGETS: Record<string, string> = {
   "darwin-x64": "bun-darwin-x64",
   "darwin-arm64": "bun-darwin-arm64",
   "windows-x64": "bun-windows-x64",
+  "freebsd-x64": "bun-freebsd-x64",
 };
 
 const args = process.argv.slice(2);

@@ -81,6 +81,7 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,
+      tls: options.tls,
     });
   } catch (error) {
     io.err(`modelswap: cannot listen on ${options.listen.text}: ${error instanceof Error ? error.message : String(error)}`);

@@ -6,7 +6,7 @@ import { commandText, splitCommand, stripCommandComments } from "./cmd-split.ts"
 import type { IssueList } from "./errors.ts";
 import { forEachLeftover, macroTable, mergeMacros, substituteDeep, undefinedMacroMessage, type Macro, type MacroValue } from "./macros.ts";
 import type { RawModel } from "./schema.ts";
-import type { Capabilities, ModelConfig } from "./types.ts";
+import { COMFYUI_MODEL_ID, type Capabilities, type ModelConfig } from "./types.ts";
 import type { PositionMap, Segment } from "./yaml-positions.ts";
 
 /** True for a YAML mapping (a plain object, not a list or null). */
@@ -144,13 +144,7 @@ export function resolveModel(
   };
 }
 
-/**
- * The model `/comfyui/...` is served by (llama-swap's fixed id). A ComfyUI
- * page opens many parallel requests and a websocket that must not keep the
- * model loaded, so, as in llama-swap, it gets at least 50 concurrent requests
- * and ignores websockets for activity.
- */
-export const COMFYUI_MODEL_ID = "comfyui_auto";
+/** llama-swap's floor for comfyui_auto's concurrency: a ComfyUI page opens many requests at once. */
 const COMFYUI_CONCURRENCY = 50;
 
 /** `"temperature, top_p"` → `["temperature", "top_p"]`, never `model`. */

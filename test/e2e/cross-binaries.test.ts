@@ -1,5 +1,5 @@
 /**
- * `npm run build:all`: five binaries and SHA256SUMS, built once per run.
+ * `npm run build:all`: six binaries and SHA256SUMS, built once per run.
  * Each binary is checked for its platform's executable format and CPU; the
  * linux-arm64 one really runs, under qemu-user-static (`.ci/run` installs
  * it with apt-get): --version, validate, and one request proxied to a
@@ -46,7 +46,8 @@ function kindOf(file: string): string {
   const b = head(file, 4096);
   if (b.readUInt32BE(0) === 0x7f454c46) {
     const machine = b.readUInt16LE(18);
-    return `elf ${machine === 62 ? "x86-64" : machine === 183 ? "arm64" : machine}`;
+    const os = b[7] === 9 ? "freebsd " : ""; // EI_OSABI: 9 is FreeBSD, 0 (System V) is what Linux binaries carry
+    return `elf ${os}${machine === 62 ? "x86-64" : machine === 183 ? "arm64" : machine}`;
   }
   if (b.readUInt32LE(0) === 0xfeedfacf) {
     const cpu = b.readUInt32LE(4);
@@ -67,6 +68,7 @@ describe("npm run build:all", () => {
     ["modelswap-darwin-x64", "macho x86-64"],
     ["modelswap-darwin-arm64", "macho arm64"],
     ["modelswap-windows-x64.exe", "pe x86-64"],
+    ["modelswap-freebsd-x64", "elf freebsd x86-64"],
   ])("%s is a %s executable", (name, kind) => {
     expect(kindOf(join(out, name))).toBe(kind);
   });
@@ -79,6 +81,7 @@ describe("npm run build:all", () => {
       "modelswap-darwin-x64",
       "modelswap-darwin-arm64",
       "modelswap-windows-x64.exe",
+      "modelswap-freebsd-x64",
     ]);
     for (const line of lines) {
       const [sum, name] = line.split("  ") as [string, string];

@@ -32,6 +32,17 @@ export const JSON_MODEL_PATHS = [
   "/v1/images/generations",
   "/sdapi/v1/txt2img",
   "/sdapi/v1/img2img",
+  // audio.cpp's generic task API: forwarded as /v1/tasks/run (llama-swap strips /audioapi).
+  "/audioapi/v1/tasks/run",
+  // llama-swap's versionless `/v/...` spellings: forwarded with `/v` stripped (its issue #728).
+  "/v/chat/completions",
+  "/v/responses",
+  "/v/completions",
+  "/v/messages",
+  "/v/messages/count_tokens",
+  "/v/embeddings",
+  "/v/rerank",
+  "/v/reranking",
   // Versionless spellings (modelswap extras; llama-swap has only the llama-server ones above).
   "/chat/completions",
   "/completions",
@@ -39,6 +50,23 @@ export const JSON_MODEL_PATHS = [
   "/embeddings",
   "/messages",
 ] as const;
+
+/**
+ * The path a request is forwarded with: llama-swap strips the `/v` of its
+ * versionless routes and the `/audioapi` prefix, so `/v/chat/completions`
+ * reaches the model as `/chat/completions` and `/audioapi/v1/tasks/run` as
+ * `/v1/tasks/run`. Every other path is forwarded as it came.
+ *
+ * @example
+ * ```ts
+ * upstreamPathOf("/v/embeddings"); // "/embeddings"
+ * ```
+ */
+export function upstreamPathOf(path: string): string {
+  if (path.startsWith("/v/")) return path.slice(2);
+  if (path.startsWith("/audioapi/")) return path.slice("/audioapi".length);
+  return path;
+}
 
 /** POST endpoints with a multipart form whose `model` field names the model. */
 export const FORM_MODEL_PATHS = ["/v1/audio/transcriptions", "/v1/images/edits"] as const;
@@ -65,13 +93,14 @@ export async function handleJson(c: Exchange, front: Front): Promise<Response> {
     const f = target.peer.filters;
     const requestedName = target.model;
     const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
-    return forward(c, front, { target, body, bodyChanged: body !== bytes });
+    return forward(c, front, { target, body, bodyChanged: body !== bytes, path: upstreamPathOf(c.path) });
   }
   const m = front.deps.config.models[target.model];
   if (!m) throw new HttpError("model_not_found", `Cannot find model: '${target.model}' is not configured`);
   const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
-  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
-  return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
+  const path = upstreamPathOf(c.path);
+  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(path);
+  return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState, path });
 }
 
 async function handleForm(c: Context, front: Front): Promise<Response> {

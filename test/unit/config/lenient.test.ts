@@ -107,3 +107,29 @@ describe("comfyui_auto, the model /comfyui/ serves", () => {
     expect(load("models:\n  comfyui_auto:\n    cmd: comfy --port ${PORT}\n    concurrencyLimit: 80\n").models.comfyui_auto?.concurrencyLimit).toBe(80);
   });
 });
+
+describe("cors.allowOrigins", () => {
+  test("unset: null, every origin allowed (llama-swap's behaviour)", () => {
+    expect(load(OK_MODEL).cors).toEqual({ allowOrigins: null });
+  });
+
+  test("a list of origins and *", () => {
+    expect(load(`cors:\n  allowOrigins: ["https://app.example.com", "http://localhost:3000", "*"]\n${OK_MODEL}`).cors.allowOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:3000",
+      "*",
+    ]);
+  });
+
+  test.each(["https://app.example.com/", "app.example.com", "https://app.example.com/path", "ftp://x.example"])("%p is not an origin: an error at it", (origin) => {
+    expect(issuesOf(`cors:\n  allowOrigins: ["${origin}"]\n${OK_MODEL}`)).toEqual([
+      {
+        file: "test.yaml",
+        line: 2,
+        column: 18,
+        path: "cors.allowOrigins[0]",
+        message: `Expected an origin like "https://app.example.com" (scheme, host and port only, no trailing slash): got ${JSON.stringify(origin)}`,
+      },
+    ]);
+  });
+});
