@@ -6,7 +6,8 @@ import { commandText, splitCommand, stripCommandComments } from "./cmd-split.ts"
 import type { IssueList } from "./errors.ts";
 import { forEachLeftover, macroTable, mergeMacros, substituteDeep, undefinedMacroMessage, type Macro, type MacroValue } from "./macros.ts";
 import type { RawModel } from "./schema.ts";
-import type { Capabilities, ModelConfig } from "./types.ts";
+import type { Capabilities, ModelConfig, Watchdog } from "./types.ts";
+import { parseSize } from "./sizes.ts";
 import type { PositionMap, Segment } from "./yaml-positions.ts";
 
 /** True for a YAML mapping (a plain object, not a list or null). */
@@ -50,6 +51,7 @@ export interface ModelDefaults {
   globalTTL: number;
   unloadTimeout: number;
   sendLoadingState: boolean;
+  watchdog: Watchdog;
 }
 
 /** Resolves a validated model entry into the runtime shape; reports problems and returns undefined on any. */
@@ -141,6 +143,11 @@ export function resolveModel(
     name: m.name,
     description: m.description,
     ignoreWebsockets: m.compat.ignoreWebsockets,
+    resources: { vram: parseSize(m.resources?.vram ?? 0), ram: parseSize(m.resources?.ram ?? 0) },
+    watchdog: {
+      stallTimeout: m.watchdog?.stallTimeout ?? defaults.watchdog.stallTimeout,
+      busyTimeout: m.watchdog?.busyTimeout ?? defaults.watchdog.busyTimeout,
+    },
   };
 }
 

@@ -11,6 +11,8 @@ import type { Config, GroupConfig, MatrixConfig, ModelConfig, PeerConfig, Profil
 import type { Segment } from "./yaml-positions.ts";
 import { forEachLeftover, undefinedMacroMessage } from "./macros.ts";
 import { goDurationMs } from "../lib/duration.ts";
+import { queryGpusSync } from "../hardware/index.ts";
+import { parseSize } from "./sizes.ts";
 
 /** llama-swap's default for `upstream.ignorePaths`: static assets never trigger a swap. */
 export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt)$"];
@@ -18,7 +20,8 @@ export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt
 /** Builds the Config; problems go to `issues` (the caller throws). */
 export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): Config {
   const unloadTimeout = raw.unloadTimeout === 0 ? 10 : raw.unloadTimeout;
-  const defaults = { globalTTL: raw.globalTTL, unloadTimeout, sendLoadingState: raw.sendLoadingState };
+  const watchdog = { stallTimeout: raw.watchdog.stallTimeout, busyTimeout: raw.watchdog.busyTimeout };
+  const defaults = { globalTTL: raw.globalTTL, unloadTimeout, sendLoadingState: raw.sendLoadingState, watchdog };
 
   const cmds = Object.fromEntries(Object.entries(raw.models).map(([id, m]) => [id, m.cmd]));
   const ports = assignPorts(cmds, raw.startPort);
@@ -66,6 +69,10 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     router,
     groups,
     matrix,
+    maxSwapWait: raw.routing.scheduler.settings.fifo.maxSwapWait,
+    maxLoaded: raw.routing.router.settings.maxLoaded,
+    resources: resources(raw, issues),
+    watchdog,
     priority: raw.routing.scheduler.settings.fifo.priority,
     peers: peers(raw, issues),
     profiles: profiles(raw),
@@ -141,6 +148,24 @@ function peers(raw: RawConfig, issues: IssueList): Record<string, PeerConfig> {
     };
   }
   return out;
+}
+
+/**
+ * The global memory limits in bytes; `vram: auto` asks nvidia-smi (the command
+ * in `MODELSWAP_NVIDIA_SMI` when set, so tests and odd installs can point at
+ * another) and is a config error when it cannot.
+ */
+function resources(raw: RawConfig, issues: IssueList): Config["resources"] {
+  const { vram, ram } = raw.resources;
+  let vramBytes: number | null = null;
+  if (vram === "auto") {
+    const report = queryGpusSync({ command: process.env.MODELSWAP_NVIDIA_SMI || "nvidia-smi" });
+    if (report.present) vramBytes = report.totalVramBytes;
+    else issues.error(["resources", "vram"], `Set vram to a size like "24GiB": "auto" needs nvidia-smi, and ${report.reason}`);
+  } else if (vram !== undefined) {
+    vramBytes = parseSize(vram);
+  }
+  return { vram: vramBytes, ram: ram === undefined ? null : parseSize(ram) };
 }
 
 function profiles(raw: RawConfig): Record<string, ProfileConfig> {
