@@ -6,11 +6,14 @@ import type { Config } from "../config/types.ts";
 import type { ModelState, Progress, Rejection } from "./protocol.ts";
 
 /** Why a process is being stopped (logged and shown as state detail). */
-export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload";
+export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload" | "watchdog" | "oom_retry";
 
 /** Everything that can happen to the scheduler; `now` is the core's only clock. */
 export type CoreEvent =
-  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean }
+  /** `keepAliveMs`: this request's keep_alive (ms; negative keeps the model loaded), overriding the model's ttl. */
+  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean; keepAliveMs?: number }
+  /** Models that moved bytes to a client since the last report (the busy watchdog's evidence of progress). */
+  | { type: "activity"; now: number; models: string[] }
   | { type: "cancel"; now: number; id: number }
   | { type: "release"; now: number; id: number }
   | { type: "started"; now: number; model: string }

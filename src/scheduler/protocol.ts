@@ -21,6 +21,7 @@ export type RejectCode =
   | "unloaded" // 503, unload or swap released the waiter
   | "shutting_down" // 503
   | "cannot_fit" // 503, residency policy can never place it
+  | "swap_timeout" // 503 + Retry-After, a swap waited maxSwapWait for a busy model
   | "not_running" // 409, ignorePaths/websocket request for a stopped model
   | "internal"; // 500
 
@@ -116,6 +117,7 @@ export const statusFor: Record<RejectCode, number> = {
   unloaded: 503,
   shutting_down: 503,
   cannot_fit: 503,
+  swap_timeout: 503,
   not_running: 409,
   internal: 500,
 };

@@ -52,9 +52,18 @@ export function onRelease(s: CoreState, id: number, action: "released" | "cancel
   const m = s.models.get(model);
   if (m === undefined) return;
   m.inFlight = Math.max(0, m.inFlight - 1);
+  m.lastUsed = s.now;
   if (m.inFlight === 0) {
     m.idleSince = s.now;
     if (s.shutdown !== null && (m.state === "ready" || m.state === "starting")) stop(s, model, unloadGrace(s, model), "shutdown", "shutdown");
+  }
+}
+
+/** Bytes reached clients from these models: the busy watchdog's clock restarts. Unknown ids are ignored. */
+export function onActivity(s: CoreState, models: readonly string[]): void {
+  for (const id of models) {
+    const m = s.models.get(id);
+    if (m !== undefined) m.lastActivity = s.now;
   }
 }
 

@@ -98,7 +98,10 @@ export function unloadGrace(s: CoreState, model: string): number {
 /** Grants `w`: one more in flight, remembered so its release is counted exactly once. */
 export function grant(s: CoreState, w: Waiter): void {
   const m = s.models.get(w.model)!;
+  if (m.inFlight === 0) m.lastActivity = s.now;
   m.inFlight++;
+  m.lastUsed = s.now;
+  m.keepAliveMs = w.keepAliveMs;
   s.granted.set(w.id, w.model);
   emit(s, { type: "grant", id: w.id, model: w.model });
 }

@@ -6,17 +6,32 @@ import type { Config } from "../../config/types.ts";
 import { BACKOFF, type Eviction } from "../core-types.ts";
 import { evictionForGroups } from "./groups.ts";
 import { evictionForMatrix } from "./matrix.ts";
+import { evictionForCount } from "./lru.ts";
+import { evictionForMemory } from "./memory.ts";
+import { UNUSED, type UsageOf } from "./usage.ts";
+
+export { type Usage, type UsageOf, evictionOrder } from "./usage.ts";
+export { isOutOfMemory } from "./oom.ts";
 
 /**
- * Dispatches to the configured router (`group` or `matrix`).
+ * The configured router (`group` or `matrix`), then the limits on top of it:
+ * the LRU count (`maxLoaded`), then memory fit (`resources`). Each limit adds
+ * victims to what the router already evicts, in `evictionOrder`.
  *
  * @example
  * ```ts
  * evictionFor("b", ["a"], config); // ["a"] with llama-swap's defaults
  * ```
  */
-export function evictionFor(target: string, running: string[], config: Config): Eviction {
+export function evictionFor(target: string, running: string[], config: Config, usage: UsageOf = () => UNUSED): Eviction {
   if (config.models[target] === undefined) return { cannotFit: `Cannot place model as it is not configured: ${target}` };
+  const routed = routerEviction(target, running, config);
+  const counted = [...routed, ...evictionForCount(target, running, routed, config, usage)];
+  const fit = evictionForMemory(target, running, counted, config, usage);
+  return Array.isArray(fit) ? [...counted, ...fit] : fit;
+}
+
+function routerEviction(target: string, running: string[], config: Config): string[] {
   switch (config.router) {
     case "group":
       return evictionForGroups(target, running, config);

@@ -2,8 +2,8 @@
  * A tiny script language for core tests, so each rule reads as a table of
  * events and the effects they must produce:
  *
- *   req ID MODEL [nostart] [progress]   cancel ID   release ID
- *   started M   failed M [spawn]   stopped M   exited M
+ *   req ID MODEL [nostart] [progress] [keep=MS]   cancel ID   release ID
+ *   started M   failed M [spawn|oom]   stopped M   exited M   activity M[,M...]
  *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
  *
  * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
@@ -61,8 +61,14 @@ export class Harness {
     const [op, a = "", b = "", c = ""] = line.trim().split(/\s+/);
     const now = this.now;
     switch (op) {
-      case "req":
-        return { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+      case "req": {
+        const e: CoreEvent = { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+        const keep = /keep=(-?\d+)/.exec(line);
+        if (keep !== null) e.keepAliveMs = Number(keep[1]);
+        return e;
+      }
+      case "activity":
+        return { type: "activity", now, models: a.split(",") };
       case "cancel":
         return { type: "cancel", now, id: Number(a) };
       case "release":
@@ -70,7 +76,7 @@ export class Harness {
       case "started":
         return { type: "started", now, model: a };
       case "failed":
-        return { type: "startFailed", now, model: a, message: "boom", kind: b === "spawn" ? "spawn" : "exited" };
+        return { type: "startFailed", now, model: a, message: b === "oom" ? "exited\nCUDA error: out of memory" : "boom", kind: b === "spawn" ? "spawn" : "exited" };
       case "stopped":
         return { type: "stopped", now, model: a };
       case "exited":
