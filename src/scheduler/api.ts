@@ -12,6 +12,11 @@ export interface Lease {
   readonly upstream: string;
   /** Idempotent: only the first call counts. */
   release(): void;
+  /**
+   * Bytes of this response reached the client: evidence for the busy
+   * watchdog. Cheap enough to call per chunk (reports are batched per second).
+   */
+  progress(): void;
 }
 
 /** The one error callers of the scheduler branch on. */
@@ -31,6 +36,8 @@ export interface AcquireOptions {
   onProgress?: (p: Progress) => void;
   /** Do not start a stopped model; reject with `not_running` instead. */
   noStart?: boolean;
+  /** The request's keep_alive in ms (0 unloads after it, negative keeps the model loaded); absent: the model's ttl. */
+  keepAliveMs?: number;
 }
 
 export interface SettleResult {

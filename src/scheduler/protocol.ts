@@ -75,7 +75,14 @@ export interface WorkerOptions {
 /** Main thread → Worker. */
 export type ToWorker =
   | { type: "init"; config: Config; options: WorkerOptions }
-  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean }
+  /** `keepAliveMs`: the request's keep_alive (negative keeps the model loaded); absent: the model's ttl. */
+  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean; keepAliveMs?: number }
+  /**
+   * Models whose responses moved bytes to a client since the last report: the
+   * busy watchdog's evidence of progress. Sent at most once a second, and only
+   * when something moved (one Set.add per chunk on the hot path, no message).
+   */
+  | { type: "activity"; models: string[] }
   | { type: "release"; id: number }
   | { type: "cancel"; id: number }
   | { type: "call"; reqId: number; call: Call }

@@ -99,8 +99,13 @@ export class Runner {
     switch (m.type) {
       case "init":
         return;
-      case "acquire":
-        return this.#feed({ type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress });
+      case "acquire": {
+        const e: CoreEvent = { type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress };
+        if (m.keepAliveMs !== undefined) e.keepAliveMs = m.keepAliveMs;
+        return this.#feed(e);
+      }
+      case "activity":
+        return this.#feed({ type: "activity", now, models: m.models });
       case "release":
         return this.#feed({ type: "release", now, id: m.id });
       case "cancel":

@@ -63,6 +63,7 @@ export class FakeScheduler implements Scheduler {
         released = true;
         this.releases.push(model);
       },
+      progress: () => {},
     };
   }
 
