@@ -26,7 +26,7 @@ export interface ModelEntry {
   /** Removed by a reload: dropped once stopped. */
   removed: boolean;
   reported: { inFlight: number; queued: number };
-  /** Clock time of the last grant or release; -Infinity when never used (LRU order). */
+  /** `CoreState.uses` at the last grant or release; -Infinity when never used (LRU order). */
   lastUsed: number;
   /** The last granted request's keep_alive in ms (negative: never unload), or null for the model's ttl. */
   keepAliveMs: number | null;

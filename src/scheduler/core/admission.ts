@@ -52,7 +52,7 @@ export function onRelease(s: CoreState, id: number, action: "released" | "cancel
   const m = s.models.get(model);
   if (m === undefined) return;
   m.inFlight = Math.max(0, m.inFlight - 1);
-  m.lastUsed = s.now;
+  m.lastUsed = ++s.uses;
   if (m.inFlight === 0) {
     m.idleSince = s.now;
     if (s.shutdown !== null && (m.state === "ready" || m.state === "starting")) stop(s, model, unloadGrace(s, model), "shutdown", "shutdown");

@@ -10,7 +10,7 @@ export interface Usage {
    * `idle`: ready, nothing in flight; `busy`: requests in flight, or starting.
    */
   kind: "stopping" | "idle" | "busy";
-  /** Clock time of the last request start or end; -Infinity when never used (oldest). */
+  /** When last used (a request started or ended), on any increasing scale; -Infinity when never used (oldest). */
   lastUsed: number;
 }
 
