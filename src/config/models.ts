@@ -61,10 +61,13 @@ export function resolveModel(
   port: number | null,
   defaults: ModelDefaults,
   issues: IssueList,
+  slot = 1,
 ): ModelConfig | undefined {
   const path: Segment[] = ["models", id];
   const before = issues.issues.length;
-  const m = (port === null ? parsed : substituteDeep(parsed, new Map<string, MacroValue>([["PORT", port]]))) as RawModel;
+  const builtins = new Map<string, MacroValue>([["SLOT", slot]]);
+  if (port !== null) builtins.set("PORT", port);
+  const m = substituteDeep(parsed, builtins) as RawModel;
 
   if (port === null && m.proxy?.includes("${PORT}")) {
     issues.error([...path, "proxy"], "Use ${PORT} in cmd too, or set a fixed port: ${PORT} is only assigned to models whose cmd uses it");
@@ -144,6 +147,8 @@ export function resolveModel(
     description: m.description,
     ignoreWebsockets: m.compat.ignoreWebsockets,
     resources: { vram: parseSize(m.resources?.vram ?? 0), ram: parseSize(m.resources?.ram ?? 0) },
+    replicas: [],
+    replicaOf: null,
     watchdog: {
       stallTimeout: m.watchdog?.stallTimeout ?? defaults.watchdog.stallTimeout,
       busyTimeout: m.watchdog?.busyTimeout ?? defaults.watchdog.busyTimeout,

@@ -14,6 +14,11 @@ import { goDurationMs } from "../lib/duration.ts";
 import { queryGpusSync } from "../hardware/index.ts";
 import { parseSize } from "./sizes.ts";
 
+/** The id of replica `slot` (one-based) of model `id`: `id@slot`. */
+export function replicaId(id: string, slot: number): string {
+  return `${id}@${slot}`;
+}
+
 /** llama-swap's default for `upstream.ignorePaths`: static assets never trigger a swap. */
 export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt)$"];
 
@@ -23,12 +28,28 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
   const watchdog = { stallTimeout: raw.watchdog.stallTimeout, busyTimeout: raw.watchdog.busyTimeout };
   const defaults = { globalTTL: raw.globalTTL, unloadTimeout, sendLoadingState: raw.sendLoadingState, watchdog };
 
-  const cmds = Object.fromEntries(Object.entries(raw.models).map(([id, m]) => [id, m.cmd]));
+  // A model with replicas takes one port per replica (`m@1`, `m@2`, ... in the sorted order), none of its own.
+  const cmds: Record<string, string> = {};
+  for (const [id, m] of Object.entries(raw.models)) {
+    if (m.replicas === 1) cmds[id] = m.cmd;
+    else for (let k = 1; k <= m.replicas; k++) cmds[replicaId(id, k)] = m.cmd;
+  }
   const ports = assignPorts(cmds, raw.startPort);
   const models: Record<string, ModelConfig> = {};
   for (const [id, m] of Object.entries(raw.models)) {
-    const resolved = resolveModel(id, m, ports.get(id) ?? null, defaults, issues);
-    if (resolved) models[id] = resolved;
+    const resolved = resolveModel(id, m, ports.get(m.replicas === 1 ? id : replicaId(id, 1)) ?? null, defaults, issues);
+    if (!resolved) continue;
+    models[id] = resolved;
+    if (m.replicas === 1) continue;
+    for (let k = 1; k <= m.replicas; k++) {
+      const rid = replicaId(id, k);
+      if (rid in raw.models) issues.error(["models", rid], `Rename the model: \`${rid}\` is the id of replica ${k} of \`${id}\``, "key");
+      // The base resolved cleanly and ${SLOT} is a number: a replica raises no issue of its own.
+      const r = resolveModel(id, m, ports.get(rid) ?? null, defaults, issues, k);
+      if (!r) continue;
+      models[rid] = { ...r, id: rid, aliases: [], unlisted: true, replicaOf: id, filters: { ...r.filters, setParamsByID: {} } };
+      resolved.replicas.push(rid);
+    }
   }
 
   const { router, groups, matrix, paths } = routing(raw, issues);

@@ -109,6 +109,9 @@ export const modelSchema = obj({
   })
     .optional()
     .describe("modelswap: memory this model needs; a model starts only when the running ones plus it fit."),
+  replicas: intAtLeast(1)
+    .default(1)
+    .describe("modelswap: processes of this model run side by side, each with its own ${PORT} and a stable one-based ${SLOT}; requests go to the one with the fewest in flight."),
   watchdog: obj({
     stallTimeout: seconds().optional().describe("Overrides the global watchdog.stallTimeout for this model."),
     busyTimeout: seconds().optional().describe("Overrides the global watchdog.busyTimeout for this model."),

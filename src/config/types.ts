@@ -85,6 +85,10 @@ export interface ModelConfig {
   resources: Resources;
   /** The global watchdog with this model's overrides applied. */
   watchdog: Watchdog;
+  /** modelswap `replicas`: the ids of this model's replica entries (`m@1`, `m@2`, ...), empty for a single process. */
+  replicas: string[];
+  /** Set on a replica entry: the model it is a replica of (replicas are unlisted, without aliases). */
+  replicaOf: string | null;
 }
 
 export interface GroupConfig {

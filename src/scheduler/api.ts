@@ -4,10 +4,16 @@
  */
 import type { Config } from "../config/types.ts";
 import type { ModelStatus, Progress, Rejection, SchedulerEvent } from "./protocol.ts";
+import type { Select } from "./core-types.ts";
+
+export type { Select };
 
 /** A granted slot on a ready model; release exactly once when the response ends. */
 export interface Lease {
+  /** The model granted: the one acquired, one of its replicas (`m@2`), or a selector's local pick. */
   readonly model: string;
+  /** A selector picked this peer target instead: nothing is held, forward the request there. */
+  readonly peer: string | null;
   /** Base URL of the model's server, no trailing slash. */
   readonly upstream: string;
   /** Idempotent: only the first call counts. */
@@ -38,6 +44,8 @@ export interface AcquireOptions {
   noStart?: boolean;
   /** The request's keep_alive in ms (0 unloads after it, negative keeps the model loaded); absent: the model's ttl. */
   keepAliveMs?: number;
+  /** `model` is a `warm`/`spillover` selector: these are its candidates, and the scheduler picks one. */
+  select?: Select;
 }
 
 export interface SettleResult {

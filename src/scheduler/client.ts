@@ -114,6 +114,7 @@ export class SchedulerClient implements Scheduler {
       });
       const msg: ToWorker = { type: "acquire", id, model, wantProgress: options.onProgress !== undefined, noStart: options.noStart ?? false };
       if (options.keepAliveMs !== undefined) msg.keepAliveMs = options.keepAliveMs;
+      if (options.select !== undefined) msg.select = options.select;
       this.#post(msg);
     });
   }
@@ -196,18 +197,28 @@ export class SchedulerClient implements Scheduler {
         this.#acquires.delete(m.id);
         a.detach();
         let released = false;
+        const model = m.model ?? a.model;
         const lease: Lease = {
-          model: a.model,
+          model,
+          peer: null,
           upstream: m.upstream,
           release: () => {
             if (released) return;
             released = true;
             if (this.#dead === null) this.#post({ type: "release", id: m.id });
           },
-          progress: () => this.#markActive(a.model),
+          progress: () => this.#markActive(model),
         };
         if (a.cancelled) lease.release();
         else a.resolve(lease);
+        return;
+      }
+      case "routed": {
+        const a = this.#acquires.get(m.id);
+        if (a === undefined) return;
+        this.#acquires.delete(m.id);
+        a.detach();
+        if (!a.cancelled) a.resolve({ model: m.target, peer: m.target, upstream: "", release: () => {}, progress: () => {} });
         return;
       }
       case "rejected": {

@@ -8,10 +8,23 @@ import type { ModelState, Progress, Rejection } from "./protocol.ts";
 /** Why a process is being stopped (logged and shown as state detail). */
 export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload" | "watchdog" | "oom_retry";
 
+/**
+ * The candidates of a `warm` or `spillover` selector, named by the acquire;
+ * the core picks one (llama-swap's rules, `policies/choose.ts`). `targets` are
+ * model ids (aliases already resolved) or peer targets, listed in `peers`.
+ */
+export interface Select {
+  strategy: "warm" | "spillover";
+  targets: string[];
+  peers: string[];
+  /** spillover's reservation count. */
+  reserve: number;
+}
+
 /** Everything that can happen to the scheduler; `now` is the core's only clock. */
 export type CoreEvent =
   /** `keepAliveMs`: this request's keep_alive (ms; negative keeps the model loaded), overriding the model's ttl. */
-  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean; keepAliveMs?: number }
+  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean; keepAliveMs?: number; select?: Select }
   /** Models that moved bytes to a client since the last report (the busy watchdog's evidence of progress). */
   | { type: "activity"; now: number; models: string[] }
   | { type: "cancel"; now: number; id: number }
@@ -28,6 +41,8 @@ export type CoreEvent =
 /** What the runner must do; executed in order. */
 export type Effect =
   | { type: "grant"; id: number; model: string }
+  /** A selector chose a peer target: nothing is held, the caller forwards there. */
+  | { type: "route"; id: number; target: string }
   | { type: "reject"; id: number; model: string; rejection: Rejection }
   | { type: "start"; model: string }
   | { type: "stop"; model: string; graceMs: number; reason: StopReason }

@@ -62,6 +62,7 @@ export class SchedulerCore {
   /** Snapshot for `/running` (pid is the runner's to fill in). */
   status(): ModelStatus[] {
     const s = this.#s;
+    // Models with replicas have no entry of their own: each replica is listed.
     return [...s.models].map(([model, m]) => ({
       model,
       state: m.state,
@@ -91,7 +92,7 @@ function dispatch(s: CoreState, e: CoreEvent): void {
       return onRequest(s, {
         id: e.id, model: e.model, noStart: e.noStart, wantProgress: e.wantProgress, lastPosition: 0, busySince: null,
         keepAliveMs: e.keepAliveMs ?? null,
-      });
+      }, e.select);
     case "activity":
       return onActivity(s, e.models);
     case "cancel":

@@ -7,6 +7,7 @@
  * an exhaustive `never` check.
  */
 import type { Config } from "../config/types.ts";
+import type { Select } from "./core-types.ts";
 
 /** Lifecycle of one model process, as DESIGN.md names it. */
 export type ModelState = "stopped" | "starting" | "ready" | "stopping" | "failed" | "shutdown";
@@ -76,7 +77,7 @@ export interface WorkerOptions {
 export type ToWorker =
   | { type: "init"; config: Config; options: WorkerOptions }
   /** `keepAliveMs`: the request's keep_alive (negative keeps the model loaded); absent: the model's ttl. */
-  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean; keepAliveMs?: number }
+  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean; keepAliveMs?: number; select?: Select }
   /**
    * Models whose responses moved bytes to a client since the last report: the
    * busy watchdog's evidence of progress. Sent at most once a second, and only
@@ -104,7 +105,10 @@ export type Call =
 /** Worker → main thread. */
 export type FromWorker =
   | { type: "ready" }
-  | { type: "granted"; id: number; upstream: string }
+  /** `model`: the model granted (a replica of the one acquired, or a selector's pick); absent: the one acquired. */
+  | { type: "granted"; id: number; upstream: string; model?: string }
+  /** A selector picked a peer target: nothing is held; the caller forwards to it. */
+  | { type: "routed"; id: number; target: string }
   | { type: "rejected"; id: number; rejection: Rejection }
   | { type: "progress"; id: number; progress: Progress }
   | { type: "reply"; reqId: number; ok: true; value: unknown }

@@ -102,6 +102,7 @@ export class Runner {
       case "acquire": {
         const e: CoreEvent = { type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress };
         if (m.keepAliveMs !== undefined) e.keepAliveMs = m.keepAliveMs;
+        if (m.select !== undefined) e.select = m.select;
         return this.#feed(e);
       }
       case "activity":
@@ -203,9 +204,12 @@ export class Runner {
 
   #execute(e: Effect): void {
     switch (e.type) {
-      case "grant":
-        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "" });
+      case "grant": {
+        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "", model: e.model });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "granted" });
+      }
+      case "route":
+        return this.#post({ type: "routed", id: e.id, target: e.target });
       case "reject":
         this.#post({ type: "rejected", id: e.id, rejection: e.rejection });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "rejected" });

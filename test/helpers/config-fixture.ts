@@ -33,6 +33,8 @@ export function modelConfig(id: string, over: Partial<ModelConfig> = {}): ModelC
     ignoreWebsockets: false,
     resources: { vram: 0, ram: 0 },
     watchdog: { stallTimeout: 0, busyTimeout: 0 },
+    replicas: [],
+    replicaOf: null,
     ...over,
   };
 }

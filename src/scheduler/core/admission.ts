@@ -8,9 +8,14 @@ import { rejection } from "../protocol.ts";
 import type { Waiter } from "../queue.ts";
 import { type CoreState, emit, limit, priority, reject, stop, unloadGrace, waiting } from "./state.ts";
 import { place } from "./swaps.ts";
+import { choose } from "./choice.ts";
+import type { Select } from "../core-types.ts";
 
-/** A new request: reject it, or place it (grant, join, start a swap), or queue it. */
-export function onRequest(s: CoreState, w: Waiter): void {
+/** A new request: pick its target (replica, selector), then reject it, place it (grant, join, start a swap) or queue it. */
+export function onRequest(s: CoreState, w: Waiter, select?: Select): void {
+  const picked = s.shutdown === null ? choose(s, w.model, select) : { model: w.model };
+  if (picked !== null && "peer" in picked) return emit(s, { type: "route", id: w.id, target: picked.peer });
+  if (picked !== null) w.model = picked.model;
   const m = s.models.get(w.model);
   if (m === undefined || m.removed) return reject(s, w, rejection("model_not_found", `Cannot find model: ${w.model}`));
   if (s.shutdown !== null) return reject(s, w, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));

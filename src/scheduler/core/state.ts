@@ -56,11 +56,16 @@ export interface CoreState {
 /** A fresh state with every configured model stopped. */
 export function newCoreState(config: Config, random: () => number, now: number): CoreState {
   const models = new Map<string, ModelEntry>();
-  for (const id of Object.keys(config.models)) models.set(id, newEntry(now));
+  for (const id of scheduledIds(config)) models.set(id, newEntry(now));
   return {
     config, random, models, queue: new WaitQueue(), active: new Map(), granted: new Map(),
     reserved: new Set(), replies: [], shutdown: null, timerAt: null, uses: 0, now, out: [],
   };
+}
+
+/** The models the core schedules: every configured model, a model with replicas through its replica entries only. */
+export function scheduledIds(config: Config): string[] {
+  return Object.values(config.models).filter((m) => m.replicas.length === 0).map((m) => m.id);
 }
 
 /** Appends one effect to the current event's output. */

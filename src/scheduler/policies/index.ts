@@ -12,6 +12,7 @@ import { UNUSED, type UsageOf } from "./usage.ts";
 
 export { type Usage, type UsageOf, evictionOrder } from "./usage.ts";
 export { isOutOfMemory } from "./oom.ts";
+export { type Candidate, chooseReplica, chooseSpillover, chooseWarm } from "./choose.ts";
 
 /**
  * The configured router (`group` or `matrix`), then the limits on top of it:
@@ -35,8 +36,12 @@ function routerEviction(target: string, running: string[], config: Config): stri
   switch (config.router) {
     case "group":
       return evictionForGroups(target, running, config);
-    case "matrix":
-      return evictionForMatrix(target, running, config);
+    case "matrix": {
+      // The matrix names models: replicas count as their model, and evicting a model evicts all its replicas.
+      const base = (m: string) => config.models[m]?.replicaOf ?? m;
+      const evict = evictionForMatrix(base(target), [...new Set(running.map(base))], config);
+      return running.filter((m) => evict.includes(base(m)) && base(m) !== base(target));
+    }
     default: {
       const never: never = config.router;
       throw new TypeError(`Cannot choose a residency policy as the router is unknown: ${String(never)}`);

@@ -73,6 +73,8 @@ describe("a minimal config gets llama-swap's defaults", () => {
       ignoreWebsockets: false,
       resources: { vram: 0, ram: 0 },
       watchdog: { stallTimeout: 0, busyTimeout: 0 },
+      replicas: [],
+      replicaOf: null,
     });
   });
 });

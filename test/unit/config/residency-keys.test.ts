@@ -64,3 +64,24 @@ describe("residency and watchdog keys", () => {
     });
   });
 });
+
+describe("replicas", () => {
+  const text = "startPort: 9000\nmodels:\n  a:\n    cmd: s --port ${PORT}\n  m:\n    cmd: s --port ${PORT} --slot ${SLOT}\n    env: [\"CUDA_VISIBLE_DEVICES=${SLOT}\"]\n    aliases: [mm]\n    replicas: 2\n  z:\n    cmd: s --port ${PORT}\n";
+
+  test("each replica is an unlisted entry with its own ${PORT} and a one-based ${SLOT}", () => {
+    const c = load(text);
+    expect(c.models.m?.replicas).toEqual(["m@1", "m@2"]);
+    expect(c.models["m@1"]).toMatchObject({ id: "m@1", replicaOf: "m", unlisted: true, aliases: [], port: 9001, cmd: ["s", "--port", "9001", "--slot", "1"], env: { CUDA_VISIBLE_DEVICES: "1" } });
+    expect(c.models["m@2"]).toMatchObject({ id: "m@2", replicaOf: "m", port: 9002, cmd: ["s", "--port", "9002", "--slot", "2"], env: { CUDA_VISIBLE_DEVICES: "2" }, proxy: "http://127.0.0.1:9002" });
+    expect([c.models.a?.port, c.models.z?.port]).toEqual([9000, 9003]);
+    expect(c.models.m?.aliases).toEqual(["mm"]);
+  });
+
+  test("${SLOT} is 1 for a model without replicas", () => {
+    expect(load("models:\n  m:\n    cmd: s --port ${PORT} --slot ${SLOT}\n").models.m?.cmd).toEqual(["s", "--port", "5800", "--slot", "1"]);
+  });
+
+  test("a model id that a replica would take is an error", () => {
+    expect(onlyIssue(`${text}  m@2:\n    cmd: s --port \${PORT}\n`)).toMatchObject({ path: "models.m@2", message: "Rename the model: `m@2` is the id of replica 2 of `m`" });
+  });
+});

@@ -57,6 +57,7 @@ export class FakeScheduler implements Scheduler {
     let released = false;
     return {
       model,
+      peer: null,
       upstream: b.upstream,
       release: () => {
         if (released) return;

@@ -4,6 +4,7 @@
  *
  *   req ID MODEL [nostart] [progress] [keep=MS]   cancel ID   release ID
  *   started M   failed M [spawn|oom]   stopped M   exited M   activity M[,M...]
+ *   sel ID warm|spillover:RESERVE T1,T2,...   (a selector request; `peer:X` names a peer target)
  *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
  *
  * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
@@ -24,6 +25,8 @@ export function summarize(e: Effect): string | null {
       return `reject ${e.id} ${e.rejection.code}${e.rejection.retryAfter !== undefined ? `/${e.rejection.retryAfter}` : ""}`;
     case "start":
       return `start ${e.model}`;
+    case "route":
+      return `route ${e.id} ${e.target}`;
     case "stop":
       return `stop ${e.model} ${e.reason} ${e.graceMs}`;
     case "reply":
@@ -66,6 +69,12 @@ export class Harness {
         const keep = /keep=(-?\d+)/.exec(line);
         if (keep !== null) e.keepAliveMs = Number(keep[1]);
         return e;
+      }
+      case "sel": {
+        const [strategy, reserve = "1"] = b.split(":") as ["warm" | "spillover", string?];
+        const targets = c.split(",").map((t) => t.replace(/^peer:/, ""));
+        const peers = c.split(",").filter((t) => t.startsWith("peer:")).map((t) => t.slice(5));
+        return { type: "request", now, id: Number(a), model: "sel", noStart: false, wantProgress: false, select: { strategy, targets, peers, reserve: Number(reserve) } };
       }
       case "activity":
         return { type: "activity", now, models: a.split(",") };

@@ -225,3 +225,87 @@ describe("keep_alive: a request's own ttl", () => {
     ]],
   ]);
 });
+
+describe("replicas: one model, several processes", () => {
+  /** m has replicas m@1 and m@2 (as the loader writes them); x is another model. */
+  function replicated(over: Partial<Config> = {}): Config {
+    const c = testConfig({ m: { replicas: ["m@1", "m@2"] }, "m@1": { replicaOf: "m", unlisted: true }, "m@2": { replicaOf: "m", unlisted: true }, x: {} }, over);
+    return c;
+  }
+  runCases(() => replicated(), [
+    ["a burst starts one replica per request, side by side (replicas never evict each other)", [
+      ["req 1 m", ["start m@1"]],
+      ["req 2 m", ["start m@2"]],
+      ["started m@2", ["grant 2 m@2"]],
+      ["started m@1", ["grant 1 m@1"]],
+    ]],
+    ["requests go to the replica with the fewest in flight", [
+      ["req 1 m", ["start m@1"]],
+      ["req 2 m", ["start m@2"]],
+      ["started m@1", ["grant 1 m@1"]],
+      ["started m@2", ["grant 2 m@2"]],
+      ["release 2", []],
+      ["req 3 m", ["grant 3 m@2"]],
+      ["req 4 m", ["grant 4 m@1"]],
+      ["release 3", []],
+      ["req 5 m", ["grant 5 m@2"]],
+    ]],
+    ["a replica that crashed is restarted on its own; the other keeps serving", [
+      ["req 1 m", ["start m@1"]],
+      ["req 2 m", ["start m@2"]],
+      ["started m@1", ["grant 1 m@1"]],
+      ["started m@2", ["grant 2 m@2"]],
+      ["now 100000", []],
+      ["exited m@2", []],
+      ["release 2", []], // its client saw the upstream go
+      ["req 3 m", ["start m@2"]], // fewest in flight: m@2 (0) over m@1 (1)
+      ["release 1", []],
+      ["req 4 m", ["grant 4 m@1"]],
+    ]],
+    ["another model evicts every replica (the default group is exclusive)", [
+      ["req 1 m", ["start m@1"]],
+      ["req 2 m", ["start m@2"]],
+      ["started m@1", ["grant 1 m@1"]],
+      ["started m@2", ["grant 2 m@2"]],
+      ["release 1", []],
+      ["release 2", []],
+      ["req 3 x", [`stop m@1 swap ${SWAP}`, `stop m@2 swap ${SWAP}`]],
+    ]],
+  ]);
+
+  test("status lists each replica, not the model", () => {
+    const h = new Harness(replicated());
+    expect(h.core.status().map((s) => s.model)).toEqual(["m@1", "m@2", "x"]);
+  });
+
+  test("unloading the model unloads every replica", () => {
+    const h = new Harness(replicated());
+    h.setup("req 1 m", "req 2 m", "started m@1", "started m@2", "release 1", "release 2");
+    expect(h.run("unload m 7")).toEqual([`stop m@1 unload ${UNLOAD}`, `stop m@2 unload ${UNLOAD}`]);
+  });
+});
+
+describe("selectors decided in the core", () => {
+  const together4 = () => four();
+  runCases(together4, [
+    ["warm: the first ready target, else the first starting one, else the first", [
+      ["sel 1 warm A,B", ["start A"]],
+      ["sel 2 warm B,A", []], // A is starting: join it rather than start B
+      ["started A", ["grant 1 A", "grant 2 A"]],
+      ["sel 3 warm B,A", ["grant 3 A"]],
+    ]],
+    ["spillover: a burst fills the first target to its reservation, then starts the next once", [
+      ["sel 1 spillover:2 A,B", ["start A"]],
+      ["sel 2 spillover:2 A,B", []], // A is starting with 1 waiting: still below 2
+      ["sel 3 spillover:2 A,B", ["start B"]], // A holds 2: spill to B
+      ["sel 4 spillover:2 A,B", []], // B starting with 1: below 2, joins B
+      ["started A", ["grant 1 A", "grant 2 A"]],
+      ["started B", ["grant 3 B", "grant 4 B"]],
+    ]],
+    ["spillover to a peer once the local target is full", [
+      ["sel 1 spillover:1 A,peer:p/big", ["start A"]],
+      ["sel 2 spillover:1 A,peer:p/big", ["route 2 p/big"]],
+      ["started A", ["grant 1 A"]],
+    ]],
+  ]);
+});
