@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
 import { cleanupSwapServers, fake, openStream, startSwapServer, type SwapServer } from "./swap-harness.ts";
+import { findPids } from "../helpers/processes.ts";
 import type { SequencedEvent } from "../../src/http/deps.ts";
 
 const tmp = tempDir("modelswap-residency-");
@@ -138,3 +139,43 @@ exit 1
     await ms.shutdown();
   });
 });
+
+describe("replicas", () => {
+  test("a burst starts both replicas on their own ports; one crashing leaves the other serving, and it restarts on its own port", async () => {
+    const ms = await startSwapServer(tmp, {
+      models: { m: { args: "--tokens 40 --token-interval 25ms", yaml: "replicas: 2\nenv: [\"SLOT_SEEN=${SLOT}\"]" } },
+    });
+    const running = async () =>
+      ((await (await fetch(`${ms.url}/running`)).json()) as { running: Array<{ model: string; state: string; proxy: string; cmd: string }> }).running;
+    const [s1, s2] = await Promise.all([ms.chat("m", { stream: true }), ms.chat("m", { stream: true })]);
+    const both = await running();
+    expect(both.map((r) => [r.model, r.state])).toEqual([["m@1", "ready"], ["m@2", "ready"]]);
+    expect(new Set(both.map((r) => r.proxy)).size).toBe(2);
+    const [p1, p2] = both.map((r) => Number(new URL(r.proxy).port)) as [number, number];
+    expect(findLive(p1)).toHaveLength(1);
+    expect(findLive(p2)).toHaveLength(1);
+    await Promise.all([s1.text(), s2.text()]);
+
+    const since = await ms.lastSeq();
+    const kill = await fetch(`${ms.url}/test/models/m@2/kill`, { method: "POST" });
+    expect(kill.status).toBe(200);
+    expect((await running()).map((r) => r.model)).toEqual(["m@1"]);
+    expect(await ask(ms, "m")).toBe(200); // m@1 serves
+    await ms.advance(2000); // past m@2's restart backoff (it crashed within 60 s of turning ready)
+    // Two at once: m@1 takes one, m@2 is started again (fewest in flight) on the same port.
+    const again = await Promise.all([ms.chat("m", { stream: true }), ms.chat("m", { stream: true })]);
+    expect(again.map((r) => r.status)).toEqual([200, 200]);
+    await Promise.all(again.map((r) => r.text()));
+    expect(await ms.transitions("m@2", "ready", since)).toBe(1);
+    expect(await ms.transitions("m@1", "stopped", since)).toBe(0);
+    expect((await running()).map((r) => [r.model, Number(new URL(r.proxy).port)])).toEqual([["m@1", p1], ["m@2", p2]]);
+    expect(findLive(p2)).toHaveLength(1);
+    await ms.shutdown();
+    expect([...findLive(p1), ...findLive(p2)]).toEqual([]);
+  });
+});
+
+/** Live pids of fake upstreams listening on `port`. */
+function findLive(port: number): number[] {
+  return findPids(`--port ${port} `);
+}
