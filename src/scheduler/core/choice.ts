@@ -5,7 +5,6 @@
  * so each request of a burst sees the choices made for the ones before it.
  */
 import type { Select } from "../core-types.ts";
-import { backoffRejection } from "../model-entry.ts";
 import { type Candidate, chooseReplica, chooseSpillover, chooseWarm } from "../policies/index.ts";
 import { type CoreState, waiting } from "./state.ts";
 
@@ -45,6 +44,7 @@ function candidate(s: CoreState, id: string, peer: boolean): Candidate {
   const load = m.inFlight + waiting(s, id);
   if (s.active.has(id) || m.state === "starting") return { id, peer, state: "starting", load };
   if (m.state === "ready") return { id, peer, state: "ready", load };
-  if (backoffRejection(id, m, s.now) !== null && (m.state === "failed" || m.failures > 0)) return { id, peer, state: "blocked", load };
+  // In its restart delay: a last resort, after every target that can start now.
+  if (m.failures > 0 && m.retryAt > s.now) return { id, peer, state: "blocked", load };
   return { id, peer, state: "stopped", load };
 }
