@@ -47,6 +47,7 @@ describe("maxSwapWait", () => {
     expect(stuck.head).toContain('"content"');
     const since = await ms.lastSeq();
     const forB = ms.chat("b"); // would evict the busy a: waits
+    await ms.waitEvent((e) => e.kind === "inflight" && e.model === "b" && e.queued === 1, since);
     const forA = ms.chat("a"); // a is reserved by b's swap: waits too
     await ms.waitEvent((e) => e.kind === "inflight" && e.model === "a" && e.queued === 1, since);
     await ms.advance(30_000);
