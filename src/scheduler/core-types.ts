@@ -3,23 +3,12 @@
  * effects it produces. Plain data, so the runner can record and replay them.
  */
 import type { Config } from "../config/types.ts";
-import type { ModelState, Progress, Rejection } from "./protocol.ts";
+import type { ModelState, Progress, Rejection, Select } from "./protocol.ts";
+
+export type { Select };
 
 /** Why a process is being stopped (logged and shown as state detail). */
 export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload" | "watchdog" | "oom_retry";
-
-/**
- * The candidates of a `warm` or `spillover` selector, named by the acquire;
- * the core picks one (llama-swap's rules, `policies/choose.ts`). `targets` are
- * model ids (aliases already resolved) or peer targets, listed in `peers`.
- */
-export interface Select {
-  strategy: "warm" | "spillover";
-  targets: string[];
-  peers: string[];
-  /** spillover's reservation count. */
-  reserve: number;
-}
 
 /** Everything that can happen to the scheduler; `now` is the core's only clock. */
 export type CoreEvent =

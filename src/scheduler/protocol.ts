@@ -7,7 +7,19 @@
  * an exhaustive `never` check.
  */
 import type { Config } from "../config/types.ts";
-import type { Select } from "./core-types.ts";
+
+/**
+ * The candidates of a `warm` or `spillover` selector, named by the acquire;
+ * the core picks one (llama-swap's rules, `policies/choose.ts`). `targets` are
+ * model ids (aliases already resolved) or peer targets, listed in `peers`.
+ */
+export interface Select {
+  strategy: "warm" | "spillover";
+  targets: string[];
+  peers: string[];
+  /** spillover's reservation count. */
+  reserve: number;
+}
 
 /** Lifecycle of one model process, as DESIGN.md names it. */
 export type ModelState = "stopped" | "starting" | "ready" | "stopping" | "failed" | "shutdown";

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
 import { cleanupSwapServers, fake, openStream, startSwapServer, type SwapServer } from "./swap-harness.ts";
 import { findPids } from "../helpers/processes.ts";
-import type { SequencedEvent } from "../../src/http/deps.ts";
+import type { SequencedEvent } from "../../src/observe/index.ts";
 
 const tmp = tempDir("modelswap-residency-");
 afterAll(async () => {
