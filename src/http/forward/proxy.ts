@@ -34,7 +34,7 @@ export interface ProxyInit {
 
 /** The error a stalled exchange ends with. */
 export function stalled(ms: number): HttpError {
-  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${Math.round(ms / 1000)} s`);
+  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${ms / 1000} s`);
 }
 
 /** Statuses whose responses cannot carry a body. */
