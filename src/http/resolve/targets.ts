@@ -78,16 +78,34 @@ export interface ResolveOptions {
  * snapshot read here would be stale for a burst).
  */
 export function resolveTarget(index: ModelIndex, requested: string, options: ResolveOptions): Target {
-  let name = requested;
   const profile = options.profile === null ? undefined : index.config.profiles[options.profile];
-  if (profile && Object.hasOwn(profile.pins, name)) {
-    const pinned = profile.pins[name];
+  if (profile && Object.hasOwn(profile.pins, requested)) {
+    const pinned = profile.pins[requested];
     if (pinned === null || pinned === undefined) throw notFound(requested);
-    name = pinned;
+    // As llama-swap: the pin replaces the requested id, so filters and the upstream see the target's name.
+    return resolveTarget(index, pinned, { profile: null });
   }
-  const selector = index.config.selectors[name];
+  const selector = index.config.selectors[requested];
   if (selector) return selectorTarget(index, requested, selector);
-  return concreteTarget(index, requested, name);
+  return concreteTarget(index, requested, requested);
+}
+
+/**
+ * An `/upstream/<path>` with the active profile's pins applied (llama-swap:
+ * the longest pin that is the path or a prefix of it followed by `/`); 404
+ * for a disabled pin.
+ */
+export function pinnedUpstreamPath(index: ModelIndex, profileId: string | null, path: string): string {
+  const pins = profileId === null ? undefined : index.config.profiles[profileId]?.pins;
+  if (pins === undefined) return path;
+  let best: string | null = null;
+  for (const pin of Object.keys(pins)) {
+    if ((path === pin || path.startsWith(`${pin}/`)) && (best === null || pin.length > best.length)) best = pin;
+  }
+  if (best === null) return path;
+  const target = pins[best];
+  if (target === null || target === undefined) throw notFound(best);
+  return target + path.slice(best.length);
 }
 
 /** A local model or a peer for `name` (no pins, no selectors), or 404. */

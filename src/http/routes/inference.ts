@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseModelJson, readLimited, tooLarge, wantsStream } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
-import { filteredBody } from "../resolve/filters.ts";
+import { applyFilters, filteredBody } from "../resolve/filters.ts";
 import { type ConcreteTarget, forward, type ForwardInit, type Prepared } from "../forward/forward.ts";
 import { parseKeepAlive } from "../../lib/keep-alive.ts";
 import { type Exchange, exchangeOf } from "../exchange.ts";
@@ -74,7 +74,9 @@ export async function handleJson(c: Exchange, front: Front): Promise<Response> {
     }
     const m = front.deps.config.models[t.model];
     if (!m) throw new HttpError("model_not_found", `Cannot find model: '${t.model}' is not configured`);
-    const body = filteredBody(bytes, json, { requested: t.requested, useModelName: m.useModelName, filters: m.filters });
+    const input = { requested: t.requested, useModelName: m.useModelName, filters: m.filters };
+    // A profile pin renamed the request: the body must say so even when no filter applies (llama-swap rewrites it).
+    const body = t.requested !== json.model ? new TextEncoder().encode(JSON.stringify(applyFilters(json, input))) : filteredBody(bytes, json, input);
     const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
     return { body, bodyChanged: body !== bytes || keepAlive !== undefined, loadingState };
   };
@@ -108,7 +110,7 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   const head = await readMultipartHead(body, boundary, limit);
   const target = resolve(front, head.model);
   const prepare = (t: ConcreteTarget): Prepared => {
-    const sendAs = t.kind === "peer" ? t.model : front.deps.config.models[t.model]?.useModelName || head.model;
+    const sendAs = t.kind === "peer" ? t.model : front.deps.config.models[t.model]?.useModelName || t.requested;
     const out = multipartBody(head, sendAs, limit);
     const p: Prepared = { body: out.body, bodyChanged: true };
     if (declared !== undefined) p.contentLength = Number(declared) + out.delta;

@@ -44,6 +44,12 @@ export async function listModels(front: Front): Promise<{ object: "list"; data: 
   for (const sel of Object.values(config.selectors)) {
     data.push(record(sel.id, { name: sel.name, description: sel.description, metadata: sel.metadata, capabilities: null }, created, undefined));
   }
+  // The active profile's pins are model ids too (llama-swap): listed unless disabled or a model id already.
+  const profile = front.profile === null ? undefined : config.profiles[front.profile];
+  for (const [pin, target] of Object.entries(profile?.pins ?? {})) {
+    if (target === null || Object.hasOwn(config.models, pin)) continue;
+    data.push(record(pin, { name: "", description: "", metadata: { type: "profile" }, capabilities: null }, created, undefined));
+  }
   for (const [peerId, peer] of Object.entries(config.peers)) {
     for (const model of peer.models) {
       const row = record(`${peerId}/${model}`, { name: `${peerId}: ${model}`, description: "", metadata: { peerID: peerId }, capabilities: null }, created, undefined);

@@ -47,7 +47,8 @@ describe("resolveTarget", () => {
   });
 
   test("an active profile pins ids to other models, and null disables one", async () => {
-    expect(await resolve("gpt", "night")).toEqual({ kind: "local", requested: "gpt", model: "qwen" });
+    // As llama-swap: the pin replaces the requested id (filters and the upstream see "qwen").
+    expect(await resolve("gpt", "night")).toEqual({ kind: "local", requested: "qwen", model: "qwen" });
     await expect(resolve("llama", "night")).rejects.toMatchObject({ status: 404 });
     expect(await resolve("qwen", "night")).toEqual({ kind: "local", requested: "qwen", model: "qwen" });
   });
