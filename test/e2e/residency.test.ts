@@ -180,3 +180,27 @@ describe("replicas", () => {
 function findLive(port: number): number[] {
   return findPids(`--port ${port} `);
 }
+
+describe("profiles", () => {
+  test("activating a profile at runtime routes its pins to real processes; selecting none removes them", async () => {
+    const ms = await startSwapServer(tmp, {
+      models: { a: "--tokens 1", b: "--tokens 1" },
+      top: "profiles:\n  night:\n    description: cheap\n    pins:\n      coder: b\n      a: ~",
+    });
+    const setActive = (name: string | null) => fetch(`${ms.url}/api/profiles/active`, { method: "PUT", body: JSON.stringify({ name }) });
+    expect(await (await fetch(`${ms.url}/api/profiles`)).json()).toEqual({ active: null, profiles: [{ id: "night", description: "cheap", pins: { coder: "b", a: "" } }] });
+    expect(await ask(ms, "coder")).toBe(404);
+    expect(await ask(ms, "a")).toBe(200);
+    expect(await (await setActive("night")).json()).toEqual({ active: "night" });
+    const res = await ms.chat("coder");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { model: string }).model).toBe("b"); // the fake upstream answers with the model it was asked for
+    await ms.settle();
+    expect([ms.pids("a").length, ms.pids("b").length]).toEqual([0, 1]);
+    expect(await ask(ms, "a")).toBe(404); // disabled by the pin
+    expect((await setActive(null)).status).toBe(200);
+    expect(await ask(ms, "coder")).toBe(404);
+    expect(await ask(ms, "a")).toBe(200);
+    await ms.shutdown();
+  });
+});
