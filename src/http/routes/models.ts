@@ -34,6 +34,12 @@ function record(id: string, m: Pick<ModelConfig, "name" | "description" | "metad
 export async function listModels(front: Front): Promise<{ object: "list"; data: Row[] }> {
   const config = front.deps.config;
   const states = new Map((await front.deps.scheduler.status()).map((s) => [s.model, s.state]));
+  // A model with replicas is as loaded as its readiest replica.
+  for (const [id, m] of Object.entries(config.models)) {
+    if (m.replicas.length === 0) continue;
+    const rs = m.replicas.map((r) => states.get(r));
+    states.set(id, rs.find((s) => s === "ready") ?? rs.find((s) => s === "starting") ?? "stopped");
+  }
   const created = Math.floor(Date.now() / 1000);
   const data: Row[] = [];
   for (const [id, m] of Object.entries(config.models)) {
