@@ -38,6 +38,17 @@ describe("stallTimeout", () => {
     await ms.shutdown();
   });
 
+  test("behind sendLoadingState too: the relayed stream that goes silent ends with the stall error", async () => {
+    const ms = await startSwapServer(tmp, { models: { a: { args: HUNG_STREAM, yaml: "sendLoadingState: true" } }, top: "watchdog:\n  stallTimeout: 1" });
+    const res = await ms.chat("a", { stream: true });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain("reasoning_content"); // the loading lines came first
+    expect(lastEventData(text).error).toMatchObject({ code: "upstream_stalled" });
+    await ms.waitEvent((e) => e.kind === "inflight" && e.model === "a" && e.inFlight === 0 && e.queued === 0);
+    await ms.shutdown();
+  });
+
   test("an upstream that never answers gets 504, and the model keeps its slot count right", async () => {
     const ms = await startSwapServer(tmp, { models: { s: SILENT }, top: "watchdog:\n  stallTimeout: 1" });
     const [r1, r2] = await Promise.all([ms.chat("s"), ms.chat("s", { stream: true })]);

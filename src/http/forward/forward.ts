@@ -144,7 +144,9 @@ async function forwardTo(
     lease: leaseP,
     abort,
     inflight: front.inflight,
-    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal }, abort),
+    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal, stallMs: (watchdog?.stallTimeout ?? 0) * 1000 }, abort),
+    stallMs: (watchdog?.stallTimeout ?? 0) * 1000,
+    reportProgress: (watchdog?.busyTimeout ?? 0) > 0,
   };
   return loadingStateResponse(opts);
 }
