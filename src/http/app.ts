@@ -118,7 +118,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", eventRoutes(deps));
   app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
-  app.route("/", uiRoutes(deps));
+  app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
   app.notFound((c) => {
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);

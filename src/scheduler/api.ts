@@ -3,10 +3,9 @@
  * this interface only; `client.ts` implements it over the Worker.
  */
 import type { Config } from "../config/types.ts";
-import type { ModelStatus, Progress, Rejection, SchedulerEvent } from "./protocol.ts";
-import type { Select } from "./core-types.ts";
+import type { ModelStatus, Progress, Rejection, SchedulerEvent, Select, SettleResult } from "./protocol.ts";
 
-export type { Select };
+export type { Select, SettleResult };
 
 /** A granted slot on a ready model; release exactly once when the response ends. */
 export interface Lease {
@@ -46,12 +45,6 @@ export interface AcquireOptions {
   keepAliveMs?: number;
   /** `model` is a `warm`/`spillover` selector: these are its candidates, and the scheduler picks one. */
   select?: Select;
-}
-
-export interface SettleResult {
-  settled: boolean;
-  /** Human-readable list of what is still in progress. */
-  pending: string[];
 }
 
 export interface Scheduler {
