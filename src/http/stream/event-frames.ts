@@ -75,7 +75,10 @@ export function modelStatusList(config: Config, states: ReadonlyMap<string, Mode
   const out: LlamaModel[] = [];
   for (const id of Object.keys(config.models).sort()) {
     const m = config.models[id]!;
-    const row: LlamaModel = { id, name: m.name, description: m.description, state: llamaState(states.get(id)), unlisted: m.unlisted, peerID: "" };
+    // A model with replicas has no process of its own: it is as far along as its readiest replica.
+    const rs = m.replicas.map((r) => states.get(r));
+    const state = rs.length === 0 ? states.get(id) : (rs.find((s) => s === "ready") ?? rs.find((s) => s === "starting") ?? rs.find((s) => s !== undefined));
+    const row: LlamaModel = { id, name: m.name, description: m.description, state: llamaState(state), unlisted: m.unlisted, peerID: "" };
     if (m.aliases.length > 0) row.aliases = [...m.aliases];
     out.push(row);
   }
