@@ -11,10 +11,10 @@ import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
 import type { Config } from "../config/types.ts";
 import type { PreviousPorts } from "../config/ports.ts";
-import { isLoopback } from "../lib/listen.ts";
+import { exposureWarning, isLoopback } from "../lib/listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
-import { loadConfigIsolated } from "./config-worker.ts";
+import { type ConfigTarget, describeTarget, loadConfigIsolated, targetFor } from "./config-worker.ts";
 import { watchConfigFile } from "./watch-config.ts";
 import { EMBEDDED_CONFIG_NAME, embeddedConfigText } from "./embedded-config.ts";
 import { existsSync } from "node:fs";
@@ -45,12 +45,15 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     return 2;
   }
   // No config.yaml here and none asked for: serve the built-in demo models.
-  const embedded = !options.configGiven && !existsSync(options.config);
+  const embedded = !options.configGiven && options.configDir === null && !existsSync(options.config);
+  const target = targetFor(options);
   const first = embedded
     ? await loadConfigIsolated(EMBEDDED_CONFIG_NAME, io, embeddedConfigText)
-    : await loadConfigIsolated(options.config, io);
+    : await loadConfigIsolated(target, io);
   if (!first) return 1;
   for (const w of first.warnings) io.err(`warning: ${w}`);
+  const exposure = exposureWarning(options.listen, first.apiKeys);
+  if (exposure) io.err(exposure);
   // One owner per state dir: a second modelswap on it would share ${PORT} numbers and sweep our records.
   try {
     prepareStateDir(options.stateDir);
@@ -64,14 +67,21 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     return 1;
   }
   try {
-    return await serveLocked(options, io, first, embedded, lock.tookOverFrom?.pid ?? null);
+    return await serveLocked(options, io, first, embedded, target, lock.tookOverFrom?.pid ?? null);
   } finally {
     lock.release();
   }
 }
 
 /** `serve` once the state dir is ours. */
-async function serveLocked(options: ServeOptions, io: Io, first: Config, embedded: boolean, tookOverFrom: number | null): Promise<number> {
+async function serveLocked(
+  options: ServeOptions,
+  io: Io,
+  first: Config,
+  embedded: boolean,
+  target: ConfigTarget,
+  tookOverFrom: number | null,
+): Promise<number> {
   /** The configuration in force; replaced by --watch-config and SIGHUP reloads. */
   let config = first;
 
@@ -103,6 +113,7 @@ async function serveLocked(options: ServeOptions, io: Io, first: Config, embedde
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,
+      tls: options.tls,
     });
   } catch (error) {
     io.err(`modelswap: cannot listen on ${options.listen.text}: ${error instanceof Error ? error.message : String(error)}`);
@@ -163,7 +174,7 @@ async function serveLocked(options: ServeOptions, io: Io, first: Config, embedde
   });
 
   if (embedded) say(`no ${options.config} here: serving the built-in demo models (write one, or pass --config FILE)`);
-  /** Reloads the config file (--watch-config, SIGHUP); models whose settings did not change keep their process and port. */
+  /** Reloads the configuration (--watch-config, SIGHUP); models whose settings did not change keep their process and port. */
   let reloading = Promise.resolve();
   const reloadNow = (why: string): Promise<void> => {
     reloading = reloading.then(async () => {
@@ -171,20 +182,20 @@ async function serveLocked(options: ServeOptions, io: Io, first: Config, embedde
         say(`${why}: no configuration file to reload (serving the built-in demo models)`);
         return;
       }
-      const next = await loadConfigIsolated(options.config, io, undefined, portsOf(config));
+      const next = await loadConfigIsolated(target, io, undefined, portsOf(config));
       if (!next) {
-        say(`configuration ${options.config} ${why === "SIGHUP" ? "has" : "changed but has"} errors: still serving the previous one`);
+        say(`configuration ${describeTarget(target)} ${why === "SIGHUP" ? "has" : "changed but has"} errors: still serving the previous one`);
         return;
       }
       for (const w of next.warnings) io.err(`warning: ${w}`);
       await scheduler.reload(next);
       started.reload(next);
       config = next;
-      say(`configuration reloaded from ${options.config}: ${Object.keys(next.models).length} models${why === "SIGHUP" ? " (SIGHUP)" : ""}`);
+      say(`configuration reloaded from ${describeTarget(target)}: ${Object.keys(next.models).length} models${why === "SIGHUP" ? " (SIGHUP)" : ""}`);
     });
     return reloading;
   };
-  if (options.watchConfig && !embedded) stopWatching = watchConfigFile(options.config, () => reloadNow("file changed"));
+  if (options.watchConfig && !embedded) stopWatching = watchConfigFile(target.file, () => reloadNow("file changed"), target.dir);
   say(`listening on ${started.url}${options.testHooks ? " (test hooks enabled)" : ""}${options.watchConfig ? ", watching the config file" : ""}`);
   // Once more after the listener and the preload started (measured: settles at ~53 MB instead of ~57 MB).
   setTimeout(() => Bun.gc(true), 100).unref();

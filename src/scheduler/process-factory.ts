@@ -20,7 +20,7 @@ export interface ProcessHandle {
   stop(graceMs: number): Promise<StopResult>;
   kill(): void;
   healthFail: boolean;
-  /** The last `n` output lines, for crash messages. */
+  /** Last `n` output lines, oldest first (for the 504 of a start that timed out). */
   tail?(n: number): string[];
 }
 

@@ -32,6 +32,10 @@ export function modelConfig(id: string, over: Partial<ModelConfig> = {}): ModelC
     name: "",
     description: "",
     ignoreWebsockets: false,
+    resources: { vram: 0, ram: 0 },
+    watchdog: { stallTimeout: 0, busyTimeout: 0 },
+    replicas: [],
+    replicaOf: null,
     ...over,
   };
 }
@@ -68,6 +72,10 @@ export function testConfig(
     router: "group",
     groups: {},
     matrix: null,
+    maxSwapWait: 0,
+    maxLoaded: 0,
+    resources: { vram: null, ram: null },
+    watchdog: { stallTimeout: 0, busyTimeout: 0 },
     priority: {},
     peers: {},
     profiles: {},
@@ -76,6 +84,7 @@ export function testConfig(
     store: null,
     ui: { sessionIdHeaders: [] },
     maxUploadBytes: 32 * 1024 * 1024,
+    cors: { allowOrigins: null },
     warnings: [],
     ...over,
   };

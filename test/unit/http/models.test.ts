@@ -92,6 +92,15 @@ test("GET /health answers OK", async () => {
   expect(await res.text()).toBe("OK");
 });
 
+test("a model with replicas lists once, as loaded as its readiest replica; replicas stay unlisted", async () => {
+  const cfg = config({ m: { replicas: ["m@1", "m@2"] }, "m@1": { replicaOf: "m", unlisted: true }, "m@2": { replicaOf: "m", unlisted: true } });
+  const deps = makeDeps(cfg);
+  deps.scheduler.states.set("m@1", "stopped");
+  deps.scheduler.states.set("m@2", "ready");
+  const body = (await (await createApp(deps).request("/v1/models")).json()) as { data: Array<{ id: string; status: { value: string } }> };
+  expect(body.data.map((r) => [r.id, r.status.value])).toEqual([["m", "loaded"]]);
+});
+
 describe("GET /health", () => {
   test("answers OK while the scheduler runs, 503 scheduler_down once its Worker died", async () => {
     const { app, deps } = setup();

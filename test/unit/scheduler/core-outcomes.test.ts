@@ -91,7 +91,7 @@ describe("SchedulerCore restart policy", () => {
     const effects = h.core.handle({ type: "request", now: h.now, id: 1, model: "A", noStart: false, wantProgress: false });
     const r = effects.find((e) => e.type === "reject");
     expect(r?.type === "reject" && r.rejection).toMatchObject({ code: "backoff", status: 503, retryAfter: 15 });
-    expect(r?.type === "reject" && r.rejection.message).toBe("Cannot start model as it failed 5 times in a row: A (next try in 15 s); last error:\nboom");
+    expect(r?.type === "reject" && r.rejection.message).toBe("Cannot start model 'A': it failed 5 times in a row; next try in 15 s; last error:\nboom");
   });
 
   test("the fast failure is never permanent: the first request after the delay tries again, then 30 s each", () => {
