@@ -96,7 +96,8 @@ export function restartGate(model: string, m: ModelEntry, now: number): "start" 
   if (m.failures === 0 || remaining <= 0) return "start";
   if (m.failures < BACKOFF.fastFailAfter) return "wait";
   const secs = Math.ceil(remaining / 1000);
-  const last = lastLines(m.lastError, 5);
+  // The failure's own "Cannot start model 'x': " prefix would repeat this message's.
+  const last = lastLines(m.lastError.replace(/^Cannot start model '[^']*': /, ""), 5);
   return rejection(
     "backoff",
     `Cannot start model '${model}': it failed ${m.failures} times in a row; next try in ${secs} s${last === "" ? "" : `; last error:\n${last}`}`,

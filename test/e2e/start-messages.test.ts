@@ -1,7 +1,7 @@
 /**
  * What a client reads when a model cannot start: one "Cannot start model"
- * prefix, never the server's PATH, a backoff message that reads as a
- * sentence, and a 504 health_timeout with the server's last output lines.
+ * prefix, never the server's PATH, a fast-failure message after 5 failures
+ * that reads as a sentence, and a 504 health_timeout with the server's last output lines.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
@@ -30,11 +30,21 @@ describe("start failure messages", () => {
     expect(await messageOf(res)).toBe("Cannot start model 'typo': Cannot find the executable 'llama-servr-not-installed' on PATH: install it or fix the model's cmd");
   });
 
-  test("restart backoff: a sentence with the model id and the seconds left", async () => {
+  test("after 5 failures in a row: a sentence with the model id, the seconds left and the last error", async () => {
+    // Failures 2 to 5, each started by a request that waited out its restart delay (1, 2, 4, 8 s ± 10 %).
+    for (const delay of [1000, 2000, 4000, 8000]) {
+      const since = await ms.lastSeq();
+      const pending = ms.chat("typo");
+      await ms.waitEvent((e) => e.kind === "request" && e.model === "typo" && e.action === "queued", since);
+      await ms.advance(Math.ceil(delay * 1.1));
+      expect((await pending).status).toBe(502);
+    }
     const res = await ms.chat("typo");
     expect(res.status).toBe(503);
     const retryAfter = Number(res.headers.get("retry-after"));
-    expect(await messageOf(res)).toBe(`Cannot start model 'typo' yet: it is in restart backoff for ${retryAfter} s more`);
+    expect(await messageOf(res)).toBe(
+      `Cannot start model 'typo': it failed 5 times in a row; next try in ${retryAfter} s; last error:\nCannot find the executable 'llama-servr-not-installed' on PATH: install it or fix the model's cmd`,
+    );
   });
 
   test("a server that exits: the model named once, then its output", async () => {
