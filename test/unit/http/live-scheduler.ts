@@ -30,6 +30,8 @@ const within = () => ({ signal: AbortSignal.timeout(5000) });
 
 export class LiveScheduler implements Scheduler {
   readonly acquires: AcquireCall[] = [];
+  /** Every call the front made but `acquire`, `status` and `onEvent`, as `[op, ...args]`. */
+  readonly calls: unknown[][] = [];
   /** Every scheduler event, in order. */
   readonly events: SchedulerEvent[] = [];
   /** The fake model processes the runner started, in order. */
@@ -59,33 +61,42 @@ export class LiveScheduler implements Scheduler {
     return this.#client.status();
   }
   unload(model: string | null): Promise<string[]> {
+    this.calls.push(["unload", model]);
     return this.#client.unload(model);
   }
   shutdown(graceMs: number): Promise<void> {
+    this.calls.push(["shutdown", graceMs]);
     return this.#client.shutdown(graceMs);
   }
   reload(config: Config): Promise<void> {
+    this.calls.push(["reload"]);
     return this.#client.reload(config);
   }
   onEvent(listener: (event: SchedulerEvent) => void): () => void {
     return this.#client.onEvent(listener);
   }
   clockNow(): Promise<number> {
+    this.calls.push(["clockNow"]);
     return this.#client.clockNow();
   }
   clockAdvance(ms: number): Promise<number> {
+    this.calls.push(["clockAdvance", ms]);
     return this.#client.clockAdvance(ms);
   }
   settle(timeoutMs: number): Promise<SettleResult> {
+    this.calls.push(["settle", timeoutMs]);
     return this.#client.settle(timeoutMs);
   }
   kill(model: string): Promise<void> {
+    this.calls.push(["kill", model]);
     return this.#client.kill(model);
   }
   healthOverride(model: string, fail: boolean): Promise<void> {
+    this.calls.push(["healthOverride", model, fail]);
     return this.#client.healthOverride(model, fail);
   }
   close(): void {
+    this.calls.push(["close"]);
     this.#client.close();
   }
 
