@@ -39,6 +39,8 @@ export class LiveScheduler implements Scheduler {
   readonly #client: SchedulerClient;
   readonly #runner: Runner;
   readonly #ports: MessageChannel;
+  /** Release events of the leases `ready()` took itself: not the front's. */
+  readonly #own = new Set<SchedulerEvent>();
 
   /** `autoReady` false: a started process stays `starting` until the test calls `ready()` on it. */
   constructor(config: Config, autoReady = true) {
@@ -102,7 +104,7 @@ export class LiveScheduler implements Scheduler {
 
   /** Models whose grants ended (`release`), in the order the core counted them. */
   get releases(): string[] {
-    return this.events.flatMap((e) => (e.kind === "request" && e.action === "released" ? [e.model] : []));
+    return this.events.flatMap((e) => (e.kind === "request" && e.action === "released" && !this.#own.has(e) ? [e.model] : []));
   }
 
   /** Waits until the core has counted `n` releases, and returns them. */
@@ -118,11 +120,13 @@ export class LiveScheduler implements Scheduler {
 
   /** Starts `model` and lets its process turn healthy: `ready`, nothing in flight (not recorded in `acquires`). */
   async ready(model: string): Promise<void> {
+    const from = this.events.length;
     const lease = this.#client.acquire(model);
     await poll(() => (this.made.some((p) => p.model === model) ? true : undefined), 1, within());
     this.process(model).ready();
     (await lease).release();
-    await this.reach(model, "ready");
+    const released = await poll(() => this.events.slice(from).find((e) => e.kind === "request" && e.model === model && e.action === "released"), 1, within());
+    this.#own.add(released);
   }
 
   /** Starts `model` and leaves it `starting` (needs `autoReady` false); `process(model).ready()` finishes the start. */
