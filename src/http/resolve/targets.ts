@@ -67,7 +67,8 @@ function peerTarget(index: ModelIndex, requested: string): Target | null {
 export interface ResolveOptions {
   /** Active profile id, or null (none is active at start). */
   profile: string | null;
-  scheduler: Scheduler;
+  /** Read only for selectors' current states: resolving never asks for a lease. */
+  scheduler: Pick<Scheduler, "status">;
 }
 
 /**
@@ -134,7 +135,7 @@ export function pickSpillover(targets: string[], loadOf: (target: string) => Tar
   return cold ?? targets[0] ?? null;
 }
 
-async function pickSelectorTarget(index: ModelIndex, selector: SelectorConfig, scheduler: Scheduler): Promise<string | null> {
+async function pickSelectorTarget(index: ModelIndex, selector: SelectorConfig, scheduler: Pick<Scheduler, "status">): Promise<string | null> {
   const { strategy, targets } = selector;
   const first = targets[0];
   if (first === undefined) return null;
@@ -162,7 +163,7 @@ async function pickSelectorTarget(index: ModelIndex, selector: SelectorConfig, s
 }
 
 /** A lookup from a target name (id or alias) to its local model's status, from one `status()` round trip. */
-async function localStatus(index: ModelIndex, scheduler: Scheduler): Promise<(target: string) => ModelStatus | undefined> {
+async function localStatus(index: ModelIndex, scheduler: Pick<Scheduler, "status">): Promise<(target: string) => ModelStatus | undefined> {
   const byId = new Map((await scheduler.status()).map((s) => [s.model, s]));
   return (t) => {
     const id = realModelId(index, t);

@@ -1,8 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { applyFilters, filtersAreNoop } from "../../../src/http/resolve/filters.ts";
 import { buildIndex, pickSpillover, resolveTarget, type Target, type TargetLoad } from "../../../src/http/resolve/targets.ts";
+import type { ModelStatus } from "../../../src/scheduler/protocol.ts";
 import { config, peer } from "./config-fixture.ts";
-import { FakeScheduler } from "./fake-scheduler.ts";
+
+/** What `status()` reports, as resolution reads it (it asks the scheduler nothing else). */
+const reporting = (rows: ModelStatus[] = []) => ({ status: async () => rows });
 
 const cfg = config(
   {
@@ -20,7 +23,7 @@ const cfg = config(
 const index = buildIndex(cfg);
 
 async function resolve(name: string, profile: string | null = null): Promise<Target> {
-  return resolveTarget(index, name, { profile, scheduler: new FakeScheduler() });
+  return resolveTarget(index, name, { profile, scheduler: reporting() });
 }
 
 describe("resolveTarget", () => {
@@ -112,13 +115,11 @@ describe("resolveTarget with a spillover selector", () => {
     ["llama stopping is not active: start it again", { llama: ["stopping", 0, 0], qwen: ["ready", 2, 0] }, "local llama"],
     ["both local targets full: overflow to the peer", { llama: ["ready", 2, 0], qwen: ["ready", 0, 2] }, "peer a only-a"],
   ] as const)("%s", async (_name, statuses, expected) => {
-    const scheduler = new FakeScheduler();
-    for (const [id, [state, inFlight, queued]] of Object.entries(statuses)) {
-      scheduler.states.set(id, state);
-      scheduler.loads.set(id, { inFlight, queued });
-    }
-    for (const id of ["llama", "qwen"]) if (!scheduler.states.has(id)) scheduler.states.set(id, "stopped");
-    const t = await resolveTarget(spillIndex, "spill", { profile: null, scheduler });
+    const rows = ["llama", "qwen"].map((model): ModelStatus => {
+      const [state, inFlight, queued] = (statuses as Record<string, readonly [ModelStatus["state"], number, number]>)[model] ?? ["stopped", 0, 0];
+      return { model, state, inFlight, queued, pid: null, since: 0 };
+    });
+    const t = await resolveTarget(spillIndex, "spill", { profile: null, scheduler: reporting(rows) });
     expect(t.requested).toBe("spill");
     expect(t.kind === "local" ? `local ${t.model}` : `peer ${t.peer.id} ${t.model}`).toBe(expected);
     expect("note" in t).toBe(false); // no "routed like warm" log line any more
