@@ -6,7 +6,6 @@ import { connectHubs } from "../../../src/observe/connect.ts";
 import { EventView } from "../../../src/http/stream/event-frames.ts";
 import { eventFrame } from "../../../src/http/routes/events.ts";
 import { VERSION } from "../../../src/lib/version.ts";
-import { versionRoutes } from "../../../src/http/routes/version.ts";
 import type { ModelState } from "../../../src/scheduler/protocol.ts";
 import { peerConfig } from "../../helpers/config-fixture.ts";
 import { MAX_QUEUED_BYTES } from "../../../src/http/stream/push-stream.ts";
@@ -375,8 +374,7 @@ describe("GET /api/events", () => {
 
 describe("GET /api/version", () => {
   test("answers llama-swap's shape with modelswap's version", async () => {
-    const app = versionRoutes();
-    const res = await app.request("/api/version");
+    const res = await serve(testDeps())("/api/version");
     expect(await res.json()).toEqual({ version: VERSION, commit: "", build_date: "" });
   });
 });

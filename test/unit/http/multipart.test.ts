@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { boundaryOf, readMultipartHead } from "../../../src/http/edge/multipart.ts";
 import { config } from "./config-fixture.ts";
 import { makeDeps, servedBy, startUpstream } from "./helpers.ts";
