@@ -12,6 +12,7 @@ import { InflightTracker } from "./forward/inflight.ts";
 import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { profileRoutes } from "./routes/profiles.ts";
 import { handleJson, inferenceRoutes, JSON_MODEL_PATHS } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -105,6 +106,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
   app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));

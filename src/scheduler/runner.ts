@@ -99,8 +99,14 @@ export class Runner {
     switch (m.type) {
       case "init":
         return;
-      case "acquire":
-        return this.#feed({ type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress });
+      case "acquire": {
+        const e: CoreEvent = { type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress };
+        if (m.keepAliveMs !== undefined) e.keepAliveMs = m.keepAliveMs;
+        if (m.select !== undefined) e.select = m.select;
+        return this.#feed(e);
+      }
+      case "activity":
+        return this.#feed({ type: "activity", now, models: m.models });
       case "release":
         return this.#feed({ type: "release", now, id: m.id });
       case "cancel":
@@ -195,9 +201,12 @@ export class Runner {
 
   #execute(e: Effect): void {
     switch (e.type) {
-      case "grant":
-        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "" });
+      case "grant": {
+        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "", model: e.model });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "granted" });
+      }
+      case "route":
+        return this.#post({ type: "routed", id: e.id, target: e.target });
       case "reject":
         this.#post({ type: "rejected", id: e.id, rejection: e.rejection });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "rejected" });
