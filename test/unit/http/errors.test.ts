@@ -42,7 +42,7 @@ describe("scheduler rejections map to their status", () => {
     deps.scheduler.process("llama").failStart("exited with status 1");
     const failed = await first;
     expect(failed.status).toBe(502);
-    expect(((await failed.json()) as ErrorBody).error).toEqual({ code: "start_failed", type: "server_error", message: "Cannot start model llama: exited with status 1" });
+    expect(((await failed.json()) as ErrorBody).error).toEqual({ code: "start_failed", type: "server_error", message: "Cannot start model 'llama': exited with status 1" });
     const later = await a.request("/v1/chat/completions", post({ model: "gpt" }));
     expect(later.status).toBe(503);
     expect(later.headers.get("retry-after")).toBe("1");

@@ -161,7 +161,7 @@ describe("sendLoadingState", () => {
     deps.scheduler.process("llama").failStart("exited with code 1");
     const text = await res.text();
     const last = JSON.parse(text.trim().split("\n\n").at(-1)?.replace(/^event: error\ndata: /, "") ?? "");
-    expect(last).toEqual({ type: "error", error: { message: "Cannot start model llama: exited with code 1", type: "server_error", code: "start_failed" } });
+    expect(last).toEqual({ type: "error", error: { message: "Cannot start model 'llama': exited with code 1", type: "server_error", code: "start_failed" } });
     expect(deps.scheduler.releases).toEqual([]);
   });
 
