@@ -90,6 +90,16 @@ describe("maxLoaded", () => {
     expect(evicted).toEqual(expected);
     const running = (await (await fetch(`${ms.url}/running`)).json()) as { running: Array<{ model: string; state: string }> };
     expect(running.running.filter((r) => r.state === "ready").map((r) => r.model).sort()).toEqual([...lru].sort());
+
+    // Then waves of three concurrent requests over all four models: still never a third one loaded.
+    const since = await ms.lastSeq();
+    for (const wave of ["abc", "dcd", "bab", "cda", "ddb", "acb", "bdc", "aad"]) {
+      expect(await Promise.all([...wave].map((m) => ask(ms, m)))).toEqual([200, 200, 200]);
+    }
+    await ms.settle();
+    const mixed = await ms.events(since);
+    expect(mixed.filter((e) => e.event.kind === "modelState" && e.event.state === "starting").length).toBeGreaterThan(2);
+    for (const live of residentOverTime([...events, ...mixed])) expect(live.length).toBeLessThanOrEqual(2);
     await ms.shutdown();
   });
 });
