@@ -18,6 +18,8 @@ export class FakeProcess implements ProcessHandle {
   holdStop = false;
   #releaseStop: (() => void) | null = null;
   kills = 0;
+  /** When set, `stop` rejects with this message (after the process is gone). */
+  stopError: string | null = null;
   #exit!: (e: ExitInfo) => void;
   #ready!: () => void;
   #fail!: (err: unknown) => void;
@@ -52,6 +54,7 @@ export class FakeProcess implements ProcessHandle {
     this.stops.push(graceMs);
     const e: StopResult = { code: null, signal: "SIGTERM" };
     this.#exit(e);
+    if (this.stopError !== null) return Promise.reject(new Error(this.stopError));
     const result: StopResult = this.problem === undefined ? e : { ...e, problem: this.problem };
     if (!this.holdStop) return Promise.resolve(result);
     return new Promise((resolve) => (this.#releaseStop = () => resolve(result)));
