@@ -1,0 +1,25 @@
+/**
+ * Writes the real-server suite's tiny models into a directory: `alpha` and
+ * `beta`, two different random llama models sharing llama.cpp's llama-spm
+ * vocabulary (so swaps between them are real swaps between two files).
+ *
+ * @example
+ * ```ts
+ * await generateModels(`${buildDir}/vocab/ggml-vocab-llama-spm.gguf`, "/tmp/models");
+ * // /tmp/models/alpha.gguf, /tmp/models/beta.gguf
+ * ```
+ */
+import { readGguf } from "../gguf/index.ts";
+import { tinyLlama } from "./tiny-model.ts";
+
+/** The generated models, by file stem. */
+export const REAL_MODELS = { alpha: 1, beta: 2 } as const;
+export type RealModel = keyof typeof REAL_MODELS;
+
+/** Reads the vocab-only GGUF at `vocabPath` and writes one `<name>.gguf` per model into `dir`. */
+export async function generateModels(vocabPath: string, dir: string): Promise<void> {
+  const vocab = readGguf(new Uint8Array(await Bun.file(vocabPath).arrayBuffer()));
+  for (const [name, seed] of Object.entries(REAL_MODELS)) {
+    await Bun.write(`${dir}/${name}.gguf`, tinyLlama(vocab, { name, seed }));
+  }
+}
