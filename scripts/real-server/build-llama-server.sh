@@ -52,7 +52,7 @@ if [ ! -f "$bundle" ]; then
     log "npm pack node-llama-cpp@$NLC_VERSION (35 MB; no install scripts run)"
     (cd "$CACHE/npm" && npm pack --silent "node-llama-cpp@$NLC_VERSION" >&2)
   fi
-  got="sha512-$(openssl dgst -sha512 -binary "$tgz" 2>/dev/null | base64 -w0 || true)"
+  got=$(node -e 'const c = require("node:crypto"); process.stdout.write("sha512-" + c.createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$tgz")
   if [ "$got" != "$NLC_INTEGRITY" ]; then
     rm -f "$tgz"; log "integrity mismatch for $tgz"; exit 1
   fi

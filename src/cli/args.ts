@@ -40,6 +40,8 @@ export interface FakeUpstreamOptions {
   tokenIntervalMs: number;
   exitAfterRequests: number | null;
   healthFail: boolean;
+  /** Answer every API request (not /health) with this status and an OpenAI-style error body. */
+  errorStatus: number | null;
   ignoreSigterm: boolean;
   /** One stdout line per request (off by default: a benchmark measures the proxy, not log piping). */
   verbose: boolean;
@@ -161,6 +163,7 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
           tokenIntervalMs: dur("token-interval", "10ms"),
           exitAfterRequests: exitAfter,
           healthFail: v.get("health-fail") === true,
+          errorStatus: v.has("error-status") ? int("error-status", 0, 400, 599) : null,
           ignoreSigterm: v.get("ignore-sigterm") === true,
           verbose: v.get("verbose") === true,
         },
