@@ -5,6 +5,11 @@
 # and reuses it afterwards. Prints the cache directory as its last stdout line;
 # the directory holds bin/llama-server and vocab/ggml-vocab-llama-spm.gguf.
 #
+# llama.cpp's web UI is not in the bundle (only its Svelte source), so the page
+# in ui-stand-in/ is embedded in its place (tools/ui/dist, llama.cpp's way of
+# supplying pre-built UI assets): llama-server serves it gzip-only at "/", as
+# it serves its own UI. Its hash is part of the cache key.
+#
 # Nothing but the npm registry (npm pack, no install scripts) and, on a fresh
 # machine, Debian's apt (cmake, ninja-build, g++, git) is used.
 set -euo pipefail
@@ -21,6 +26,7 @@ FLAGS=(
 )
 JOBS=${MODELSWAP_BUILD_JOBS:-2}
 CACHE=${MODELSWAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modelswap}
+UI_PAGE="$(cd "$(dirname "$0")" && pwd)/ui-stand-in/index.html"
 
 log() { echo "[build-llama-server] $*" >&2; }
 
@@ -65,7 +71,7 @@ fi
 need_tools
 commit=$(git bundle list-heads "$bundle" | awk '$2=="HEAD"{print $1}')
 [ -n "$commit" ] || { log "no HEAD in $bundle"; exit 1; }
-flags_hash=$(printf '%s\n' "${FLAGS[@]}" | sha256sum | cut -c1-10)
+flags_hash=$( (printf '%s\n' "${FLAGS[@]}"; sha256sum < "$UI_PAGE") | sha256sum | cut -c1-10)
 dir="$CACHE/llama-server/${commit:0:12}-$flags_hash"
 
 if [ -x "$dir/bin/llama-server" ] && [ -f "$dir/vocab/ggml-vocab-llama-spm.gguf" ]; then
@@ -79,6 +85,8 @@ mkdir -p "$work"
 log "cloning llama.cpp $commit from the bundle"
 git clone -q "$bundle" "$work/src" 2>/dev/null
 git -C "$work/src" -c advice.detachedHead=false checkout -q "$commit"
+mkdir -p "$work/src/tools/ui/dist"
+cp "$UI_PAGE" "$work/src/tools/ui/dist/index.html"
 log "configuring: ${FLAGS[*]}"
 cmake -S "$work/src" -B "$work/build" -G Ninja "${FLAGS[@]}" >&2
 start=$(date +%s)
@@ -88,7 +96,7 @@ log "built in $(( $(date +%s) - start )) s"
 mkdir -p "$work/out/bin" "$work/out/vocab"
 cp "$work/build/bin/llama-server" "$work/out/bin/"
 cp "$work/src/models/ggml-vocab-llama-spm.gguf" "$work/out/vocab/"
-printf 'node-llama-cpp %s\ncommit %s\nflags %s\n' "$NLC_VERSION" "$commit" "${FLAGS[*]}" > "$work/out/BUILD-INFO"
+printf 'node-llama-cpp %s\ncommit %s\nflags %s\nui %s\n' "$NLC_VERSION" "$commit" "${FLAGS[*]}" "$(sha256sum < "$UI_PAGE" | cut -c1-64)" > "$work/out/BUILD-INFO"
 "$work/out/bin/llama-server" --version >&2 2>&1 || true
 rm -rf "$dir"
 mv "$work/out" "$dir"
