@@ -5,10 +5,13 @@
 # and reuses it afterwards. Prints the cache directory as its last stdout line;
 # the directory holds bin/llama-server and vocab/ggml-vocab-llama-spm.gguf.
 #
-# llama.cpp's web UI is not in the bundle (only its Svelte source), so the page
-# in ui-stand-in/ is embedded in its place (tools/ui/dist, llama.cpp's way of
-# supplying pre-built UI assets): llama-server serves it gzip-only at "/", as
-# it serves its own UI. Its hash is part of the cache key.
+# llama.cpp's web UI is not in the bundle (only its Svelte source), so the
+# files in ui-stand-in/ are embedded in its place (tools/ui/dist, llama.cpp's
+# way of supplying pre-built UI assets, with the file names it requires):
+# llama-server serves them gzip-only, as it serves its own UI. Their hash is
+# part of the cache key.
+#
+# An interrupted build resumes in <dir>.tmp (same commit and flags).
 #
 # Nothing but the npm registry (npm pack, no install scripts) and, on a fresh
 # machine, Debian's apt (cmake, ninja-build, g++, git) is used.
@@ -26,7 +29,7 @@ FLAGS=(
 )
 JOBS=${MODELSWAP_BUILD_JOBS:-2}
 CACHE=${MODELSWAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modelswap}
-UI_PAGE="$(cd "$(dirname "$0")" && pwd)/ui-stand-in/index.html"
+UI_DIR="$(cd "$(dirname "$0")" && pwd)/ui-stand-in"
 
 log() { echo "[build-llama-server] $*" >&2; }
 
@@ -71,7 +74,8 @@ fi
 need_tools
 commit=$(git bundle list-heads "$bundle" | awk '$2=="HEAD"{print $1}')
 [ -n "$commit" ] || { log "no HEAD in $bundle"; exit 1; }
-flags_hash=$( (printf '%s\n' "${FLAGS[@]}"; sha256sum < "$UI_PAGE") | sha256sum | cut -c1-10)
+ui_hash=$(cd "$UI_DIR" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64)
+flags_hash=$( (printf '%s\n' "${FLAGS[@]}"; echo "$ui_hash") | sha256sum | cut -c1-10)
 dir="$CACHE/llama-server/${commit:0:12}-$flags_hash"
 
 if [ -x "$dir/bin/llama-server" ] && [ -f "$dir/vocab/ggml-vocab-llama-spm.gguf" ]; then
@@ -80,13 +84,17 @@ if [ -x "$dir/bin/llama-server" ] && [ -f "$dir/vocab/ggml-vocab-llama-spm.gguf"
 fi
 
 work="$dir.tmp"
-rm -rf "$work"
-mkdir -p "$work"
-log "cloning llama.cpp $commit from the bundle"
-git clone -q "$bundle" "$work/src" 2>/dev/null
-git -C "$work/src" -c advice.detachedHead=false checkout -q "$commit"
-mkdir -p "$work/src/tools/ui/dist"
-cp "$UI_PAGE" "$work/src/tools/ui/dist/index.html"
+if [ -f "$work/build/build.ninja" ] && [ "$(git -C "$work/src" rev-parse HEAD 2>/dev/null)" = "$commit" ]; then
+  log "resuming the interrupted build in $work"
+else
+  rm -rf "$work"
+  mkdir -p "$work"
+  log "cloning llama.cpp $commit from the bundle"
+  git clone -q "$bundle" "$work/src" 2>/dev/null
+  git -C "$work/src" -c advice.detachedHead=false checkout -q "$commit"
+fi
+rm -rf "$work/src/tools/ui/dist"
+cp -r "$UI_DIR" "$work/src/tools/ui/dist"
 log "configuring: ${FLAGS[*]}"
 cmake -S "$work/src" -B "$work/build" -G Ninja "${FLAGS[@]}" >&2
 start=$(date +%s)
@@ -96,7 +104,7 @@ log "built in $(( $(date +%s) - start )) s"
 mkdir -p "$work/out/bin" "$work/out/vocab"
 cp "$work/build/bin/llama-server" "$work/out/bin/"
 cp "$work/src/models/ggml-vocab-llama-spm.gguf" "$work/out/vocab/"
-printf 'node-llama-cpp %s\ncommit %s\nflags %s\nui %s\n' "$NLC_VERSION" "$commit" "${FLAGS[*]}" "$(sha256sum < "$UI_PAGE" | cut -c1-64)" > "$work/out/BUILD-INFO"
+printf 'node-llama-cpp %s\ncommit %s\nflags %s\nui %s\n' "$NLC_VERSION" "$commit" "${FLAGS[*]}" "$ui_hash" > "$work/out/BUILD-INFO"
 "$work/out/bin/llama-server" --version >&2 2>&1 || true
 rm -rf "$dir"
 mv "$work/out" "$dir"
