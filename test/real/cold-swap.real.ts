@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tempDir } from "../helpers/configs.ts";
-import { cleanupProcesses } from "../helpers/processes.ts";
 import { finishSwapFile, pgidOf, type SwapServer, startSwapServer, waitGroupGone } from "../e2e/swap-harness.ts";
 import { chatBody, firstByte, llamaCmd, median, postJson, type RealEnv, realEnv, report, sseContent, startDirect, waitHealthy } from "./harness.ts";
 
@@ -81,7 +80,6 @@ describe("cold start", () => {
     report("cold start, spawn to first byte, llama-server direct, /health polled every 5 ms (ms)", direct.map((x) => Math.round(x)));
     report("cold start, median difference modelswap - direct (ms)", Math.round(median(via) - median(direct)));
     report("llama-server before 200 on /health: refused connections, 503 Loading model answers", seen);
-    await cleanupProcesses();
   });
 });
 

@@ -50,7 +50,7 @@ async function llamaPid(port: number): Promise<number> {
 }
 
 describe("kill -9 of llama-server", () => {
-  test("mid-stream: the stream ends with an SSE error event naming the broken upstream stream, and the next request starts it again", async () => {
+  test("mid-stream: the stream ends with an SSE error event naming the broken upstream stream; after the restart backoff (503 + Retry-After until then) it starts again", async () => {
     const stream = await openStream(await postJson(`${ms.url}/v1/chat/completions`, longChat("long", true)));
     const pid = await llamaPid(ms.port("long"));
     process.kill(pid, "SIGKILL");
@@ -62,9 +62,17 @@ describe("kill -9 of llama-server", () => {
     expect(last?.message).toContain("Cannot finish response: the upstream stream failed");
     report("kill -9 mid-stream, the client's last event", last);
     await waitGone(pid);
-    const again = await postJson(`${ms.url}/v1/chat/completions`, chatBody("long", { maxTokens: 2 }));
-    expect(again.status).toBe(200);
-    await again.body?.cancel();
+    // It died soon after it started: requests get 503 with Retry-After until the restart backoff has passed, then it starts again.
+    const statuses: number[] = [];
+    await poll(async () => {
+      const again = await postJson(`${ms.url}/v1/chat/completions`, chatBody("long", { maxTokens: 2 }));
+      statuses.push(again.status);
+      if (again.status === 503) expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
+      await again.body?.cancel();
+      return again.status === 503 ? undefined : again.status;
+    }, 100, { signal: AbortSignal.timeout(30_000) });
+    expect(statuses.at(-1)).toBe(200);
+    expect(statuses.slice(0, -1).every((s) => s === 503)).toBe(true);
   });
 
   test("mid-request: 502 with the real cause (not a refused retry), and the POST reached llama-server once", async () => {

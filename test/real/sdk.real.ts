@@ -81,9 +81,9 @@ describe("the OpenAI SDK against llama-server", () => {
 
   test("llama-server's own 400 reaches the SDK as a BadRequestError with its message (warm model)", async () => {
     const err = await client.chat.completions
-      .create({ model: "alpha", messages: [{ role: "user", content: "hi" }], n: 2, max_tokens: 2 })
+      .create({ model: "alpha", messages: [{ role: "user", content: "hi" }], temperature: "hot" as unknown as number, max_tokens: 2 })
       .then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).toContain("n");
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).toContain("Field 'temperature'");
   });
 });
