@@ -3,12 +3,13 @@
  * llama-server processes: streamed chat (tokens, usage, finish reason), the
  * `stream()` helper over a cold start whose loading state arrives as
  * `reasoning_content`, completions, and llama-server's own 400 reaching the
- * SDK as an `APIError` with llama-server's message, cold and warm.
+ * SDK as an `APIError` with llama-server's message (warm), and in the error
+ * event of a loading-state stream (cold).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { tempDir } from "../helpers/configs.ts";
-import { finishSwapFile, type SwapServer, startSwapServer } from "../e2e/swap-harness.ts";
+import { finishSwapFile, lastEventData, type SwapServer, startSwapServer } from "../e2e/swap-harness.ts";
 import { llamaCmd, type RealEnv, realEnv } from "./harness.ts";
 
 const tmp = tempDir("modelswap-real-sdk-");
@@ -85,5 +86,22 @@ describe("the OpenAI SDK against llama-server", () => {
       .then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).toContain("Field 'temperature'");
+  });
+
+  test("a cold start with sendLoadingState whose request llama-server refuses: 200, then an error event with llama-server's own 400 body", async () => {
+    await ms.unload("loading");
+    const res = await fetch(`${ms.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "loading", stream: true, temperature: "hot", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200); // the loading chunks went out first
+    const text = await res.text();
+    expect(text).toContain("modelswap loading model: loading");
+    const last = lastEventData(text) as { status?: number; error?: { code: unknown; type: string; message: string } };
+    expect(last.status).toBe(400);
+    expect(last.error?.code).toBe(400);
+    expect(last.error?.type).toBe("invalid_request_error");
+    expect(last.error?.message).toContain("Field 'temperature'");
   });
 });
