@@ -29,9 +29,10 @@ beforeAll(async () => {
   const relayed = [env.llamaServer, "--port", String(relayedPort), ...llamaArgs(env, "beta", { ...LONG, alias: "relayed" })].join(" ");
   ms = await startSwapServer(tmp, {
     hooks: false,
-    top: "groups:\n  all:\n    swap: false\n    members: [long, relayed]",
+    top: "groups:\n  all:\n    swap: false\n    members: [long, direct, relayed]",
     models: {
       long: { cmd: llamaCmd(env, "alpha", { ...LONG, alias: "long" }) },
+      direct: { cmd: llamaCmd(env, "alpha", { ...LONG, alias: "direct" }) },
       relayed: { cmd: relayed, yaml: `proxy: http://127.0.0.1:${relay.port}` },
     },
   });
@@ -47,6 +48,15 @@ async function llamaPid(port: number): Promise<number> {
     const pids = findPids(`--port ${port} `).filter((pid) => findPids("llama-server").includes(pid));
     return pids.length === 1 ? pids[0] : undefined;
   }, 10, { signal: AbortSignal.timeout(10_000) });
+}
+
+/** Resolves once the llama-server on `port` is working on a request: proof that it has read it. */
+async function busy(port: number): Promise<void> {
+  await poll(async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/slots`).catch(() => null);
+    const slots = res?.status === 200 ? ((await res.json()) as Array<{ is_processing: boolean }>) : [];
+    return slots[0]?.is_processing ? true : undefined;
+  }, 5, { signal: AbortSignal.timeout(15_000) });
 }
 
 describe("kill -9 of llama-server", () => {
@@ -75,16 +85,10 @@ describe("kill -9 of llama-server", () => {
     expect(statuses.slice(0, -1).every((s) => s === 503)).toBe(true);
   });
 
-  test("mid-request: 502 with the real cause (not a refused retry), and the POST reached llama-server once", async () => {
-    const before = relay.requests("POST /v1/chat/completions");
-    const pending = postJson(`${ms.url}/v1/chat/completions`, longChat("relayed", false));
-    // Proof that llama-server read the request: its one slot is busy with it.
-    await poll(async () => {
-      const res = await fetch(`http://127.0.0.1:${relayedPort}/slots`).catch(() => null);
-      const slots = res?.status === 200 ? ((await res.json()) as Array<{ is_processing: boolean }>) : [];
-      return slots[0]?.is_processing ? true : undefined;
-    }, 5, { signal: AbortSignal.timeout(15_000) });
-    const pid = await llamaPid(relayedPort);
+  test("mid-request: 502 naming the real cause (the server closed the connection), not a refused retry", async () => {
+    const pending = postJson(`${ms.url}/v1/chat/completions`, longChat("direct", false));
+    await busy(ms.port("direct"));
+    const pid = await llamaPid(ms.port("direct"));
     process.kill(pid, "SIGKILL");
     const res = await pending;
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -92,6 +96,19 @@ describe("kill -9 of llama-server", () => {
     expect(res.status).toBe(502);
     expect(body.error.code).toBe("upstream_error");
     expect(body.error.message).not.toMatch(/ECONNREFUSED|refused|Unable to connect/i);
+    await waitGone(pid);
+  });
+
+  test("mid-request: the POST reached llama-server once (no retry after the server read it), counted by a relay", async () => {
+    const before = relay.requests("POST /v1/chat/completions");
+    const pending = postJson(`${ms.url}/v1/chat/completions`, longChat("relayed", false));
+    await busy(relayedPort);
+    const pid = await llamaPid(relayedPort);
+    process.kill(pid, "SIGKILL");
+    const res = await pending;
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(502);
+    expect(body.error.code).toBe("upstream_error");
     expect(relay.requests("POST /v1/chat/completions") - before).toBe(1);
     await waitGone(pid);
   });
