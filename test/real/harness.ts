@@ -5,8 +5,9 @@
  * llama-server started directly (no modelswap) to compare with.
  *
  * `npm run test:real` passes the binary and the models in the environment;
- * run alone (`bun test ./test/real/x.real.ts`), a file builds (or reuses)
- * them itself.
+ * run alone (`bun test ./test/real/x.real.ts`), a file asks the build script
+ * for the cached binary (a first build takes longer than a test's timeout:
+ * run `npm run test:real` once first) and writes the models itself.
  *
  * @example
  * ```ts
