@@ -62,7 +62,7 @@ describe("cold start", () => {
     const via: number[] = [];
     const direct: number[] = [];
     const seen: Array<{ refused: number; loading: number }> = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       await ms.unload();
       const t0 = performance.now();
       const a = await firstByte(postJson(`${ms.url}/v1/chat/completions`, chatBody("alpha", { maxTokens: 1 })), t0);
