@@ -116,7 +116,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", logRoutes(deps));
   app.route("/", eventRoutes(deps));
   app.route("/", versionRoutes());
-  app.route("/", uiRoutes(deps));
+  app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
   app.notFound((c) => {
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);

@@ -3,7 +3,9 @@
  * this interface only; `client.ts` implements it over the Worker.
  */
 import type { Config } from "../config/types.ts";
-import type { ModelStatus, Progress, Rejection, SchedulerEvent } from "./protocol.ts";
+import type { ModelStatus, Progress, Rejection, SchedulerEvent, SettleResult } from "./protocol.ts";
+
+export type { SettleResult };
 
 /** A granted slot on a ready model; release exactly once when the response ends. */
 export interface Lease {
@@ -31,12 +33,6 @@ export interface AcquireOptions {
   onProgress?: (p: Progress) => void;
   /** Do not start a stopped model; reject with `not_running` instead. */
   noStart?: boolean;
-}
-
-export interface SettleResult {
-  settled: boolean;
-  /** Human-readable list of what is still in progress. */
-  pending: string[];
 }
 
 export interface Scheduler {

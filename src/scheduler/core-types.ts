@@ -3,7 +3,7 @@
  * effects it produces. Plain data, so the runner can record and replay them.
  */
 import type { Config } from "../config/types.ts";
-import type { ModelState, Progress, Rejection } from "./protocol.ts";
+import type { ModelState, Progress, Rejection, Reply } from "./protocol.ts";
 
 /** Why a process is being stopped (logged and shown as state detail). */
 export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload";
@@ -14,7 +14,7 @@ export type CoreEvent =
   | { type: "cancel"; now: number; id: number }
   | { type: "release"; now: number; id: number }
   | { type: "started"; now: number; model: string }
-  | { type: "startFailed"; now: number; model: string; message: string; kind: "exited" | "spawn" }
+  | { type: "startFailed"; now: number; model: string; message: string }
   | { type: "stopped"; now: number; model: string }
   | { type: "exited"; now: number; model: string; message: string }
   | { type: "unload"; now: number; model: string | null; replyId: number }
@@ -28,11 +28,13 @@ export type Effect =
   | { type: "reject"; id: number; model: string; rejection: Rejection }
   | { type: "start"; model: string }
   | { type: "stop"; model: string; graceMs: number; reason: StopReason }
+  /** SIGKILL the model's process group now, whatever stop is under way (a forced shutdown). */
+  | { type: "kill"; model: string }
   /** Call `tick` at this clock time (null: no timer needed); replaces any earlier timer. */
   | { type: "armTimer"; at: number | null }
   | { type: "progress"; id: number; progress: Progress }
   | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string }
-  | { type: "reply"; replyId: number; value: unknown }
+  | { type: "reply"; replyId: number; reply: Reply }
   | { type: "inflight"; model: string; inFlight: number; queued: number }
   | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" };
 

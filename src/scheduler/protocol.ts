@@ -46,7 +46,7 @@ export interface ModelStatus {
 /** Loading progress pushed to a waiter (feeds `sendLoadingState`). */
 export interface Progress {
   model: string;
-  phase: "queued" | "starting" | "waiting_health" | "stopping_others";
+  phase: "queued" | "starting" | "stopping_others";
   /** 1-based position among this model's waiters, when queued. */
   position?: number;
   message: string;
@@ -78,7 +78,7 @@ export type ToWorker =
   | { type: "release"; id: number }
   | { type: "cancel"; id: number }
   | { type: "call"; reqId: number; call: Call }
-  /** Several messages in one post, in order (why: each postMessage wakes the other thread; measured ~25 µs under load). */
+  /** Several messages in one post, in order (why: each postMessage wakes the other thread; cost in DESIGN.md). */
   | { type: "batch"; messages: ToWorker[] };
 
 /** Requests that expect exactly one `reply`. */
@@ -93,13 +93,45 @@ export type Call =
   | { op: "kill"; model: string }
   | { op: "healthOverride"; model: string; fail: boolean };
 
+/** The outcome of `settle`: idle, or what is still in progress at the timeout. */
+export interface SettleResult {
+  settled: boolean;
+  /** Human-readable list of what is still in progress. */
+  pending: string[];
+}
+
+/** What the reply to each call carries: one entry per `Call["op"]`. */
+export interface CallReplies {
+  status: ModelStatus[];
+  /** The ids that were stopped. */
+  unload: string[];
+  shutdown: null;
+  reload: null;
+  clockNow: number;
+  clockAdvance: number;
+  settle: SettleResult;
+  kill: null;
+  healthOverride: null;
+}
+
+export type CallOp = Call["op"];
+
+/** The reply to one `op`, tagged with it so the client can check it answers the call it is for. */
+export interface ReplyOf<O extends CallOp> {
+  op: O;
+  value: CallReplies[O];
+}
+
+/** A successful reply to any call. */
+export type Reply = { [O in CallOp]: ReplyOf<O> }[CallOp];
+
 /** Worker → main thread. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "granted"; id: number; upstream: string }
   | { type: "rejected"; id: number; rejection: Rejection }
   | { type: "progress"; id: number; progress: Progress }
-  | { type: "reply"; reqId: number; ok: true; value: unknown }
+  | { type: "reply"; reqId: number; ok: true; reply: Reply }
   | { type: "reply"; reqId: number; ok: false; rejection: Rejection }
   | { type: "event"; event: SchedulerEvent }
   | { type: "fatal"; message: string }

@@ -5,7 +5,7 @@
  * modules next to this file change it only while `handle` runs.
  */
 import type { Config } from "../../config/types.ts";
-import type { ModelState, Progress, Rejection } from "../protocol.ts";
+import type { ModelState, Progress, Rejection, Reply } from "../protocol.ts";
 import type { Effect, StopReason } from "../core-types.ts";
 import { leaveReady, type ModelEntry, newEntry } from "../model-entry.ts";
 import type { Swap } from "../swap.ts";
@@ -16,7 +16,7 @@ export interface PendingReply {
   replyId: number;
   /** Models still starting, ready or stopping; the reply is sent when this empties. */
   waitFor: Set<string>;
-  value: unknown;
+  reply: Reply;
 }
 
 /** Everything the core knows between events; mutated only inside `SchedulerCore.handle`. */

@@ -67,3 +67,15 @@ test("a fatal message rejects every pending acquire and call with internal, and 
   expect(logged).toEqual(["Scheduler worker failed: boom (2 pending request(s) rejected)"]);
   expect(await client.unload(null).catch((e: SchedulerError) => e.rejection.code)).toBe("internal");
 });
+
+test("a call resolves with its reply's value; a reply tagged with another op is an internal error", async () => {
+  const { client, send, until } = setup();
+  const now = client.clockNow();
+  const settled = client.settle(50);
+  await until(2);
+  send({ type: "reply", reqId: 1, ok: true, reply: { op: "clockNow", value: 42 } });
+  send({ type: "reply", reqId: 2, ok: true, reply: { op: "clockNow", value: 7 } });
+  expect(await now).toBe(42);
+  const err = (await settled.catch((e: unknown) => e)) as SchedulerError;
+  expect(err.rejection).toMatchObject({ code: "internal", message: "Cannot use the scheduler's reply as it answers clockNow, not settle" });
+});

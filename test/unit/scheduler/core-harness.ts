@@ -3,11 +3,11 @@
  * events and the effects they must produce:
  *
  *   req ID MODEL [nostart] [progress]   cancel ID   release ID
- *   started M   failed M [spawn]   stopped M   exited M
+ *   started M   failed M   stopped M   exited M
  *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
  *
  * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
- * `start M`, `stop M REASON GRACE`, `reply RID VALUE`, `progress ID PHASE[@POS]`;
+ * `start M`, `stop M REASON GRACE`, `kill M`, `reply RID VALUE`, `progress ID PHASE[@POS]`;
  * `stateChanged`, `armTimer`, `inflight` and `request` are listed only when
  * asked for with `verbose`.
  */
@@ -26,8 +26,10 @@ export function summarize(e: Effect): string | null {
       return `start ${e.model}`;
     case "stop":
       return `stop ${e.model} ${e.reason} ${e.graceMs}`;
+    case "kill":
+      return `kill ${e.model}`;
     case "reply":
-      return `reply ${e.replyId} ${JSON.stringify(e.value)}`;
+      return `reply ${e.replyId} ${JSON.stringify(e.reply.value)}`;
     case "progress":
       return `progress ${e.id} ${e.progress.phase}${e.progress.position !== undefined ? `@${e.progress.position}` : ""}`;
     case "armTimer":
@@ -70,7 +72,7 @@ export class Harness {
       case "started":
         return { type: "started", now, model: a };
       case "failed":
-        return { type: "startFailed", now, model: a, message: "boom", kind: b === "spawn" ? "spawn" : "exited" };
+        return { type: "startFailed", now, model: a, message: "boom" };
       case "stopped":
         return { type: "stopped", now, model: a };
       case "exited":
