@@ -18,21 +18,21 @@ let ms: SwapServer;
 let relay: Relay;
 let relayedPort = 0;
 
-// A long generation: llama-server runs past its model's 256-token context when told to.
-const LONG = { ctx: 4096 };
-const longChat = (model: string, stream: boolean) => chatBody(model, { stream, maxTokens: 4000 });
+// A long generation (seconds): the `long` model has 2048 tokens of context.
+const LONG = { ctx: 2048 };
+const longChat = (model: string, stream: boolean) => chatBody(model, { stream, maxTokens: 2000 });
 
 beforeAll(async () => {
   env = await realEnv();
   relayedPort = freePort();
   relay = startRelay(relayedPort);
-  const relayed = [env.llamaServer, "--port", String(relayedPort), ...llamaArgs(env, "beta", { ...LONG, alias: "relayed" })].join(" ");
+  const relayed = [env.llamaServer, "--port", String(relayedPort), ...llamaArgs(env, "long", { ...LONG, alias: "relayed" })].join(" ");
   ms = await startSwapServer(tmp, {
     hooks: false,
     top: "groups:\n  all:\n    swap: false\n    members: [long, direct, relayed]",
     models: {
-      long: { cmd: llamaCmd(env, "alpha", { ...LONG, alias: "long" }) },
-      direct: { cmd: llamaCmd(env, "alpha", { ...LONG, alias: "direct" }) },
+      long: { cmd: llamaCmd(env, "long", LONG) },
+      direct: { cmd: llamaCmd(env, "long", { ...LONG, alias: "direct" }) },
       relayed: { cmd: relayed, yaml: `proxy: http://127.0.0.1:${relay.port}` },
     },
   });
@@ -119,13 +119,22 @@ describe("SIGTERM to modelswap", () => {
     const own = await startSwapServer(tmp, {
       hooks: false,
       top: "shutdownTimeout: 60",
-      models: { alpha: { cmd: llamaCmd(env, "alpha", LONG) } },
+      models: { alpha: { cmd: llamaCmd(env, "long", { ...LONG, alias: "alpha" }) } },
     });
-    const stream = await openStream(await postJson(`${own.url}/v1/chat/completions`, chatBody("alpha", { stream: true, maxTokens: 400 })));
+    const warm = await postJson(`${own.url}/v1/chat/completions`, chatBody("alpha", { maxTokens: 1 }));
+    expect(warm.status).toBe(200);
+    await warm.body?.cancel();
     const pid = await llamaPid(own.port("alpha"));
+    const stream = await openStream(await postJson(`${own.url}/v1/chat/completions`, longChat("alpha", true)));
+    let ended = false;
+    void stream.rest.then(() => (ended = true));
+    // Frozen mid-stream (2000 tokens take seconds), llama-server cannot finish before the drain has begun, however slow the machine.
+    process.kill(pid, "SIGSTOP");
     own.proc.proc.kill("SIGTERM");
     await own.proc.waitForOutput(/draining/);
     expect(await fetch(`${own.url}/health`).then(() => "answered", () => "refused")).toBe("refused");
+    expect(ended).toBe(false);
+    process.kill(pid, "SIGCONT");
     const { text, error } = await stream.rest;
     expect(error).toBeNull();
     const { done } = sseContent(text);

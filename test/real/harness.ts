@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { poll } from "../../src/lib/async.ts";
 import { REPO_ROOT, type Spawned, freePort, spawnProcess } from "../helpers/processes.ts";
-import { generateModels, type RealModel } from "../../scripts/real-server/models.ts";
+import { generateModels, REAL_MODELS, type RealModel } from "../../scripts/real-server/models.ts";
 
 export type { RealModel };
 
@@ -51,7 +51,8 @@ export function realEnv(): Promise<RealEnv> {
       process.on("exit", () => rmSync(made, { recursive: true, force: true }));
       await generateModels(vocab, made);
     }
-    return { llamaServer, models: { alpha: `${dir}/alpha.gguf`, beta: `${dir}/beta.gguf` } };
+    const models = Object.fromEntries(Object.keys(REAL_MODELS).map((m) => [m, `${dir}/${m}.gguf`])) as Record<RealModel, string>;
+    return { llamaServer, models };
   })();
   return env;
 }
