@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { apiKeyAuth, corsPreflight } from "./edge/auth.ts";
+import { apiKeyAuth, cors } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
 import { errorResponse, HttpError, renderError } from "./errors.ts";
 import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
@@ -12,6 +12,7 @@ import { InflightTracker } from "./forward/inflight.ts";
 import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { profileRoutes } from "./routes/profiles.ts";
 import { handleJson, inferenceRoutes, JSON_MODEL_PATHS } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -63,8 +64,8 @@ export type ServeFetch = (req: Request, server: IdleTimeoutServer) => Response |
  */
 export function createFetch(deps: AppDeps, options: AppOptions = {}): ServeFetch {
   const { app, front } = build(deps, options);
-  // With keys, the auth middleware must run: everything goes through hono.
-  const direct = deps.config.apiKeys.length === 0 ? new Set<string>(JSON_MODEL_PATHS) : null;
+  // With keys or an origin list, their middleware must run: everything goes through hono.
+  const direct = deps.config.apiKeys.length === 0 && deps.config.cors.allowOrigins === null ? new Set<string>(JSON_MODEL_PATHS) : null;
   const logged = levelEnabled(deps.config.logLevel, "info");
   return (req, server) => {
     if (direct !== null && req.method === "POST") {
@@ -107,7 +108,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   const app = new Hono();
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
-  app.use(corsPreflight());
+  app.use(cors(deps.config.cors.allowOrigins));
   // No keys configured: no middleware (it would only call next()).
   if (deps.config.apiKeys.length > 0) app.use(apiKeyAuth(deps.config.apiKeys));
   app.route("/", modelRoutes(front));
@@ -115,6 +116,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
   app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));

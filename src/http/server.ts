@@ -13,6 +13,18 @@ import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { poll } from "../lib/async.ts";
 import { websocketBridge } from "./forward/websocket.ts";
+import { readFileSync } from "node:fs";
+
+/** The text of a PEM file, or an error that names the flag's file and why it cannot be read. */
+function readPem(file: string, what: "certificate" | "key"): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new Error(`Cannot read the TLS ${what} ${file}: ${why}`);
+  }
+}
 
 /** How long ended streams get to flush their last bytes before sockets are closed. */
 const FLUSH_MS = 500;
@@ -27,8 +39,14 @@ export interface HttpServer {
   reload(config: Config): void;
 }
 
-/** Starts listening (why: one place owns idle timeouts, draining and the socket). */
-export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
+/** PEM files for HTTPS (`--tls-cert-file`, `--tls-key-file`). */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** Starts listening, over HTTPS when `tls` is given (why: one place owns idle timeouts, draining and the socket). */
+export function startHttpServer(deps: AppDeps & { hostname: string; port: number; tls?: TlsFiles | null }): HttpServer {
   const inflight = new InflightTracker();
   let handle = createFetch(deps, { inflight });
   const server = Bun.serve({
@@ -38,12 +56,14 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
     idleTimeout: 30,
     fetch: (req, srv) => handle(req, srv),
     websocket: websocketBridge,
+    // Read now, so a missing or unreadable file fails the start with its name rather than the first handshake.
+    ...(deps.tls ? { tls: { cert: readPem(deps.tls.cert, "certificate"), key: readPem(deps.tls.key, "key") } } : {}),
   });
   const port = server.port ?? deps.port;
   const host = deps.hostname.includes(":") ? `[${deps.hostname}]` : deps.hostname;
   let stopped = false;
   return {
-    url: `http://${host}:${port}`,
+    url: `${deps.tls ? "https" : "http"}://${host}:${port}`,
     port,
     async drain(graceMs: number) {
       if (!stopped) {

@@ -22,6 +22,9 @@ interface PendingAcquire {
   detach(): void;
 }
 
+/** How often the main thread tells the scheduler which models moved bytes (the busy watchdog's resolution). */
+export const ACTIVITY_REPORT_MS = 1000;
+
 interface PendingCall {
   resolve(reply: Reply): void;
   reject(err: unknown): void;
@@ -76,6 +79,29 @@ export class SchedulerClient implements Scheduler {
     this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies ToWorker));
   };
 
+  /** Models that moved bytes since the last `activity` report; flushed once a second while non-empty. */
+  #active = new Set<string>();
+  #activityTimer: ReturnType<typeof setInterval> | null = null;
+
+  #markActive(model: string): void {
+    this.#active.add(model);
+    if (this.#activityTimer !== null) return;
+    this.#activityTimer = setInterval(this.#flushActivity, ACTIVITY_REPORT_MS);
+    this.#activityTimer.unref?.();
+  }
+
+  readonly #flushActivity = (): void => {
+    if (this.#active.size === 0 || this.#dead !== null) {
+      // Nothing moved for a whole period: stop ticking until the next byte.
+      if (this.#activityTimer !== null) clearInterval(this.#activityTimer);
+      this.#activityTimer = null;
+      return;
+    }
+    const models = [...this.#active];
+    this.#active.clear();
+    this.#post({ type: "activity", models });
+  };
+
   acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
     if (this.#dead !== null) return Promise.reject(this.#deadError());
     const { signal } = options;
@@ -94,7 +120,10 @@ export class SchedulerClient implements Scheduler {
         model, resolve, reject, onProgress: options.onProgress, cancelled: false,
         detach: () => signal?.removeEventListener("abort", onAbort),
       });
-      this.#post({ type: "acquire", id, model, wantProgress: options.onProgress !== undefined, noStart: options.noStart ?? false });
+      const msg: ToWorker = { type: "acquire", id, model, wantProgress: options.onProgress !== undefined, noStart: options.noStart ?? false };
+      if (options.keepAliveMs !== undefined) msg.keepAliveMs = options.keepAliveMs;
+      if (options.select !== undefined) msg.select = options.select;
+      this.#post(msg);
     });
   }
 
@@ -139,6 +168,8 @@ export class SchedulerClient implements Scheduler {
   die(message: string, loud = true): void {
     if (this.#dead !== null) return;
     this.#dead = message;
+    if (this.#activityTimer !== null) clearInterval(this.#activityTimer);
+    this.#activityTimer = null;
     const pending = this.#acquires.size + this.#calls.size;
     if (loud) console.error(`${message} (${pending} pending request(s) rejected)`);
     const err = this.#deadError();
@@ -180,17 +211,28 @@ export class SchedulerClient implements Scheduler {
         this.#acquires.delete(m.id);
         a.detach();
         let released = false;
+        const model = m.model ?? a.model;
         const lease: Lease = {
-          model: a.model,
+          model,
+          peer: null,
           upstream: m.upstream,
           release: () => {
             if (released) return;
             released = true;
             if (this.#dead === null) this.#post({ type: "release", id: m.id });
           },
+          progress: () => this.#markActive(model),
         };
         if (a.cancelled) lease.release();
         else a.resolve(lease);
+        return;
+      }
+      case "routed": {
+        const a = this.#acquires.get(m.id);
+        if (a === undefined) return;
+        this.#acquires.delete(m.id);
+        a.detach();
+        if (!a.cancelled) a.resolve({ model: m.target, peer: m.target, upstream: "", release: () => {}, progress: () => {} });
         return;
       }
       case "rejected": {

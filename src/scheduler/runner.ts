@@ -16,7 +16,7 @@ import type { CoreEvent, Effect } from "./core-types.ts";
 import type { ProcessFactory, ProcessHandle } from "./process-factory.ts";
 import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
-import { rejection, type Call, type FromWorker, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+import { rejection, type Call, type FromWorker, type Rejection, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 import { Recorder } from "./replay.ts";
 
 interface Proc {
@@ -99,8 +99,14 @@ export class Runner {
     switch (m.type) {
       case "init":
         return;
-      case "acquire":
-        return this.#feed({ type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress });
+      case "acquire": {
+        const e: CoreEvent = { type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress };
+        if (m.keepAliveMs !== undefined) e.keepAliveMs = m.keepAliveMs;
+        if (m.select !== undefined) e.select = m.select;
+        return this.#feed(e);
+      }
+      case "activity":
+        return this.#feed({ type: "activity", now, models: m.models });
       case "release":
         return this.#feed({ type: "release", now, id: m.id });
       case "cancel":
@@ -195,11 +201,14 @@ export class Runner {
 
   #execute(e: Effect): void {
     switch (e.type) {
-      case "grant":
-        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "" });
+      case "grant": {
+        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "", model: e.model });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "granted" });
+      }
+      case "route":
+        return this.#post({ type: "routed", id: e.id, target: e.target });
       case "reject":
-        this.#post({ type: "rejected", id: e.id, rejection: e.rejection });
+        this.#post({ type: "rejected", id: e.id, rejection: withOutputTail(e.rejection, this.#procs.get(e.model)?.handle) });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "rejected" });
       case "start":
         return this.#start(e.model);
@@ -354,4 +363,17 @@ export class Runner {
       if (this.#feeds === before && this.#queue.length === 0) return;
     }
   }
+}
+
+/** Lines of output a health_timeout rejection carries, as a failed start's does. */
+const TAIL_LINES = 10;
+
+/**
+ * A start that timed out is answered with the server's last output lines
+ * (the core decides the 504 but has no output; the process handle does).
+ */
+function withOutputTail(r: Rejection, handle: ProcessHandle | undefined): Rejection {
+  if (r.code !== "health_timeout" || handle?.tail === undefined) return r;
+  const lines = handle.tail(TAIL_LINES);
+  return lines.length === 0 ? { ...r, message: `${r.message} (it printed nothing)` } : { ...r, message: `${r.message}; its last output:\n${lines.join("\n")}` };
 }

@@ -40,6 +40,8 @@ const PAGE_HEADERS = {
 export function uiRoutes(): Hono {
   const app = new Hono();
   app.get("/ui", (c) => c.redirect(UI_PATH, 301));
+  // llama-swap sends its root to the UI.
+  app.get("/", (c) => c.redirect("/ui", 302));
   app.get(UI_PATH, () => new Response(UI_PAGE, { headers: PAGE_HEADERS }));
   return app;
 }

@@ -5,12 +5,13 @@
 import type { Config, ModelConfig } from "../../config/types.ts";
 import { rejection, type Rejection, type Reply } from "../protocol.ts";
 import { hasProcess, newEntry } from "../model-entry.ts";
-import { type CoreState, emit, reject, setState, stop, unloadGrace } from "./state.ts";
+import { type CoreState, emit, reject, scheduledIds, setState, stop, unloadGrace } from "./state.ts";
 import { failSwap } from "./swaps.ts";
 
 /** Releases waiters and stops at once, like llama-swap: in-flight requests see their upstream go. */
 export function onUnload(s: CoreState, model: string | null, replyId: number): void {
-  const targets = model === null ? [...s.models.keys()] : s.models.has(model) ? [model] : [];
+  const replicas = model === null ? [] : (s.config.models[model]?.replicas ?? []);
+  const targets = model === null ? [...s.models.keys()] : s.models.has(model) ? [model] : replicas.filter((r) => s.models.has(r));
   const stopped: string[] = [];
   for (const t of targets) {
     const m = s.models.get(t)!;
@@ -52,7 +53,7 @@ export function onReload(s: CoreState, config: Config, replyId: number): void {
   s.config = config;
   const stopping: string[] = [];
   for (const [id, m] of s.models) {
-    const next = config.models[id];
+    const next = config.models[id]?.replicas.length === 0 ? config.models[id] : undefined;
     m.failures = 0;
     m.retryAt = 0;
     if (m.state === "failed") setState(s, id, "stopped");
@@ -65,7 +66,7 @@ export function onReload(s: CoreState, config: Config, replyId: number): void {
     stop(s, id, grace, "reload", "stopped");
     if (m.removed && m.state !== "stopping") s.models.delete(id);
   }
-  for (const id of Object.keys(config.models)) if (!s.models.has(id)) s.models.set(id, newEntry(s.now));
+  for (const id of scheduledIds(config)) if (!s.models.has(id)) s.models.set(id, newEntry(s.now));
   owe(s, replyId, stopping, { op: "reload", value: null });
 }
 

@@ -2,8 +2,9 @@
  * A tiny script language for core tests, so each rule reads as a table of
  * events and the effects they must produce:
  *
- *   req ID MODEL [nostart] [progress]   cancel ID   release ID
- *   started M   failed M   stopped M   exited M
+ *   req ID MODEL [nostart] [progress] [keep=MS]   cancel ID   release ID
+ *   started M   failed M [oom]   stopped M   exited M   activity M[,M...]
+ *   sel ID warm|spillover:RESERVE T1,T2,...   (a selector request; `peer:X` names a peer target)
  *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
  *
  * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
@@ -24,6 +25,8 @@ export function summarize(e: Effect): string | null {
       return `reject ${e.id} ${e.rejection.code}${e.rejection.retryAfter !== undefined ? `/${e.rejection.retryAfter}` : ""}`;
     case "start":
       return `start ${e.model}`;
+    case "route":
+      return `route ${e.id} ${e.target}`;
     case "stop":
       return `stop ${e.model} ${e.reason} ${e.graceMs}`;
     case "kill":
@@ -63,8 +66,20 @@ export class Harness {
     const [op, a = "", b = "", c = ""] = line.trim().split(/\s+/);
     const now = this.now;
     switch (op) {
-      case "req":
-        return { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+      case "req": {
+        const e: CoreEvent = { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+        const keep = /keep=(-?\d+)/.exec(line);
+        if (keep !== null) e.keepAliveMs = Number(keep[1]);
+        return e;
+      }
+      case "sel": {
+        const [strategy, reserve = "1"] = b.split(":") as ["warm" | "spillover", string?];
+        const targets = c.split(",").map((t) => t.replace(/^peer:/, ""));
+        const peers = c.split(",").filter((t) => t.startsWith("peer:")).map((t) => t.slice(5));
+        return { type: "request", now, id: Number(a), model: "sel", noStart: false, wantProgress: false, select: { strategy, targets, peers, reserve: Number(reserve) } };
+      }
+      case "activity":
+        return { type: "activity", now, models: a.split(",") };
       case "cancel":
         return { type: "cancel", now, id: Number(a) };
       case "release":
@@ -72,7 +87,7 @@ export class Harness {
       case "started":
         return { type: "started", now, model: a };
       case "failed":
-        return { type: "startFailed", now, model: a, message: "boom" };
+        return { type: "startFailed", now, model: a, message: b === "oom" ? "exited\nCUDA error: out of memory" : "boom" };
       case "stopped":
         return { type: "stopped", now, model: a };
       case "exited":
