@@ -6,7 +6,8 @@
  * One discriminated union per direction; both sides switch over `type` with
  * an exhaustive `never` check.
  */
-import type { Config } from "../config/types.ts";
+import type { Config, LogLevel } from "../config/types.ts";
+import type { LifecycleEvent, LogFields } from "../logging/format.ts";
 
 /** Lifecycle of one model process, as DESIGN.md names it. */
 export type ModelState = "stopped" | "starting" | "ready" | "stopping" | "failed" | "shutdown";
@@ -41,6 +42,12 @@ export interface ModelStatus {
   pid: number | null;
   /** Clock time (ms) of the last state change. */
   since: number;
+  /** The last start failure, health timeout or crash (with the server's last lines), or null. */
+  lastError: string | null;
+  /** Failed starts or early crashes in a row (restart backoff). */
+  failures: number;
+  /** When `failed`: ms until a request may start it again (0: the next request retries); else null. */
+  retryInMs: number | null;
 }
 
 /** Loading progress pushed to a waiter (feeds `sendLoadingState`). */
@@ -54,9 +61,11 @@ export interface Progress {
 
 /** What the Worker tells the main thread happened (sequenced on the main side). */
 export type SchedulerEvent =
-  | { kind: "modelState"; model: string; state: ModelState; previous: ModelState; detail?: string }
+  /** Into `failed`: `retryInMs` until a request may start it again, `failures` in a row. */
+  | { kind: "modelState"; model: string; state: ModelState; previous: ModelState; detail?: string; retryInMs?: number; failures?: number }
   | { kind: "inflight"; model: string; inFlight: number; queued: number }
-  | { kind: "log"; source: "upstream" | "scheduler"; model: string; line: string }
+  /** Upstream output, or a scheduler line (lifecycle lines carry `level`, `event` and `fields`; see lifecycle-log.ts). */
+  | { kind: "log"; source: "upstream" | "scheduler"; model: string; line: string; level?: LogLevel; event?: LifecycleEvent; fields?: LogFields }
   | { kind: "request"; model: string; id: number; action: "queued" | "granted" | "rejected" | "released" | "cancelled" }
   | { kind: "clock"; now: number };
 

@@ -16,6 +16,7 @@ export function onStarted(s: CoreState, model: string): void {
   if (m === undefined || m.state !== "starting") return;
   m.readyAt = s.now;
   m.idleSince = s.now;
+  m.lastError = null;
   setState(s, model, "ready");
   const swap = s.active.get(model);
   if (swap !== undefined) finishSwap(s, swap);
@@ -27,6 +28,7 @@ export function onStartFailed(s: CoreState, model: string, message: string): voi
   const m = s.models.get(model);
   if (m === undefined || m.state !== "starting") return;
   countFailure(m, s.now, s.random);
+  m.lastError = message;
   setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
   failSwap(s, model, rejection("start_failed", `Cannot start model ${model}: ${message}`));
   settleReplies(s, model);
@@ -49,6 +51,7 @@ export function onExited(s: CoreState, model: string, message: string): void {
   if (m.state === "starting") return onStartFailed(s, model, message);
   if (m.state !== "ready") return;
   leaveReady(m, s.now);
+  m.lastError = message;
   if (s.shutdown !== null) setState(s, model, "shutdown", message);
   else if (m.lastHealthyMs >= BACKOFF.healthyResetMs) {
     // Served for a healthy period: forget earlier failures and restart on demand.
