@@ -72,6 +72,7 @@ export class SchedulerCore {
       queued: waiting(s, model),
       pid: null,
       since: m.since,
+      forMs: Math.max(0, now - m.since),
       lastError: m.lastError,
       failures: m.failures,
       retryInMs: m.state === "failed" ? Math.max(0, m.retryAt - now) : null,

@@ -42,6 +42,8 @@ export interface ModelStatus {
   pid: number | null;
   /** Clock time (ms) of the last state change. */
   since: number;
+  /** ms spent in this state so far (uptime when ready). */
+  forMs: number;
   /** The last start failure, health timeout or crash (with the server's last lines), or null. */
   lastError: string | null;
   /** Failed starts or early crashes in a row (restart backoff). */

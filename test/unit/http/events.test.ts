@@ -263,7 +263,7 @@ describe("GET /api/events", () => {
     const reader = (await app.request("/api/events")).body!.getReader();
     deps.events.publish({ kind: "modelState", model: "llama", state: "starting", previous: "stopped" });
     deps.events.publish(ready("llama"));
-    answer([{ model: "llama", state: "starting", inFlight: 0, queued: 0, pid: 1, since: 0, lastError: null, failures: 0, retryInMs: null }]);
+    answer([{ model: "llama", state: "starting", inFlight: 0, queued: 0, pid: 1, since: 0, forMs: 0, lastError: null, failures: 0, retryInMs: null }]);
     const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 2);
     expect(frames(text).map((f) => f.data.seq)).toEqual([0, 0, 0, 0, 0, 1, 2]);
     const states = llamaView(text).flatMap((m) => (m.type === "modelStatus" ? [(m.data as Array<{ id: string; state: string }>)[1]!.state] : []));

@@ -67,7 +67,7 @@ export class FakeScheduler implements Scheduler {
   }
 
   async status(): Promise<ModelStatus[]> {
-    return [...this.states].map(([model, state]) => ({ model, state, inFlight: 0, queued: 0, ...this.loads.get(model), pid: null, since: 0, lastError: null, failures: 0, retryInMs: null }));
+    return [...this.states].map(([model, state]) => ({ model, state, inFlight: 0, queued: 0, ...this.loads.get(model), pid: null, since: 0, forMs: 0, lastError: null, failures: 0, retryInMs: null }));
   }
 
   async unload(model: string | null): Promise<string[]> {

@@ -16,7 +16,7 @@ const cfg = config(
   { llama: { name: "Llama 3", description: "chat", aliases: ["l3"] }, "org/qwen": {}, hidden: { unlisted: true } },
   { peers: { far: peer("far", "http://10.0.0.9:8080", ["gpt-x"]) } },
 );
-const status = (model: string, state: ModelStatus["state"], inFlight = 0, queued = 0): ModelStatus => ({ model, state, inFlight, queued, pid: null, since: 0, lastError: null, failures: 0, retryInMs: null });
+const status = (model: string, state: ModelStatus["state"], inFlight = 0, queued = 0): ModelStatus => ({ model, state, inFlight, queued, pid: null, since: 0, forMs: 0, lastError: null, failures: 0, retryInMs: null });
 
 function logHub(lines: Array<Pick<LogLine, "source" | "text">>): LogHub {
   return {
