@@ -6,23 +6,9 @@
  */
 import type { LogFormat, LogLevel } from "../config/types.ts";
 import { formatLogTime } from "../http/log-time.ts";
+import type { LogFields } from "../scheduler/protocol.ts";
 
-/** What modelswap logs about a model's life (the `event` of a lifecycle line). */
-export type LifecycleEvent =
-  | "starting"
-  | "ready"
-  | "health_failing"
-  | "start_failed"
-  | "crashed"
-  | "restart_scheduled"
-  | "evicting"
-  | "unloading"
-  | "stopped"
-  | "unkillable"
-  | "watchdog";
-
-/** Extra facts of a line, as JSON fields (and, in text, already part of `msg`). */
-export type LogFields = Record<string, string | number | boolean | null>;
+export type { LifecycleEvent, LogFields } from "../scheduler/protocol.ts";
 
 /** One line to write, before formatting. */
 export interface LogRecord {

@@ -2,13 +2,12 @@
  * The lifecycle log lines of one model, as data: what the runner saw (a
  * spawn, a health answer, an exit, a stop and why) turned into a level, an
  * event name, a sentence and fields. The main thread formats them
- * (`src/logging/format.ts`) and counts them (`src/metrics/`), so the text
+ * (`src/observe`) and counts them (`src/metrics/`), so the text
  * and the Prometheus counters can never disagree.
  */
 import type { LogLevel } from "../config/types.ts";
-import type { LifecycleEvent, LogFields } from "../logging/format.ts";
 import type { StopReason } from "./core-types.ts";
-import type { SchedulerEvent } from "./protocol.ts";
+import type { LifecycleEvent, LogFields, SchedulerEvent } from "./protocol.ts";
 
 /** A lifecycle `log` event for `model`. */
 export type LifecycleLine = Extract<SchedulerEvent, { kind: "log" }>;

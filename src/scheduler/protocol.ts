@@ -7,7 +7,6 @@
  * an exhaustive `never` check.
  */
 import type { Config, LogLevel } from "../config/types.ts";
-import type { LifecycleEvent, LogFields } from "../logging/format.ts";
 
 /** Lifecycle of one model process, as DESIGN.md names it. */
 export type ModelState = "stopped" | "starting" | "ready" | "stopping" | "failed" | "shutdown";
@@ -60,6 +59,23 @@ export interface Progress {
   position?: number;
   message: string;
 }
+
+/** What modelswap logs about a model's life (the `event` of a lifecycle line; see lifecycle-log.ts). */
+export type LifecycleEvent =
+  | "starting"
+  | "ready"
+  | "health_failing"
+  | "start_failed"
+  | "crashed"
+  | "restart_scheduled"
+  | "evicting"
+  | "unloading"
+  | "stopped"
+  | "unkillable"
+  | "watchdog";
+
+/** Extra facts of a log line, as JSON fields (in text they are already part of the message). */
+export type LogFields = Record<string, string | number | boolean | null>;
 
 /** What the Worker tells the main thread happened (sequenced on the main side). */
 export type SchedulerEvent =
