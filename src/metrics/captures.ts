@@ -62,6 +62,11 @@ export class CaptureStore {
     this.#max = maxBytes;
   }
 
+  /** The budget in bytes. */
+  get maxBytes(): number {
+    return this.#max;
+  }
+
   /** False when captures are off (budget 0). */
   get enabled(): boolean {
     return this.#max > 0;
