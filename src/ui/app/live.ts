@@ -5,84 +5,10 @@
  * last one seen: nothing lost, nothing repeated. While the stream is down the
  * state is marked stale.
  */
-import type { ActivityEntry } from "../../metrics/activity.ts";
+import { applyFrame, type Frame, type LiveState } from "./frames.ts";
 
-/** One model as `/api/events` `modelStatus` rows carry it (llama-swap's fields, then modelswap's). */
-export interface ModelRow {
-  id: string;
-  name: string;
-  description: string;
-  /** llama-swap's states, plus `failed` (gave up or waiting for a request) and `backoff` (waiting to retry). */
-  state: string;
-  unlisted: boolean;
-  peerID: string;
-  aliases?: string[];
-  inFlight?: number;
-  queued?: number;
-  /** Wall time (ms) the model entered its state. */
-  since?: number;
-  /** The last start failure or crash, with the server's last lines. */
-  error?: string | null;
-  /** Wall time (ms) a request may start it again. */
-  retryAt?: number | null;
-}
-
-export interface LiveState {
-  connected: boolean;
-  /** True once the first batch arrived (before that, nothing to show). */
-  loaded: boolean;
-  models: ModelRow[];
-  proxyLog: string[];
-  upstreamLog: string[];
-  /** Newest first, by id. */
-  activity: ActivityEntry[];
-  inflight: number;
-}
-
-/** Lines kept per log in the page. */
-const MAX_LINES = 2000;
-/** Activity rows kept in the page. */
-const MAX_ROWS = 1000;
-
-interface Frame {
-  type: string;
-  data: string;
-}
-
-/** Appends `text` (`\n`-terminated lines) to `lines`, bounded. */
-export function appendLines(lines: string[], text: string): string[] {
-  if (text === "") return lines;
-  const added = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
-  const out = lines.concat(added);
-  return out.length > MAX_LINES ? out.slice(-MAX_LINES) : out;
-}
-
-/** Merges rows into the newest-first list, each id once. */
-export function mergeActivity(rows: ActivityEntry[], added: ActivityEntry[]): ActivityEntry[] {
-  const byId = new Map<number, ActivityEntry>();
-  for (const r of rows) byId.set(r.id, r);
-  for (const r of added) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => b.id - a.id).slice(0, MAX_ROWS);
-}
-
-/** Applies one frame to the state (pure, so it is testable without a browser). */
-export function applyFrame(s: LiveState, f: Frame): LiveState {
-  switch (f.type) {
-    case "modelStatus":
-      return { ...s, loaded: true, models: JSON.parse(f.data) as ModelRow[] };
-    case "logData": {
-      const d = JSON.parse(f.data) as { source: string; data: string };
-      if (d.source === "proxy") return { ...s, proxyLog: appendLines(s.proxyLog, d.data) };
-      return { ...s, upstreamLog: appendLines(s.upstreamLog, d.data) };
-    }
-    case "metrics":
-      return { ...s, activity: mergeActivity(s.activity, JSON.parse(f.data) as ActivityEntry[]) };
-    case "inflight":
-      return { ...s, inflight: (JSON.parse(f.data) as { total: number }).total };
-    default:
-      return s;
-  }
-}
+export type { LiveState, ModelRow } from "./frames.ts";
+export { mergeActivity } from "./frames.ts";
 
 type Listener = (s: LiveState) => void;
 
