@@ -64,7 +64,7 @@ function Chat({ models }: { models: string[] }) {
     let reply = "";
     const all = system.trim() === "" ? history : [{ role: "system", content: system }, ...history];
     try {
-      await streamChat({ model: chosen, messages: all, stream: true }, c.signal, (text, reasoning) => {
+      await streamChat({ model: chosen, messages: all, stream: true, stream_options: { include_usage: true } }, c.signal, (text, reasoning) => {
         if (reasoning) setLoading((l) => l + text);
         else {
           reply += text;
