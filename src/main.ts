@@ -4,7 +4,7 @@
  */
 import { parseArgs, UsageError, type Command } from "./cli/args.ts";
 import { helpText, usageText } from "./cli/help.ts";
-import { versionText } from "./cli/version.ts";
+import { versionText } from "./lib/version.ts";
 
 /** Runs `command` (parsed from `argv`) and resolves with the process exit status. */
 async function run(command: Command, argv: string[]): Promise<number> {

@@ -5,8 +5,11 @@
  */
 import { commandSpec, COMMANDS, isCommandName, type CommandName, type CommandSpec, type FlagSpec } from "./commands.ts";
 import { parseDuration } from "../lib/duration.ts";
-import { parseListen, type ListenAddress } from "./listen.ts";
+import { parseListen, type ListenAddress } from "../lib/listen.ts";
 import { closest } from "../lib/did-you-mean.ts";
+import type { FakeUpstreamOptions } from "../fake-upstream/options.ts";
+
+export type { FakeUpstreamOptions };
 
 /** A command line that cannot be run; main prints it, then the usage, and exits 2. */
 export class UsageError extends Error {
@@ -29,20 +32,6 @@ export interface ServeOptions {
   testHooksUnsafe: boolean;
   record: string | null;
   stateDir: string;
-}
-
-export interface FakeUpstreamOptions {
-  port: number;
-  host: string;
-  model: string | null;
-  startDelayMs: number;
-  tokens: number;
-  tokenIntervalMs: number;
-  exitAfterRequests: number | null;
-  healthFail: boolean;
-  ignoreSigterm: boolean;
-  /** One stdout line per request (off by default: a benchmark measures the proxy, not log piping). */
-  verbose: boolean;
 }
 
 /** What to run. */

@@ -7,6 +7,7 @@
 import type { Config } from "../config/types.ts";
 import { selfCommand, workerEntry } from "../lib/self.ts";
 import type { Io } from "./io.ts";
+import { reportLoadError } from "./load-error.ts";
 
 /** Main thread → loader Worker. */
 export interface LoadRequest {
@@ -45,18 +46,6 @@ export async function loadConfigIsolated(file: string, io: Io, text?: string): P
   if (reply.ok) return reply.config;
   reportLoadError(file, reply.configError, reply.message, io);
   return null;
-}
-
-/**
- * Prints why `file` did not load: a ConfigError's lines as they are (they
- * already name file, line and column), anything else on one line.
- */
-export function reportLoadError(file: string, configError: boolean, message: string, io: Io): void {
-  if (configError) {
-    for (const line of message.split("\n")) if (line.trim() !== "") io.err(line);
-  } else {
-    io.err(`modelswap: cannot load config ${file}: ${message}`);
-  }
 }
 
 function askWorker(request: LoadRequest): Promise<LoadReply> {

@@ -5,14 +5,11 @@
  */
 import { createScheduler } from "../scheduler/client.ts";
 import type { Scheduler } from "../scheduler/api.ts";
-import { type HttpServer, startHttpServer } from "../http/server.ts";
-import { createLogHub } from "../http/log-hub.ts";
-import { createEventHub } from "../http/event-hub.ts";
-import { connectHubs } from "../http/hubs.ts";
-import type { LogHub } from "../http/deps.ts";
+import { type HttpServer, startHttpServer } from "../http/index.ts";
+import { connectHubs, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
-import { isLoopback } from "./listen.ts";
+import { isLoopback } from "../lib/listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
 import { loadConfigIsolated } from "./config-worker.ts";

@@ -6,7 +6,7 @@ import { ConfigError, loadConfigFile, parseConfigText } from "../config/index.ts
 import type { Config } from "../config/types.ts";
 import { processIo, type Io } from "./io.ts";
 import { selfCommand } from "../lib/self.ts";
-import { reportLoadError } from "./config-worker.ts";
+import { reportLoadError } from "./load-error.ts";
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 

@@ -3,8 +3,8 @@
  * knobs for start delay, token pacing, failing health and crashes, so
  * modelswap can be run and tested with no GPU and no model.
  */
-import type { FakeUpstreamOptions } from "../cli/args.ts";
-import { urlHost } from "../cli/listen.ts";
+import type { FakeUpstreamOptions } from "./options.ts";
+import { urlHost } from "../lib/listen.ts";
 import { countTokens, messages } from "./anthropic.ts";
 import { fakeTokens, json, reply, type ReplyContext } from "./context.ts";
 import { bodyObject, readEcho } from "./echo.ts";

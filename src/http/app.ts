@@ -4,13 +4,13 @@
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { apiKeyAuth, corsPreflight } from "./auth.ts";
-import type { AppDeps } from "./deps.ts";
-import { errorResponse, HttpError } from "./errors.ts";
-import type { Exchange, Front, IdleTimeoutServer } from "./front.ts";
-import { InflightTracker } from "./inflight.ts";
-import { createProxyLogger, levelEnabled, type ProxyLogger } from "./proxy-log.ts";
-import { buildIndex } from "./model-resolve.ts";
+import { apiKeyAuth, corsPreflight } from "./edge/auth.ts";
+import type { AppDeps, Front } from "./state.ts";
+import { errorResponse, HttpError, renderError } from "./errors.ts";
+import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
+import { InflightTracker } from "./forward/inflight.ts";
+import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
+import { buildIndex } from "./resolve/targets.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { handleJson, inferenceRoutes, JSON_MODEL_PATHS } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
@@ -18,6 +18,7 @@ import { modelRoutes } from "./routes/models.ts";
 import { testHookRoutes } from "./routes/test-hooks.ts";
 import { upstreamRoutes } from "./routes/upstream.ts";
 import { uiRoutes } from "./routes/ui.ts";
+import { versionRoutes } from "./routes/version.ts";
 
 /** One proxy log line per request, llama-swap style; never headers, so never keys. */
 function requestLog(log: ProxyLogger): MiddlewareHandler {
@@ -114,9 +115,12 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", versionRoutes());
   app.route("/", uiRoutes(deps));
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
-  app.notFound((c) => errorResponse(new HttpError(404, "not_found", `Cannot find route: ${c.req.method} ${c.req.path}`), c.req.header("accept")));
-  app.onError((err, c) => errorResponse(err, c.req.header("accept")));
+  app.notFound((c) => {
+    throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);
+  });
+  app.onError(renderError);
   return { app, front };
 }

@@ -1,23 +1,77 @@
 /**
- * Every error response the HTTP front sends, built in one place.
+ * Every error response the HTTP front sends, built in one place, from one
+ * vocabulary: an `HttpErrorCode` names what went wrong, `STATUS_OF` gives its
+ * HTTP status (one code, one status, like the scheduler's `RejectCode` /
+ * `statusFor`, whose codes are part of this union).
  *
  * Clients of an OpenAI-compatible server expect `{"error":{"message","type","code"}}`;
  * a browser or curl that asks for text/plain or text/html gets that instead.
  */
+import type { ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { SchedulerError } from "../scheduler/api.ts";
-import type { Rejection } from "../scheduler/protocol.ts";
-import { sseMessage } from "./sse.ts";
+import { type RejectCode, type Rejection, statusFor } from "../scheduler/protocol.ts";
+import { sseMessage } from "./stream/sse.ts";
 
-/** An error that already knows its HTTP status; thrown anywhere in a handler, rendered by `errorResponse`. */
-export class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
+/** What the front itself can reject a request for (the scheduler's reasons are `RejectCode`). */
+export type FrontErrorCode =
+  | "not_found" // 404, no route
+  | "invalid_api_key" // 401
+  | "request_too_large" // 413, body or upload over its limit
+  | "invalid_json" // 400, the body is not JSON
+  | "invalid_request" // 400, the JSON body is not an object
+  | "missing_model" // 400, no model named (body, form, query or /upstream/ path)
+  | "invalid_model" // 400, `model` is not a non-empty string
+  | "invalid_form" // 400, multipart without body or boundary
+  | "invalid_body" // 400, a test-hook body that fails its schema
+  | "invalid_timeout" // 400, `?timeout=` is not a duration
+  | "invalid_since" // 400, `?since=` / Last-Event-ID is not a sequence number
+  | "invalid_logger" // 400, `/logs/stream/<x>` names no logger or model
+  | "websocket_unavailable" // 400, not served by Bun.serve (app.request in tests)
+  | "websocket_upgrade_failed" // 400
+  | "client_closed" // 499, the client left before its answer
+  | "upstream_error" // 502, the model server could not be reached or its body failed
+  | "upstream_timeout"; // 504, no response headers within timeouts.responseHeader
+
+/** Every code an error response can carry. */
+export type HttpErrorCode = RejectCode | FrontErrorCode;
+
+/** The one status of each code. */
+export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
+  ...statusFor,
+  not_found: 404,
+  invalid_api_key: 401,
+  request_too_large: 413,
+  invalid_json: 400,
+  invalid_request: 400,
+  missing_model: 400,
+  invalid_model: 400,
+  invalid_form: 400,
+  invalid_body: 400,
+  invalid_timeout: 400,
+  invalid_since: 400,
+  invalid_logger: 400,
+  websocket_unavailable: 400,
+  websocket_upgrade_failed: 400,
+  client_closed: 499,
+  upstream_error: 502,
+  upstream_timeout: 504,
+};
+
+/**
+ * An error that knows its code (and so its status); thrown anywhere in a
+ * handler, rendered by `errorResponse`. A hono `HTTPException`, so hono's own
+ * helpers and ours meet in the same `onError`.
+ */
+export class HttpError extends HTTPException {
+  readonly code: HttpErrorCode;
   readonly retryAfter: number | undefined;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: string, message: string, options: { retryAfter?: number; headers?: Record<string, string> } = {}) {
-    super(message);
+  constructor(code: HttpErrorCode, message: string, options: { retryAfter?: number; headers?: Record<string, string> } = {}) {
+    // 499 is not in hono's status list; it is a status all the same.
+    super(STATUS_OF[code] as ContentfulStatusCode, { message });
     this.name = "HttpError";
-    this.status = status;
     this.code = code;
     this.retryAfter = options.retryAfter;
     this.headers = options.headers ?? {};
@@ -26,15 +80,25 @@ export class HttpError extends Error {
 
 /** Turns a scheduler rejection into the HttpError with its status and `Retry-After`. */
 export function fromRejection(r: Rejection): HttpError {
-  return new HttpError(r.status, r.code, r.message, r.retryAfter === undefined ? {} : { retryAfter: r.retryAfter });
+  return new HttpError(r.code, r.message, r.retryAfter === undefined ? {} : { retryAfter: r.retryAfter });
+}
+
+/** The code for an `HTTPException` thrown by hono itself (its status is all it carries). */
+function codeOfStatus(status: number): HttpErrorCode {
+  if (status === 401) return "invalid_api_key";
+  if (status === 404) return "not_found";
+  if (status === 413) return "request_too_large";
+  if (status >= 500) return "internal";
+  return "invalid_request";
 }
 
 /** Normalises anything thrown by a handler into an HttpError (unknown errors become 500). */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof SchedulerError) return fromRejection(err.rejection);
+  if (err instanceof HTTPException) return new HttpError(codeOfStatus(err.status), err.message);
   const message = err instanceof Error ? err.message : String(err);
-  return new HttpError(500, "internal", `Cannot handle request: ${message}`);
+  return new HttpError("internal", `Cannot handle request: ${message}`);
 }
 
 /** OpenAI's `type` field for a status. */
@@ -47,8 +111,8 @@ export function errorType(status: number): string {
 }
 
 /** The error object as OpenAI renders it (also used inside SSE error events). */
-export function errorBody(status: number, code: string, message: string): { error: { message: string; type: string; code: string } } {
-  return { error: { message, type: errorType(status), code } };
+export function errorBody(code: HttpErrorCode, message: string): { error: { message: string; type: string; code: string } } {
+  return { error: { message, type: errorType(STATUS_OF[code]), code } };
 }
 
 type Format = "json" | "text" | "html";
@@ -88,7 +152,7 @@ export function errorResponse(err: unknown, accept?: string | null): Response {
   switch (format) {
     case "json":
       headers.set("Content-Type", "application/json; charset=utf-8");
-      return new Response(JSON.stringify(errorBody(e.status, e.code, e.message)), { status: e.status, headers });
+      return new Response(JSON.stringify(errorBody(e.code, e.message)), { status: e.status, headers });
     case "text":
       headers.set("Content-Type", "text/plain; charset=utf-8");
       return new Response(`${e.message}\n`, { status: e.status, headers });
@@ -107,6 +171,13 @@ export function errorResponse(err: unknown, accept?: string | null): Response {
   }
 }
 
+/**
+ * The app's one `onError`: whatever a handler or middleware throws (an
+ * HttpError, a scheduler rejection, hono's own HTTPException, a bug) becomes
+ * the error response its Accept header asks for.
+ */
+export const renderError: ErrorHandler = (err, c) => errorResponse(err, c.req.header("accept"));
+
 const encoder = new TextEncoder();
 
 /**
@@ -114,7 +185,12 @@ const encoder = new TextEncoder();
  * Named `error` with `"type":"error"` so both SDKs raise it: the Anthropic SDK
  * skips unnamed events, and the OpenAI SDK throws on `event: error` too.
  */
-export function sseErrorEvent(status: number, code: string, message: string): Uint8Array {
-  return encoder.encode(sseMessage("error", JSON.stringify({ type: "error", ...errorBody(status, code, message) })));
+export function sseErrorText(code: HttpErrorCode, message: string): string {
+  return sseMessage("error", JSON.stringify({ type: "error", ...errorBody(code, message) }));
+}
+
+/** `sseErrorText` as bytes, for a stream that relays upstream bytes. */
+export function sseErrorEvent(code: HttpErrorCode, message: string): Uint8Array {
+  return encoder.encode(sseErrorText(code, message));
 }
 

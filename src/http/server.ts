@@ -9,10 +9,10 @@
  */
 import type { Config } from "../config/types.ts";
 import { createFetch } from "./app.ts";
-import type { AppDeps } from "./deps.ts";
-import { InflightTracker } from "./inflight.ts";
+import type { AppDeps } from "./state.ts";
+import { InflightTracker } from "./forward/inflight.ts";
 import { poll } from "../lib/async.ts";
-import { websocketBridge } from "./websocket.ts";
+import { websocketBridge } from "./forward/websocket.ts";
 
 /** How long ended streams get to flush their last bytes before sockets are closed. */
 const FLUSH_MS = 500;

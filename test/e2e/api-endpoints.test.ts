@@ -202,9 +202,9 @@ describe("/upstream/<model>/…", () => {
     expect(echo.path).toBe("/static/app.js");
   });
 
-  test("an unknown model in the path is 400", async () => {
+  test("an unknown model in the path is 404", async () => {
     const res = await fetch(`${s.url}/upstream/nope/x`);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(404);
     await res.body?.cancel();
   });
 });

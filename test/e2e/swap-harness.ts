@@ -12,7 +12,7 @@
  * ```
  */
 import { expect } from "bun:test";
-import type { SequencedEvent } from "../../src/http/deps.ts";
+import type { SequencedEvent } from "../../src/observe/index.ts";
 import type { ModelState } from "../../src/scheduler/protocol.ts";
 import { poll } from "../../src/lib/async.ts";
 import { groupMembers, readProcStat } from "../../src/supervisor/process-tree.ts";

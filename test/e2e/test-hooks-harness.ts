@@ -11,7 +11,7 @@
  * await ms.advance(60_000);
  * ```
  */
-import type { SequencedEvent } from "../../src/http/deps.ts";
+import type { SequencedEvent } from "../../src/observe/index.ts";
 import { freePort, type Spawned, startModelswap } from "../helpers/processes.ts";
 
 /** One model of a test config: fake-upstream `args`, or a whole `cmd`. */

@@ -4,7 +4,7 @@
  * rails (no `/test/*` without the flag, no hooks on a public address).
  */
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import type { SequencedEvent } from "../../src/http/deps.ts";
+import type { SequencedEvent } from "../../src/observe/index.ts";
 import { tempDir } from "../helpers/configs.ts";
 import { cleanupProcesses, findPids, isGone, runModelswap, spawnModelswap } from "../helpers/processes.ts";
 import { becomes, hooksConfig, startWithHooks } from "./test-hooks-harness.ts";

@@ -5,15 +5,16 @@
  * scripts can wait on exact events. At connect: llama-swap's snapshot batch,
  * or with `?since=SEQ` (or `Last-Event-ID`) the buffered events after SEQ.
  * A client that stops reading is dropped, never allowed to hold the
- * publisher back. Also mounts `/api/version`.
+ * publisher back.
  */
 import { Hono } from "hono";
-import type { AppDeps, LogHub, SequencedEvent } from "../deps.ts";
-import { HttpError, errorResponse } from "../errors.ts";
-import { EVENT_BUFFER_CAPACITY } from "../event-hub.ts";
-import { EventView, messageFrame } from "../event-frames.ts";
-import { MAX_QUEUED_BYTES, SSE_HEADERS, createPushStream, keepOpen, sseMessage } from "../sse.ts";
-import { apiInfoRoutes } from "./api-info.ts";
+import { EVENT_BUFFER_CAPACITY, type LogHub, type SequencedEvent } from "../../observe/index.ts";
+import type { AppDeps } from "../state.ts";
+import { HttpError } from "../errors.ts";
+import { keepOpen } from "../exchange.ts";
+import { EventView, messageFrame, parseSeq } from "../stream/event-frames.ts";
+import { MAX_QUEUED_BYTES, createPushStream } from "../stream/push-stream.ts";
+import { SSE_HEADERS, sseMessage } from "../stream/sse.ts";
 
 const DROPPED = sseMessage("dropped", JSON.stringify({ reason: "Client read too slowly; reconnect with ?since=<last seq>" }));
 
@@ -33,19 +34,13 @@ function historyAt(logs: LogHub): LogHub {
   };
 }
 
-/** Parses a non-negative integer query value, or returns null. */
-export function parseSeq(raw: string | undefined): number | null {
-  if (raw === undefined || !/^\d+$/.test(raw)) return null;
-  return Number(raw);
-}
-
 export interface EventRoutesOptions {
   /** Unread bytes per client before it is dropped, default 1 MiB (the connect-time batch does not count). */
   maxQueuedBytes?: number;
 }
 
 /**
- * Routes for `/api/events` and `/api/version`.
+ * Routes for `/api/events`.
  *
  * @example
  * ```ts
@@ -60,8 +55,7 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
     const rawSince = c.req.query("since") ?? c.req.header("Last-Event-ID");
     const since = rawSince === undefined ? null : parseSeq(rawSince);
     if (rawSince !== undefined && since === null) {
-      const err = new HttpError(400, "invalid_since", `Cannot stream events as 'since' must be a non-negative integer: current value is '${rawSince}'`);
-      return errorResponse(err, c.req.header("Accept"));
+      throw new HttpError("invalid_since", `Cannot stream events as 'since' must be a non-negative integer: current value is '${rawSince}'`);
     }
     keepOpen(c);
     // Taken in one tick with the subscription below: no event is missed or repeated.
@@ -108,6 +102,5 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
     return new Response(out.stream, { headers: SSE_HEADERS });
   });
 
-  app.route("/", apiInfoRoutes());
   return app;
 }

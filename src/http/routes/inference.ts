@@ -4,13 +4,14 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { parseModelJson, readLimited, tooLarge, wantsStream } from "../body.ts";
+import { parseModelJson, readLimited, tooLarge, wantsStream } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
-import { filteredBody } from "../filters.ts";
-import { forward, type ForwardInit } from "../forward.ts";
-import { type Exchange, exchangeOf, type Front } from "../front.ts";
-import { resolveModel, type Target } from "../model-resolve.ts";
-import { boundaryOf, multipartBody, readMultipartHead } from "../multipart-model.ts";
+import { filteredBody } from "../resolve/filters.ts";
+import { forward, type ForwardInit } from "../forward/forward.ts";
+import { type Exchange, exchangeOf } from "../exchange.ts";
+import type { Front } from "../state.ts";
+import { resolveTarget, type Target } from "../resolve/targets.ts";
+import { boundaryOf, multipartBody, readMultipartHead } from "../edge/multipart.ts";
 
 /** POST endpoints whose JSON body names the model (llama-swap's list). */
 export const JSON_MODEL_PATHS = [
@@ -49,7 +50,7 @@ export const QUERY_MODEL_PATHS = ["/v1/audio/voices", "/props", "/sdapi/v1/loras
 const LOADING_STATE_PATHS = new Set(["/v1/chat/completions"]);
 
 function resolve(front: Front, requested: string): Promise<Target> {
-  return resolveModel(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
+  return resolveTarget(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
 }
 
 /**
@@ -67,7 +68,7 @@ export async function handleJson(c: Exchange, front: Front): Promise<Response> {
     return forward(c, front, { target, body, bodyChanged: body !== bytes });
   }
   const m = front.deps.config.models[target.model];
-  if (!m) throw new HttpError(404, "model_not_found", `Cannot find model: '${target.model}' is not configured`);
+  if (!m) throw new HttpError("model_not_found", `Cannot find model: '${target.model}' is not configured`);
   const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
   const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
   return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
@@ -81,7 +82,7 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   }
   const boundary = boundaryOf(c.req.header("content-type") ?? "");
   const body = c.req.raw.body;
-  if (boundary === null || body === null) throw new HttpError(400, "invalid_form", "Cannot parse multipart form: missing body or boundary");
+  if (boundary === null || body === null) throw new HttpError("invalid_form", "Cannot parse multipart form: missing body or boundary");
   // Only the bytes up to the model field are held; the file streams on.
   const head = await readMultipartHead(body, boundary, limit);
   const target = await resolve(front, head.model);
@@ -94,7 +95,7 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
 
 async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
-  if (!requested) throw new HttpError(400, "missing_model", "Cannot route request: missing required 'model' query parameter");
+  if (!requested) throw new HttpError("missing_model", "Cannot route request: missing required 'model' query parameter");
   const target = await resolve(front, requested);
   return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false });
 }

@@ -5,13 +5,13 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { Config } from "../../config/types.ts";
-import type { AppDeps, LogFilter, LogLine } from "../deps.ts";
-import { HttpError, errorResponse } from "../errors.ts";
-import { MAX_QUEUED_BYTES, createPushStream, keepOpen } from "../sse.ts";
-
-/** Where `GET /logs` sends browsers, as llama-swap does. */
-export const UI_PATH = "/ui/";
+import type { LogFilter, LogLine } from "../../observe/index.ts";
+import type { AppDeps } from "../state.ts";
+import { HttpError } from "../errors.ts";
+import { keepOpen } from "../exchange.ts";
+import { buildIndex, realModelId } from "../resolve/targets.ts";
+import { MAX_QUEUED_BYTES, createPushStream } from "../stream/push-stream.ts";
+import { UI_PATH } from "../ui/page.ts";
 
 const TEXT_HEADERS = {
   "Content-Type": "text/plain; charset=utf-8",
@@ -25,13 +25,6 @@ function asText(lines: LogLine[]): string {
   let out = "";
   for (const l of lines) out += `${l.text}\n`;
   return out;
-}
-
-/** The real model id for an id or alias, or null. */
-export function localModelId(config: Config, name: string): string | null {
-  if (Object.hasOwn(config.models, name)) return name;
-  for (const m of Object.values(config.models)) if (m.aliases.includes(name)) return m.id;
-  return null;
 }
 
 function streamLogs(c: Context, deps: AppDeps, filter: LogFilter): Response {
@@ -56,6 +49,7 @@ function streamLogs(c: Context, deps: AppDeps, filter: LogFilter): Response {
  */
 export function logRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  const index = buildIndex(deps.config);
 
   app.get("/logs", (c) => {
     if ((c.req.header("Accept") ?? "").includes("text/html")) return c.redirect(UI_PATH, 302);
@@ -67,10 +61,9 @@ export function logRoutes(deps: AppDeps): Hono {
   // Model ids may contain slashes ("author/model").
   app.get("/logs/stream/:model{.+}", (c) => {
     const name = c.req.param("model");
-    const model = localModelId(deps.config, name);
+    const model = realModelId(index, name);
     if (model === null) {
-      const err = new HttpError(400, "invalid_logger", `Cannot stream logs as the logger is unknown: use 'proxy', 'upstream' or a model id, got '${name}'`);
-      return errorResponse(err, c.req.header("Accept"));
+      throw new HttpError("invalid_logger", `Cannot stream logs as the logger is unknown: use 'proxy', 'upstream' or a model id, got '${name}'`);
     }
     return streamLogs(c, deps, { kind: "model", model });
   });

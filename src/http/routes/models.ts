@@ -7,8 +7,8 @@ import type { Context } from "hono";
 import type { ModelConfig } from "../../config/types.ts";
 import type { ModelState } from "../../scheduler/protocol.ts";
 import { HttpError } from "../errors.ts";
-import type { Front } from "../front.ts";
-import { realModelId } from "../model-resolve.ts";
+import type { Front } from "../state.ts";
+import { realModelId } from "../resolve/targets.ts";
 
 type Row = Record<string, unknown> & { id: string };
 
@@ -95,7 +95,7 @@ export function modelRoutes(front: Front): Hono {
   app.post("/api/models/unload/*", async (c) => {
     const name = decodeURIComponent(c.req.path.slice("/api/models/unload/".length));
     const model = realModelId(front.index, name);
-    if (model === null) throw new HttpError(404, "model_not_found", `Cannot unload model: '${name}' is not configured`);
+    if (model === null) throw new HttpError("model_not_found", `Cannot unload model: '${name}' is not configured`);
     await front.deps.scheduler.unload(model);
     return c.text("OK");
   });

@@ -6,11 +6,12 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import * as v from "valibot";
-import type { AppDeps, SequencedEvent } from "../deps.ts";
-import { HttpError, errorResponse } from "../errors.ts";
-import { keepOpen } from "../sse.ts";
-import { parseSeq } from "./events.ts";
-import { localModelId } from "./logs.ts";
+import type { SequencedEvent } from "../../observe/index.ts";
+import type { AppDeps } from "../state.ts";
+import { HttpError } from "../errors.ts";
+import { keepOpen } from "../exchange.ts";
+import { buildIndex, type ModelIndex, realModelId } from "../resolve/targets.ts";
+import { parseSeq } from "../stream/event-frames.ts";
 import { parseDuration } from "../../lib/duration.ts";
 
 /** How long `/test/settle` and `/test/events` wait when no `timeout` is given. */
@@ -25,13 +26,13 @@ async function readBody<T extends v.GenericSchema>(c: Context, schema: T): Promi
   try {
     raw = await c.req.json();
   } catch {
-    throw new HttpError(400, "invalid_body", "Cannot parse request body: it must be a JSON object");
+    throw new HttpError("invalid_body", "Cannot parse request body: it must be a JSON object");
   }
   const result = v.safeParse(schema, raw);
   if (!result.success) {
     const issue = result.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new HttpError(400, "invalid_body", `Cannot accept request body as '${path || "body"}' is invalid: ${issue.message}`);
+    throw new HttpError("invalid_body", `Cannot accept request body as '${path || "body"}' is invalid: ${issue.message}`);
   }
   return result.output;
 }
@@ -43,15 +44,15 @@ function waitParam(c: Context): number {
   try {
     ms = parseDuration(raw);
   } catch {
-    throw new HttpError(400, "invalid_timeout", `Cannot wait as 'timeout' must be a duration like 500ms, 5s or 2m: current value is '${raw}'`);
+    throw new HttpError("invalid_timeout", `Cannot wait as 'timeout' must be a duration like 500ms, 5s or 2m: current value is '${raw}'`);
   }
   return ms;
 }
 
-function modelParam(c: Context, deps: AppDeps): string {
+function modelParam(c: Context, index: ModelIndex): string {
   const name = c.req.param("model") ?? "";
-  const model = localModelId(deps.config, name);
-  if (model === null) throw new HttpError(404, "model_not_found", `Cannot find model: '${name}' is not configured`);
+  const model = realModelId(index, name);
+  if (model === null) throw new HttpError("model_not_found", `Cannot find model: '${name}' is not configured`);
   return model;
 }
 
@@ -84,7 +85,7 @@ export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: 
  */
 export function testHookRoutes(deps: AppDeps): Hono {
   const app = new Hono();
-  app.onError((err, c) => errorResponse(err, c.req.header("Accept")));
+  const index = buildIndex(deps.config);
 
   app.get("/test/clock", async (c) => c.json({ now: await deps.scheduler.clockNow() }));
 
@@ -107,7 +108,7 @@ export function testHookRoutes(deps: AppDeps): Hono {
   app.get("/test/events", async (c) => {
     const raw = c.req.query("since") ?? "0";
     const since = parseSeq(raw);
-    if (since === null) throw new HttpError(400, "invalid_since", `Cannot poll events as 'since' must be a non-negative integer: current value is '${raw}'`);
+    if (since === null) throw new HttpError("invalid_since", `Cannot poll events as 'since' must be a non-negative integer: current value is '${raw}'`);
     const timeoutMs = waitParam(c);
     keepOpen(c);
     const events = await waitForEvents(deps, since, timeoutMs, c.req.raw.signal);
@@ -115,13 +116,13 @@ export function testHookRoutes(deps: AppDeps): Hono {
   });
 
   app.post("/test/models/:model{.+}/kill", async (c) => {
-    const model = modelParam(c, deps);
+    const model = modelParam(c, index);
     await deps.scheduler.kill(model);
     return c.json({ model, killed: true });
   });
 
   app.post("/test/models/:model{.+}/health", async (c) => {
-    const model = modelParam(c, deps);
+    const model = modelParam(c, index);
     const { fail } = await readBody(c, HealthBody);
     await deps.scheduler.healthOverride(model, fail);
     return c.json({ model, fail });

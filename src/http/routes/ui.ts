@@ -5,9 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import type { AppDeps } from "../deps.ts";
-import { UI_PAGE, UI_SCRIPT, UI_STYLE } from "../ui-page.ts";
-import { UI_PATH } from "./logs.ts";
+import type { AppDeps } from "../state.ts";
+import { UI_PAGE, UI_PATH, UI_SCRIPT, UI_STYLE } from "../ui/page.ts";
 
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
 

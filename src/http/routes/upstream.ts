@@ -7,12 +7,13 @@ import { Hono } from "hono";
 import { getBunServer } from "hono/bun";
 import type { Context } from "hono";
 import { HttpError } from "../errors.ts";
-import { forward } from "../forward.ts";
-import type { Front } from "../front.ts";
-import { disableIdleTimeout, exchangeOf, searchOf, upstreamUrl } from "../front.ts";
-import { type ModelIndex, realModelId } from "../model-resolve.ts";
-import { once } from "../proxy.ts";
-import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../websocket.ts";
+import { forward } from "../forward/forward.ts";
+import type { Front } from "../state.ts";
+import { disableIdleTimeout, exchangeOf } from "../exchange.ts";
+import { searchOf, upstreamUrl } from "../forward/url.ts";
+import { type ModelIndex, realModelId } from "../resolve/targets.ts";
+import { once } from "../forward/proxy.ts";
+import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../forward/websocket.ts";
 
 interface UpgradeServer {
   upgrade(req: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;
@@ -30,7 +31,7 @@ async function upgrade(c: Context, front: Front, model: string, rest: string, ig
   const server = getBunServer<UpgradeServer>(c);
   if (!server) {
     lease.release();
-    throw new HttpError(400, "websocket_unavailable", "Cannot upgrade to websocket: not served by Bun.serve");
+    throw new HttpError("websocket_unavailable", "Cannot upgrade to websocket: not served by Bun.serve");
   }
   const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const data: WsBridge = {
@@ -45,7 +46,7 @@ async function upgrade(c: Context, front: Front, model: string, rest: string, ig
   const headers: Record<string, string> = protocols[0] ? { "Sec-WebSocket-Protocol": protocols[0] } : {};
   if (!server.upgrade(c.req.raw, { data, headers })) {
     data.release();
-    throw new HttpError(400, "websocket_upgrade_failed", "Cannot upgrade to websocket: the request is not a valid upgrade");
+    throw new HttpError("websocket_upgrade_failed", "Cannot upgrade to websocket: the request is not a valid upgrade");
   }
   if (ignore) data.release();
   return new Response(null);
@@ -72,7 +73,11 @@ export function findModelInPath(index: ModelIndex, path: string): { name: string
 async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Response> {
   const raw = c.req.path.slice("/upstream/".length);
   const found = findModelInPath(front.index, raw);
-  if (!found) throw new HttpError(400, "model_not_found", "Cannot route request: model id required in path");
+  if (!found) {
+    const name = raw.split("/")[0] ?? "";
+    if (name === "") throw new HttpError("missing_model", "Cannot route request: model id required in path");
+    throw new HttpError("model_not_found", `Cannot find model: '${name}' is not configured`);
+  }
   if (found.rest === "") {
     const q = new URL(c.req.url).search;
     const location = `/upstream/${found.name}/${q}`;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defaultStateDir, parseArgs, UsageError, type Command } from "../../../src/cli/args.ts";
-import { isLoopback, parseListen } from "../../../src/cli/listen.ts";
+import { isLoopback, parseListen } from "../../../src/lib/listen.ts";
 
 const env = { env: { XDG_RUNTIME_DIR: "/run/user/1000" }, uid: 1000 };
 const parse = (...argv: string[]): Command => parseArgs(argv, env);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { COMMANDS } from "../../../src/cli/commands.ts";
 import { helpText, usageText } from "../../../src/cli/help.ts";
-import { versionText } from "../../../src/cli/version.ts";
+import { versionText } from "../../../src/lib/version.ts";
 
 describe("help", () => {
   test("the general help lists every command and the serve options with defaults", () => {

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../../src/http/app.ts";
-import { errorResponse, HttpError, preferredFormat } from "../../../src/http/errors.ts";
+import { HTTPException } from "hono/http-exception";
+import { errorResponse, HttpError, preferredFormat, STATUS_OF, toHttpError } from "../../../src/http/errors.ts";
+import { statusFor } from "../../../src/scheduler/protocol.ts";
 import { config } from "./config-fixture.ts";
 import { makeDeps, post, startUpstream } from "./helpers.ts";
 
@@ -61,7 +63,7 @@ describe("error format follows Accept", () => {
   });
 
   test("text/plain gets the bare message, html an escaped page", async () => {
-    const err = new HttpError(404, "x", "Cannot find <model>");
+    const err = new HttpError("model_not_found", "Cannot find <model>");
     expect(await errorResponse(err, "text/plain").text()).toBe("Cannot find <model>\n");
     const html = await errorResponse(err, "text/html").text();
     expect(html).toContain("Cannot find &#60;model&#62;");
@@ -71,5 +73,22 @@ describe("error format follows Accept", () => {
     const res = await app().app.request("/nope");
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+});
+
+describe("one code, one status", () => {
+  test("a code's status comes from the table, and the scheduler's codes keep the scheduler's statuses", async () => {
+    for (const [code, status] of Object.entries(statusFor)) expect(STATUS_OF[code as keyof typeof statusFor]).toBe(status);
+    const res = errorResponse(new HttpError("model_not_found", "Cannot find model: 'x' is not configured"));
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { message: "Cannot find model: 'x' is not configured", type: "invalid_request_error", code: "model_not_found" } });
+    expect(errorResponse(new HttpError("client_closed", "gone")).status).toBe(499);
+  });
+
+  test("an HTTPException from hono's own helpers renders like ours", async () => {
+    expect(toHttpError(new HTTPException(413, { message: "too big" })).code).toBe("request_too_large");
+    const res = errorResponse(new HTTPException(401, { message: "Cannot authorize request: no" }));
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string; type: string } }).error).toMatchObject({ code: "invalid_api_key", type: "authentication_error" });
   });
 });

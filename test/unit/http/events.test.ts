@@ -1,14 +1,16 @@
 import { describe, expect, test } from "bun:test";
+import { renderError } from "../../../src/http/errors.ts";
 import { Hono } from "hono";
-import type { EventHub, SequencedEvent } from "../../../src/http/deps.ts";
-import { createEventHub } from "../../../src/http/event-hub.ts";
-import { connectHubs } from "../../../src/http/hubs.ts";
-import { EventView } from "../../../src/http/event-frames.ts";
+import type { EventHub, SequencedEvent } from "../../../src/observe/index.ts";
+import { createEventHub } from "../../../src/observe/event-hub.ts";
+import { connectHubs } from "../../../src/observe/connect.ts";
+import { EventView } from "../../../src/http/stream/event-frames.ts";
 import { type EventRoutesOptions, eventFrame, eventRoutes } from "../../../src/http/routes/events.ts";
-import { VERSION } from "../../../src/cli/version.ts";
+import { VERSION } from "../../../src/lib/version.ts";
+import { versionRoutes } from "../../../src/http/routes/version.ts";
 import type { ModelState, ModelStatus } from "../../../src/scheduler/protocol.ts";
 import { peerConfig } from "../../helpers/config-fixture.ts";
-import { MAX_QUEUED_BYTES } from "../../../src/http/sse.ts";
+import { MAX_QUEUED_BYTES } from "../../../src/http/stream/push-stream.ts";
 import { deadline } from "../../../src/lib/async.ts";
 import { testDeps } from "./helpers.ts";
 
@@ -163,6 +165,7 @@ describe("connectHubs", () => {
 describe("GET /api/events", () => {
   function appFor(deps = testDeps(), options: EventRoutesOptions = {}) {
     const app = new Hono();
+    app.onError(renderError);
     app.route("/", eventRoutes(deps, options));
     return { app, deps };
   }
@@ -366,7 +369,7 @@ describe("GET /api/events", () => {
 
 describe("GET /api/version", () => {
   test("answers llama-swap's shape with modelswap's version", async () => {
-    const app = eventRoutes(testDeps());
+    const app = versionRoutes();
     const res = await app.request("/api/version");
     expect(await res.json()).toEqual({ version: VERSION, commit: "", build_date: "" });
   });

@@ -3,9 +3,10 @@
  * upstream server that records what it received and streams on command.
  */
 import type { Config } from "../../../src/config/types.ts";
-import type { AppDeps, EventHub, LogHub, SequencedEvent } from "../../../src/http/deps.ts";
-import { createEventHub } from "../../../src/http/event-hub.ts";
-import { createLogHub } from "../../../src/http/log-hub.ts";
+import type { AppDeps } from "../../../src/http/state.ts";
+import type { EventHub, LogHub, SequencedEvent } from "../../../src/observe/index.ts";
+import { createEventHub } from "../../../src/observe/event-hub.ts";
+import { createLogHub } from "../../../src/observe/log-hub.ts";
 import { testConfig as sharedTestConfig } from "../../helpers/config-fixture.ts";
 import { FakeScheduler } from "./fake-scheduler.ts";
 

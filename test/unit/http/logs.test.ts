@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { renderError } from "../../../src/http/errors.ts";
 import { Hono } from "hono";
 import type { LogToStdout } from "../../../src/config/types.ts";
-import { createLogHub } from "../../../src/http/log-hub.ts";
-import { formatLogTime } from "../../../src/http/log-time.ts";
-import { createProxyLogger } from "../../../src/http/proxy-log.ts";
+import { createLogHub } from "../../../src/observe/log-hub.ts";
+import { formatLogTime } from "../../../src/observe/log-time.ts";
+import { createProxyLogger } from "../../../src/observe/proxy-log.ts";
 import { logRoutes } from "../../../src/http/routes/logs.ts";
 import { deadline } from "../../../src/lib/async.ts";
 import { testConfig, testDeps } from "./helpers.ts";
@@ -24,6 +25,7 @@ async function readUntil(reader: Reader, done: (text: string) => boolean, seen =
 
 function appFor(deps = testDeps()) {
   const app = new Hono();
+  app.onError(renderError);
   app.route("/", logRoutes(deps));
   return { app, deps };
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
-import { boundaryOf, readMultipartHead } from "../../../src/http/multipart-model.ts";
+import { boundaryOf, readMultipartHead } from "../../../src/http/edge/multipart.ts";
 import { config } from "./config-fixture.ts";
 import { makeDeps, startUpstream } from "./helpers.ts";
 

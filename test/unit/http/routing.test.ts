@@ -199,7 +199,13 @@ describe("/upstream passthrough", () => {
     expect((await app.request("/upstream/llama/metrics")).status).toBe(200);
   });
 
-  test("an unknown model in the path is 400", async () => {
-    expect((await setup(cfg()).app.request("/upstream/nope/x")).status).toBe(400);
+  test("an unknown model in the path is 404 model_not_found, no model at all 400 missing_model", async () => {
+    const { app } = setup(cfg());
+    const unknown = await app.request("/upstream/nope/x");
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("model_not_found");
+    const none = await app.request("/upstream/");
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe("missing_model");
   });
 });

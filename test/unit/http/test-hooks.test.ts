@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { renderError } from "../../../src/http/errors.ts";
 import { Hono } from "hono";
 import { testHookRoutes } from "../../../src/http/routes/test-hooks.ts";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
@@ -10,6 +11,7 @@ type ErrorBody = { error: { message: string; type: string; code: string } };
 /** The routes mounted the way app.ts mounts them, inside a parent app. */
 function appFor(deps = testDeps()) {
   const app = new Hono();
+  app.onError(renderError);
   app.route("/", testHookRoutes(deps));
   return { app, deps };
 }

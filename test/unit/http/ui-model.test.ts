@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import type { LogHub, LogLine, SequencedEvent } from "../../../src/http/deps.ts";
-import { type EventMessage, EventView } from "../../../src/http/event-frames.ts";
-import { FRAME_UPDATE_BODY, FRAME_UPDATE_PARAM, MAX_LOG_LINES, type UiUpdate } from "../../../src/http/ui-model.ts";
-import { UI_SCRIPT } from "../../../src/http/ui-page.ts";
+import type { LogHub, LogLine, SequencedEvent } from "../../../src/observe/index.ts";
+import { type EventMessage, EventView } from "../../../src/http/stream/event-frames.ts";
+import { FRAME_UPDATE_BODY, FRAME_UPDATE_PARAM, MAX_LOG_LINES, type UiUpdate } from "../../../src/http/ui/model.ts";
+import { UI_SCRIPT } from "../../../src/http/ui/page.ts";
 import type { ModelStatus } from "../../../src/scheduler/protocol.ts";
 import { config, peer } from "./config-fixture.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { createApp } from "../../../src/http/app.ts";
-import { UI_SCRIPT, UI_STYLE } from "../../../src/http/ui-page.ts";
+import { UI_SCRIPT, UI_STYLE } from "../../../src/http/ui/page.ts";
 import { config } from "./config-fixture.ts";
 import { makeDeps } from "./helpers.ts";
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { poll } from "../../../src/lib/async.ts";
 import { type Clock, ManualClock, RealClock } from "../../../src/lib/clock.ts";
 import { ModelProcess, type ProcessSpec, StartFailure } from "../../../src/supervisor/model-process.ts";
 import { recordPath } from "../../../src/supervisor/pid-record.ts";
@@ -125,8 +126,9 @@ describe("ModelProcess.start", () => {
     const starting = p.start(ctl.signal);
     const state = track(starting);
     await waitFor(() => (overridden >= 3 ? true : undefined));
-    const reply = await fetch(s.checkUrl!);
-    expect(reply.status).toBe(200); // the server itself is healthy
+    // The poller never connects while healthFail holds, so on a busy machine the server may still be starting: wait until it answers.
+    const status = await poll(() => fetch(s.checkUrl!).then((r) => r.status, () => undefined), 20, { signal: AbortSignal.timeout(10_000) });
+    expect(status).toBe(200); // the server itself is healthy
     expect(state.settled).toBe(false);
     const reason = new Error("health deadline");
     ctl.abort(reason);

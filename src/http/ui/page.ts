@@ -4,9 +4,12 @@
  * in-flight total and the live logs from `/api/events`, with Unload buttons.
  * Every string from the server reaches the DOM through `textContent`.
  */
-import { FRAME_UPDATE_BODY, FRAME_UPDATE_PARAM, MAX_LOG_LINES } from "./ui-model.ts";
+import { FRAME_UPDATE_BODY, FRAME_UPDATE_PARAM, MAX_LOG_LINES } from "./model.ts";
 
 /** The page's stylesheet: system colours, readable in light and dark mode. */
+/** Where the page lives (`GET /logs` sends browsers here, as llama-swap does). */
+export const UI_PATH = "/ui/";
+
 export const UI_STYLE = String.raw`
 :root { color-scheme: light dark; --bg: #fff; --fg: #1b1b1b; --muted: #5c5c5c; --line: #d0d0d0; --panel: #f5f5f5;
   --ok: #116329; --busy: #8a5a00; --off: #5c5c5c; --accent: #0b57d0; }

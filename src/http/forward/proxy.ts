@@ -5,7 +5,7 @@
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */
-import { HttpError, sseErrorEvent } from "./errors.ts";
+import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
 
@@ -29,7 +29,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** The 499 for a client that left before its answer. */
 function clientClosed(): HttpError {
-  return new HttpError(499, "client_closed", "Cannot proxy request: the client closed the connection");
+  return new HttpError("client_closed", "Cannot proxy request: the client closed the connection");
 }
 
 /** Calls `fn` on the first invocation only. */
@@ -47,7 +47,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   const waitMs = init.headerTimeoutMs ?? 0;
   const timeout =
     waitMs > 0
-      ? setTimeout(() => abort.abort(new HttpError(504, "upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
+      ? setTimeout(() => abort.abort(new HttpError("upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
       : undefined;
   const options = {
     method: init.method,
@@ -75,7 +75,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     // A request body stream that failed with its own status (413 past the upload limit).
     if (err instanceof HttpError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
-    throw new HttpError(502, "upstream_error", `Cannot reach upstream ${new URL(init.url).origin}: ${msg}`);
+    throw new HttpError("upstream_error", `Cannot reach upstream ${new URL(init.url).origin}: ${msg}`);
   } finally {
     clearTimeout(timeout);
   }
@@ -169,10 +169,10 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
   try {
     return await upstream.arrayBuffer();
   } catch (err) {
-    if (ended !== null) throw new HttpError(503, "shutting_down", ended);
+    if (ended !== null) throw new HttpError("shutting_down", ended);
     if (init.signal.aborted) throw clientClosed();
     const msg = err instanceof Error ? err.message : String(err);
-    throw new HttpError(502, "upstream_error", `Cannot finish response: the upstream body failed: ${msg}`);
+    throw new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${msg}`);
   } finally {
     unregister();
     done();
@@ -195,11 +195,11 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
     ended = true;
     o.done();
   };
-  const endWith = (status: number, code: string, message: string, error?: unknown) => {
+  const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
     if (ended) return;
     try {
       if (o.sse) {
-        ctrl?.enqueue(sseErrorEvent(status, code, message));
+        ctrl?.enqueue(sseErrorEvent(code, message));
         ctrl?.close();
       } else {
         ctrl?.error(error ?? new Error(message));
@@ -211,7 +211,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
   };
   o.register({
     end(reason: string) {
-      endWith(503, "shutting_down", reason);
+      endWith("shutting_down", reason);
       o.abort.abort(new Error(reason));
       reader.cancel().catch(() => {});
     },
@@ -234,7 +234,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
           c.enqueue(value);
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
-          endWith(502, "upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
+          endWith("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
         }
       },
       cancel(reason) {

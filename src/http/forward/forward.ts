@@ -2,12 +2,14 @@
  * The common tail of every model-routed request: acquire a lease (or go to a
  * peer), optionally show loading state, proxy, release.
  */
-import type { AcquireOptions, Lease } from "../scheduler/api.ts";
-import { disableIdleTimeout, type Exchange, type Front, searchOf, upstreamUrl } from "./front.ts";
-import { HttpError } from "./errors.ts";
+import type { AcquireOptions, Lease } from "../../scheduler/api.ts";
+import { disableIdleTimeout, type Exchange } from "../exchange.ts";
+import type { Front } from "../state.ts";
+import { searchOf, upstreamUrl } from "./url.ts";
+import { HttpError } from "../errors.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
-import type { Target } from "./model-resolve.ts";
+import type { Target } from "../resolve/targets.ts";
 import { fetchUpstream, proxyRequest } from "./proxy.ts";
 
 export interface ForwardInit {
@@ -32,7 +34,7 @@ export interface ForwardInit {
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
   const draining = new AbortController();
-  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError(503, "shutting_down", reason)) });
+  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError("shutting_down", reason)) });
   try {
     return await forwardTracked(c, front, init, draining.signal);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { applyFilters, filtersAreNoop } from "../../../src/http/filters.ts";
-import { buildIndex, pickSpillover, resolveModel, type Target, type TargetLoad } from "../../../src/http/model-resolve.ts";
+import { applyFilters, filtersAreNoop } from "../../../src/http/resolve/filters.ts";
+import { buildIndex, pickSpillover, resolveTarget, type Target, type TargetLoad } from "../../../src/http/resolve/targets.ts";
 import { config, peer } from "./config-fixture.ts";
 import { FakeScheduler } from "./fake-scheduler.ts";
 
@@ -20,10 +20,10 @@ const cfg = config(
 const index = buildIndex(cfg);
 
 async function resolve(name: string, profile: string | null = null): Promise<Target> {
-  return resolveModel(index, name, { profile, scheduler: new FakeScheduler() });
+  return resolveTarget(index, name, { profile, scheduler: new FakeScheduler() });
 }
 
-describe("resolveModel", () => {
+describe("resolveTarget", () => {
   test.each([
     ["llama", "llama"],
     ["gpt", "llama"],
@@ -94,7 +94,7 @@ describe("pickSpillover", () => {
   });
 });
 
-describe("resolveModel with a spillover selector", () => {
+describe("resolveTarget with a spillover selector", () => {
   const spillCfg = config(
     { llama: { aliases: ["gpt"] }, qwen: {} },
     {
@@ -118,7 +118,7 @@ describe("resolveModel with a spillover selector", () => {
       scheduler.loads.set(id, { inFlight, queued });
     }
     for (const id of ["llama", "qwen"]) if (!scheduler.states.has(id)) scheduler.states.set(id, "stopped");
-    const t = await resolveModel(spillIndex, "spill", { profile: null, scheduler });
+    const t = await resolveTarget(spillIndex, "spill", { profile: null, scheduler });
     expect(t.requested).toBe("spill");
     expect(t.kind === "local" ? `local ${t.model}` : `peer ${t.peer.id} ${t.model}`).toBe(expected);
     expect("note" in t).toBe(false); // no "routed like warm" log line any more

@@ -6,7 +6,7 @@
  */
 import type { Scheduler } from "../scheduler/api.ts";
 import type { SchedulerEvent } from "../scheduler/protocol.ts";
-import type { EventHub, LogHub } from "./deps.ts";
+import type { EventHub, LogHub } from "./types.ts";
 
 /**
  * Connects `scheduler` to `logs` and `events`; returns the function that disconnects.

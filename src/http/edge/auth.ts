@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { errorResponse, HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 
 function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
@@ -47,10 +47,9 @@ export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
   return async (c, next) => {
     if (digests.length === 0 || OPEN_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return next();
     if (!keyAccepted(presentedKey(c.req.raw.headers), digests)) {
-      const err = new HttpError(401, "invalid_api_key", "Cannot authorize request: invalid or missing API key", {
+      throw new HttpError("invalid_api_key", "Cannot authorize request: invalid or missing API key", {
         headers: { "WWW-Authenticate": 'Basic realm="modelswap"' },
       });
-      return errorResponse(err, c.req.header("accept"));
     }
     return next();
   };

@@ -4,7 +4,7 @@
  * stdout follows `logToStdout`; proxy lines get the `logTimeFormat` prefix.
  */
 import type { Config } from "../config/types.ts";
-import type { LogFilter, LogHub, LogLine, LogSource } from "./deps.ts";
+import type { LogFilter, LogHub, LogLine, LogSource } from "./types.ts";
 import { writeSync } from "node:fs";
 import { formatLogTime } from "./log-time.ts";
 

@@ -4,17 +4,17 @@
  * are empty strings (llama-swap's own value for a plain `go build`).
  */
 import { Hono } from "hono";
-import { VERSION } from "../../cli/version.ts";
+import { VERSION } from "../../lib/version.ts";
 
 /**
- * Routes for `/api/version` (mounted by `eventRoutes`, the `/api/*` family's module).
+ * Routes for `/api/version`.
  *
  * @example
  * ```ts
- * await apiInfoRoutes().request("/api/version"); // {"version":"0.1.0","commit":"","build_date":""}
+ * await versionRoutes().request("/api/version"); // {"version":"0.1.0","commit":"","build_date":""}
  * ```
  */
-export function apiInfoRoutes(): Hono {
+export function versionRoutes(): Hono {
   const app = new Hono();
   app.get("/api/version", (c) => c.json({ version: VERSION, commit: "", build_date: "" }));
   return app;

@@ -1,9 +1,8 @@
 /**
- * What every route module receives: the resolved config, the scheduler
- * client, and the two hubs that fan logs and events out to HTTP streams.
+ * The shapes of the two hubs: log lines (ring buffers per source, live
+ * subscribers) and sequenced events (what `/api/events` and the test hooks
+ * replay). Both are fed by the scheduler's event feed and by the proxy log.
  */
-import type { Config } from "../config/types.ts";
-import type { Scheduler } from "../scheduler/api.ts";
 import type { SchedulerEvent } from "../scheduler/protocol.ts";
 
 /** Where a log line came from: modelswap itself, or a model's stdout/stderr. */
@@ -45,13 +44,4 @@ export interface EventHub {
   since(since: number): SequencedEvent[];
   subscribe(listener: (e: SequencedEvent) => void): () => void;
   readonly lastSeq: number;
-}
-
-export interface AppDeps {
-  config: Config;
-  scheduler: Scheduler;
-  logs: LogHub;
-  events: EventHub;
-  /** `/test/*` routes exist only when true. */
-  testHooks: boolean;
 }

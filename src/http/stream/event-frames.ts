@@ -5,10 +5,9 @@
  * One `EventView` per stream tracks what the envelope needs beyond the event
  * itself: every model's state and every model's in-flight count.
  */
-import type { Config } from "../config/types.ts";
-import type { ModelState, ModelStatus } from "../scheduler/protocol.ts";
-import type { LogHub, SequencedEvent } from "./deps.ts";
-import { formatLogTime } from "./log-time.ts";
+import type { Config } from "../../config/types.ts";
+import type { ModelState, ModelStatus } from "../../scheduler/protocol.ts";
+import { formatLogTime, type LogHub, type SequencedEvent } from "../../observe/index.ts";
 import { sseMessage } from "./sse.ts";
 
 /** The states llama-swap's UI knows. */
@@ -133,7 +132,7 @@ export class EventView {
         this.#inflight.set(event.model, event.inFlight + event.queued);
         return { type: "inflight", data: this.inflightData(), ...base };
       case "log": {
-        // Scheduler lines land in the proxy log as `[model] line` with its timestamp (see hubs.ts).
+        // Scheduler lines land in the proxy log as `[model] line` with its timestamp (see src/observe/connect.ts).
         const stamp = formatLogTime(this.#config.logTimeFormat, e.time);
         const proxyLine = `${stamp ? `${stamp} ` : ""}[${event.model}] ${event.line}`;
         const data = event.source === "upstream" ? { source: "upstream", data: `${event.line}\n` } : { source: "proxy", data: `${proxyLine}\n` };
@@ -170,4 +169,10 @@ export class EventView {
 /** The SSE frame for `m`: `event: message`, with `id: <seq>` only for hub events (snapshots have none). */
 export function messageFrame(m: EventMessage): string {
   return sseMessage("message", JSON.stringify(m), m.event === undefined ? undefined : m.seq);
+}
+
+/** Parses a non-negative integer `since` / `Last-Event-ID` value, or returns null. */
+export function parseSeq(raw: string | undefined): number | null {
+  if (raw === undefined || !/^\d+$/.test(raw)) return null;
+  return Number(raw);
 }

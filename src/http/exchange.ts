@@ -1,22 +1,10 @@
 /**
- * What the HTTP front's own routes share: deps, the name index, the set of
- * open proxied responses, and the active profile.
+ * One client request as every handler sees it (`Exchange`), whether it came
+ * through hono or the direct JSON path, and the per-request Bun knob a long
+ * response needs (lifting the idle cut).
  */
 import type { Context } from "hono";
 import { getBunServer } from "hono/bun";
-import type { AppDeps } from "./deps.ts";
-import type { InflightTracker } from "./inflight.ts";
-import type { ModelIndex } from "./model-resolve.ts";
-import type { ProxyLogger } from "./proxy-log.ts";
-
-export interface Front {
-  deps: AppDeps;
-  log: ProxyLogger;
-  index: ModelIndex;
-  inflight: InflightTracker;
-  /** Active profile id; none is active at start. */
-  profile: string | null;
-}
 
 /** The part of a Bun server a proxied request needs. */
 export interface IdleTimeoutServer {
@@ -51,14 +39,10 @@ export function disableIdleTimeout(x: Exchange): void {
   x.server?.timeout(x.raw, 0);
 }
 
-/** Joins an upstream base URL with the client's path and query. */
-export function upstreamUrl(base: string, path: string, search: string): string {
-  return `${base.replace(/\/+$/, "")}${path.startsWith("/") ? path : `/${path}`}${search}`;
-}
-
-/** The `?…` part of a request URL, or "". */
-export function searchOf(req: Request): string {
-  const url = req.url;
-  const q = url.indexOf("?");
-  return q < 0 ? "" : url.slice(q);
+/**
+ * Lifts Bun's 10 s idle timeout for this request, so a quiet stream or a long
+ * poll is not cut. A no-op outside `Bun.serve` (for example under `app.request`).
+ */
+export function keepOpen(c: Context): void {
+  disableIdleTimeout(exchangeOf(c));
 }

@@ -4,10 +4,10 @@
  *
  * Aliases never reach the scheduler: it only ever sees real ids.
  */
-import type { Config, PeerConfig, SelectorConfig } from "../config/types.ts";
-import type { Scheduler } from "../scheduler/api.ts";
-import type { ModelStatus } from "../scheduler/protocol.ts";
-import { HttpError } from "./errors.ts";
+import type { Config, PeerConfig, SelectorConfig } from "../../config/types.ts";
+import type { Scheduler } from "../../scheduler/api.ts";
+import type { ModelStatus } from "../../scheduler/protocol.ts";
+import { HttpError } from "../errors.ts";
 
 export type Target =
   /** `requested` is what the client sent; `model` is the real id. */
@@ -49,7 +49,7 @@ export function realModelId(index: ModelIndex, name: string): string | null {
 }
 
 function notFound(name: string): HttpError {
-  return new HttpError(404, "model_not_found", `Cannot find model: '${name}' is not configured`);
+  return new HttpError("model_not_found", `Cannot find model: '${name}' is not configured`);
 }
 
 function peerTarget(index: ModelIndex, requested: string): Target | null {
@@ -74,7 +74,7 @@ export interface ResolveOptions {
  * Resolves a requested model name; throws HttpError 404 when nothing serves it.
  * Order: profile pin, selector, local id/alias, peer.
  */
-export async function resolveModel(index: ModelIndex, requested: string, options: ResolveOptions): Promise<Target> {
+export async function resolveTarget(index: ModelIndex, requested: string, options: ResolveOptions): Promise<Target> {
   let name = requested;
   const profile = options.profile === null ? undefined : index.config.profiles[options.profile];
   if (profile && Object.hasOwn(profile.pins, name)) {

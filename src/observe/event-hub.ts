@@ -2,9 +2,9 @@
  * Numbers every event the main thread publishes, keeps the last few thousand
  * for `since` replays, and hands each to live subscribers synchronously.
  * A subscriber that throws is isolated; one that is slow must buffer and
- * drop itself (see `sse.ts`), because `publish` never waits.
+ * drop itself (see `src/http/stream/push-stream.ts`), because `publish` never waits.
  */
-import type { EventHub, SequencedEvent } from "./deps.ts";
+import type { EventHub, SequencedEvent } from "./types.ts";
 
 /** Events kept for `since` replays by default. */
 export const EVENT_BUFFER_CAPACITY = 10_000;

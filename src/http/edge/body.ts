@@ -3,7 +3,7 @@
  * original bytes kept so they can be forwarded untouched.
  */
 import * as v from "valibot";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 
 const ModelBody = v.looseObject({
   model: v.pipe(v.string("Cannot route request: 'model' must be a string"), v.minLength(1, "Cannot route request: 'model' must not be empty")),
@@ -47,7 +47,7 @@ export async function readLimited(req: Request, limit: number): Promise<Uint8Arr
 
 /** The 413 for a body past `limit` bytes (why: every upload path says it the same way). */
 export function tooLarge(limit: number): HttpError {
-  return new HttpError(413, "request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
+  return new HttpError("request_too_large", `Cannot accept request body: it is larger than the limit of ${limit} bytes`);
 }
 
 /** Parses a JSON body that must name a `model`; 400 for malformed JSON or a missing/non-string model. */
@@ -56,18 +56,18 @@ export function parseModelJson(bytes: Uint8Array): ParsedJson {
   try {
     data = JSON.parse(decoder.decode(bytes));
   } catch (err) {
-    throw new HttpError(400, "invalid_json", `Cannot parse request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new HttpError("invalid_json", `Cannot parse request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new HttpError(400, "invalid_request", "Cannot route request: body must be a JSON object");
+    throw new HttpError("invalid_request", "Cannot route request: body must be a JSON object");
   }
-  if (!("model" in data)) throw new HttpError(400, "missing_model", "Cannot route request: missing 'model' key");
+  if (!("model" in data)) throw new HttpError("missing_model", "Cannot route request: missing 'model' key");
   // The common case needs no schema run (valibot's looseObject copies every key: ~1% of a proxied request);
   // anything else goes through valibot for its message.
   const model = (data as { model: unknown }).model;
   if (typeof model === "string" && model.length > 0) return { bytes, json: data as ParsedJson["json"] };
   const result = v.safeParse(ModelBody, data);
-  if (!result.success) throw new HttpError(400, "invalid_model", result.issues[0]?.message ?? "Cannot route request: invalid 'model'");
+  if (!result.success) throw new HttpError("invalid_model", result.issues[0]?.message ?? "Cannot route request: invalid 'model'");
   return { bytes, json: result.output as ParsedJson["json"] };
 }
 

@@ -4,7 +4,7 @@
  * the upstream as it arrives (with the field rewritten in place if needed).
  */
 import { tooLarge } from "./body.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../errors.ts";
 
 /** The multipart boundary of a content-type, or null. */
 export function boundaryOf(contentType: string): string | null {
@@ -67,11 +67,11 @@ export async function readMultipartHead(body: ReadableStream<Uint8Array>, bounda
     }
     const found = scan(buf, boundary, done);
     if (found === null || (done && found === "more")) {
-      throw new HttpError(400, "missing_model", "Cannot route request: missing or invalid 'model' parameter in form data");
+      throw new HttpError("missing_model", "Cannot route request: missing or invalid 'model' parameter in form data");
     }
     if (found !== "more") {
       const model = buf.subarray(found.start, found.end).toString("utf8");
-      if (model === "") throw new HttpError(400, "missing_model", "Cannot route request: missing or invalid 'model' parameter in form data");
+      if (model === "") throw new HttpError("missing_model", "Cannot route request: missing or invalid 'model' parameter in form data");
       return { prefix: buf, model, valueStart: found.start, valueEnd: found.end, rest: reader };
     }
   }

@@ -4,7 +4,7 @@
  * `logTimeFormat` timestamp and prints to stdout per `logToStdout`).
  */
 import type { Config, LogLevel } from "../config/types.ts";
-import type { LogHub } from "./deps.ts";
+import type { LogHub } from "./types.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

@@ -3,7 +3,7 @@
  * setParams → setParamsByID. The `model` key is never stripped or set by a
  * filter: it ends as `useModelName`, or the name the client requested.
  */
-import type { Filters } from "../config/types.ts";
+import type { Filters } from "../../config/types.ts";
 
 export interface FilterInput {
   /** What the client sent as `model`. */

@@ -1,0 +1,29 @@
+/**
+ * What the HTTP front is given (`AppDeps`: config, scheduler client, the two
+ * hubs) and what it builds from that once per app (`Front`: the name index,
+ * the proxy logger, the open responses, the active profile).
+ */
+import type { Config } from "../config/types.ts";
+import type { EventHub, LogHub, ProxyLogger } from "../observe/index.ts";
+import type { Scheduler } from "../scheduler/api.ts";
+import type { InflightTracker } from "./forward/inflight.ts";
+import type { ModelIndex } from "./resolve/targets.ts";
+
+export interface AppDeps {
+  config: Config;
+  scheduler: Scheduler;
+  logs: LogHub;
+  events: EventHub;
+  /** `/test/*` routes exist only when true. */
+  testHooks: boolean;
+}
+
+/** What every route family shares: the deps and the state built from them. */
+export interface Front {
+  deps: AppDeps;
+  log: ProxyLogger;
+  index: ModelIndex;
+  inflight: InflightTracker;
+  /** Active profile id; none is active at start. */
+  profile: string | null;
+}
