@@ -98,6 +98,19 @@ export class RequestRecord {
     this.#tail.total = b.byteLength;
   }
 
+  /** Listeners of the finished row (the request log line). */
+  readonly #onFinish: Array<(e: ActivityEntry) => void> = [];
+
+  /** Runs `f` with the row once the record finishes. */
+  onFinish(f: (e: ActivityEntry) => void): void {
+    this.#onFinish.push(f);
+  }
+
+  /** `finish`, as the proxy's observer calls it. */
+  end(error: string | null): void {
+    this.finish(error);
+  }
+
   /** Ends the record (once; later calls are ignored): `error` is why the exchange failed, or null. */
   finish(error: string | null): ActivityEntry | null {
     if (this.#done) return null;
@@ -126,7 +139,15 @@ export class RequestRecord {
       bytes: this.#tail.total,
       ...(errorMsg === null ? {} : { error_msg: errorMsg }),
     };
-    return this.#hub.record(row, this.#capture(ok));
+    const entry = this.#hub.record(row, this.#capture(ok));
+    for (const f of this.#onFinish) {
+      try {
+        f(entry);
+      } catch {
+        // A listener's failure must not lose the row.
+      }
+    }
+    return entry;
   }
 
   #capture(ok: boolean) {

@@ -6,7 +6,9 @@ import type { AcquireOptions, Lease } from "../../scheduler/api.ts";
 import { disableIdleTimeout, type Exchange } from "../exchange.ts";
 import type { Front } from "../state.ts";
 import { searchOf, upstreamUrl } from "./url.ts";
-import { HttpError } from "../errors.ts";
+import { HttpError, toHttpError } from "../errors.ts";
+import { RequestRecord } from "../../metrics/index.ts";
+import { clientAddress, deferredLog, logRequest } from "../request-log.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
 import type { Target } from "../resolve/targets.ts";
@@ -35,9 +37,13 @@ export interface ForwardInit {
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
   const draining = new AbortController();
   const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError("shutting_down", reason)) });
+  const { rec, cancel } = track(c, front, init);
   try {
-    return await forwardTracked(c, front, init, draining.signal);
+    return await forwardTracked(c, front, init, draining.signal, rec, cancel);
   } catch (err) {
+    const e = toHttpError(draining.signal.aborted ? draining.signal.reason : err);
+    rec.status(e.status);
+    rec.finish(e.message);
     if (draining.signal.aborted) throw draining.signal.reason;
     throw err;
   } finally {
@@ -46,10 +52,40 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
   }
 }
 
-async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, draining: AbortSignal): Promise<Response> {
+/** A body the capture can keep (bytes or text; a multipart stream is not kept). */
+function capturable(body: RequestInit["body"]): Uint8Array | string | null {
+  return typeof body === "string" || body instanceof Uint8Array ? body : null;
+}
+
+/**
+ * Starts the request's activity record and registers it for cancel; when the
+ * record ends (last byte sent, or failure) it leaves the registry and writes
+ * the request log line with the full duration.
+ */
+function track(c: Exchange, front: Front, init: ForwardInit): { rec: RequestRecord; cancel: AbortSignal } {
+  const started = performance.now();
+  const req = c.raw;
+  const model = init.target.kind === "peer" ? `${init.target.peer.id}/${init.target.model}` : init.target.model;
+  const client = clientAddress(req, c.server);
+  const open = front.requests.add({ model, path: c.path, client, started_at: new Date().toISOString() });
+  const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time: Date.now(), reqHeaders: req.headers, reqBody: capturable(init.body) });
+  deferredLog.add(req);
+  rec.onFinish((e) => {
+    open.remove();
+    logRequest(front.log, {
+      client, method: req.method, path: c.path, status: e.resp_status_code, bytes: e.bytes,
+      userAgent: req.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model,
+    });
+  });
+  return { rec, cancel: open.signal };
+}
+
+async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, draining: AbortSignal, rec: RequestRecord, cancel: AbortSignal): Promise<Response> {
   disableIdleTimeout(c);
   const req = c.raw;
-  const waitSignal = AbortSignal.any([req.signal, draining]);
+  // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
+  const clientSignal = AbortSignal.any([req.signal, cancel]);
+  const waitSignal = AbortSignal.any([clientSignal, draining]);
   const path = init.path ?? c.path;
   const search = searchOf(req);
   const headers = upstreamRequestHeaders(req.headers, {
@@ -62,7 +98,7 @@ async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, drai
   const base = { method: req.method, headers, body: init.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000 };
 
   if (init.target.kind === "peer") {
-    return proxyRequest({ ...base, url: upstreamUrl(init.target.peer.proxy, path, search), signal: req.signal, onDone: () => {}, inflight: front.inflight });
+    return proxyRequest({ ...base, url: upstreamUrl(init.target.peer.proxy, path, search), signal: clientSignal, onDone: () => {}, inflight: front.inflight, observer: rec });
   }
 
   const model = init.target.model;
@@ -73,7 +109,7 @@ async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, drai
     return o;
   };
   const viaLease = (lease: Lease) =>
-    proxyRequest({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal, onDone: () => lease.release(), inflight: front.inflight });
+    proxyRequest({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: clientSignal, onDone: () => lease.release(), inflight: front.inflight, observer: rec });
 
   if (!init.loadingState) {
     const lease = await front.deps.scheduler.acquire(model, acquireOpts(waitSignal));
@@ -103,7 +139,8 @@ async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, drai
     lease: leaseP,
     abort,
     inflight: front.inflight,
-    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: req.signal }, abort),
+    observer: rec,
+    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), signal: clientSignal }, abort),
   };
   return loadingStateResponse(opts);
 }

@@ -7,7 +7,8 @@
 import type { Lease } from "../../scheduler/api.ts";
 import type { Progress } from "../../scheduler/protocol.ts";
 import { sseErrorText, toHttpError } from "../errors.ts";
-import { createPushStream, type PushStream } from "../stream/push-stream.ts";
+import { type ChunkSource, createPushStream, type PushStream } from "../stream/push-stream.ts";
+import type { ExchangeObserver } from "./proxy.ts";
 import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
 
@@ -55,6 +56,8 @@ export interface LoadingInit {
   /** Aborts acquire and the upstream fetch; aborted when the client leaves. */
   abort: AbortController;
   inflight?: InflightTracker;
+  /** Sees the exchange (the activity record); `end` may be called more than once, the first counts. */
+  observer?: ExchangeObserver;
   /** ms between keep-alive dots (llama-swap: 1 s). */
   tickMs?: number;
 }
@@ -81,8 +84,10 @@ export function loadingStateResponse(init: LoadingInit): Response {
       init.relay.stop();
       removeInflight();
       loading.lease?.release();
+      init.observer?.end(null);
     },
   });
+  init.observer?.response(200, new Headers(SSE_HEADERS));
   const loading: Loading = { init, out, started: performance.now(), lease: null };
 
   line(out, "━━━━━");
@@ -107,8 +112,9 @@ function line(out: PushStream, text: string): void {
 }
 
 /** Ends the stream with an SSE error event (why: a stream that already said 200 can only fail in-band). */
-function fail(out: PushStream, err: unknown): void {
+function fail(out: PushStream, err: unknown, observer?: ExchangeObserver): void {
   const e = toHttpError(err);
+  observer?.end(e.message);
   out.push(sseErrorText(e.code, e.message));
   out.close();
 }
@@ -120,7 +126,7 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
   try {
     lease = await init.lease;
   } catch (err) {
-    fail(out, err);
+    fail(out, err, init.observer);
     return;
   }
   if (out.closed) {
@@ -137,17 +143,33 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
   try {
     upstream = await init.forward(lease);
   } catch (err) {
-    fail(out, err);
+    fail(out, err, init.observer);
     return;
   }
   if (upstream.status !== 200 || upstream.body === null) {
     const text = await upstream.text().catch(() => "");
-    fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`));
+    init.observer?.response(upstream.status, upstream.headers);
+    fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`), init.observer);
     return;
   }
-  out.follow(upstream.body.getReader(), (err) => {
-    if (err === null) return;
+  const observer = init.observer;
+  observer?.response(upstream.status, upstream.headers);
+  const reader = upstream.body.getReader();
+  // The activity record sees each chunk as the client pulls it (a count and a reference, nothing more).
+  const source: ChunkSource =
+    observer === undefined
+      ? reader
+      : {
+          read: async () => {
+            const r = await reader.read();
+            if (!r.done) observer.chunk(r.value);
+            return r;
+          },
+          cancel: (reason) => reader.cancel(reason),
+        };
+  out.follow(source, (err) => {
+    if (err === null) return observer?.end(null);
     const msg = err instanceof Error ? err.message : String(err);
-    fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`));
+    fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`), observer);
   });
 }

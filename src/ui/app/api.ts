@@ -43,8 +43,10 @@ export async function errorText(res: Response): Promise<string> {
   return text.trim() || `HTTP ${res.status}`;
 }
 
-export const loadModel = (id: string) => post(`/api/models/load/${encodeURIComponent(id)}`);
-export const unloadModel = (id: string) => post(`/api/models/unload/${encodeURIComponent(id)}`);
+/** A model id as a path (ids may contain `/`: each segment is encoded, the slashes kept). */
+export const idPath = (id: string) => id.split("/").map(encodeURIComponent).join("/");
+export const loadModel = (id: string) => post(`/api/models/load/${idPath(id)}`);
+export const unloadModel = (id: string) => post(`/api/models/unload/${idPath(id)}`);
 export const unloadAll = () => post("/api/models/unload");
 
 /** "1h 2m", "3m 4s", "5s". */

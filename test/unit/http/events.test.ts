@@ -148,8 +148,8 @@ describe("connectHubs", () => {
     deps.scheduler.emit({ kind: "log", source: "upstream", model: "llama", line: "loading weights" });
     deps.scheduler.emit({ kind: "log", source: "scheduler", model: "llama", line: "health check passed" });
     expect(deps.events.since(0).map((e) => e.event.kind)).toEqual(["modelState", "log", "log"]);
-    expect(deps.logs.history({ kind: "model", model: "llama" }).map((l) => l.text)).toEqual(["loading weights"]);
-    expect(deps.logs.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["[llama] health check passed"]);
+    expect(deps.logs.history({ kind: "model", model: "llama" }).map((l) => l.text)).toEqual(["[llama] loading weights"]);
+    expect(deps.logs.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["[INFO] [llama] health check passed"]);
 
     deps.logs.append("proxy", null, "[INFO] from the main thread");
     expect(deps.events.since(3).map((e) => e.event)).toEqual([{ kind: "proxyLog", line: "[INFO] from the main thread" }]);
@@ -186,12 +186,15 @@ describe("GET /api/events", () => {
     expect(text).toStartWith(": modelswap events, last seq 1\n\n");
     expect(llamaView(text)).toEqual([
       { type: "logData", data: { source: "proxy", data: "proxy line 1\nproxy line 2\n" } },
-      { type: "logData", data: { source: "upstream", data: "weights loaded\n" } },
+      { type: "logData", data: { source: "upstream", data: "[llama] weights loaded\n" } },
       {
         type: "modelStatus",
         data: [
           { id: "author/qwen", name: "", description: "", state: "unknown", unlisted: false, peerID: "" },
-          { id: "llama", name: "", description: "", state: "ready", unlisted: false, peerID: "", aliases: ["gpt-4o"] },
+          {
+            id: "llama", name: "", description: "", state: "ready", unlisted: false, peerID: "", aliases: ["gpt-4o"],
+            inFlight: 2, queued: 1, since: expect.any(Number), error: null, retryAt: null,
+          },
         ],
       },
       { type: "metrics", data: [] },
@@ -218,10 +221,11 @@ describe("GET /api/events", () => {
 
   test.each([
     ["modelState", "modelStatus", ready("llama"), (d: unknown) => (d as Array<{ id: string; state: string }>).map((m) => `${m.id}:${m.state}`), ["author/qwen:unknown", "llama:ready"]],
-    ["failed modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting" } as const, (d: unknown) => (d as Array<{ state: string }>)[1]!.state, "stopped"],
+    ["failed modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting", detail: "exit code 3" } as const, (d: unknown) => (d as Array<{ state: string; error: string }>)[1]!, expect.objectContaining({ state: "failed", error: "exit code 3", retryAt: null })],
+    ["backoff modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting", detail: "exit code 3", retryInMs: 60_000, failures: 1 } as const, (d: unknown) => (d as Array<{ state: string; error: string }>)[1]!, expect.objectContaining({ state: "backoff", error: "exit code 3", retryAt: expect.any(Number) })],
     ["inflight", "inflight", { kind: "inflight", model: "llama", inFlight: 1, queued: 2 } as const, (d: unknown) => d, { total: 3 }],
-    ["upstream log", "logData", { kind: "log", source: "upstream", model: "llama", line: "token 5" } as const, (d: unknown) => d, { source: "upstream", data: "token 5\n" }],
-    ["scheduler log", "logData", { kind: "log", source: "scheduler", model: "llama", line: "health ok" } as const, (d: unknown) => d, { source: "proxy", data: "[llama] health ok\n" }],
+    ["upstream log", "logData", { kind: "log", source: "upstream", model: "llama", line: "token 5" } as const, (d: unknown) => d, { source: "upstream", data: "[llama] token 5\n" }],
+    ["scheduler log", "logData", { kind: "log", source: "scheduler", model: "llama", line: "health ok" } as const, (d: unknown) => d, { source: "proxy", data: "[INFO] [llama] health ok\n" }],
     ["proxyLog", "logData", { kind: "proxyLog", line: "[INFO] hello" } as const, (d: unknown) => d, { source: "proxy", data: "[INFO] hello\n" }],
     ["request", "request", { kind: "request", model: "llama", id: 7, action: "granted" } as const, (d: unknown) => d, { kind: "request", model: "llama", id: 7, action: "granted" }],
     ["clock", "clock", clock(9), (d: unknown) => d, { kind: "clock", now: 9 }],

@@ -13,7 +13,7 @@ import { FakeScheduler } from "./fake-scheduler.ts";
 /** Hubs that keep nothing (the HTTP front's own routes do not need them). */
 export function inertHubs(): { logs: LogHub; events: EventHub } {
   let seq = 0;
-  const logs: LogHub = { append() {}, history: () => [], subscribe: () => () => {} };
+  const logs: LogHub = { append() {}, write() {}, history: () => [], subscribe: () => () => {} };
   const events: EventHub = {
     publish(event) {
       const e: SequencedEvent = { seq: ++seq, time: Date.now(), event };

@@ -1,10 +1,10 @@
 /** Logs: the proxy's, every upstream's, or one model's, live and filterable. */
 import { useState } from "hono/jsx/dom";
-import { useLive } from "../api.ts";
+import { idPath, useLive } from "../api.ts";
 import { LogView, useTextStream } from "../components/log-view.tsx";
 
 function ModelLog({ id }: { id: string }) {
-  return <LogView lines={useTextStream(`/logs/stream/${encodeURIComponent(id)}`)} testid="log-lines" />;
+  return <LogView lines={useTextStream(`/logs/stream/${idPath(id)}`)} testid="log-lines" />;
 }
 
 export function LogsPage() {

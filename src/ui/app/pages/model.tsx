@@ -1,6 +1,6 @@
 /** One model: its state, error, Load / Unload, and its own live log. */
 import { useState } from "hono/jsx/dom";
-import { duration, loadModel, unloadModel, useLive, useTick } from "../api.ts";
+import { duration, idPath, loadModel, unloadModel, useLive, useTick } from "../api.ts";
 import { ErrorBox, StateBadge } from "../components/state-badge.tsx";
 import { LogView, useTextStream } from "../components/log-view.tsx";
 
@@ -8,7 +8,7 @@ export function ModelPage({ id }: { id: string }) {
   const s = useLive();
   const now = useTick(1000);
   const [message, setMessage] = useState("");
-  const lines = useTextStream(`/logs/stream/${encodeURIComponent(id)}`);
+  const lines = useTextStream(`/logs/stream/${idPath(id)}`);
   const m = s.models.find((x) => x.id === id);
   if (m === undefined) return <p class="empty">{s.loaded ? `No model '${id}' is configured.` : "Connecting…"}</p>;
   const act = (f: (id: string) => Promise<void>) => () => void f(id).catch((e: unknown) => setMessage(e instanceof Error ? e.message : String(e)));

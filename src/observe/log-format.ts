@@ -5,7 +5,7 @@
  * Every subsystem hands a `LogRecord` here; none formats lines itself.
  */
 import type { LogFormat, LogLevel } from "../config/types.ts";
-import { formatLogTime } from "../http/log-time.ts";
+import { formatLogTime } from "./log-time.ts";
 import type { LogFields } from "../scheduler/protocol.ts";
 
 export type { LifecycleEvent, LogFields } from "../scheduler/protocol.ts";

@@ -1,6 +1,6 @@
 /** One formatter for every log line: llama-swap's text, or JSON lines. */
 import { describe, expect, test } from "bun:test";
-import { formatRecord, type LogRecord } from "../../../src/logging/format.ts";
+import { formatRecord, type LogRecord } from "../../src/observe/log-format.ts";
 
 const T = Date.UTC(2026, 11, 1, 6, 30, 0, 250);
 const ready: LogRecord = { time: T, source: "proxy", level: "info", model: "llama", event: "ready", msg: "ready after 1.20s", fields: { durationMs: 1200 } };
