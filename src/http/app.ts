@@ -45,8 +45,10 @@ function requestLog(log: ProxyLogger): MiddlewareHandler {
  */
 function logWhenSent(log: ProxyLogger, x: Exchange, res: Response, started: number): Response {
   if (deferredLog.has(x.raw)) return res;
+  // Read now: once a long stream ends, the socket (and so its address) may be gone.
+  const client = clientAddress(x.raw, x.server);
   const facts = (bytes: number | null) => ({
-    client: clientAddress(x.raw, x.server), method: x.raw.method, path: x.path, status: res.status, bytes,
+    client, method: x.raw.method, path: x.path, status: res.status, bytes,
     userAgent: x.raw.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: null,
   });
   const length = res.headers.get("content-length");

@@ -33,9 +33,9 @@ export function portOf(proxy: string): number | null {
 }
 
 /** `starting`: the command and the port it will answer on. */
-export function startingLine(model: string, cmd: readonly string[], proxy: string): LifecycleLine {
+export function startingLine(model: string, cmd: string, proxy: string): LifecycleLine {
   const port = portOf(proxy);
-  return line(model, "info", "starting", `starting: ${cmd.join(" ")}${port === null ? "" : ` (port ${port})`}`, { cmd: cmd.join(" "), port });
+  return line(model, "info", "starting", `starting: ${cmd}${port === null ? "" : ` (port ${port})`}`, { cmd, port });
 }
 
 /** `ready`: how long the start took. */

@@ -26,7 +26,7 @@ interface Proc {
   phase: "starting" | "ready" | "stopping";
   /** Set when the process exited before its start was reported healthy. */
   exitedEarly: string | null;
-  /** Clock times of the start, of turning ready and of the stop request (for lifecycle lines). */
+  /** `performance.now()` of the start, of turning ready and of the stop request (for lifecycle lines). */
   startAt: number;
   readyAt: number;
   stopAt: number;
@@ -250,10 +250,11 @@ export class Runner {
       return;
     }
     handle.healthFail = this.#healthFail.has(model);
-    const startAt = this.#clock.now();
+    // Durations in lifecycle lines are measured in real time (a manual test clock would show 0 s).
+    const startAt = performance.now();
     const p: Proc = { handle, abort: new AbortController(), phase: "starting", exitedEarly: null, startAt, readyAt: startAt, stopAt: startAt };
     this.#procs.set(model, p);
-    this.#event(startingLine(model, config.cmd, config.proxy));
+    this.#event(startingLine(model, config.cmdText, config.proxy));
     this.#ops++;
     handle
       .start(p.abort.signal)
@@ -261,7 +262,7 @@ export class Runner {
         () => {
           if (p.phase !== "starting") return;
           p.phase = "ready";
-          p.readyAt = this.#clock.now();
+          p.readyAt = performance.now();
           this.#event(readyLine(model, p.readyAt - p.startAt));
           this.#feed({ type: "started", now: this.#clock.now(), model });
           if (p.exitedEarly !== null) this.#lost(model, p, p.exitedEarly);
@@ -271,7 +272,7 @@ export class Runner {
           this.#procs.delete(model);
           const kind = (err as { reason?: unknown }).reason === "spawn" ? "spawn" : "exited";
           const message = err instanceof Error ? err.message : String(err);
-          this.#event(startFailedLine(model, this.#clock.now() - p.startAt, message));
+          this.#event(startFailedLine(model, performance.now() - p.startAt, message));
           this.#feed({ type: "startFailed", now: this.#clock.now(), model, message, kind });
           this.#ops++; // the group may still hold children
           handle.stop(0).catch(() => {}).finally(() => this.#opDone());
@@ -290,7 +291,7 @@ export class Runner {
     if (p.phase !== "ready" || this.#procs.get(model) !== p) return;
     p.phase = "stopping";
     this.#procs.delete(model);
-    this.#event(crashedLine(model, this.#clock.now() - p.readyAt, message));
+    this.#event(crashedLine(model, performance.now() - p.readyAt, message));
     this.#feed({ type: "exited", now: this.#clock.now(), model, message });
   }
 
@@ -301,7 +302,7 @@ export class Runner {
       return;
     }
     p.phase = "stopping";
-    p.stopAt = this.#clock.now();
+    p.stopAt = performance.now();
     p.abort.abort(new Error(`Model ${model} is being stopped`));
     this.#ops++;
     p.handle
@@ -309,7 +310,7 @@ export class Runner {
       .catch((err: unknown) => this.#event({ kind: "log", source: "scheduler", model, line: `Cannot stop model cleanly: ${String(err)}`, level: "error" }))
       .finally(() => {
         if (this.#procs.get(model) === p) this.#procs.delete(model);
-        this.#event(stoppedLine(model, this.#clock.now() - p.stopAt, p.handle.sigkilled ?? false));
+        this.#event(stoppedLine(model, performance.now() - p.stopAt, p.handle.sigkilled ?? false));
         this.#feed({ type: "stopped", now: this.#clock.now(), model });
         this.#opDone();
       });

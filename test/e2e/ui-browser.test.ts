@@ -25,7 +25,8 @@ beforeAll(async () => {
     models: {
       "llama-8b": { args: "--tokens 12 --token-interval 40ms", yaml: 'name: "Llama 3.1 8B"\ndescription: "general chat"\naliases: [llama]' },
       "qwen-coder": { args: "--tokens 6 --token-interval 10ms", yaml: 'description: "code completion"' },
-      broken: { cmd: "sh -c 'echo loading weights from /models/broken.gguf; echo \"error: failed to allocate 24 GiB of VRAM\" >&2; exit 3'" },
+      // A YAML double-quoted scalar: the command itself holds quotes and a colon.
+      broken: { cmd: `"sh -c 'echo loading weights from /models/broken.gguf for port \${PORT}; echo error - failed to allocate 24 GiB of VRAM >&2; exit 3'"` },
     },
   });
   browser = await launchBrowser();

@@ -44,6 +44,8 @@ const MAX_ROWS = 1000;
 export interface Frame {
   type: string;
   data: string;
+  /** modelswap's event behind the frame (absent on connect-time snapshot frames). */
+  event?: { kind: string; model?: string; inFlight?: number; queued?: number };
 }
 
 /** Appends `text` (`\n`-terminated lines) to `lines`, bounded. */
@@ -74,8 +76,14 @@ export function applyFrame(s: LiveState, f: Frame): LiveState {
     }
     case "metrics":
       return { ...s, activity: mergeActivity(s.activity, JSON.parse(f.data) as ActivityEntry[]) };
-    case "inflight":
-      return { ...s, inflight: (JSON.parse(f.data) as { total: number }).total };
+    case "inflight": {
+      const total = (JSON.parse(f.data) as { total: number }).total;
+      const e = f.event;
+      // llama-swap's frame carries only the total; modelswap's event says which model and how many.
+      if (e?.kind !== "inflight" || e.model === undefined) return { ...s, inflight: total };
+      const models = s.models.map((m) => (m.id === e.model && !m.peerID ? { ...m, inFlight: e.inFlight ?? 0, queued: e.queued ?? 0 } : m));
+      return { ...s, inflight: total, models };
+    }
     default:
       return s;
   }

@@ -31,6 +31,16 @@ describe("UI frame handling", () => {
     expect(s).toMatchObject({ loaded: true, inflight: 4, models: [{ id: "a", state: "failed", error: "exit 3" }] });
   });
 
+  test("a model's in-flight and queued counts follow modelswap's inflight events", () => {
+    const s = applyFrame({ ...empty, models: [{ id: "a", name: "", description: "", state: "ready", unlisted: false, peerID: "", inFlight: 0, queued: 1 }] }, {
+      type: "inflight",
+      data: '{"total":2}',
+      event: { kind: "inflight", model: "a", inFlight: 2, queued: 0 },
+    });
+    expect(s.models[0]).toMatchObject({ inFlight: 2, queued: 0 });
+    expect(s.inflight).toBe(2);
+  });
+
   test("log lines are bounded", () => {
     const many = Array.from({ length: 2500 }, (_, i) => `l${i}`).join("\n");
     expect(appendLines([], `${many}\n`)).toHaveLength(2000);

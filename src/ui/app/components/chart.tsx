@@ -38,7 +38,8 @@ export function ActivityChart({ rows }: { rows: ActivityEntry[] }) {
         { label: "requests/min", stroke: "#e07b24", width: 2, scale: "req", paths: uPlot.paths.bars!({ size: [0.5] }) },
       ],
       axes: [{}, { scale: "tps", label: "tokens/s" }, { scale: "req", side: 1, label: "requests", grid: { show: false } }],
-      scales: { x: { time: true } },
+      // At least the last half hour, so a few points do not stretch over an auto-ranged span of years.
+      scales: { x: { time: true, range: (_u, min, max) => (min === null || max === null ? [Date.now() / 1000 - 1800, Date.now() / 1000 + 60] : [Math.min(min, max - 1800), max + 60]) } },
     };
     plot.current = new uPlot(opts, perMinute(rows) as uPlot.AlignedData, el);
     return () => {
