@@ -63,7 +63,8 @@ export function logRequest(log: ProxyLogger, f: RequestFacts): void {
   const model = f.model === null ? "" : ` model=${f.model}`;
   const msg = `Request ${f.client} "${f.method} ${f.path} HTTP/1.1" ${f.status} ${f.bytes ?? "-"} "${f.userAgent}" ${goDuration(f.durationMs)}${model}`;
   const fields = { client: f.client, method: f.method, path: f.path, status: f.status, bytes: f.bytes, durationMs: Math.round(f.durationMs * 10) / 10 };
-  log("info", msg, f.model === null ? { event: "request", fields } : { event: "request", model: f.model, fields });
+  // The model is in the message (llama-swap's line has no `[model]` tag in front) and, for JSON, a field.
+  log("info", msg, { event: "request", fields: f.model === null ? fields : { ...fields, model: f.model } });
 }
 
 /**
