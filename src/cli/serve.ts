@@ -8,6 +8,7 @@ import type { Scheduler } from "../scheduler/api.ts";
 import { type HttpServer, startHttpServer } from "../http/index.ts";
 import { connectHubs, connectMetrics, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
 import { MetricsHub } from "../metrics/index.ts";
+import { queryGpus } from "../hardware/index.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
 import { isLoopback } from "../lib/listen.ts";
@@ -79,6 +80,7 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
       logs,
       events,
       metrics,
+      queryGpus: () => queryGpus(),
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,

@@ -12,6 +12,7 @@ import { InflightTracker } from "./forward/inflight.ts";
 import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { profileRoutes } from "./routes/profiles.ts";
 import { handleJson, inferenceRoutes, JSON_MODEL_PATHS } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -155,10 +156,11 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
   app.route("/", eventRoutes(deps, { activity: () => front.metrics.activity.all() }));
+  app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
   app.route("/", metricsRoutes(front));
   app.route("/", systemRoutes(front));
-  app.route("/", uiRoutes(deps));
+  app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
   app.notFound((c) => {
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);

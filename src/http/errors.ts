@@ -35,7 +35,11 @@ export type FrontErrorCode =
   | "websocket_upgrade_failed" // 400
   | "client_closed" // 499, the client left before its answer
   | "upstream_error" // 502, the model server could not be reached or its body failed
-  | "upstream_timeout"; // 504, no response headers within timeouts.responseHeader
+  | "upstream_timeout" // 504, no response headers within timeouts.responseHeader
+  | "upstream_stalled" // 504 (or an SSE error event once streaming), no byte for watchdog.stallTimeout
+  | "invalid_keep_alive" // 400, `keep_alive` is not seconds or a duration
+  | "profile_not_found" // 404, PUT /api/profiles/active names no profile
+  | "invalid_profile"; // 400, PUT /api/profiles/active without a string or null `name`
 
 /** Every code an error response can carry. */
 export type HttpErrorCode = RejectCode | FrontErrorCode;
@@ -63,6 +67,10 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   client_closed: 499,
   upstream_error: 502,
   upstream_timeout: 504,
+  upstream_stalled: 504,
+  invalid_keep_alive: 400,
+  profile_not_found: 404,
+  invalid_profile: 400,
 };
 
 /**

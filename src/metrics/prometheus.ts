@@ -63,8 +63,8 @@ export function createPromMetrics(): PromMetrics {
   const starts = new Counter({ name: "modelswap_model_starts_total", help: "Starts of a model server by outcome (ready, failed).", labelNames: ["model", "outcome"], registers: r });
   const crashes = new Counter({ name: "modelswap_model_crashes_total", help: "Ready model servers that exited on their own.", labelNames: ["model"], registers: r });
   const restarts = new Counter({ name: "modelswap_model_restarts_total", help: "Starts of a model after it had failed.", labelNames: ["model"], registers: r });
-  const evictions = new Counter({ name: "modelswap_evictions_total", help: "Stops by reason (swap, ttl, unload, health_timeout, shutdown, reload).", labelNames: ["model", "reason"], registers: r });
-  const watchdog = new Counter({ name: "modelswap_watchdog_actions_total", help: "Watchdog actions by kind.", labelNames: ["model", "action"], registers: r });
+  const evictions = new Counter({ name: "modelswap_evictions_total", help: "Stops by reason (swap, ttl, unload, health_timeout, shutdown, reload, watchdog, oom_retry).", labelNames: ["model", "reason"], registers: r });
+  const watchdog = new Counter({ name: "modelswap_watchdog_actions_total", help: "Watchdog actions by kind (busy_kill: a busy model stopped; stall: an exchange ended for silence).", labelNames: ["model", "action"], registers: r });
   new Counter({
     name: "modelswap_process_cpu_seconds_total",
     help: "CPU time of modelswap itself (user + system).",
@@ -110,6 +110,8 @@ export function createPromMetrics(): PromMetrics {
       if (t.cache_tokens > 0) tokens.inc({ model: e.model, kind: "cached" }, t.cache_tokens);
       if (t.prompt_per_second > 0) promptSpeed.observe({ model: e.model }, t.prompt_per_second);
       if (t.tokens_per_second > 0) genSpeed.observe({ model: e.model }, t.tokens_per_second);
+      // The stall watchdog acts in the proxy: its trace is the exchange's error.
+      if (e.error_msg?.includes("upstream stalled")) watchdog.inc({ model: e.model, action: "stall" });
     },
     observeEvent(e) {
       switch (e.kind) {
@@ -155,6 +157,7 @@ export function createPromMetrics(): PromMetrics {
       case "health_failing":
         return evictions.inc({ model, reason: String(field("reason") ?? e.event) });
       case "watchdog":
+        if (field("reason") !== undefined) evictions.inc({ model, reason: String(field("reason")) });
         return watchdog.inc({ model, action: String(field("action") ?? "unknown") });
       case "starting":
       case "restart_scheduled":

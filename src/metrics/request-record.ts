@@ -51,6 +51,8 @@ export function errorMessage(status: number, body: string): string {
 export class RequestRecord {
   readonly #hub: MetricsHub;
   readonly #init: RecordInit;
+  /** The row's model; a selector's request learns it once the scheduler chose. */
+  model: string;
   #ttfb = -1;
   #status = 0;
   #contentType = "";
@@ -65,6 +67,7 @@ export class RequestRecord {
   constructor(hub: MetricsHub, init: RecordInit) {
     this.#hub = hub;
     this.#init = init;
+    this.model = init.model;
     this.#chunks = hub.captures.enabled ? [] : null;
   }
 
@@ -129,7 +132,7 @@ export class RequestRecord {
     if (errorMsg === null && !ok) errorMsg = `HTTP ${this.#status}`;
     const row = {
       timestamp: new Date(this.#init.time).toISOString(),
-      model: this.#init.model,
+      model: this.model,
       req_path: this.#init.path,
       resp_content_type: this.#contentType,
       resp_status_code: this.#status,

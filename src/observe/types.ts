@@ -39,7 +39,7 @@ export interface SequencedEvent {
   seq: number;
   /** Wall time in ms. */
   time: number;
-  event: SchedulerEvent | { kind: "proxyLog"; line: string } | { kind: "activity"; entry: ActivityEntry };
+  event: SchedulerEvent | { kind: "proxyLog"; line: string } | { kind: "profile"; active: string | null } | { kind: "activity"; entry: ActivityEntry };
 }
 
 /** Sequenced fan-out of scheduler events; slow consumers are dropped, never awaited. */

@@ -70,6 +70,10 @@ function reasonText(reason: StopReason, ttl: number, forModel: string | undefine
       return "unloading: modelswap is shutting down";
     case "reload":
       return "unloading: its configuration changed";
+    case "watchdog":
+      return "stopping: busy with no byte sent to any client for watchdog.busyTimeout (watchdog)";
+    case "oom_retry":
+      return forModel === undefined ? "evicting to retry a start that ran out of memory" : `evicting to retry ${forModel}, whose start ran out of memory`;
     default: {
       const never: never = reason;
       throw new TypeError(`Cannot describe stop reason: ${String(never)}`);
@@ -83,9 +87,13 @@ function reasonText(reason: StopReason, ttl: number, forModel: string | undefine
  */
 export function stopLine(model: string, reason: StopReason, o: { ttl: number; forModel?: string; healthTimeoutS: number; lastHealth?: string | null }): LifecycleLine {
   const fields: LogFields = { reason };
-  if (reason === "swap") {
+  if (reason === "swap" || reason === "oom_retry") {
     if (o.forModel !== undefined) fields.for = o.forModel;
     return line(model, "info", "evicting", reasonText(reason, o.ttl, o.forModel), fields);
+  }
+  if (reason === "watchdog") {
+    fields.action = "busy_kill";
+    return line(model, "warn", "watchdog", reasonText(reason, o.ttl, o.forModel), fields);
   }
   if (reason === "health_timeout") {
     const why = o.lastHealth ? ` (last check: ${o.lastHealth})` : "";

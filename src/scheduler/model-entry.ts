@@ -28,6 +28,14 @@ export interface ModelEntry {
   /** Removed by a reload: dropped once stopped. */
   removed: boolean;
   reported: { inFlight: number; queued: number };
+  /** `CoreState.uses` at the last grant or release; -Infinity when never used (LRU order). */
+  lastUsed: number;
+  /** The last granted request's keep_alive in ms (negative: never unload), or null for the model's ttl. */
+  keepAliveMs: number | null;
+  /** Last evidence of progress while busy: a grant to an idle model, or an `activity` report (busy watchdog). */
+  lastActivity: number;
+  /** This start already evicted one more model after an out-of-memory failure (OOM retry happens once). */
+  oomRetried: boolean;
 }
 
 /** Whether a model in `state` has a process: starting, ready or stopping. */
@@ -40,7 +48,8 @@ export function newEntry(now: number): ModelEntry {
   return {
     state: "stopped", since: now, inFlight: 0, idleSince: now, startedAt: now, readyAt: null,
     lastHealthyMs: 0, failures: 0, retryAt: 0, lastError: null, afterStop: "stopped", removed: false,
-    reported: { inFlight: 0, queued: 0 },
+    reported: { inFlight: 0, queued: 0 }, lastUsed: Number.NEGATIVE_INFINITY, keepAliveMs: null,
+    lastActivity: now, oomRetried: false,
   };
 }
 

@@ -7,10 +7,12 @@
 import type { Lease } from "../../scheduler/api.ts";
 import type { Progress } from "../../scheduler/protocol.ts";
 import { sseErrorText, toHttpError } from "../errors.ts";
-import { type ChunkSource, createPushStream, type PushStream } from "../stream/push-stream.ts";
-import type { ExchangeObserver } from "./proxy.ts";
+import { createPushStream, type PushStream } from "../stream/push-stream.ts";
 import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
+import type { ExchangeObserver } from "./proxy.ts";
+import type { ChunkSource } from "../stream/push-stream.ts";
+import { stalled } from "./proxy.ts";
 
 /**
  * One SSE chunk whose first choice carries `text` as reasoning content.
@@ -60,6 +62,10 @@ export interface LoadingInit {
   observer?: ExchangeObserver;
   /** ms between keep-alive dots (llama-swap: 1 s). */
   tickMs?: number;
+  /** `watchdog.stallTimeout` in ms for the relayed upstream stream (0: off); see `ProxyInit.stallMs`. */
+  stallMs?: number;
+  /** Report each relayed chunk to the lease (the busy watchdog is on). */
+  reportProgress?: boolean;
 }
 
 /** One loading-state response: its push stream, and what must be undone exactly once when it ends. */
@@ -154,22 +160,59 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
   }
   const observer = init.observer;
   observer?.response(upstream.status, upstream.headers);
-  const reader = upstream.body.getReader();
-  // The activity record sees each chunk as the client pulls it (a count and a reference, nothing more).
-  const source: ChunkSource =
-    observer === undefined
-      ? reader
-      : {
-          read: async () => {
-            const r = await reader.read();
-            if (!r.done) observer.chunk(r.value);
-            return r;
-          },
-          cancel: (reason) => reader.cancel(reason),
-        };
+  // The activity record sees each chunk as it is relayed (a count and a reference, nothing more).
+  const onChunk = observer === undefined ? null : (c: Uint8Array) => observer.chunk(c);
+  const source = watched(upstream.body.getReader(), init.stallMs ?? 0, init.reportProgress ? () => lease.progress() : null, (e) => fail(out, e, observer), onChunk);
   out.follow(source, (err) => {
+    source.stop();
     if (err === null) return observer?.end(null);
     const msg = err instanceof Error ? err.message : String(err);
     fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`), observer);
   });
+}
+
+/**
+ * The upstream reader as `follow` reads it, with the watchdog's two duties:
+ * each chunk is progress, and no chunk moved for `stallMs` (upstream silent,
+ * or the client not pulling) ends the stream with `upstream stalled`.
+ */
+function watched(
+  reader: ChunkSource,
+  stallMs: number,
+  progress: (() => void) | null,
+  onStall: (e: Error) => void,
+  onChunk: ((c: Uint8Array) => void) | null = null,
+): ChunkSource & { stop(): void } {
+  let stopped = false;
+  let lastMove = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    if (stopped) return;
+    const idle = performance.now() - lastMove;
+    if (idle < stallMs) {
+      timer = setTimeout(check, stallMs - idle);
+      return;
+    }
+    stopped = true;
+    const e = stalled(stallMs);
+    reader.cancel(e).catch(() => {});
+    onStall(e);
+  };
+  if (stallMs > 0) timer = setTimeout(check, stallMs);
+  return {
+    async read() {
+      const r = await reader.read();
+      if (!r.done) {
+        lastMove = performance.now();
+        progress?.();
+        onChunk?.(r.value);
+      }
+      return r;
+    },
+    cancel: (reason?: unknown) => reader.cancel(reason),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -22,6 +22,14 @@ export interface ProxyInit {
   inflight?: InflightTracker;
   /** ms to wait for the upstream's response headers (`timeouts.responseHeader`); 0 waits forever. */
   headerTimeoutMs?: number;
+  /**
+   * `watchdog.stallTimeout` in ms (0: off): no byte moved for this long, from
+   * the upstream or to the client, ends the exchange (504 before the answer
+   * started, an SSE error event or a cut after), and releases its slot.
+   */
+  stallMs?: number;
+  /** Bytes of the answer reached the client (the busy watchdog's evidence); called per chunk. */
+  onProgress?: () => void;
   /** Sees the answer go by (the activity record): status, each chunk or the whole body, then the end, once. */
   observer?: ExchangeObserver;
 }
@@ -36,6 +44,11 @@ export interface ExchangeObserver {
   chunk(c: Uint8Array): void;
   body(b: Uint8Array): void;
   end(error: string | null): void;
+}
+
+/** The error a stalled exchange ends with. */
+export function stalled(ms: number): HttpError {
+  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${ms / 1000} s`);
 }
 
 /** Statuses whose responses cannot carry a body. */
@@ -59,8 +72,11 @@ export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A
 /** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
 export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
   const waitMs = init.headerTimeoutMs ?? 0;
-  const timeout =
-    waitMs > 0
+  const stallMs = init.stallMs ?? 0;
+  const stallFirst = stallMs > 0 && (waitMs <= 0 || stallMs < waitMs);
+  const timeout = stallFirst
+    ? setTimeout(() => abort.abort(stalled(stallMs)), stallMs)
+    : waitMs > 0
       ? setTimeout(() => abort.abort(new HttpError("upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
       : undefined;
   const options = {
@@ -152,6 +168,8 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     abort,
     done,
     ...(observer === undefined ? {} : { observer }),
+    stallMs: init.stallMs ?? 0,
+    ...(init.onProgress ? { onProgress: init.onProgress } : {}),
     register: (entry) => {
       if (init.inflight) removeInflight = init.inflight.add(entry);
     },
@@ -188,13 +206,18 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
         abort.abort(new Error(reason));
       },
     }) ?? (() => {});
+  // A small answer is one unit: no byte of it for stallMs is a stall.
+  const stallMs = init.stallMs ?? 0;
+  let stall = false;
+  const timer = stallMs > 0 ? setTimeout(() => ((stall = true), abort.abort(stalled(stallMs))), stallMs) : undefined;
   try {
     const whole = await upstream.arrayBuffer();
     init.observer?.body(new Uint8Array(whole));
     return whole;
   } catch (err) {
-    const e =
-      ended !== null
+    const e = stall
+      ? stalled(stallMs)
+      : ended !== null
         ? new HttpError("shutting_down", ended)
         : init.signal.aborted
           ? clientClosed()
@@ -202,6 +225,7 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
     failure = e.message;
     throw e;
   } finally {
+    clearTimeout(timer);
     unregister();
     done(failure);
   }
@@ -214,6 +238,9 @@ interface GuardOptions {
   done: (error: string | null) => void;
   observer?: ExchangeObserver;
   register: (entry: { end(reason: string): void }) => void;
+  /** 0: off. See `ProxyInit.stallMs`. */
+  stallMs?: number;
+  onProgress?: () => void;
 }
 
 /** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
@@ -223,8 +250,27 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
   let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
   const finish = (error: string | null) => {
     ended = true;
+    clearTimeout(stallTimer);
     o.done(error);
   };
+  // The stall watchdog: one timer per stream, re-armed only when it fires (a chunk just stamps the time).
+  const stallMs = o.stallMs ?? 0;
+  let lastMove = performance.now();
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  const checkStall = () => {
+    if (ended) return;
+    const idle = performance.now() - lastMove;
+    if (idle < stallMs) {
+      stallTimer = setTimeout(checkStall, stallMs - idle);
+      return;
+    }
+    // Neither the upstream sent nor the client took a byte for stallMs (a hung server, or a client gone silent).
+    const e = stalled(stallMs);
+    endWith(e.code, e.message, e);
+    o.abort.abort(e);
+    reader.cancel(e).catch(() => {});
+  };
+  if (stallMs > 0) stallTimer = setTimeout(checkStall, stallMs);
   const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
     if (ended) return;
     try {
@@ -263,6 +309,8 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
           }
           o.observer?.chunk(value);
           c.enqueue(value);
+          if (stallMs > 0) lastMove = performance.now();
+          o.onProgress?.();
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
           endWith("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
@@ -271,6 +319,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
       cancel(reason) {
         if (ended) return;
         ended = true;
+        clearTimeout(stallTimer);
         o.abort.abort(reason);
         reader.cancel(reason).catch(() => {});
         o.done("the client closed the connection");

@@ -6,8 +6,9 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseModelJson, readLimited, tooLarge, wantsStream } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
-import { filteredBody } from "../resolve/filters.ts";
-import { forward, type ForwardInit } from "../forward/forward.ts";
+import { applyFilters, filteredBody } from "../resolve/filters.ts";
+import { type ConcreteTarget, forward, type ForwardInit, type Prepared } from "../forward/forward.ts";
+import { parseKeepAlive } from "../../lib/keep-alive.ts";
 import { type Exchange, exchangeOf } from "../exchange.ts";
 import type { Front } from "../state.ts";
 import { resolveTarget, type Target } from "../resolve/targets.ts";
@@ -49,8 +50,8 @@ export const QUERY_MODEL_PATHS = ["/v1/audio/voices", "/props", "/sdapi/v1/loras
 /** Paths whose streamed responses may carry loading state. */
 const LOADING_STATE_PATHS = new Set(["/v1/chat/completions"]);
 
-function resolve(front: Front, requested: string): Promise<Target> {
-  return resolveTarget(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
+function resolve(front: Front, requested: string): Target {
+  return resolveTarget(front.index, requested, { profile: front.profile });
 }
 
 /**
@@ -58,20 +59,42 @@ function resolve(front: Front, requested: string): Promise<Target> {
  * hot inference paths here directly, without hono).
  */
 export async function handleJson(c: Exchange, front: Front): Promise<Response> {
-  const bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
+  let bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
   const { json } = parseModelJson(bytes);
-  const target = await resolve(front, json.model);
-  if (target.kind === "peer") {
-    const f = target.peer.filters;
-    const requestedName = target.model;
-    const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
-    return forward(c, front, { target, body, bodyChanged: body !== bytes });
+  const keepAlive = takeKeepAlive(json);
+  // keep_alive is modelswap's to act on, never the upstream's: the body is re-encoded without it.
+  if (keepAlive !== undefined) bytes = new TextEncoder().encode(JSON.stringify(json));
+  const target = resolve(front, json.model);
+  const prepare = (t: ConcreteTarget): Prepared => {
+    if (t.kind === "peer") {
+      const f = t.peer.filters;
+      const requestedName = t.model;
+      const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
+      return { body, bodyChanged: body !== bytes || keepAlive !== undefined };
+    }
+    const m = front.deps.config.models[t.model];
+    if (!m) throw new HttpError("model_not_found", `Cannot find model: '${t.model}' is not configured`);
+    const input = { requested: t.requested, useModelName: m.useModelName, filters: m.filters };
+    // A profile pin renamed the request: the body must say so even when no filter applies (llama-swap rewrites it).
+    const body = t.requested !== json.model ? new TextEncoder().encode(JSON.stringify(applyFilters(json, input))) : filteredBody(bytes, json, input);
+    const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
+    return { body, bodyChanged: body !== bytes || keepAlive !== undefined, loadingState };
+  };
+  const init: ForwardInit = target.kind === "select" ? { target, body: null, bodyChanged: false, prepare } : { target, ...prepare(target) };
+  if (keepAlive !== undefined) init.keepAliveMs = keepAlive;
+  return forward(c, front, init);
+}
+
+/** Removes Ollama's `keep_alive` from the body and returns it in ms (undefined when absent); 400 when malformed. */
+function takeKeepAlive(json: Record<string, unknown>): number | undefined {
+  if (!Object.hasOwn(json, "keep_alive")) return undefined;
+  const value = json.keep_alive;
+  delete json.keep_alive;
+  try {
+    return parseKeepAlive(value);
+  } catch (e) {
+    throw new HttpError("invalid_keep_alive", (e as Error).message);
   }
-  const m = front.deps.config.models[target.model];
-  if (!m) throw new HttpError("model_not_found", `Cannot find model: '${target.model}' is not configured`);
-  const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
-  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
-  return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
 }
 
 async function handleForm(c: Context, front: Front): Promise<Response> {
@@ -85,19 +108,23 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   if (boundary === null || body === null) throw new HttpError("invalid_form", "Cannot parse multipart form: missing body or boundary");
   // Only the bytes up to the model field are held; the file streams on.
   const head = await readMultipartHead(body, boundary, limit);
-  const target = await resolve(front, head.model);
-  const sendAs = target.kind === "peer" ? target.model : front.deps.config.models[target.model]?.useModelName || head.model;
-  const out = multipartBody(head, sendAs, limit);
-  const init: ForwardInit = { target, body: out.body, bodyChanged: true };
-  if (declared !== undefined) init.contentLength = Number(declared) + out.delta;
+  const target = resolve(front, head.model);
+  const prepare = (t: ConcreteTarget): Prepared => {
+    const sendAs = t.kind === "peer" ? t.model : front.deps.config.models[t.model]?.useModelName || t.requested;
+    const out = multipartBody(head, sendAs, limit);
+    const p: Prepared = { body: out.body, bodyChanged: true };
+    if (declared !== undefined) p.contentLength = Number(declared) + out.delta;
+    return p;
+  };
+  const init: ForwardInit = target.kind === "select" ? { target, body: null, bodyChanged: true, prepare } : { target, ...prepare(target) };
   return forward(exchangeOf(c), front, init);
 }
 
 async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
   if (!requested) throw new HttpError("missing_model", "Cannot route request: missing required 'model' query parameter");
-  const target = await resolve(front, requested);
-  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false });
+  const target = resolve(front, requested);
+  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false, prepare: () => ({ body: null, bodyChanged: false }) });
 }
 
 /** Routes for every endpoint that names its model in the request (why: one table mirrors llama-swap's router). */

@@ -36,6 +36,12 @@ function record(id: string, m: Pick<ModelConfig, "name" | "description" | "metad
 export async function listModels(front: Front): Promise<{ object: "list"; data: Row[] }> {
   const config = front.deps.config;
   const states = new Map((await front.deps.scheduler.status()).map((s) => [s.model, s.state]));
+  // A model with replicas is as loaded as its readiest replica.
+  for (const [id, m] of Object.entries(config.models)) {
+    if (m.replicas.length === 0) continue;
+    const rs = m.replicas.map((r) => states.get(r));
+    states.set(id, rs.find((s) => s === "ready") ?? rs.find((s) => s === "starting") ?? "stopped");
+  }
   const created = Math.floor(Date.now() / 1000);
   const data: Row[] = [];
   for (const [id, m] of Object.entries(config.models)) {
@@ -45,6 +51,12 @@ export async function listModels(front: Front): Promise<{ object: "list"; data: 
   }
   for (const sel of Object.values(config.selectors)) {
     data.push(record(sel.id, { name: sel.name, description: sel.description, metadata: sel.metadata, capabilities: null }, created, undefined));
+  }
+  // The active profile's pins are model ids too (llama-swap): listed unless disabled or a model id already.
+  const profile = front.profile === null ? undefined : config.profiles[front.profile];
+  for (const [pin, target] of Object.entries(profile?.pins ?? {})) {
+    if (target === null || Object.hasOwn(config.models, pin)) continue;
+    data.push(record(pin, { name: "", description: "", metadata: { type: "profile" }, capabilities: null }, created, undefined));
   }
   for (const [peerId, peer] of Object.entries(config.peers)) {
     for (const model of peer.models) {

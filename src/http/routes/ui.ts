@@ -5,7 +5,6 @@
  * first request).
  */
 import { Hono } from "hono";
-import type { AppDeps } from "../state.ts";
 import { UI_CSP, UI_PAGE, UI_PATH } from "../ui/page.ts";
 
 const SECURITY = {
@@ -29,10 +28,10 @@ function uiBundle(): Promise<{ js: string; css: string }> {
  *
  * @example
  * ```ts
- * app.route("/", uiRoutes(deps));
+ * app.route("/", uiRoutes());
  * ```
  */
-export function uiRoutes(_deps: AppDeps): Hono {
+export function uiRoutes(): Hono {
   const app = new Hono();
   app.get("/", (c) => c.redirect(UI_PATH, 302));
   app.get("/ui", (c) => c.redirect(UI_PATH, 301));

@@ -11,7 +11,7 @@ import { forward } from "../forward/forward.ts";
 import type { Front } from "../state.ts";
 import { disableIdleTimeout, exchangeOf } from "../exchange.ts";
 import { searchOf, upstreamUrl } from "../forward/url.ts";
-import { type ModelIndex, realModelId } from "../resolve/targets.ts";
+import { type ModelIndex, pinnedUpstreamPath, realModelId } from "../resolve/targets.ts";
 import { once } from "../forward/proxy.ts";
 import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../forward/websocket.ts";
 
@@ -71,7 +71,7 @@ export function findModelInPath(index: ModelIndex, path: string): { name: string
 }
 
 async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Response> {
-  const raw = c.req.path.slice("/upstream/".length);
+  const raw = pinnedUpstreamPath(front.index, front.profile, c.req.path.slice("/upstream/".length));
   const found = findModelInPath(front.index, raw);
   if (!found) {
     const name = raw.split("/")[0] ?? "";

@@ -51,7 +51,7 @@ export interface ModelFacts {
 }
 
 /** llama-swap's message types, plus modelswap's own kinds that have no llama-swap counterpart. */
-export type MessageType = "modelStatus" | "logData" | "metrics" | "inflight" | "request" | "clock";
+export type MessageType = "modelStatus" | "logData" | "metrics" | "inflight" | "request" | "clock" | "profileChanged";
 
 /** Failures in a row after which requests stop retrying until an unload or reload (the scheduler's give-up). */
 const GIVE_UP_AFTER = 5;
@@ -104,7 +104,9 @@ export function modelStatusList(config: Config, models: ReadonlyMap<string, Mode
   const out: LlamaModel[] = [];
   for (const id of Object.keys(config.models).sort()) {
     const m = config.models[id]!;
-    const f = models.get(id);
+    // A model with replicas has no process of its own: it is as far along as its readiest replica.
+    const rs = m.replicas.flatMap((r) => models.get(r) ?? []);
+    const f = m.replicas.length === 0 ? models.get(id) : (rs.find((x) => x.state === "ready") ?? rs.find((x) => x.state === "starting") ?? rs[0]);
     const state = llamaState(f, now);
     const row: LlamaModel = { id, name: m.name, description: m.description, state, unlisted: m.unlisted, peerID: "" };
     if (m.aliases.length > 0) row.aliases = [...m.aliases];
@@ -146,6 +148,8 @@ export class EventView {
   /** Model id → facts; models absent here are `unknown`. */
   readonly #models = new Map<string, ModelFacts>();
   readonly #style: { format: Config["logFormat"]; timeFormat: string };
+  /** The active profile as the last `profileChanged` frame said (none at start; `GET /api/profiles` has it). */
+  profile: string | null = null;
 
   constructor(config: Config, statuses: readonly ModelStatus[], now = Date.now()) {
     this.#config = config;
@@ -212,9 +216,15 @@ export class EventView {
         return { type: "logData", data: JSON.stringify({ source: "proxy", data: `${event.line}\n` }), ...base };
       case "activity":
         return { type: "metrics", data: JSON.stringify([event.entry]), ...base };
+      case "profile":
+        this.profile = event.active;
+        return { type: "profileChanged", data: JSON.stringify({ active: event.active }), ...base };
       case "request":
       case "clock":
         return { type: event.kind, data: JSON.stringify(event), ...base };
+      case "profile":
+        this.profile = event.active;
+        return { type: "profileChanged", data: JSON.stringify({ active: event.active }), ...base };
       default: {
         const never: never = event;
         throw new TypeError(`Cannot format event: kind is unknown: ${JSON.stringify(never)}`);

@@ -1,8 +1,8 @@
-/** The `/ui/` page shell and its bundled assets, served by modelswap itself under a strict CSP. */
+/** The `/ui/` page shell and its bundled assets (from source the first request runs the bundler: a child bun), served under a strict CSP. */
 import { describe, expect, test } from "bun:test";
-import { createApp } from "../../../src/http/app.ts";
-import { config } from "./config-fixture.ts";
-import { makeDeps } from "./helpers.ts";
+import { createApp } from "../../src/http/app.ts";
+import { config } from "../unit/http/config-fixture.ts";
+import { makeDeps } from "../unit/http/helpers.ts";
 
 function setup(apiKeys: string[] = []) {
   const deps = makeDeps(config({ llama: {}, "org/my model": {} }, { apiKeys }));
