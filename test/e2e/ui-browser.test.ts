@@ -1,7 +1,9 @@
 /**
  * The web UI in a real browser (Debian's chromium through playwright-core)
  * against a real modelswap with fake-upstream models: what a person sees.
- * Screenshots of each page are written to docs/screenshots/ for the README.
+ * Screenshots of each page go to docs/screenshots/ (shown in the README) when
+ * MODELSWAP_SCREENSHOTS=1, else to a temporary directory, so a test run does
+ * not rewrite tracked files.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
@@ -11,7 +13,7 @@ import { tempDir } from "../helpers/configs.ts";
 import { REPO_ROOT } from "../helpers/processes.ts";
 import { finishSwapFile, startSwapServer, type SwapServer } from "./swap-harness.ts";
 
-const SHOTS = `${REPO_ROOT}/docs/screenshots`;
+let SHOTS = "";
 /** How long a person would wait for the page to change. */
 const SEE = { timeout: 15_000 };
 
@@ -30,6 +32,7 @@ beforeAll(async () => {
     },
   });
   browser = await launchBrowser();
+  SHOTS = process.env.MODELSWAP_SCREENSHOTS ? `${REPO_ROOT}/docs/screenshots` : `${tmp.path}/screenshots`;
   mkdirSync(SHOTS, { recursive: true });
 }, 60_000);
 

@@ -89,3 +89,29 @@ export function applyFrame(s: LiveState, f: Frame): LiveState {
   }
 }
 
+/**
+ * Per-minute series: [minute start (s)], [mean generation tokens/s or null], [requests or null],
+ * framed by empty points half an hour before and a minute after (uPlot stretches a lone point over years).
+ */
+export function perMinute(rows: ActivityEntry[], now = Date.now()): [number[], Array<number | null>, Array<number | null>] {
+  const buckets = new Map<number, { speed: number; speeds: number; requests: number }>();
+  for (const r of rows) {
+    const minute = Math.floor(Date.parse(r.timestamp) / 60_000) * 60;
+    const b = buckets.get(minute) ?? { speed: 0, speeds: 0, requests: 0 };
+    b.requests++;
+    if (r.tokens.tokens_per_second > 0) {
+      b.speed += r.tokens.tokens_per_second;
+      b.speeds++;
+    }
+    buckets.set(minute, b);
+  }
+  const xs = [...buckets.keys()].sort((a, b) => a - b);
+  const last = Math.max(xs.at(-1) ?? 0, Math.floor(now / 60_000) * 60);
+  const first = Math.min(xs[0] ?? last, last - 1800);
+  const all = [first, ...xs.filter((x) => x > first && x < last + 60), last + 60];
+  return [
+    all,
+    all.map((x) => (buckets.get(x)?.speeds ? buckets.get(x)!.speed / buckets.get(x)!.speeds : null)),
+    all.map((x) => buckets.get(x)?.requests ?? null),
+  ];
+}

@@ -1,6 +1,6 @@
 /** The UI's frame handling, without a browser: what a reconnect or a racing fetch must not break. */
 import { describe, expect, test } from "bun:test";
-import { appendLines, applyFrame, type LiveState, mergeActivity } from "../../../src/ui/app/frames.ts";
+import { appendLines, applyFrame, type LiveState, mergeActivity, perMinute } from "../../../src/ui/app/frames.ts";
 import type { ActivityEntry } from "../../../src/metrics/activity.ts";
 import { noTokens } from "../../../src/metrics/tokens.ts";
 
@@ -44,5 +44,17 @@ describe("UI frame handling", () => {
   test("log lines are bounded", () => {
     const many = Array.from({ length: 2500 }, (_, i) => `l${i}`).join("\n");
     expect(appendLines([], `${many}\n`)).toHaveLength(2000);
+  });
+});
+
+describe("the activity chart's series", () => {
+  test("one point per minute (requests counted, generation speed averaged), framed by the last half hour", () => {
+    const at = (iso: string, tps: number): ActivityEntry => ({ ...row(1), timestamp: iso, tokens: { ...noTokens(), tokens_per_second: tps } });
+    const now = Date.parse("2026-12-01T10:00:30Z");
+    const [xs, speed, requests] = perMinute([at("2026-12-01T09:59:10Z", 40), at("2026-12-01T09:59:50Z", 60), at("2026-12-01T10:00:05Z", -1)], now);
+    const minute = (iso: string) => Date.parse(iso) / 1000;
+    expect(xs).toEqual([minute("2026-12-01T09:30:00Z"), minute("2026-12-01T09:59:00Z"), minute("2026-12-01T10:00:00Z"), minute("2026-12-01T10:01:00Z")]);
+    expect(speed).toEqual([null, 50, null, null]);
+    expect(requests).toEqual([null, 2, 1, null]);
   });
 });
