@@ -8,7 +8,9 @@ const RUNNING = new Set(["starting", "ready", "stopping"]);
 
 function Actions({ m, onError }: { m: ModelRow; onError: (msg: string) => void }) {
   if (m.peerID) return <span class="muted">peer {m.peerID}</span>;
-  const run = (f: (id: string) => Promise<void>) => () => void f(m.id).catch((e: unknown) => onError(`${m.id}: ${e instanceof Error ? e.message : String(e)}`));
+  // The row shows a failed start in full; the banner only says which click failed.
+  const run = (f: (id: string) => Promise<void>) => () =>
+    void f(m.id).catch((e: unknown) => onError(`${m.id}: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`));
   return (
     <span class="actions">
       <button data-testid={`load-${m.id}`} disabled={RUNNING.has(m.state)} onClick={run(loadModel)}>
