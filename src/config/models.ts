@@ -6,7 +6,7 @@ import { commandText, splitCommand, stripCommandComments } from "./cmd-split.ts"
 import type { IssueList } from "./errors.ts";
 import { forEachLeftover, macroTable, mergeMacros, substituteDeep, undefinedMacroMessage, type Macro, type MacroValue } from "./macros.ts";
 import type { RawModel } from "./schema.ts";
-import type { Capabilities, ModelConfig, Watchdog } from "./types.ts";
+import { COMFYUI_MODEL_ID, type Capabilities, type ModelConfig, type Watchdog } from "./types.ts";
 import { parseSize } from "./sizes.ts";
 import type { PositionMap, Segment } from "./yaml-positions.ts";
 
@@ -132,7 +132,7 @@ export function resolveModel(
       setParamsByID: m.filters.setParamsByID,
     },
     unlisted: m.unlisted,
-    concurrencyLimit: m.concurrencyLimit === 0 ? 10 : m.concurrencyLimit,
+    concurrencyLimit: id === COMFYUI_MODEL_ID ? Math.max(COMFYUI_CONCURRENCY, m.concurrencyLimit) : m.concurrencyLimit === 0 ? 10 : m.concurrencyLimit,
     sendLoadingState: m.sendLoadingState ?? defaults.sendLoadingState,
     timeouts: {
       connect: m.timeouts.connect,
@@ -145,7 +145,7 @@ export function resolveModel(
     metadata: m.metadata,
     name: m.name,
     description: m.description,
-    ignoreWebsockets: m.compat.ignoreWebsockets,
+    ignoreWebsockets: id === COMFYUI_MODEL_ID || m.compat.ignoreWebsockets,
     resources: { vram: parseSize(m.resources?.vram ?? 0), ram: parseSize(m.resources?.ram ?? 0) },
     replicas: [],
     replicaOf: null,
@@ -155,6 +155,9 @@ export function resolveModel(
     },
   };
 }
+
+/** llama-swap's floor for comfyui_auto's concurrency: a ComfyUI page opens many requests at once. */
+const COMFYUI_CONCURRENCY = 50;
 
 /** `"temperature, top_p"` → `["temperature", "top_p"]`, never `model`. */
 export function splitParamList(text: string): string[] {

@@ -69,6 +69,9 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     issues.error(["performance", "every"], `Expected a duration of at least 1s: got ${JSON.stringify(raw.performance.every)}`);
   }
 
+  if (raw.healthCheckTimeout < 15) {
+    issues.warn(["healthCheckTimeout"], `Raise \`healthCheckTimeout\` to at least 15: ${raw.healthCheckTimeout}s is used as 15s, as llama-swap does`, "value");
+  }
   const config: Config = {
     file,
     healthCheckTimeout: Math.max(15, raw.healthCheckTimeout),
@@ -103,6 +106,7 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     store: raw.store ? { path: raw.store.path } : null,
     ui: { sessionIdHeaders: headerNames(raw.ui.activity.session_id) },
     maxUploadBytes: raw.maxUploadBytes,
+    cors: { allowOrigins: corsOrigins(raw, issues) },
     warnings: issues.warnings,
   };
   checkReferences(config, paths, issues);
@@ -240,4 +244,18 @@ function headerNames(names: string[]): string[] {
     out.push(name);
   }
   return out;
+}
+
+/** `cors.allowOrigins`, each an origin (scheme://host[:port], nothing after) or "*"; null when unset. */
+function corsOrigins(raw: RawConfig, issues: IssueList): string[] | null {
+  const list = raw.cors.allowOrigins;
+  if (list === undefined) return null;
+  list.forEach((origin, i) => {
+    if (origin === "*") return;
+    const parsed = URL.canParse(origin) ? new URL(origin) : null;
+    if (parsed === null || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      issues.error(["cors", "allowOrigins", i], `Expected an origin like "https://app.example.com" (scheme, host and port only, no trailing slash): got ${JSON.stringify(origin)}`);
+    }
+  });
+  return list;
 }

@@ -191,6 +191,14 @@ export const configSchema = obj({
   unloadTimeout: intAtLeast(0).default(10),
   shutdownTimeout: intAtLeast(0).default(10).describe("modelswap: seconds a graceful shutdown waits for in-flight requests."),
   maxUploadBytes: intAtLeast(1).default(32 * 1024 * 1024).describe("modelswap: largest multipart upload in bytes."),
+  cors: obj({
+    allowOrigins: z
+      .array(nonEmpty(), { error: "Expected a list of origins" })
+      .optional()
+      .describe('Origins (like "https://app.example.com") whose web pages may call modelswap; "*" allows any. Unset: every origin, as llama-swap.'),
+  })
+    .prefault({})
+    .describe("modelswap: which web pages may call modelswap from a browser."),
   macros: macroSchema.optional(),
   apiKeys: z.array(nonEmpty(), { error: "Expected a list of strings" }).default([]),
   upstream: obj({ ignorePaths: strList().optional() }).prefault({}),

@@ -181,8 +181,18 @@ export interface Config {
   performance: { disabled: boolean; every: string };
   store: { path: string } | null;
   ui: { sessionIdHeaders: string[] };
+  /** modelswap's `cors.allowOrigins`: null lets every origin in (llama-swap's behaviour). */
+  cors: { allowOrigins: string[] | null };
   /** Multipart upload limit in bytes (modelswap's `maxUploadBytes`, default 32 MiB). */
   maxUploadBytes: number;
   /** Non-fatal notes found while loading (legacy keys llama-swap ignores, …). */
   warnings: string[];
 }
+
+/**
+ * The model `/comfyui/...` is served by (llama-swap's fixed id). A ComfyUI
+ * page opens many parallel requests and a websocket that must not keep the
+ * model loaded, so, as in llama-swap, it gets at least 50 concurrent requests
+ * and ignores websockets for activity.
+ */
+export const COMFYUI_MODEL_ID = "comfyui_auto";

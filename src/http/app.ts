@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { apiKeyAuth, corsPreflight } from "./edge/auth.ts";
+import { apiKeyAuth, cors } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
 import { errorResponse, HttpError, renderError } from "./errors.ts";
 import { type Exchange, exchangeOf, type IdleTimeoutServer } from "./exchange.ts";
@@ -70,16 +70,6 @@ export interface AppOptions {
   performance?: PerformanceMonitor;
 }
 
-/**
- * Builds the whole HTTP front for `deps` (why: the composition root and the tests build it the same way).
- * @example
- * const app = createApp({ config, scheduler, logs, events, testHooks: false });
- * const res = await app.request("/health");
- */
-export function createApp(deps: AppDeps, options: AppOptions = {}): Hono {
-  return build(deps, options).app;
-}
-
 /** What `Bun.serve` calls for each request. */
 export type ServeFetch = (req: Request, server: IdleTimeoutServer) => Response | Promise<Response>;
 
@@ -94,8 +84,8 @@ export type ServeFetch = (req: Request, server: IdleTimeoutServer) => Response |
  */
 export function createFetch(deps: AppDeps, options: AppOptions = {}): ServeFetch {
   const { app, front } = build(deps, options);
-  // With keys, the auth middleware must run: everything goes through hono.
-  const direct = deps.config.apiKeys.length === 0 ? new Set<string>(JSON_MODEL_PATHS) : null;
+  // With keys or an origin list, their middleware must run: everything goes through hono.
+  const direct = deps.config.apiKeys.length === 0 && deps.config.cors.allowOrigins === null ? new Set<string>(JSON_MODEL_PATHS) : null;
   const logged = levelEnabled(deps.config.logLevel, "info");
   return (req, server) => {
     if (direct !== null && req.method === "POST") {
@@ -148,7 +138,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   const app = new Hono();
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
-  app.use(corsPreflight());
+  app.use(cors(deps.config.cors.allowOrigins));
   // No keys configured: no middleware (it would only call next()).
   if (deps.config.apiKeys.length > 0) app.use(apiKeyAuth(deps.config.apiKeys));
   app.route("/", modelRoutes(front));

@@ -18,6 +18,7 @@ import { sseMessage } from "./stream/sse.ts";
 export type FrontErrorCode =
   | "not_found" // 404, no route
   | "invalid_api_key" // 401
+  | "origin_not_allowed" // 403, cors.allowOrigins does not list the page's origin
   | "request_too_large" // 413, body or upload over its limit
   | "invalid_json" // 400, the body is not JSON
   | "invalid_request" // 400, the JSON body is not an object
@@ -49,6 +50,7 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   ...statusFor,
   not_found: 404,
   invalid_api_key: 401,
+  origin_not_allowed: 403,
   request_too_large: 413,
   invalid_json: 400,
   invalid_request: 400,

@@ -12,11 +12,25 @@ import { createFetch, performanceMonitor } from "./app.ts";
 import { RequestRegistry } from "./forward/requests.ts";
 import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
-import { poll } from "../lib/async.ts";
+import { deadline, poll } from "../lib/async.ts";
 import { websocketBridge } from "./forward/websocket.ts";
+import { readFileSync } from "node:fs";
+
+/** The text of a PEM file, or an error that names the flag's file and why it cannot be read. */
+function readPem(file: string, what: "certificate" | "key"): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new Error(`Cannot read the TLS ${what} ${file}: ${why}`);
+  }
+}
 
 /** How long ended streams get to flush their last bytes before sockets are closed. */
 const FLUSH_MS = 500;
+/** A safety bound only: every ended response unwinds on its own (no client needed), so this is never reached unless one is broken. */
+const UNWIND_MS = 10_000;
 
 export interface HttpServer {
   url: string;
@@ -28,8 +42,14 @@ export interface HttpServer {
   reload(config: Config): void;
 }
 
-/** Starts listening (why: one place owns idle timeouts, draining and the socket). */
-export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
+/** PEM files for HTTPS (`--tls-cert-file`, `--tls-key-file`). */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** Starts listening, over HTTPS when `tls` is given (why: one place owns idle timeouts, draining and the socket). */
+export function startHttpServer(deps: AppDeps & { hostname: string; port: number; tls?: TlsFiles | null }): HttpServer {
   const inflight = new InflightTracker();
   // Kept across reloads: open requests stay cancellable, performance samples stay.
   const requests = new RequestRegistry();
@@ -42,12 +62,14 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
     idleTimeout: 30,
     fetch: (req, srv) => handle(req, srv),
     websocket: websocketBridge,
+    // Read now, so a missing or unreadable file fails the start with its name rather than the first handshake.
+    ...(deps.tls ? { tls: { cert: readPem(deps.tls.cert, "certificate"), key: readPem(deps.tls.key, "key") } } : {}),
   });
   const port = server.port ?? deps.port;
   const host = deps.hostname.includes(":") ? `[${deps.hostname}]` : deps.hostname;
   let stopped = false;
   return {
-    url: `http://${host}:${port}`,
+    url: `${deps.tls ? "https" : "http"}://${host}:${port}`,
     port,
     async drain(graceMs: number) {
       if (!stopped) {
@@ -64,7 +86,10 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       clearTimeout(timer);
       if (timedOut) {
         inflight.endAll("Cannot finish response: modelswap is shutting down");
-        // Let the error events flush before the sockets are cut (log streams never end on their own).
+        // First the ended responses produce their last bytes (an event, not a timer: on a loaded machine
+        // the 503 of a body still being read took longer than FLUSH_MS and its socket was cut)...
+        await deadline(inflight.idle(), UNWIND_MS).catch(() => {});
+        // ...then those bytes get to leave before the sockets are cut (log streams never end on their own).
         await poll(() => (server.pendingRequests === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(FLUSH_MS) }).catch(() => {});
       }
       await server.stop(true);

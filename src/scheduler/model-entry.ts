@@ -78,11 +78,11 @@ export function backoffRejection(model: string, m: ModelEntry, now: number): Rej
   const remaining = m.retryAt - now;
   if (m.failures >= BACKOFF.giveUpAfter) {
     const secs = remaining > 0 ? Math.ceil(remaining / 1000) : BACKOFF.maxMs / 1000;
-    return rejection("backoff", `Cannot start model as it failed ${m.failures} times in a row: ${model} (unload or reload to retry)`, secs);
+    return rejection("backoff", `Cannot start model '${model}': it failed ${m.failures} times in a row (unload it or reload the config to retry)`, secs);
   }
   if (remaining > 0) {
     const secs = Math.ceil(remaining / 1000);
-    return rejection("backoff", `Cannot start model yet as it is in restart backoff: ${model} for ${secs} s`, secs);
+    return rejection("backoff", `Cannot start model '${model}' yet: it is in restart backoff for ${secs} s more`, secs);
   }
   return null;
 }

@@ -20,6 +20,8 @@ export interface ProcessHandle {
   readonly lastHealthError?: string | null;
   /** True once a stop had to SIGKILL the group. */
   readonly sigkilled?: boolean;
+  /** Last `n` output lines, oldest first (for the 504 of a start that timed out). */
+  tail?(n: number): string[];
 }
 
 /** Creates one process per start of a model. */

@@ -16,7 +16,7 @@ import type { CoreEvent, Effect } from "./core-types.ts";
 import type { ProcessFactory, ProcessHandle } from "./process-factory.ts";
 import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
-import { rejection, type Call, type FromWorker, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+import { rejection, type Call, type FromWorker, type Rejection, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 import { Recorder } from "./replay.ts";
 import { crashedLine, readyLine, startFailedLine, startingLine, stopLine, stoppedLine } from "./lifecycle-log.ts";
 
@@ -213,7 +213,7 @@ export class Runner {
       case "route":
         return this.#post({ type: "routed", id: e.id, target: e.target });
       case "reject":
-        this.#post({ type: "rejected", id: e.id, rejection: e.rejection });
+        this.#post({ type: "rejected", id: e.id, rejection: withOutputTail(e.rejection, this.#procs.get(e.model)?.handle) });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "rejected" });
       case "start":
         return this.#start(e.model);
@@ -397,4 +397,17 @@ export class Runner {
       if (this.#feeds === before && this.#queue.length === 0) return;
     }
   }
+}
+
+/** Lines of output a health_timeout rejection carries, as a failed start's does. */
+const TAIL_LINES = 10;
+
+/**
+ * A start that timed out is answered with the server's last output lines
+ * (the core decides the 504 but has no output; the process handle does).
+ */
+function withOutputTail(r: Rejection, handle: ProcessHandle | undefined): Rejection {
+  if (r.code !== "health_timeout" || handle?.tail === undefined) return r;
+  const lines = handle.tail(TAIL_LINES);
+  return lines.length === 0 ? { ...r, message: `${r.message} (it printed nothing)` } : { ...r, message: `${r.message}; its last output:\n${lines.join("\n")}` };
 }

@@ -115,6 +115,10 @@ describe("fake-upstream answers like an OpenAI server", () => {
     const emb = (await (await post("/v1/embeddings", { model: "e", input: ["a", "bb"] })).json()) as any;
     expect(emb.data).toHaveLength(2);
     expect(emb.data[0].embedding).toHaveLength(8);
+    const b64 = (await (await post("/v1/embeddings", { model: "e", input: ["a", "bb"], encoding_format: "base64" })).json()) as any;
+    const bytes = Buffer.from(b64.data[1].embedding as string, "base64");
+    const decoded = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+    expect(decoded).toEqual(emb.data[1].embedding.map((v: number) => Math.fround(v)));
     const withUsage = await readFrames(await chat(up.url, { stream: true, stream_options: { include_usage: true } }));
     expect(JSON.parse(withUsage.frames.at(-2)!.data).usage.completion_tokens).toBe(2);
     await up.stop();

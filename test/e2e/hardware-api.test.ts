@@ -5,10 +5,9 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
-import { createApp } from "../../src/http/app.ts";
 import { queryGpus } from "../../src/hardware/index.ts";
 import { config } from "../unit/http/config-fixture.ts";
-import { makeDeps } from "../unit/http/helpers.ts";
+import { makeDeps, serve } from "../unit/http/helpers.ts";
 import { tempDir } from "../helpers/configs.ts";
 import { REPO_ROOT } from "../helpers/processes.ts";
 
@@ -24,7 +23,7 @@ function fakeNvidiaSmi(fixture: string, code = 0): string {
 
 function app(command: string, over: Parameters<typeof config>[1] = { performance: { disabled: false, every: "5s" } }) {
   const deps = { ...makeDeps(config({ llama: {} }, over)), queryGpus: () => queryGpus({ command }) };
-  return createApp(deps);
+  return { request: serve(deps) };
 }
 
 describe("/api/hardware", () => {

@@ -1,12 +1,11 @@
 /** The `/ui/` page shell and its bundled assets (from source the first request runs the bundler: a child bun), served under a strict CSP. */
 import { describe, expect, test } from "bun:test";
-import { createApp } from "../../src/http/app.ts";
 import { config } from "../unit/http/config-fixture.ts";
-import { makeDeps } from "../unit/http/helpers.ts";
+import { makeDeps, serve } from "../unit/http/helpers.ts";
 
 function setup(apiKeys: string[] = []) {
   const deps = makeDeps(config({ llama: {}, "org/my model": {} }, { apiKeys }));
-  return { app: createApp(deps), scheduler: deps.scheduler };
+  return { app: { request: serve(deps) }, scheduler: deps.scheduler };
 }
 
 const basic = (pass: string) => ({ Authorization: `Basic ${btoa(`user:${pass}`)}` });

@@ -84,6 +84,7 @@ export function testConfig(
     store: null,
     ui: { sessionIdHeaders: [] },
     maxUploadBytes: 32 * 1024 * 1024,
+    cors: { allowOrigins: null },
     warnings: [],
     ...over,
   };

@@ -62,10 +62,12 @@ export interface LoadingInit {
   observer?: ExchangeObserver;
   /** ms between keep-alive dots (llama-swap: 1 s). */
   tickMs?: number;
-  /** `watchdog.stallTimeout` in ms for the relayed upstream stream (0: off); see `ProxyInit.stallMs`. */
-  stallMs?: number;
-  /** Report each relayed chunk to the lease (the busy watchdog is on). */
-  reportProgress?: boolean;
+  /**
+   * The chosen model's watchdog for the relayed upstream stream, read once
+   * `forward` has run: `stallMs` (0: off; see `ProxyInit.stallMs`) and
+   * whether each chunk is reported to the lease (its busy watchdog is on).
+   */
+  watchdog?: () => { stallMs: number; reportProgress: boolean };
 }
 
 /** One loading-state response: its push stream, and what must be undone exactly once when it ends. */
@@ -162,7 +164,8 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
   observer?.response(upstream.status, upstream.headers);
   // The activity record sees each chunk as it is relayed (a count and a reference, nothing more).
   const onChunk = observer === undefined ? null : (c: Uint8Array) => observer.chunk(c);
-  const source = watched(upstream.body.getReader(), init.stallMs ?? 0, init.reportProgress ? () => lease.progress() : null, (e) => fail(out, e, observer), onChunk);
+  const dog = init.watchdog?.() ?? { stallMs: 0, reportProgress: false };
+  const source = watched(upstream.body.getReader(), dog.stallMs, dog.reportProgress ? () => lease.progress() : null, (e) => fail(out, e, observer), onChunk);
   out.follow(source, (err) => {
     source.stop();
     if (err === null) return observer?.end(null);

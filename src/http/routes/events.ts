@@ -39,8 +39,6 @@ function historyAt(logs: LogHub): LogHub {
 export interface EventRoutesOptions {
   /** The activity rows kept now, for the connect-time `metrics` frame (none when not given). */
   activity?: () => readonly ActivityEntry[];
-  /** Unread bytes per client before it is dropped, default 1 MiB (the connect-time batch does not count). */
-  maxQueuedBytes?: number;
 }
 
 /**
@@ -48,12 +46,13 @@ export interface EventRoutesOptions {
  *
  * @example
  * ```ts
- * app.route("/", eventRoutes(deps));
+ * app.route("/", eventRoutes(deps, { activity: () => metrics.activity.all() }));
  * ```
  */
 export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Hono {
   const app = new Hono();
-  const limit = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+  /** Unread bytes per client before it is dropped (the connect-time batch does not count). */
+  const limit = MAX_QUEUED_BYTES;
 
   app.get("/api/events", (c) => {
     const rawSince = c.req.query("since") ?? c.req.header("Last-Event-ID");

@@ -33,6 +33,17 @@ export const JSON_MODEL_PATHS = [
   "/v1/images/generations",
   "/sdapi/v1/txt2img",
   "/sdapi/v1/img2img",
+  // audio.cpp's generic task API: forwarded as /v1/tasks/run (llama-swap strips /audioapi).
+  "/audioapi/v1/tasks/run",
+  // llama-swap's versionless `/v/...` spellings: forwarded with `/v` stripped (its issue #728).
+  "/v/chat/completions",
+  "/v/responses",
+  "/v/completions",
+  "/v/messages",
+  "/v/messages/count_tokens",
+  "/v/embeddings",
+  "/v/rerank",
+  "/v/reranking",
   // Versionless spellings (modelswap extras; llama-swap has only the llama-server ones above).
   "/chat/completions",
   "/completions",
@@ -40,6 +51,23 @@ export const JSON_MODEL_PATHS = [
   "/embeddings",
   "/messages",
 ] as const;
+
+/**
+ * The path a request is forwarded with: llama-swap strips the `/v` of its
+ * versionless routes and the `/audioapi` prefix, so `/v/chat/completions`
+ * reaches the model as `/chat/completions` and `/audioapi/v1/tasks/run` as
+ * `/v1/tasks/run`. Every other path is forwarded as it came.
+ *
+ * @example
+ * ```ts
+ * upstreamPathOf("/v/embeddings"); // "/embeddings"
+ * ```
+ */
+export function upstreamPathOf(path: string): string {
+  if (path.startsWith("/v/")) return path.slice(2);
+  if (path.startsWith("/audioapi/")) return path.slice("/audioapi".length);
+  return path;
+}
 
 /** POST endpoints with a multipart form whose `model` field names the model. */
 export const FORM_MODEL_PATHS = ["/v1/audio/transcriptions", "/v1/images/edits"] as const;
@@ -65,6 +93,7 @@ export async function handleJson(c: Exchange, front: Front): Promise<Response> {
   // keep_alive is modelswap's to act on, never the upstream's: the body is re-encoded without it.
   if (keepAlive !== undefined) bytes = new TextEncoder().encode(JSON.stringify(json));
   const target = resolve(front, json.model);
+  const path = upstreamPathOf(c.path);
   const prepare = (t: ConcreteTarget): Prepared => {
     if (t.kind === "peer") {
       const f = t.peer.filters;
@@ -77,10 +106,14 @@ export async function handleJson(c: Exchange, front: Front): Promise<Response> {
     const input = { requested: t.requested, useModelName: m.useModelName, filters: m.filters };
     // A profile pin renamed the request: the body must say so even when no filter applies (llama-swap rewrites it).
     const body = t.requested !== json.model ? new TextEncoder().encode(JSON.stringify(applyFilters(json, input))) : filteredBody(bytes, json, input);
-    const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
+    const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(path);
     return { body, bodyChanged: body !== bytes || keepAlive !== undefined, loadingState };
   };
-  const init: ForwardInit = target.kind === "select" ? { target, body: null, bodyChanged: false, prepare } : { target, ...prepare(target) };
+  // A selector may show loading state when any of its local candidates would (the pick is the scheduler's).
+  const selectLoading = (t: Target) =>
+    t.kind === "select" && wantsStream(json) && LOADING_STATE_PATHS.has(path) && t.select.targets.some((id) => front.deps.config.models[id]?.sendLoadingState === true);
+  const init: ForwardInit =
+    target.kind === "select" ? { target, body: null, bodyChanged: false, prepare, path, loadingState: selectLoading(target) } : { target, ...prepare(target), path };
   if (keepAlive !== undefined) init.keepAliveMs = keepAlive;
   return forward(c, front, init);
 }

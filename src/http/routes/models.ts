@@ -1,6 +1,6 @@
 /**
  * Non-model routes in llama-swap's shapes: the model list, what is running,
- * unloading, and health.
+ * unloading, health (`/health`, `/wol-health`) and the tab icon.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -11,6 +11,7 @@ import { keepOpen } from "../exchange.ts";
 import { factsOf, llamaState } from "../stream/event-frames.ts";
 import type { Front } from "../state.ts";
 import { realModelId } from "../resolve/targets.ts";
+import { FAVICON } from "../ui/favicon.ts";
 
 type Row = Record<string, unknown> & { id: string };
 
@@ -103,6 +104,9 @@ export function modelRoutes(front: Front): Hono {
   app.get("/models", (c) => modelsHandler(c, front));
   app.get("/running", async (c) => c.json(await listRunning(front)));
   app.get("/health", (c) => c.text("OK"));
+  // llama-swap's wake-on-LAN proxy polls this one; same answer, also without a key.
+  app.get("/wol-health", (c) => c.text("OK"));
+  app.get("/favicon.ico", () => new Response(FAVICON, { headers: { "Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400" } }));
   app.get("/unload", async (c) => {
     await front.deps.scheduler.unload(null);
     return c.text("OK");

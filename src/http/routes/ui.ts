@@ -33,6 +33,7 @@ function uiBundle(): Promise<{ js: string; css: string }> {
  */
 export function uiRoutes(): Hono {
   const app = new Hono();
+  // llama-swap sends its root to the UI.
   app.get("/", (c) => c.redirect(UI_PATH, 302));
   app.get("/ui", (c) => c.redirect(UI_PATH, 301));
   app.get(UI_PATH, () => new Response(UI_PAGE, { headers: PAGE_HEADERS }));

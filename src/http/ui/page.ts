@@ -14,7 +14,7 @@ export const UI_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>modelswap</title>
-<link rel="icon" href="data:,">
+<link rel="icon" href="/favicon.ico">
 <link rel="stylesheet" href="/ui/app.css">
 </head>
 <body>
@@ -24,13 +24,13 @@ export const UI_PAGE = `<!doctype html>
 </html>
 `;
 
-/** Only this server's own script, style and API; images only inline (uPlot's canvas needs none). */
+/** Only this server's own script, style, icon and API. */
 export const UI_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

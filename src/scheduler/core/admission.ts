@@ -13,7 +13,7 @@ import type { Select } from "../core-types.ts";
 
 /** A new request: pick its target (replica, selector), then reject it, place it (grant, join, start a swap) or queue it. */
 export function onRequest(s: CoreState, w: Waiter, select?: Select): void {
-  const picked = s.shutdown === null ? choose(s, w.model, select) : { model: w.model };
+  const picked = choose(s, w.model, select);
   if (picked !== null && "peer" in picked) return emit(s, { type: "route", id: w.id, target: picked.peer });
   if (picked !== null) w.model = picked.model;
   const m = s.models.get(w.model);

@@ -38,7 +38,9 @@ export function onStartFailed(s: CoreState, model: string, message: string): voi
   countFailure(m, s.now, s.random);
   m.lastError = message;
   setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
-  failSwap(s, model, rejection("start_failed", `Cannot start model ${model}: ${message}`));
+  // The supervisor's messages already name the model ("Cannot start model 'm': ..."): never say it twice.
+  const text = message.startsWith("Cannot start model") ? message : `Cannot start model '${model}': ${message}`;
+  failSwap(s, model, rejection("start_failed", text));
   settleReplies(s, model);
 }
 

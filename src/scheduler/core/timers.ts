@@ -15,7 +15,7 @@ export function onTick(s: CoreState): void {
     const due = deadlineOf(s, id, m);
     if (due === null || due > s.now) continue;
     if (m.state === "starting") {
-      const r = rejection("health_timeout", `Cannot start model as it was not healthy within ${s.config.healthCheckTimeout} s: ${id}`);
+      const r = rejection("health_timeout", `Cannot start model '${id}': it was not healthy within ${s.config.healthCheckTimeout} s`);
       countFailure(m, s.now, s.random);
       m.lastError = r.message;
       failSwap(s, id, r);

@@ -309,3 +309,12 @@ describe("selectors decided in the core", () => {
     ]],
   ]);
 });
+
+describe("choices while shutting down", () => {
+  test("a request for a replicated model or a selector is refused as shutting down, not as unknown", () => {
+    const h = new Harness(testConfig({ m: { replicas: ["m@1"] }, "m@1": { replicaOf: "m" }, x: {} }));
+    h.setup("shutdown 1");
+    expect(h.run("req 2 m")).toEqual(["reject 2 shutting_down"]);
+    expect(h.run("sel 3 warm x,m")).toEqual(["reject 3 shutting_down"]);
+  });
+});
