@@ -6,7 +6,9 @@
 import { createScheduler } from "../scheduler/client.ts";
 import type { Scheduler } from "../scheduler/api.ts";
 import { type HttpServer, startHttpServer } from "../http/index.ts";
-import { connectHubs, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { connectHubs, connectMetrics, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { MetricsHub } from "../metrics/index.ts";
+import { queryGpus } from "../hardware/index.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
 import type { Config } from "../config/types.ts";
@@ -93,7 +95,9 @@ async function serveLocked(
   });
   const logs = createLogHub(config);
   const events = createEventHub();
+  const metrics = new MetricsHub(config);
   connectHubs(scheduler, logs, events);
+  connectMetrics(scheduler, metrics, events);
   // The hub prints proxy lines when logToStdout asks for them; lifecycle lines are printed regardless.
   const hubPrints = config.logToStdout === "proxy" || config.logToStdout === "both";
   const say = (text: string): void => {
@@ -110,6 +114,8 @@ async function serveLocked(
       scheduler,
       logs,
       events,
+      metrics,
+      queryGpus: () => queryGpus(),
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,

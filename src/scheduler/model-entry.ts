@@ -23,8 +23,8 @@ export interface ModelEntry {
   failures: number;
   /** No start before this clock time (the restart delay). */
   retryAt: number;
-  /** The last failure's message (with the server's last output lines), for the fast-fail 503. */
-  lastError: string;
+  /** The last start failure, health timeout, crash or unkillable stop, with the server's last lines; null until one happens (and after a healthy start). Shown by status and in the fast-fail 503. */
+  lastError: string | null;
   /** `restart: always` after a crash while loaded: start again at `retryAt` with no request. */
   restartPending: boolean;
   /** State entered when the pending stop completes. */
@@ -51,7 +51,7 @@ export function hasProcess(state: ModelState): boolean {
 export function newEntry(now: number): ModelEntry {
   return {
     state: "stopped", since: now, inFlight: 0, idleSince: now, startedAt: now, readyAt: null,
-    lastHealthyMs: 0, failures: 0, retryAt: 0, lastError: "", restartPending: false, afterStop: "stopped",
+    lastHealthyMs: 0, failures: 0, retryAt: 0, lastError: null, restartPending: false, afterStop: "stopped",
     removed: false, reported: { inFlight: 0, queued: 0 }, lastUsed: Number.NEGATIVE_INFINITY, keepAliveMs: null,
     lastActivity: now, oomRetried: false,
   };
@@ -66,7 +66,7 @@ export function resetIfHealthy(m: ModelEntry): void {
 export function resetFailures(m: ModelEntry): void {
   m.failures = 0;
   m.retryAt = 0;
-  m.lastError = "";
+  m.lastError = null;
   m.restartPending = false;
 }
 
@@ -97,7 +97,7 @@ export function restartGate(model: string, m: ModelEntry, now: number): "start" 
   if (m.failures < BACKOFF.fastFailAfter) return "wait";
   const secs = Math.ceil(remaining / 1000);
   // The failure's own "Cannot start model 'x': " prefix would repeat this message's.
-  const last = lastLines(m.lastError.replace(/^Cannot start model '[^']*': /, ""), 5);
+  const last = lastLines((m.lastError ?? "").replace(/^Cannot start model '[^']*': /, ""), 5);
   return rejection(
     "backoff",
     `Cannot start model '${model}': it failed ${m.failures} times in a row; next try in ${secs} s${last === "" ? "" : `; last error:\n${last}`}`,

@@ -85,6 +85,10 @@ export class ModelProcess {
   readonly exited: Promise<ExitInfo>;
   /** When true, health checks count as failing (test hook). */
   healthFail = false;
+  /** Why the last health check failed, or null (for the `health_failing` log line). */
+  lastHealthError: string | null = null;
+  /** True once a stop had to SIGKILL the group (grace over or cmdStop failed). */
+  sigkilled = false;
 
   readonly #hooks: ModelProcessHooks;
   readonly #clock: Clock;
@@ -170,6 +174,9 @@ export class ModelProcess {
         waitHealthy(this.spec.checkUrl, AbortSignal.any([signal, stopPolling.signal]), {
           intervalMs: HEALTH_INTERVAL_MS,
           forceFail: () => this.healthFail,
+          onFail: (why) => {
+            this.lastHealthError = why;
+          },
         }),
         exitedEarly,
       ]);
@@ -311,6 +318,7 @@ export class ModelProcess {
     let killWaitOver = false;
     const timers = new AbortController();
     const send = (signal: NodeJS.Signals): void => {
+      if (signal === "SIGKILL") this.sigkilled = true;
       if (signalGroup(pgid, signal) === "denied") problem ??= deniedMessage(proc.pid);
     };
     const escalate = (): void => {

@@ -17,6 +17,7 @@ export function onStarted(s: CoreState, model: string): void {
   m.readyAt = s.now;
   m.idleSince = s.now;
   m.restartPending = false;
+  m.lastError = null;
   m.oomRetried = false;
   setState(s, model, "ready");
   const swap = s.active.get(model);
@@ -34,8 +35,8 @@ export function onStartFailed(s: CoreState, model: string, message: string): voi
   if (m === undefined || m.state !== "starting") return;
   if (!m.oomRetried && s.shutdown === null && isOutOfMemory(message) && retryAfterOom(s, model, message)) return;
   m.oomRetried = false;
-  setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
   recordFailure(s, model, message);
+  setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
   // The supervisor's messages already name the model ("Cannot start model 'm': ..."): never say it twice.
   const text = message.startsWith("Cannot start model") ? message : `Cannot start model '${model}': ${message}`;
   failSwap(s, model, rejection("start_failed", text));
@@ -52,8 +53,8 @@ export function onStopped(s: CoreState, model: string, unkillable?: string): voi
   if (m === undefined) return;
   if (m.state !== "stopping") return;
   if (unkillable !== undefined && s.shutdown === null) {
-    setState(s, model, "failed", unkillable);
     recordFailure(s, model, unkillable);
+    setState(s, model, "failed", unkillable);
   } else {
     setState(s, model, m.afterStop, unkillable);
   }
@@ -75,11 +76,12 @@ export function onExited(s: CoreState, model: string, message: string): void {
   if (m.state !== "ready") return;
   leaveReady(m, s.now);
   if (s.shutdown !== null) {
+    m.lastError = message;
     setState(s, model, "shutdown", message);
   } else {
     m.restartPending = s.config.models[model]?.restart === "always";
-    setState(s, model, "failed", message);
     recordFailure(s, model, message);
+    setState(s, model, "failed", message);
   }
   settleReplies(s, model);
 }

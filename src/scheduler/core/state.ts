@@ -81,8 +81,12 @@ export function setState(s: CoreState, model: string, to: ModelState, detail?: s
   const from = m.state;
   m.state = to;
   m.since = s.now;
-  const e: Effect = { type: "stateChanged", model, from, to };
+  const e: Extract<Effect, { type: "stateChanged" }> = { type: "stateChanged", model, from, to };
   if (detail !== undefined) e.detail = detail;
+  if (to === "failed") {
+    e.retryAt = m.retryAt;
+    e.failures = m.failures;
+  }
   emit(s, e);
 }
 
@@ -108,17 +112,15 @@ export function unloadGrace(s: CoreState, model: string): number {
 }
 
 /**
- * Counts one more failure of `model` (its restart delay starts now) and logs
- * when the next start is due; after `BACKOFF.fastFailAfter` in a row, that
- * requests get 503 until then.
+ * Counts one more failure of `model` (its restart delay starts now) and says
+ * when the next start is due (a `restartScheduled` effect, logged). Call it
+ * before the state change into `failed`, which carries the new numbers.
  */
 export function recordFailure(s: CoreState, model: string, message: string): void {
   const m = s.models.get(model)!;
   countFailure(m, s.now, s.random, message);
   if (s.shutdown !== null) return;
-  const secs = Math.ceil((m.retryAt - s.now) / 1000);
-  const fast = m.failures >= BACKOFF.fastFailAfter ? "; requests get 503 until then" : "";
-  emit(s, { type: "notice", model, text: `restart in ${secs} s after ${m.failures} failure(s) in a row${fast}` });
+  emit(s, { type: "restartScheduled", model, delayMs: m.retryAt - s.now, failures: m.failures, fastFail: m.failures >= BACKOFF.fastFailAfter });
 }
 
 /** Grants `w`: one more in flight, remembered so its release is counted exactly once. */
@@ -146,12 +148,14 @@ export function progress(s: CoreState, w: Waiter, phase: Progress["phase"], mess
 }
 
 /** Issues a stop unless one is under way; `after` is the state once stopped. */
-export function stop(s: CoreState, model: string, graceMs: number, reason: StopReason, after: ModelEntry["afterStop"]): void {
+export function stop(s: CoreState, model: string, graceMs: number, reason: StopReason, after: ModelEntry["afterStop"], forModel?: string): void {
   const m = s.models.get(model);
   if (m === undefined) return;
   m.afterStop = after === "stopped" && s.shutdown !== null ? "shutdown" : after;
   if (m.state !== "ready" && m.state !== "starting") return;
   leaveReady(m, s.now);
   setState(s, model, "stopping", reason);
-  emit(s, { type: "stop", model, graceMs, reason });
+  const e: Effect = { type: "stop", model, graceMs, reason };
+  if (forModel !== undefined) e.for = forModel;
+  emit(s, e);
 }

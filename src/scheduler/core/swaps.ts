@@ -124,7 +124,7 @@ function advance(s: CoreState, swap: Swap): void {
   for (const e of swap.evict) {
     const st = s.models.get(e)?.state;
     // unloadTimeout, not llama-swap's healthCheckTimeout: one documented grace for every stop.
-    if (st === "ready" || st === "starting") stop(s, e, unloadGrace(s, e), "swap", "stopped");
+    if (st === "ready" || st === "starting") stop(s, e, unloadGrace(s, e), "swap", "stopped", swap.target);
     if (s.models.get(e)?.state === "stopping") waitingForStop = true;
   }
   const t = s.models.get(swap.target)!;

@@ -127,7 +127,7 @@ describe("a connection cut before any answer: retry only what cannot be processe
     expect(r.status).toBe(502);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
     expect(raw.bodies).toHaveLength(1);
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("a POST with an Idempotency-Key is retried once, with the same bytes", async () => {

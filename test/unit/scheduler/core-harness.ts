@@ -43,8 +43,8 @@ export function summarize(e: Effect): string | null {
       return `inflight ${e.model} ${e.inFlight}/${e.queued}`;
     case "request":
       return `request ${e.id} ${e.action}`;
-    case "notice":
-      return `notice ${e.model} ${e.text}`;
+    case "restartScheduled":
+      return `restart ${e.model} in ${e.delayMs} after ${e.failures}${e.fastFail ? " fast-fail" : ""}`;
     default: {
       const never: never = e;
       return String(never);
@@ -52,7 +52,7 @@ export function summarize(e: Effect): string | null {
   }
 }
 
-const quiet = new Set(["armTimer", "stateChanged", "inflight", "request", "notice"]);
+const quiet = new Set(["armTimer", "stateChanged", "inflight", "request", "restartScheduled"]);
 
 /** Drives a core with script lines; `now` only moves with `now`/`tick`. */
 export class Harness {

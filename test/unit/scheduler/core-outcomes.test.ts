@@ -112,10 +112,10 @@ describe("SchedulerCore restart policy", () => {
   test("every failure logs when the restart is due; from the 5th on, that requests get 503 until then", () => {
     const h = failTimes(4);
     h.setup(`now ${h.now + 60_000}`, "req 1 A");
-    expect(h.run("failed A", true).filter((e) => e.startsWith("notice"))).toEqual(["notice A restart in 16 s after 5 failure(s) in a row; requests get 503 until then"]);
+    expect(h.run("failed A", true).filter((e) => e.startsWith("restart"))).toEqual(["restart A in 16000 after 5 fast-fail"]);
     const g = new Harness(testConfig(["A"]));
     g.setup("req 1 A");
-    expect(g.run("failed A", true).filter((e) => e.startsWith("notice"))).toEqual(["notice A restart in 1 s after 1 failure(s) in a row"]);
+    expect(g.run("failed A", true).filter((e) => e.startsWith("restart"))).toEqual(["restart A in 1000 after 1"]);
   });
 
   test("an unload forgets the failures: the next request starts at once", () => {
@@ -134,7 +134,7 @@ describe("SchedulerCore restart policy", () => {
   test("a stop that leaves an unkillable process marks the model failed with that reason and counts a failure", () => {
     const h = new Harness(testConfig(["A"]));
     h.setup("req 1 A", "started A", "release 1", "unload A 5");
-    expect(h.run("stopped A unkillable", true)).toEqual(["state A stopping>failed", "notice A restart in 1 s after 1 failure(s) in a row", "reply 5 [\"A\"]"]);
+    expect(h.run("stopped A unkillable", true)).toEqual(["restart A in 1000 after 1", "state A stopping>failed", "reply 5 [\"A\"]"]);
     expect(h.core.status()[0]?.state).toBe("failed");
     expect(h.run("req 2 A", true).filter((e) => e.startsWith("timer"))).toEqual(["timer 1000"]);
   });

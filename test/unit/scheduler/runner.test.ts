@@ -135,7 +135,7 @@ describe("Runner", () => {
     (await scheduler.acquire("A")).release();
     factory.made[0]!.problem = "unkillable: pid 4242 in state D";
     expect(await scheduler.unload("A")).toEqual(["A"]);
-    expect(events).toContainEqual({ kind: "log", source: "scheduler", model: "A", line: "unkillable: pid 4242 in state D" });
+    expect(events).toContainEqual(expect.objectContaining({ kind: "log", source: "scheduler", model: "A", line: "unkillable: pid 4242 in state D", level: "error", event: "unkillable" }));
     expect((await scheduler.status()).find((s) => s.model === "A")?.state).toBe("failed");
     (await scheduler.acquire("B")).release(); // the rest goes on
   });
