@@ -194,7 +194,8 @@ describe("the loading-state stream", () => {
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     let text = "";
-    while (!text.includes("Restarting a in 1 s")) {
+    // 1 s ± 10 % jitter, rounded up like Retry-After: "1 s" or "2 s".
+    while (!/Restarting a in [12] s/.test(text)) {
       const r = await reader.read();
       if (r.done) throw new Error(`Stream ended before the restart line: ${text}`);
       text += new TextDecoder().decode(r.value);
