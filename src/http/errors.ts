@@ -205,6 +205,27 @@ export function sseErrorText(code: HttpErrorCode, message: string): string {
   return sseMessage("error", JSON.stringify({ type: "error", ...errorBody(code, message) }));
 }
 
+/**
+ * The SSE error event for an upstream that answered an error status after a
+ * loading stream had already sent 200: the upstream's own error object
+ * (llama-server's `{"error":{"code":400,"message":…,"type":"invalid_request_error"}}`)
+ * and its status, so the client learns what the model server said instead of
+ * a modelswap `internal`. A body that is not such JSON is carried as the
+ * message, under `upstream_error`.
+ */
+export function sseUpstreamErrorText(status: number, body: string): string {
+  let error: unknown = null;
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    const e = parsed?.error;
+    if (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string") error = e;
+  } catch {
+    // Not JSON: carried as text below.
+  }
+  error ??= { message: `Cannot stream response: upstream answered ${status}: ${body.slice(0, 500)}`, type: errorType(status), code: "upstream_error" };
+  return sseMessage("error", JSON.stringify({ type: "error", status, error }));
+}
+
 /** `sseErrorText` as bytes, for a stream that relays upstream bytes. */
 export function sseErrorEvent(code: HttpErrorCode, message: string): Uint8Array {
   return encoder.encode(sseErrorText(code, message));

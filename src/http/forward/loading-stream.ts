@@ -6,7 +6,7 @@
  */
 import type { Lease } from "../../scheduler/api.ts";
 import type { Progress } from "../../scheduler/protocol.ts";
-import { sseErrorText, toHttpError } from "../errors.ts";
+import { HttpError, sseErrorText, sseUpstreamErrorText, toHttpError } from "../errors.ts";
 import { createPushStream, type PushStream } from "../stream/push-stream.ts";
 import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
@@ -105,8 +105,10 @@ export function loadingStateResponse(init: LoadingInit): Response {
   if (init.inflight) {
     removeInflight = init.inflight.add({
       end(reason) {
-        init.abort.abort(new Error(reason));
-        fail(out, new Error(reason));
+        // shutting_down, as a drain ends every other response: a plain Error would become `internal`.
+        const e = new HttpError("shutting_down", reason);
+        init.abort.abort(e);
+        fail(out, e);
       },
     });
   }
@@ -155,9 +157,12 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
     return;
   }
   if (upstream.status !== 200 || upstream.body === null) {
+    // The 200 already went out: the upstream's own error body and status travel in the error event.
     const text = await upstream.text().catch(() => "");
     init.observer?.response(upstream.status, upstream.headers);
-    fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`), init.observer);
+    init.observer?.end(`upstream answered ${upstream.status}`);
+    out.push(sseUpstreamErrorText(upstream.status, text));
+    out.close();
     return;
   }
   const observer = init.observer;
@@ -170,7 +175,7 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
     source.stop();
     if (err === null) return observer?.end(null);
     const msg = err instanceof Error ? err.message : String(err);
-    fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`), observer);
+    fail(out, new HttpError("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`), observer);
   });
 }
 
