@@ -29,6 +29,9 @@ export type FrontErrorCode =
   | "invalid_timeout" // 400, `?timeout=` is not a duration
   | "invalid_since" // 400, `?since=` / Last-Event-ID is not a sequence number
   | "invalid_logger" // 400, `/logs/stream/<x>` names no logger or model
+  | "invalid_query" // 400, an `/api/metrics/activity` or `/api/performance` query value out of range
+  | "capture_not_found" // 404, no capture kept for that activity id
+  | "inflight_not_found" // 404, no open request with that id
   | "websocket_unavailable" // 400, not served by Bun.serve (app.request in tests)
   | "websocket_upgrade_failed" // 400
   | "client_closed" // 499, the client left before its answer
@@ -58,6 +61,9 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   invalid_timeout: 400,
   invalid_since: 400,
   invalid_logger: 400,
+  invalid_query: 400,
+  capture_not_found: 404,
+  inflight_not_found: 404,
   websocket_unavailable: 400,
   websocket_upgrade_failed: 400,
   client_closed: 499,
