@@ -38,7 +38,7 @@ function residentOverTime(events: SequencedEvent[]): string[][] {
 describe("maxSwapWait", () => {
   test("one stuck request never takes a second model out of service", async () => {
     const ms = await startSwapServer(tmp, {
-      models: { a: "--tokens 3 --token-interval 3600000", b: "--tokens 1" },
+      models: { a: "--tokens 3 --token-interval 1h", b: "--tokens 1" },
       top: "routing:\n  scheduler:\n    settings:\n      fifo:\n        maxSwapWait: 30",
     });
     // a's stream sends its first token, then hangs.
