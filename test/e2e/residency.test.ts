@@ -214,3 +214,21 @@ describe("profiles", () => {
     await ms.shutdown();
   });
 });
+
+describe("selectors decided in the scheduler", () => {
+  test("a burst through a spillover selector fills one target and starts the next, with loading state", async () => {
+    const ms = await startSwapServer(tmp, {
+      models: { a: { args: "--tokens 5 --token-interval 20ms", yaml: "sendLoadingState: true" }, b: { args: "--tokens 5 --token-interval 20ms", yaml: "sendLoadingState: true" } },
+      top: "groups:\n  all: { swap: false, exclusive: false, members: [a, b] }\nselectors:\n  s:\n    strategy: spillover\n    targets: [a, b]\n    settings: { spillover: 1 }",
+    });
+    // Both arrive before either model is up: a main-thread pick from one status snapshot sent both to a.
+    const texts = await Promise.all([ms.chat("s", { stream: true }), ms.chat("s", { stream: true })].map(async (r) => (await r).text()));
+    for (const t of texts) {
+      expect(t).toContain("reasoning_content"); // the loading lines
+      expect(t.trim().endsWith("data: [DONE]")).toBe(true);
+    }
+    expect(await ms.transitions("a", "ready")).toBe(1);
+    expect(await ms.transitions("b", "ready")).toBe(1);
+    await ms.shutdown();
+  });
+});
