@@ -6,7 +6,9 @@
 import { createScheduler } from "../scheduler/client.ts";
 import type { Scheduler } from "../scheduler/api.ts";
 import { type HttpServer, startHttpServer } from "../http/index.ts";
-import { connectHubs, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { connectHubs, connectMetrics, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { MetricsHub } from "../metrics/index.ts";
+import { queryGpus } from "../hardware/index.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
 import { exposureWarning, isLoopback } from "../lib/listen.ts";
@@ -61,7 +63,9 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
   });
   const logs = createLogHub(config);
   const events = createEventHub();
+  const metrics = new MetricsHub(config);
   connectHubs(scheduler, logs, events);
+  connectMetrics(scheduler, metrics, events);
   // The hub prints proxy lines when logToStdout asks for them; lifecycle lines are printed regardless.
   const hubPrints = config.logToStdout === "proxy" || config.logToStdout === "both";
   const say = (text: string): void => {
@@ -78,6 +82,8 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
       scheduler,
       logs,
       events,
+      metrics,
+      queryGpus: () => queryGpus(),
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { apiKeyAuth, cors } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
 import { errorResponse, HttpError, renderError } from "./errors.ts";
-import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
+import { type Exchange, exchangeOf, type IdleTimeoutServer } from "./exchange.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
@@ -20,24 +20,54 @@ import { testHookRoutes } from "./routes/test-hooks.ts";
 import { upstreamRoutes } from "./routes/upstream.ts";
 import { uiRoutes } from "./routes/ui.ts";
 import { versionRoutes } from "./routes/version.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { systemRoutes } from "./routes/system.ts";
+import { RequestRegistry } from "./forward/requests.ts";
+import { clientAddress, countingBody, deferredLog, logRequest, skipsLog } from "./request-log.ts";
+import { MetricsHub } from "../metrics/index.ts";
+import { PerformanceMonitor } from "../system/index.ts";
+import { goDurationMs } from "../lib/duration.ts";
 
 /** One proxy log line per request, llama-swap style; never headers, so never keys. */
 function requestLog(log: ProxyLogger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    logRequest(log, c.req.method, c.req.path, c.res.status, started);
+    if (skipsLog(c.req.path)) return;
+    c.res = logWhenSent(log, exchangeOf(c), c.res, started);
   };
 }
 
-/** The request log line, for the hono middleware and the direct path alike. */
-function logRequest(log: ProxyLogger, method: string, path: string, status: number, started: number): void {
-  log("info", `Request "${method} ${path}" ${status} ${(performance.now() - started).toFixed(1)}ms`);
+/**
+ * Writes the request line of a response modelswap answered itself: at once
+ * when its size is known or it has no body, else (its own streams: events,
+ * log streams) when its last byte was sent. Proxied requests are logged by
+ * `forward/` when their activity record ends.
+ */
+function logWhenSent(log: ProxyLogger, x: Exchange, res: Response, started: number): Response {
+  if (deferredLog.has(x.raw)) return res;
+  // Read now: once a long stream ends, the socket (and so its address) may be gone.
+  const client = clientAddress(x.raw, x.server);
+  const facts = (bytes: number | null) => ({
+    client, method: x.raw.method, path: x.path, status: res.status, bytes,
+    userAgent: x.raw.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: null,
+  });
+  const length = res.headers.get("content-length");
+  if (res.body === null || length !== null || !/event-stream|text\/plain/.test(res.headers.get("content-type") ?? "")) {
+    logRequest(log, facts(res.body === null ? 0 : length === null ? null : Number(length)));
+    return res;
+  }
+  const body = countingBody(res.body, (bytes) => logRequest(log, facts(bytes)));
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 export interface AppOptions {
   /** Shared with the server so a drain can see open proxied responses. */
   inflight?: InflightTracker;
+  /** Shared with the server so a reload keeps requests cancellable. */
+  requests?: RequestRegistry;
+  /** Shared with the server so a reload keeps the samples. */
+  performance?: PerformanceMonitor;
 }
 
 /** What `Bun.serve` calls for each request. */
@@ -75,8 +105,13 @@ async function directJson(x: Exchange, front: Front, logged: boolean): Promise<R
   } catch (err) {
     res = errorResponse(err, x.raw.headers.get("accept"));
   }
-  if (logged) logRequest(front.log, "POST", x.path, res.status, started);
-  return res;
+  return logged ? logWhenSent(front.log, x, res, started) : res;
+}
+
+/** The `/api/performance` sampler for `deps` (started on first use). */
+export function performanceMonitor(deps: AppDeps): PerformanceMonitor {
+  const none = async () => ({ present: false, gpus: [] });
+  return new PerformanceMonitor({ everyMs: goDurationMs(deps.config.performance.every), queryGpus: deps.queryGpus ?? none });
 }
 
 /** The path of a URL when it needs no decoding (hono's `getPath` returns it unchanged), else null. */
@@ -94,7 +129,12 @@ function plainPath(url: string): string | null {
 
 function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } {
   const log = createProxyLogger(deps.config, deps.logs);
-  const front: Front = { deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null };
+  const front: Front = {
+    deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null,
+    metrics: deps.metrics ?? new MetricsHub(deps.config),
+    requests: options.requests ?? new RequestRegistry(),
+    performance: options.performance ?? performanceMonitor(deps),
+  };
   const app = new Hono();
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
@@ -105,9 +145,11 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", inferenceRoutes(front));
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
-  app.route("/", eventRoutes(deps));
+  app.route("/", eventRoutes(deps, { activity: () => front.metrics.activity.all() }));
   app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
+  app.route("/", metricsRoutes(front));
+  app.route("/", systemRoutes(front));
   app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
   app.notFound((c) => {

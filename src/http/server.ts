@@ -8,7 +8,8 @@
  * re-exec itself with the variable set (e.g. 65336) when it is unset.
  */
 import type { Config } from "../config/types.ts";
-import { createFetch } from "./app.ts";
+import { createFetch, performanceMonitor } from "./app.ts";
+import { RequestRegistry } from "./forward/requests.ts";
 import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { deadline, poll } from "../lib/async.ts";
@@ -50,7 +51,10 @@ export interface TlsFiles {
 /** Starts listening, over HTTPS when `tls` is given (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number; tls?: TlsFiles | null }): HttpServer {
   const inflight = new InflightTracker();
-  let handle = createFetch(deps, { inflight });
+  // Kept across reloads: open requests stay cancellable, performance samples stay.
+  const requests = new RequestRegistry();
+  const performance = performanceMonitor(deps);
+  let handle = createFetch(deps, { inflight, requests, performance });
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
@@ -91,10 +95,11 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       await server.stop(true);
     },
     reload(config: Config) {
-      handle = createFetch({ ...deps, config }, { inflight });
+      handle = createFetch({ ...deps, config }, { inflight, requests, performance });
     },
     async close() {
       stopped = true;
+      performance.stop();
       inflight.endAll("Cannot finish response: modelswap is closing");
       await server.stop(true);
     },
