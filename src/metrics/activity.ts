@@ -122,6 +122,12 @@ export class ActivityLog {
     this.#max = max > 0 ? max : 1000;
   }
 
+  /** Puts back rows kept elsewhere (the SQLite store), oldest first; new ids continue after `lastId`. */
+  restore(rows: readonly ActivityEntry[], lastId: number): void {
+    this.#rows = rows.slice(-this.#max);
+    this.#nextId = Math.max(this.#nextId, lastId + 1);
+  }
+
   /** Stores a row and returns it with its id. */
   add(row: NewActivity, hasCapture = false): ActivityEntry {
     const entry: ActivityEntry = { id: this.#nextId++, ...row, has_capture: hasCapture };

@@ -9,16 +9,28 @@ import { ActivityLog, type ActivityEntry, type NewActivity } from "./activity.ts
 import { type CaptureInput, CaptureStore } from "./captures.ts";
 import { createPromMetrics, type PromMetrics } from "./prometheus.ts";
 
+/** What the hub needs of `ActivityStore` (so the hub never loads bun:sqlite itself). */
+export interface ActivityStoreLike {
+  add(entry: ActivityEntry): void;
+  newest(limit: number): ActivityEntry[];
+  lastId(): number;
+}
+
 export class MetricsHub {
   readonly activity: ActivityLog;
   readonly captures: CaptureStore;
   readonly prom: PromMetrics;
   readonly #listeners = new Set<(e: ActivityEntry) => void>();
 
-  constructor(config: Pick<Config, "metricsMaxInMemory" | "captureBuffer">) {
+  /** Where finished rows are also written (`store.path`), or null for memory only. */
+  readonly #store: ActivityStoreLike | null;
+
+  constructor(config: Pick<Config, "metricsMaxInMemory" | "captureBuffer">, store: ActivityStoreLike | null = null) {
     this.activity = new ActivityLog(config.metricsMaxInMemory);
     this.captures = new CaptureStore(config.captureBuffer * 1024 * 1024);
     this.prom = createPromMetrics();
+    this.#store = store;
+    if (store !== null) this.activity.restore(store.newest(config.metricsMaxInMemory > 0 ? config.metricsMaxInMemory : 1000), store.lastId());
   }
 
   /**
@@ -34,6 +46,11 @@ export class MetricsHub {
     const entry = this.activity.add(row);
     if (capture !== undefined && this.captures.enabled) entry.has_capture = this.captures.add({ ...capture, id: entry.id });
     this.prom.observeActivity(entry);
+    try {
+      this.#store?.add(entry);
+    } catch {
+      // A full disk or a locked file must not fail the request that just finished; the row stays in memory.
+    }
     for (const l of this.#listeners) {
       try {
         l(entry);

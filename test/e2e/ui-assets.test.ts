@@ -11,11 +11,11 @@ function setup(apiKeys: string[] = []) {
 const basic = (pass: string) => ({ Authorization: `Basic ${btoa(`user:${pass}`)}` });
 
 describe("the UI's addresses", () => {
-  test("GET / leads to /ui/ (302, as llama-swap); GET /ui to /ui/ for good (301)", async () => {
+  test("GET / leads to /ui (302, as llama-swap); GET /ui to /ui/ for good (301)", async () => {
     const { app } = setup();
     const root = await app.request("/");
     expect(root.status).toBe(302);
-    expect(root.headers.get("Location")).toBe("/ui/");
+    expect(root.headers.get("Location")).toBe("/ui");
     const ui = await app.request("/ui");
     expect(ui.status).toBe(301);
     expect(ui.headers.get("Location")).toBe("/ui/");

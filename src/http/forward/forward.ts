@@ -40,6 +40,8 @@ export interface ForwardInit extends Prepared {
   prepare?: (target: ConcreteTarget) => Prepared;
   /** Path sent upstream; defaults to the request's path. */
   path?: string;
+  /** Query sent upstream (with its `?`); defaults to the request's. */
+  search?: string;
   noStart?: boolean;
   /** The request's keep_alive in ms (stripped from the body already); absent: the model's ttl. */
   keepAliveMs?: number;
@@ -168,7 +170,7 @@ function acquireOptions(init: ForwardInit, signal: AbortSignal, onProgress?: Acq
 function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: ConcreteTarget, prepared: Prepared, lease: Lease | null, t: Tracked): ProxyInit {
   const req = c.raw;
   const path = init.path ?? c.path;
-  const search = searchOf(req);
+  const search = init.search ?? searchOf(req);
   const headers = upstreamRequestHeaders(req.headers, {
     stripAuth: front.deps.config.apiKeys.length > 0 || target.kind === "peer",
     peerKey: target.kind === "peer" ? target.peer.apiKey : null,

@@ -157,7 +157,14 @@ async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
   if (!requested) throw new HttpError("missing_model", "Cannot route request: missing required 'model' query parameter");
   const target = resolve(front, requested);
-  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false, prepare: () => ({ body: null, bodyChanged: false }) });
+  const init: ForwardInit = { target, body: null, bodyChanged: false, prepare: () => ({ body: null, bodyChanged: false }) };
+  // A profile pin renamed the model: the upstream's query says so (llama-swap rewrites it too).
+  if (target.kind === "local" && target.requested !== requested) {
+    const url = new URL(c.req.url);
+    url.searchParams.set("model", target.requested);
+    init.search = url.search;
+  }
+  return forward(exchangeOf(c), front, init);
 }
 
 /** Routes for every endpoint that names its model in the request (why: one table mirrors llama-swap's router). */

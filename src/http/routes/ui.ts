@@ -33,8 +33,8 @@ function uiBundle(): Promise<{ js: string; css: string }> {
  */
 export function uiRoutes(): Hono {
   const app = new Hono();
-  // llama-swap sends its root to the UI.
-  app.get("/", (c) => c.redirect(UI_PATH, 302));
+  // llama-swap sends its root to /ui (302), which leads on to /ui/.
+  app.get("/", (c) => c.redirect("/ui", 302));
   app.get("/ui", (c) => c.redirect(UI_PATH, 301));
   app.get(UI_PATH, () => new Response(UI_PAGE, { headers: PAGE_HEADERS }));
   app.get("/ui/app.js", async () => new Response((await uiBundle()).js, { headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache", ...SECURITY } }));
