@@ -108,6 +108,13 @@ async function directJson(x: Exchange, front: Front, logged: boolean): Promise<R
   return logged ? logWhenSent(front.log, x, res, started) : res;
 }
 
+/** Ends every open `/api/events` stream; returns how many. */
+function dropAll(streams: Set<{ close(): void }>): number {
+  const n = streams.size;
+  for (const s of [...streams]) s.close();
+  return n;
+}
+
 /** The `/api/performance` sampler for `deps` (started on first use). */
 export function performanceMonitor(deps: AppDeps): PerformanceMonitor {
   const none = async () => ({ present: false, gpus: [] });
@@ -134,6 +141,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
     metrics: deps.metrics ?? new MetricsHub(deps.config),
     requests: options.requests ?? new RequestRegistry(),
     performance: options.performance ?? performanceMonitor(deps),
+    eventStreams: new Set(),
   };
   const app = new Hono();
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
@@ -145,13 +153,13 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
   app.route("/", inferenceRoutes(front));
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
-  app.route("/", eventRoutes(deps, { activity: () => front.metrics.activity.all() }));
+  app.route("/", eventRoutes(deps, { activity: () => front.metrics.activity.all(), streams: front.eventStreams }));
   app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
   app.route("/", metricsRoutes(front));
   app.route("/", systemRoutes(front));
   app.route("/", uiRoutes());
-  if (deps.testHooks) app.route("/", testHookRoutes(deps));
+  if (deps.testHooks) app.route("/", testHookRoutes(deps, { dropEventStreams: () => dropAll(front.eventStreams) }));
   app.notFound((c) => {
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);
   });

@@ -38,4 +38,6 @@ export interface Front {
   requests: RequestRegistry;
   /** `/api/performance` samples, started on first use. */
   performance: PerformanceMonitor;
+  /** Open `/api/events` streams (the `/test/events/drop` drill ends them all). */
+  eventStreams: Set<{ close(): void }>;
 }

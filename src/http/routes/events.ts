@@ -39,6 +39,8 @@ function historyAt(logs: LogHub): LogHub {
 export interface EventRoutesOptions {
   /** The activity rows kept now, for the connect-time `metrics` frame (none when not given). */
   activity?: () => readonly ActivityEntry[];
+  /** Where open streams register while they are open (for the disconnect drill of the test hooks). */
+  streams?: Set<{ close(): void }>;
 }
 
 /**
@@ -74,8 +76,12 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
     const out = createPushStream({
       maxQueuedBytes: limit,
       droppedNotice: DROPPED,
-      onClose: () => unsubscribe(),
+      onClose: () => {
+        unsubscribe();
+        options.streams?.delete(out);
+      },
     });
+    options.streams?.add(out);
     // A comment first, so clients see the stream open even before the model states arrive.
     out.push(`: modelswap events, last seq ${atConnect}\n\n`);
     const unsubscribe = deps.events.subscribe((e) => {
@@ -95,7 +101,12 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
         if (out.closed) return;
         const v = new EventView(deps.config, statuses);
         let batch = "";
-        if (since === null) for (const m of v.snapshot(logsAtConnect, activityAtConnect, atConnect, Date.now())) batch += messageFrame(m);
+        if (since === null) {
+          // The batch's last frame carries `id: <seq at connect>`: a browser that reconnects before any
+          // live event (EventSource sends Last-Event-ID) resumes after the snapshot instead of getting it twice.
+          const snapshot = v.snapshot(logsAtConnect, activityAtConnect, atConnect, Date.now());
+          snapshot.forEach((m, i) => (batch += messageFrame(m, i === snapshot.length - 1)));
+        }
         else {
           for (const e of replay) batch += eventFrame(e, v);
           batch += messageFrame({ type: "modelStatus", data: v.modelStatusData(), seq: atConnect, time: Date.now() });

@@ -249,8 +249,8 @@ export class EventView {
 }
 
 /** The SSE frame for `m`: `event: message`, with `id: <seq>` only for hub events (snapshots have none). */
-export function messageFrame(m: EventMessage): string {
-  return sseMessage("message", JSON.stringify(m), m.event === undefined ? undefined : m.seq);
+export function messageFrame(m: EventMessage, resumeHere = false): string {
+  return sseMessage("message", JSON.stringify(m), m.event === undefined && !resumeHere ? undefined : m.seq);
 }
 
 /** Parses a non-negative integer `since` / `Last-Event-ID` value, or returns null. */
