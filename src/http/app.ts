@@ -1,38 +1,24 @@
 /**
- * The hono app: CORS preflight, API keys, then every route family, with all
- * errors rendered by `errorResponse` in one place.
+ * The hono app: the JSON inference endpoint, then CORS preflight, API keys
+ * and every other route family, with all errors rendered by `errorResponse`.
  */
 import { Hono } from "hono";
-import type { MiddlewareHandler } from "hono";
-import { apiKeyAuth, corsPreflight } from "./edge/auth.ts";
+import { corsPreflight, apiKeyAuth } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
-import { errorResponse, HttpError, renderError } from "./errors.ts";
-import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
+import { HttpError, renderError } from "./errors.ts";
+import type { IdleTimeoutServer } from "./exchange.ts";
 import { InflightTracker } from "./forward/inflight.ts";
-import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
+import { createProxyLogger, levelEnabled } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
+import { requestLog } from "./request-log.ts";
 import { eventRoutes } from "./routes/events.ts";
-import { handleJson, inferenceRoutes, JSON_MODEL_PATHS } from "./routes/inference.ts";
+import { inferenceRoutes, JSON_MODEL_PATHS, jsonEndpoint, jsonRoutes, type JsonEndpoint } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { testHookRoutes } from "./routes/test-hooks.ts";
 import { upstreamRoutes } from "./routes/upstream.ts";
 import { uiRoutes } from "./routes/ui.ts";
 import { versionRoutes } from "./routes/version.ts";
-
-/** One proxy log line per request, llama-swap style; never headers, so never keys. */
-function requestLog(log: ProxyLogger): MiddlewareHandler {
-  return async (c, next) => {
-    const started = performance.now();
-    await next();
-    logRequest(log, c.req.method, c.req.path, c.res.status, started);
-  };
-}
-
-/** The request log line, for the hono middleware and the direct path alike. */
-function logRequest(log: ProxyLogger, method: string, path: string, status: number, started: number): void {
-  log("info", `Request "${method} ${path}" ${status} ${(performance.now() - started).toFixed(1)}ms`);
-}
 
 export interface AppOptions {
   /** Shared with the server so a drain can see open proxied responses. */
@@ -53,58 +39,40 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Hono {
 export type ServeFetch = (req: Request, server: IdleTimeoutServer) => Response | Promise<Response>;
 
 /**
- * The server's request handler: the hono app, except that a POST to a JSON
- * inference path skips hono when no API keys are configured (why: hono's
- * routing, context and middleware chain cost ~5% of a proxied request's CPU;
- * the direct path does exactly what the hono route does: log line, handler,
- * `errorResponse` for errors).
+ * The server's request handler: the hono app, which serves every route (the
+ * JSON inference paths through the same `jsonEndpoint` that `Bun.serve`'s
+ * routes call in `server.ts`).
  * @example
  * Bun.serve({ port: 0, fetch: createFetch(deps) });
  */
 export function createFetch(deps: AppDeps, options: AppOptions = {}): ServeFetch {
-  const { app, front } = build(deps, options);
-  // With keys, the auth middleware must run: everything goes through hono.
-  const direct = deps.config.apiKeys.length === 0 ? new Set<string>(JSON_MODEL_PATHS) : null;
-  const logged = levelEnabled(deps.config.logLevel, "info");
-  return (req, server) => {
-    if (direct !== null && req.method === "POST") {
-      const path = plainPath(req.url);
-      if (path !== null && direct.has(path)) return directJson({ raw: req, path, server }, front, logged);
-    }
-    return app.fetch(req, { server });
-  };
+  const { app } = build(deps, options);
+  return (req, server) => app.fetch(req, { server });
 }
 
-/** The hono route's behaviour for a JSON inference POST, without hono. */
-async function directJson(x: Exchange, front: Front, logged: boolean): Promise<Response> {
-  const started = logged ? performance.now() : 0;
-  let res: Response;
-  try {
-    res = await handleJson(x, front);
-  } catch (err) {
-    res = errorResponse(err, x.raw.headers.get("accept"));
-  }
-  if (logged) logRequest(front.log, "POST", x.path, res.status, started);
-  return res;
+/** What `server.ts` serves: hono's fetch for every route, and the JSON inference endpoint for `Bun.serve`'s routes. */
+export interface Served {
+  fetch: ServeFetch;
+  json: JsonEndpoint;
 }
 
-/** The path of a URL when it needs no decoding (hono's `getPath` returns it unchanged), else null. */
-function plainPath(url: string): string | null {
-  const start = url.indexOf("/", url.indexOf(":") + 4);
-  if (start < 0) return null;
-  let i = start;
-  for (; i < url.length; i++) {
-    const ch = url.charCodeAt(i);
-    if (ch === 37) return null; // '%': leave decoding to hono
-    if (ch === 63 || ch === 35) break; // '?' or '#'
-  }
-  return url.slice(start, i);
+/** The handlers `Bun.serve` needs for `deps` (why: `server.ts` rebuilds them on reload). */
+export function createServed(deps: AppDeps, options: AppOptions = {}): Served {
+  const { app, json } = build(deps, options);
+  return { fetch: (req, server) => app.fetch(req, { server }), json };
 }
 
-function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } {
+/** The exact paths `Bun.serve` routes natively to the JSON inference endpoint. */
+export const JSON_ROUTE_PATHS: readonly string[] = JSON_MODEL_PATHS;
+
+function build(deps: AppDeps, options: AppOptions): { app: Hono; json: JsonEndpoint } {
   const log = createProxyLogger(deps.config, deps.logs);
   const front: Front = { deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null };
+  const json = jsonEndpoint(front);
   const app = new Hono();
+  // First, before any middleware: hono runs only the endpoint for these paths (it writes its own
+  // log line, checks keys and renders errors), so they behave exactly as under Bun.serve's routes.
+  app.route("/", jsonRoutes(json));
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
   app.use(corsPreflight());
@@ -122,5 +90,5 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);
   });
   app.onError(renderError);
-  return { app, front };
+  return { app, json };
 }

@@ -8,7 +8,8 @@
  * re-exec itself with the variable set (e.g. 65336) when it is unset.
  */
 import type { Config } from "../config/types.ts";
-import { createFetch } from "./app.ts";
+import { createServed, JSON_ROUTE_PATHS } from "./app.ts";
+import type { IdleTimeoutServer } from "./exchange.ts";
 import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { poll } from "../lib/async.ts";
@@ -30,13 +31,18 @@ export interface HttpServer {
 /** Starts listening (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
   const inflight = new InflightTracker();
-  let handle = createFetch(deps, { inflight });
+  let handle = createServed(deps, { inflight });
+  // The JSON inference POSTs are matched natively by Bun (exact paths) and go straight to the one
+  // endpoint hono also mounts: no hono routing, context or middleware on the hot path.
+  const routes: Record<string, { POST: (req: Request, srv: IdleTimeoutServer) => Promise<Response> }> = {};
+  for (const path of JSON_ROUTE_PATHS) routes[path] = { POST: (req, srv) => handle.json(req, srv, path) };
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
     // Proxied requests lift this per request; it only bounds idle keep-alive sockets.
     idleTimeout: 30,
-    fetch: (req, srv) => handle(req, srv),
+    routes,
+    fetch: (req, srv) => handle.fetch(req, srv),
     websocket: websocketBridge,
   });
   const port = server.port ?? deps.port;
@@ -66,7 +72,7 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       await server.stop(true);
     },
     reload(config: Config) {
-      handle = createFetch({ ...deps, config }, { inflight });
+      handle = createServed({ ...deps, config }, { inflight });
     },
     async close() {
       stopped = true;

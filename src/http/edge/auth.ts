@@ -41,16 +41,30 @@ export function keyAccepted(key: string, keyDigests: Buffer[]): boolean {
 /** Paths that stay open when keys are configured. */
 const OPEN_PATHS = new Set(["/health"]);
 
-/** Middleware rejecting requests without a valid key when `apiKeys` is non-empty (why: one check before any route). */
-export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
+/**
+ * The key check for one request: throws 401 `invalid_api_key` unless `apiKeys`
+ * is empty, the path is open, the method is OPTIONS, or a valid key is presented
+ * (why one function: the hono middleware and the JSON inference endpoint, which
+ * hono does not wrap, must check keys the same way).
+ */
+export function keyGuard(apiKeys: readonly string[]): ((method: string, path: string, headers: Headers) => void) | null {
+  if (apiKeys.length === 0) return null;
   const digests = apiKeys.map(digest);
-  return async (c, next) => {
-    if (digests.length === 0 || OPEN_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return next();
-    if (!keyAccepted(presentedKey(c.req.raw.headers), digests)) {
+  return (method, path, headers) => {
+    if (OPEN_PATHS.has(path) || method === "OPTIONS") return;
+    if (!keyAccepted(presentedKey(headers), digests)) {
       throw new HttpError("invalid_api_key", "Cannot authorize request: invalid or missing API key", {
         headers: { "WWW-Authenticate": 'Basic realm="modelswap"' },
       });
     }
+  };
+}
+
+/** Middleware rejecting requests without a valid key when `apiKeys` is non-empty (why: one check before any route). */
+export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
+  const guard = keyGuard(apiKeys);
+  return async (c, next) => {
+    guard?.(c.req.method, c.req.path, c.req.raw.headers);
     return next();
   };
 }

@@ -2,6 +2,8 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { createApp } from "../../../src/http/app.ts";
 import { config, peer } from "./config-fixture.ts";
 import { makeDeps, post, startUpstream } from "./helpers.ts";
+import { createLogHub } from "../../../src/observe/log-hub.ts";
+import { startHttpServer } from "../../../src/http/server.ts";
 
 const upstream = startUpstream();
 const peerServer = startUpstream();
@@ -207,5 +209,47 @@ describe("/upstream passthrough", () => {
     const none = await app.request("/upstream/");
     expect(none.status).toBe(400);
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe("missing_model");
+  });
+});
+
+describe("one code path for JSON inference", () => {
+  /** Deps with a real log hub, so request log lines can be counted. */
+  function logged(apiKeys: string[] = []) {
+    const cfg = { ...baseConfig(), apiKeys };
+    const deps = { ...makeDeps(cfg), logs: createLogHub(cfg, () => {}) };
+    deps.scheduler.upstream = upstream.url;
+    return deps;
+  }
+  const requestLines = (deps: ReturnType<typeof logged>) => deps.logs.history({ kind: "proxy" }).filter((l) => l.text.includes("Request "));
+
+  test("through hono (app.request) a JSON POST writes exactly one request log line", async () => {
+    const deps = logged();
+    const res = await createApp(deps).request("/v1/chat/completions", post({ model: "llama" }));
+    expect(res.status).toBe(200);
+    expect(requestLines(deps).map((l) => l.text.replace(/ [\d.]+ms$/, ""))).toEqual(['[INFO] Request "POST /v1/chat/completions" 200']);
+  });
+
+  test("through Bun.serve's routes the same endpoint answers, logs once and checks keys", async () => {
+    const deps = logged(["sk-one"]);
+    const server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+    try {
+      const denied = await fetch(`${server.url}/v1/chat/completions`, post({ model: "llama" }));
+      expect(denied.status).toBe(401);
+      expect(((await denied.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+      const ok = await fetch(`${server.url}/v1/chat/completions`, post({ model: "llama" }, { Authorization: "Bearer sk-one" }));
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+      // A %-escaped spelling misses Bun's exact routes and reaches the same endpoint through hono.
+      const escaped = await fetch(`${server.url}/v1/chat/%63ompletions`, post({ model: "llama" }, { Authorization: "Bearer sk-one" }));
+      expect(escaped.status).toBe(200);
+      await escaped.arrayBuffer();
+      expect(requestLines(deps).map((l) => l.text.replace(/ [\d.]+ms$/, ""))).toEqual([
+        '[INFO] Request "POST /v1/chat/completions" 401',
+        '[INFO] Request "POST /v1/chat/completions" 200',
+        '[INFO] Request "POST /v1/chat/completions" 200',
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });
