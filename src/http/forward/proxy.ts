@@ -15,8 +15,10 @@ export interface ProxyInit {
   method: string;
   headers: Headers;
   body: RequestInit["body"];
-  /** The client's request signal: aborting it aborts the upstream request. */
+  /** The client's request signal, to tell a client that left from other aborts. */
   signal: AbortSignal;
+  /** The request's one controller: the client leaving, a drain or the header timeout abort it, and the upstream fetch with it. */
+  abort: AbortController;
   /** Called exactly once when the exchange is over, whatever the outcome. */
   onDone: () => void;
   inflight?: InflightTracker;
@@ -28,7 +30,7 @@ export interface ProxyInit {
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** The 499 for a client that left before its answer. */
-function clientClosed(): HttpError {
+export function clientClosed(): HttpError {
   return new HttpError("client_closed", "Cannot proxy request: the client closed the connection");
 }
 
@@ -43,7 +45,7 @@ export function once(fn: () => void): () => void {
 }
 
 /** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
-export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
+export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight" | "abort">, abort: AbortController): Promise<Response> {
   const waitMs = init.headerTimeoutMs ?? 0;
   const timeout =
     waitMs > 0
@@ -93,11 +95,9 @@ function replayable(body: RequestInit["body"]): boolean {
 
 /** Proxies a request and returns the streaming client response. */
 export async function proxyRequest(init: ProxyInit): Promise<Response> {
-  const abort = new AbortController();
-  const onClientAbort = () => abort.abort(init.signal.reason);
+  const abort = init.abort;
   let removeInflight = () => {};
   const done = once(() => {
-    init.signal.removeEventListener("abort", onClientAbort);
     removeInflight();
     init.onDone();
   });
@@ -105,7 +105,6 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     done();
     throw clientClosed();
   }
-  init.signal.addEventListener("abort", onClientAbort, { once: true });
   let upstream: Response;
   try {
     upstream = await fetchUpstream(init, abort);
