@@ -14,6 +14,7 @@ import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { poll } from "../lib/async.ts";
 import { websocketBridge } from "./forward/websocket.ts";
+import { startIdleCollector } from "./idle-collect.ts";
 
 /** How long ended streams get to flush their last bytes before sockets are closed. */
 const FLUSH_MS = 500;
@@ -30,19 +31,29 @@ export interface HttpServer {
 
 /** Starts listening (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
-  const inflight = new InflightTracker();
+  // Requests starting and proxied responses ending are activity: a quiet second after either collects garbage.
+  const collector = startIdleCollector();
+  const inflight = new InflightTracker(collector.touch);
   let handle = createServed(deps, { inflight });
   // The JSON inference POSTs are matched natively by Bun (exact paths) and go straight to the one
   // endpoint hono also mounts: no hono routing, context or middleware on the hot path.
   const routes: Record<string, { POST: (req: Request, srv: IdleTimeoutServer) => Promise<Response> }> = {};
-  for (const path of JSON_ROUTE_PATHS) routes[path] = { POST: (req, srv) => handle.json(req, srv, path) };
+  for (const path of JSON_ROUTE_PATHS) routes[path] = {
+      POST: (req, srv) => {
+        collector.touch();
+        return handle.json(req, srv, path);
+      },
+    };
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
     // Proxied requests lift this per request; it only bounds idle keep-alive sockets.
     idleTimeout: 30,
     routes,
-    fetch: (req, srv) => handle.fetch(req, srv),
+    fetch: (req, srv) => {
+      collector.touch();
+      return handle.fetch(req, srv);
+    },
     websocket: websocketBridge,
   });
   const port = server.port ?? deps.port;
@@ -70,12 +81,14 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
         await poll(() => (server.pendingRequests === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(FLUSH_MS) }).catch(() => {});
       }
       await server.stop(true);
+      collector.stop();
     },
     reload(config: Config) {
       handle = createServed({ ...deps, config }, { inflight });
     },
     async close() {
       stopped = true;
+      collector.stop();
       inflight.endAll("Cannot finish response: modelswap is closing");
       await server.stop(true);
     },

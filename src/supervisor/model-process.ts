@@ -37,7 +37,13 @@ export interface ModelProcessHooks {
   onLog(line: string): void;
 }
 
-const HEALTH_INTERVAL_MS = 20;
+/**
+ * Pause between readiness checks while a model starts (why 2 ms: a request
+ * waiting for a model should get its first byte within ~3 ms of the server
+ * turning healthy; at 20 ms the median wait was ~10 ms. A check is one local
+ * GET, ~0.1 ms of the Worker's CPU, only while a model is starting).
+ */
+const HEALTH_INTERVAL_MS = 2;
 const GROUP_POLL_MS = 20;
 const NOT_SPAWNED: ExitInfo = { code: null, signal: null };
 
