@@ -10,12 +10,13 @@
  * fake-upstream is a leaf the CLI starts: it may import only lib.
  */
 const layers = [
-  { name: "cli", path: "^src/cli/", may: ["cli", "http", "observe", "scheduler", "supervisor", "config", "lib", "fake-upstream"] },
-  { name: "http", path: "^src/http/", may: ["http", "observe", "scheduler", "supervisor", "config", "lib"] },
+  { name: "cli", path: "^src/cli/", may: ["cli", "http", "observe", "scheduler", "supervisor", "config", "hardware", "lib", "fake-upstream"] },
+  { name: "http", path: "^src/http/", may: ["http", "observe", "scheduler", "supervisor", "config", "hardware", "lib"] },
   { name: "observe", path: "^src/observe/", may: ["observe", "scheduler", "config", "lib"] },
   { name: "scheduler", path: "^src/scheduler/", may: ["scheduler", "supervisor", "config", "lib"] },
   { name: "supervisor", path: "^src/supervisor/", may: ["supervisor", "lib"] },
-  { name: "config", path: "^src/config/", may: ["config", "lib"] },
+  { name: "config", path: "^src/config/", may: ["config", "hardware", "lib"] },
+  { name: "hardware", path: "^src/hardware/", may: ["hardware", "lib"] },
   { name: "lib", path: "^src/lib/", may: ["lib"] },
   { name: "fake-upstream", path: "^src/fake-upstream/", may: ["fake-upstream", "lib"] },
 ];
@@ -36,6 +37,7 @@ module.exports = {
       ),
     ),
     forbid("http-one-door", "Outside src/http, import the HTTP front only through src/http/index.ts.", { path: "^src/", pathNot: "^src/http/" }, { path: "^src/http/", pathNot: "^src/http/index\\.ts$" }),
+    forbid("hardware-one-door", "Outside src/hardware, import it only through src/hardware/index.ts.", { path: "^src/", pathNot: "^src/hardware/" }, { path: "^src/hardware/", pathNot: "^src/hardware/index\\.ts$" }),
     forbid("observe-one-door", "Outside src/observe, import logs and events only through src/observe/index.ts.", { path: "^src/", pathNot: "^src/observe/" }, { path: "^src/observe/", pathNot: "^src/observe/index\\.ts$" }),
     forbid("routes-independent", "A route family never imports another route file: shared helpers live in a module of their own.", { path: "^src/http/routes/([^/]+)\\.ts$" }, { path: "^src/http/routes/", pathNot: "^src/http/routes/$1\\.ts$" }),
     forbid("http-rooms-downward", "Inside src/http the request pipeline runs down: app/server → routes → edge, resolve, forward, ui → state, exchange, errors → stream. Nothing below routes imports a route, the app or the server.", { path: "^src/http/(edge|resolve|forward|ui|stream)/|^src/http/(state|exchange|errors)\\.ts$" }, { path: "^src/http/routes/|^src/http/(app|server|index)\\.ts$" }),

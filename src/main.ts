@@ -17,7 +17,7 @@ async function run(command: Command, argv: string[]): Promise<number> {
       return 0;
     case "validate": {
       const { validate } = await import("./cli/validate.ts");
-      return validate(command.config);
+      return validate(command.options);
     }
     case "serve": {
       const { ensureFetchConcurrency } = await import("./cli/reexec.ts");

@@ -4,14 +4,15 @@
  * the thread that loaded them; here they go away with this Worker).
  */
 import type { LoadReply, LoadRequest } from "../src/cli/config-worker.ts";
-import { ConfigError, loadConfigFile, parseConfigText } from "../src/config/index.ts";
+import { ConfigError, loadConfigSources, parseConfigText } from "../src/config/index.ts";
 
 declare const self: { postMessage(m: LoadReply): void; addEventListener(type: "message", l: (e: MessageEvent) => void): void };
 
 self.addEventListener("message", (e: MessageEvent) => {
-  const { file, text, selfCommand, env } = e.data as LoadRequest;
+  const { target, text, selfCommand, env } = e.data as LoadRequest;
   try {
-    const config = text === undefined ? loadConfigFile(file, { selfCommand, env }) : parseConfigText(text, file, { selfCommand, env });
+    const options = { selfCommand, env, strict: target.strict === true, checkExecutables: target.checkExecutables === true };
+    const config = text === undefined ? loadConfigSources(target, options) : parseConfigText(text, target.file ?? "<embedded>", options);
     self.postMessage({ ok: true, config });
   } catch (error) {
     self.postMessage({ ok: false, configError: error instanceof ConfigError, message: error instanceof Error ? error.message : String(error) });

@@ -9,7 +9,7 @@ import type { FromWorker, ToWorker } from "../src/scheduler/protocol.ts";
 import { Runner } from "../src/scheduler/runner.ts";
 import { cleanupLeftovers } from "../src/supervisor/index.ts";
 
-declare const self: Port & { addEventListener(type: "error" | "unhandledrejection", listener: (e: Event) => void): void };
+declare const self: Port<ToWorker> & { addEventListener(type: "error" | "unhandledrejection", listener: (e: Event) => void): void };
 
 const post = (m: FromWorker) => self.postMessage(m);
 const fatal = (what: unknown) => {
@@ -21,8 +21,8 @@ self.addEventListener("error", (e) => fatal((e as ErrorEvent).error ?? (e as Err
 self.addEventListener("unhandledrejection", (e) => fatal((e as Event & { reason?: unknown }).reason));
 
 let started = false;
-self.addEventListener("message", (e: MessageEvent) => {
-  const m = e.data as ToWorker;
+self.addEventListener("message", (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
   if (m.type !== "init" || started) return;
   started = true;
   void (async () => {

@@ -4,7 +4,7 @@
  * scripts (`-config x`, `-config=x`, `-watch-config`, `-version`).
  */
 import { commandSpec, COMMANDS, isCommandName, type CommandName, type CommandSpec, type FlagSpec } from "./commands.ts";
-import { parseDuration } from "../lib/duration.ts";
+import { parseDurationWithUnit } from "../lib/duration.ts";
 import { parseListen, type ListenAddress } from "../lib/listen.ts";
 import { closest } from "../lib/did-you-mean.ts";
 import type { FakeUpstreamOptions } from "../fake-upstream/options.ts";
@@ -26,6 +26,12 @@ export interface ServeOptions {
   config: string;
   /** False when `config` is the default: then a missing file means "serve the built-in demo config". */
   configGiven: boolean;
+  /** `--config-dir`: every *.yml/*.yaml in it is merged with `config` (or used alone when no --config is given). */
+  configDir: string | null;
+  /** `--strict`: unknown config keys are errors. */
+  strict: boolean;
+  /** `--tls-cert-file` / `--tls-key-file`: serve HTTPS. */
+  tls: TlsFiles | null;
   listen: ListenAddress;
   watchConfig: boolean;
   testHooks: boolean;
@@ -34,10 +40,23 @@ export interface ServeOptions {
   stateDir: string;
 }
 
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** What `validate` checks. */
+export interface ValidateOptions {
+  config: string;
+  configGiven: boolean;
+  configDir: string | null;
+  strict: boolean;
+}
+
 /** What to run. */
 export type Command =
   | { kind: "serve"; options: ServeOptions }
-  | { kind: "validate"; config: string }
+  | { kind: "validate"; options: ValidateOptions }
   | { kind: "fake-upstream"; options: FakeUpstreamOptions }
   | { kind: "replay"; file: string; check: boolean }
   | { kind: "version" }
@@ -106,13 +125,17 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
   switch (name) {
     case "serve": {
       if (v.get("version") === true) return { kind: "version" };
-      const listenText = str("listen", ":8080");
+      const tls = tlsFiles(v, name);
+      const listenText = str("listen", tls ? ":8443" : ":8080");
       const record = v.get("record") as string | undefined;
       return {
         kind: "serve",
         options: {
           config: str("config", "config.yaml"),
           configGiven: v.has("config"),
+          configDir: (v.get("config-dir") as string | undefined) ?? null,
+          strict: v.get("strict") === true,
+          tls,
           listen: convert("listen", () => parseListen(listenText), name),
           watchConfig: v.get("watch-config") === true,
           testHooks: v.get("test-hooks") === true,
@@ -122,8 +145,19 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
         },
       };
     }
-    case "validate":
-      return { kind: "validate", config: str("config", "config.yaml") };
+    case "validate": {
+      const file = positionals[0];
+      if (file !== undefined && v.has("config")) throw new UsageError(`give the config file once: both '${file}' and '--config ${str("config", "")}'`, name);
+      return {
+        kind: "validate",
+        options: {
+          config: file ?? str("config", "config.yaml"),
+          configGiven: file !== undefined || v.has("config"),
+          configDir: (v.get("config-dir") as string | undefined) ?? null,
+          strict: v.get("strict") === true,
+        },
+      };
+    }
     case "fake-upstream": {
       const int = (flag: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
         const raw = v.get(flag) as string | undefined;
@@ -136,7 +170,7 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
       };
       const dur = (flag: string, dflt: string): number => {
         const raw = str(flag, dflt);
-        return convert(flag, () => parseDuration(raw), name);
+        return convert(flag, () => parseDurationWithUnit(raw), name);
       };
       const exitAfter = v.has("exit-after-requests") ? int("exit-after-requests", 0, 1) : null;
       return {
@@ -173,6 +207,17 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
       throw new Error(`Cannot build command: unknown name ${String(unreachable)}`);
     }
   }
+}
+
+/** Both TLS flags or neither (llama-swap refuses one without the other). */
+function tlsFiles(v: Values, command: CommandName): TlsFiles | null {
+  const cert = v.get("tls-cert-file") as string | undefined;
+  const key = v.get("tls-key-file") as string | undefined;
+  if (cert === undefined && key === undefined) return null;
+  if (cert === undefined || key === undefined) {
+    throw new UsageError(`option '--${cert === undefined ? "tls-cert-file" : "tls-key-file"}' is required with '--${cert === undefined ? "tls-key-file" : "tls-cert-file"}': HTTPS needs both`, command);
+  }
+  return { cert, key };
 }
 
 /** Runs a value parser, turning its RangeError into a UsageError for `--flag`. */

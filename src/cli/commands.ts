@@ -35,6 +35,12 @@ export interface CommandSpec {
 
 const HELP: FlagSpec = { name: "help", help: "Print help", aliases: ["h"] };
 const CONFIG: FlagSpec = { name: "config", value: "FILE", default: "config.yaml", help: "Configuration file" };
+const CONFIG_DIR: FlagSpec = {
+  name: "config-dir",
+  value: "DIR",
+  help: "Also read every *.yml/*.yaml file in DIR (sorted by name), merged additively with --config as llama-swap does",
+};
+const STRICT: FlagSpec = { name: "strict", help: "Treat unknown config keys as errors (by default they are warnings, as llama-swap ignores them)" };
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -45,7 +51,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [],
     flags: [
       CONFIG,
-      { name: "listen", value: "HOST:PORT", default: ":8080", help: "Address to listen on; ':PORT' means every interface" },
+      CONFIG_DIR,
+      { name: "listen", value: "HOST:PORT", default: ":8080 (:8443 with TLS)", help: "Address to listen on; ':PORT' means every interface" },
+      { name: "tls-cert-file", value: "FILE", help: "Serve HTTPS with this PEM certificate (needs --tls-key-file)" },
+      { name: "tls-key-file", value: "FILE", help: "PEM private key of --tls-cert-file" },
+      STRICT,
       { name: "watch-config", help: "Reload the configuration when the file changes" },
       { name: "state-dir", value: "DIR", default: "$XDG_RUNTIME_DIR/modelswap or /tmp/modelswap-UID", help: "Where pid records of model processes are kept" },
       { name: "record", value: "FILE", help: "Write every scheduler input event to FILE (JSON lines) for 'replay'" },
@@ -58,9 +68,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "validate",
     summary: "Check a configuration file and exit",
-    usage: ["validate [--config FILE]"],
-    positionals: [],
-    flags: [CONFIG, HELP],
+    usage: ["validate [FILE | --config FILE] [--config-dir DIR] [--strict]"],
+    positionals: [{ name: "FILE", help: "Configuration file (same as --config FILE)" }],
+    flags: [CONFIG, CONFIG_DIR, STRICT, HELP],
   },
   {
     name: "fake-upstream",
@@ -71,9 +81,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "port", value: "N", default: "0 (any free port)", help: "Port to listen on" },
       { name: "host", value: "HOST", default: "127.0.0.1", help: "Address to bind" },
       { name: "model", value: "ID", help: "Model id to report; default: the one each request names" },
-      { name: "start-delay", value: "DUR", default: "0", help: "Answer /health with 503 until DUR has passed (500ms, 2s, 1m)" },
+      { name: "start-delay", value: "DUR", default: "0", help: "Answer /health with 503 until DUR has passed; a unit is required (500ms, 2s, 1m)" },
       { name: "tokens", value: "N", default: "8", help: "Tokens per completion" },
-      { name: "token-interval", value: "DUR", default: "10ms", help: "Time between streamed tokens" },
+      { name: "token-interval", value: "DUR", default: "10ms", help: "Time between streamed tokens; a unit is required (10ms, 1s)" },
       { name: "exit-after-requests", value: "N", help: "Exit with status 1 while answering the Nth request (mid-stream when streaming)" },
       { name: "health-fail", help: "Always answer /health with 503" },
       { name: "ignore-sigterm", help: "Ignore SIGTERM (only SIGKILL stops it)" },

@@ -8,11 +8,14 @@ import type { Config } from "../config/types.ts";
 import { selfCommand, workerEntry } from "../lib/self.ts";
 import type { Io } from "./io.ts";
 import { reportLoadError } from "./load-error.ts";
+import { describeTarget, targetOf, type ConfigTarget } from "./config-target.ts";
+
+export { describeTarget, targetFor, targetOf, type ConfigTarget } from "./config-target.ts";
 
 /** Main thread → loader Worker. */
 export interface LoadRequest {
-  file: string;
-  /** YAML to parse instead of reading `file` (the built-in config); `file` then only names it. */
+  target: ConfigTarget;
+  /** YAML to parse instead of reading the file (the built-in config); `target.file` then only names it. */
   text?: string;
   selfCommand: string[];
   env: Record<string, string | undefined>;
@@ -22,7 +25,7 @@ export interface LoadRequest {
 export type LoadReply = { ok: true; config: Config } | { ok: false; configError: boolean; message: string };
 
 /**
- * Loads `file` like `loadOrReport` (same messages on `io.err`), in a Worker that is gone afterwards.
+ * Loads `target` like `loadOrReport` (same messages on `io.err`), in a Worker that is gone afterwards.
  *
  * @example
  * ```ts
@@ -30,10 +33,11 @@ export type LoadReply = { ok: true; config: Config } | { ok: false; configError:
  * if (!config) return 1;
  * ```
  */
-export async function loadConfigIsolated(file: string, io: Io, text?: string): Promise<Config | null> {
+export async function loadConfigIsolated(target: string | ConfigTarget, io: Io, text?: string): Promise<Config | null> {
+  const t = targetOf(target);
   let reply: LoadReply | null;
   try {
-    const request: LoadRequest = { file, selfCommand: selfCommand(), env: { ...process.env } };
+    const request: LoadRequest = { target: t, selfCommand: selfCommand(), env: { ...process.env } };
     if (text !== undefined) request.text = text;
     reply = await askWorker(request);
   } catch {
@@ -41,10 +45,10 @@ export async function loadConfigIsolated(file: string, io: Io, text?: string): P
   }
   if (reply === null) {
     const { loadOrReport } = await import("./validate.ts");
-    return loadOrReport(file, io, text);
+    return loadOrReport(t, io, text);
   }
   if (reply.ok) return reply.config;
-  reportLoadError(file, reply.configError, reply.message, io);
+  reportLoadError(describeTarget(t), reply.configError, reply.message, io);
   return null;
 }
 

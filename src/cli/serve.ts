@@ -9,10 +9,10 @@ import { type HttpServer, startHttpServer } from "../http/index.ts";
 import { connectHubs, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
-import { isLoopback } from "../lib/listen.ts";
+import { exposureWarning, isLoopback } from "../lib/listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
-import { loadConfigIsolated } from "./config-worker.ts";
+import { describeTarget, loadConfigIsolated, targetFor } from "./config-worker.ts";
 import { watchConfigFile } from "./watch-config.ts";
 import { EMBEDDED_CONFIG_NAME, embeddedConfigText } from "./embedded-config.ts";
 import { existsSync } from "node:fs";
@@ -41,12 +41,15 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
     return 2;
   }
   // No config.yaml here and none asked for: serve the built-in demo models.
-  const embedded = !options.configGiven && !existsSync(options.config);
+  const embedded = !options.configGiven && options.configDir === null && !existsSync(options.config);
+  const target = targetFor(options);
   const first = embedded
     ? await loadConfigIsolated(EMBEDDED_CONFIG_NAME, io, embeddedConfigText)
-    : await loadConfigIsolated(options.config, io);
+    : await loadConfigIsolated(target, io);
   if (!first) return 1;
   for (const w of first.warnings) io.err(`warning: ${w}`);
+  const exposure = exposureWarning(options.listen, first.apiKeys);
+  if (exposure) io.err(exposure);
   /** The configuration in force; replaced by --watch-config reloads. */
   let config = first;
 
@@ -78,6 +81,7 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,
+      tls: options.tls,
     });
   } catch (error) {
     io.err(`modelswap: cannot listen on ${options.listen.text}: ${error instanceof Error ? error.message : String(error)}`);
@@ -122,18 +126,18 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
 
   if (embedded) say(`no ${options.config} here: serving the built-in demo models (write one, or pass --config FILE)`);
   if (options.watchConfig && !embedded) {
-    stopWatching = watchConfigFile(options.config, async () => {
-      const next = await loadConfigIsolated(options.config, io);
+    stopWatching = watchConfigFile(target.file, async () => {
+      const next = await loadConfigIsolated(target, io);
       if (!next) {
-        say(`configuration ${options.config} changed but has errors: still serving the previous one`);
+        say(`configuration ${describeTarget(target)} changed but has errors: still serving the previous one`);
         return;
       }
       for (const w of next.warnings) io.err(`warning: ${w}`);
       await scheduler.reload(next);
       started.reload(next);
       config = next;
-      say(`configuration reloaded from ${options.config}: ${Object.keys(next.models).length} models`);
-    });
+      say(`configuration reloaded from ${describeTarget(target)}: ${Object.keys(next.models).length} models`);
+    }, target.dir);
   }
   say(`listening on ${started.url}${options.testHooks ? " (test hooks enabled)" : ""}${options.watchConfig ? ", watching the config file" : ""}`);
   // Once more after the listener and the preload started (measured: settles at ~53 MB instead of ~57 MB).

@@ -10,7 +10,8 @@ import { basename, dirname, resolve } from "node:path";
 export const DEBOUNCE_MS = 250;
 
 /**
- * Calls `onChange` once per burst of changes to `file`, never while a
+ * Calls `onChange` once per burst of changes to `file` (and to the YAML
+ * files of `dir`, for --config-dir), never while a
  * previous call is still running (a change during it schedules one more).
  * Watches the directory, so editors that replace the file (write a temp
  * file, then rename) are seen too. Returns the function that stops watching.
@@ -20,9 +21,7 @@ export const DEBOUNCE_MS = 250;
  * const stop = watchConfigFile("config.yaml", async () => reload());
  * ```
  */
-export function watchConfigFile(file: string, onChange: () => Promise<void>): () => void {
-  const path = resolve(file);
-  const name = basename(path);
+export function watchConfigFile(file: string | null, onChange: () => Promise<void>, dir: string | null = null): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = false;
   let again = false;
@@ -48,11 +47,26 @@ export function watchConfigFile(file: string, onChange: () => Promise<void>): ()
     timer = setTimeout(() => void run(), DEBOUNCE_MS);
   };
 
-  const watcher: FSWatcher = watch(dirname(path), (_event, changed) => {
-    if (changed === null || changed.toString() === name) schedule();
-  });
+  const watchers: FSWatcher[] = [];
+  if (file !== null) {
+    const path = resolve(file);
+    const name = basename(path);
+    watchers.push(
+      watch(dirname(path), (_event, changed) => {
+        if (changed === null || changed.toString() === name) schedule();
+      }),
+    );
+  }
+  // --config-dir: any *.yml/*.yaml appearing, changing or going away.
+  if (dir !== null) {
+    watchers.push(
+      watch(resolve(dir), (_event, changed) => {
+        if (changed === null || /\.ya?ml$/.test(changed.toString())) schedule();
+      }),
+    );
+  }
   return () => {
     clearTimeout(timer);
-    watcher.close();
+    for (const w of watchers) w.close();
   };
 }

@@ -14,19 +14,25 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Formats an issue the way compilers do, so editors can jump to it. */
+/** Formats an issue the way compilers do, so editors can jump to it; line 0 means "the file as a whole" (it cannot be read). */
 export function formatIssue(issue: ConfigIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.column}`;
+  const where = issue.line === 0 ? issue.file : `${issue.file}:${issue.line}:${issue.column}`;
   return issue.path === "" ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
 }
+
+const fileOrder = (a: string, b: string): number => (a === b ? 0 : a < b ? -1 : 1);
+const byPosition = (a: ConfigIssue, b: ConfigIssue): number => fileOrder(a.file, b.file) || a.line - b.line || a.column - b.column;
 
 /** Thrown by the loader with every problem found, never only the first. */
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join("\n"));
+  /** Formatted warnings found before the errors stopped the load (printed after them). */
+  readonly warnings: string[];
+  constructor(issues: ConfigIssue[], warnings: readonly string[] = []) {
+    super([...issues.map(formatIssue), ...warnings.map((w) => `warning: ${w}`)].join("\n"));
     this.name = "ConfigError";
     this.issues = issues;
+    this.warnings = [...warnings];
   }
 }
 
@@ -67,25 +73,30 @@ export class IssueList {
     this.issues.push(this.#issue(path, message, at));
   }
 
-  /** Records an error at an explicit position (YAML syntax errors). */
-  errorAt(pos: Pos, message: string): void {
-    this.issues.push({ file: this.file, line: pos.line, column: pos.column, path: "", message });
+  /** Records an error at an explicit position (YAML syntax errors, a value of another file). */
+  errorAt(pos: Pos, message: string, path: readonly Segment[] = []): void {
+    this.issues.push({ file: pos.file ?? this.file, line: pos.line, column: pos.column, path: formatPath(path), message });
   }
 
-  /** Records a non-fatal note, formatted like an issue. */
+  /** Records a non-fatal note, formatted like an issue; notes stay sorted by position. */
   warn(path: readonly Segment[], message: string, at: "key" | "value" = "key"): void {
-    this.warnings.push(formatIssue(this.#issue(path, message, at)));
+    const issue = this.#issue(path, message, at);
+    let i = this.#warned.length;
+    while (i > 0 && byPosition(this.#warned[i - 1]!, issue) > 0) i--;
+    this.#warned.splice(i, 0, issue);
+    this.warnings.splice(i, 0, formatIssue(issue));
   }
+
+  readonly #warned: ConfigIssue[] = [];
 
   /** Throws a ConfigError with all issues sorted by position, if any. */
   throwIfAny(): void {
     if (this.issues.length === 0) return;
-    const sorted = [...this.issues].sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new ConfigError(sorted);
+    throw new ConfigError([...this.issues].sort(byPosition), this.warnings);
   }
 
   #issue(path: readonly Segment[], message: string, at: "key" | "value"): ConfigIssue {
     const pos = this.positions.find(path, at);
-    return { file: this.file, line: pos.line, column: pos.column, path: formatPath(path), message };
+    return { file: pos.file ?? this.file, line: pos.line, column: pos.column, path: formatPath(path), message };
   }
 }

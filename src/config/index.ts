@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { configSchema } from "./schema.ts";
 
-export { loadConfigFile, parseConfigText, type LoadOptions } from "./load.ts";
+export { loadConfigFile, loadConfigSources, parseConfigText, parseConfigTexts, type ConfigSources, type LoadOptions, type SourceText } from "./load.ts";
 export { ConfigError, formatIssue, type ConfigIssue } from "./errors.ts";
 export { splitCommand, joinCommand } from "./cmd-split.ts";
 export type * from "./types.ts";

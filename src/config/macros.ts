@@ -13,7 +13,7 @@ export interface Macro {
 }
 
 /** Names the loader or supervisor fills in; a config may not define them. */
-export const RESERVED_MACROS = ["PORT", "MODEL_ID", "PID", "MODELSWAP"] as const;
+export const RESERVED_MACROS = ["PORT", "MODEL_ID", "PID", "MODELSWAP", "SLOT"] as const;
 const NAME = /^[a-zA-Z0-9_-]+$/;
 const ENV_REF = /\$\{env\.([a-zA-Z_][a-zA-Z0-9_]*)\}/g;
 const ONE_REF = /^\$\{([a-zA-Z0-9_-]+)\}$/;

@@ -6,7 +6,8 @@ import { commandText, splitCommand, stripCommandComments } from "./cmd-split.ts"
 import type { IssueList } from "./errors.ts";
 import { forEachLeftover, macroTable, mergeMacros, substituteDeep, undefinedMacroMessage, type Macro, type MacroValue } from "./macros.ts";
 import type { RawModel } from "./schema.ts";
-import type { Capabilities, ModelConfig } from "./types.ts";
+import { COMFYUI_MODEL_ID, type Capabilities, type ModelConfig, type Watchdog } from "./types.ts";
+import { parseSize } from "./sizes.ts";
 import type { PositionMap, Segment } from "./yaml-positions.ts";
 
 /** True for a YAML mapping (a plain object, not a list or null). */
@@ -50,6 +51,7 @@ export interface ModelDefaults {
   globalTTL: number;
   unloadTimeout: number;
   sendLoadingState: boolean;
+  watchdog: Watchdog;
 }
 
 /** Resolves a validated model entry into the runtime shape; reports problems and returns undefined on any. */
@@ -59,10 +61,13 @@ export function resolveModel(
   port: number | null,
   defaults: ModelDefaults,
   issues: IssueList,
+  slot = 1,
 ): ModelConfig | undefined {
   const path: Segment[] = ["models", id];
   const before = issues.issues.length;
-  const m = (port === null ? parsed : substituteDeep(parsed, new Map<string, MacroValue>([["PORT", port]]))) as RawModel;
+  const builtins = new Map<string, MacroValue>([["SLOT", slot]]);
+  if (port !== null) builtins.set("PORT", port);
+  const m = substituteDeep(parsed, builtins) as RawModel;
 
   if (port === null && m.proxy?.includes("${PORT}")) {
     issues.error([...path, "proxy"], "Use ${PORT} in cmd too, or set a fixed port: ${PORT} is only assigned to models whose cmd uses it");
@@ -127,7 +132,7 @@ export function resolveModel(
       setParamsByID: m.filters.setParamsByID,
     },
     unlisted: m.unlisted,
-    concurrencyLimit: m.concurrencyLimit === 0 ? 10 : m.concurrencyLimit,
+    concurrencyLimit: id === COMFYUI_MODEL_ID ? Math.max(COMFYUI_CONCURRENCY, m.concurrencyLimit) : m.concurrencyLimit === 0 ? 10 : m.concurrencyLimit,
     sendLoadingState: m.sendLoadingState ?? defaults.sendLoadingState,
     timeouts: {
       connect: m.timeouts.connect,
@@ -140,9 +145,19 @@ export function resolveModel(
     metadata: m.metadata,
     name: m.name,
     description: m.description,
-    ignoreWebsockets: m.compat.ignoreWebsockets,
+    ignoreWebsockets: id === COMFYUI_MODEL_ID || m.compat.ignoreWebsockets,
+    resources: { vram: parseSize(m.resources?.vram ?? 0), ram: parseSize(m.resources?.ram ?? 0) },
+    replicas: [],
+    replicaOf: null,
+    watchdog: {
+      stallTimeout: m.watchdog?.stallTimeout ?? defaults.watchdog.stallTimeout,
+      busyTimeout: m.watchdog?.busyTimeout ?? defaults.watchdog.busyTimeout,
+    },
   };
 }
+
+/** llama-swap's floor for comfyui_auto's concurrency: a ComfyUI page opens many requests at once. */
+const COMFYUI_CONCURRENCY = 50;
 
 /** `"temperature, top_p"` → `["temperature", "top_p"]`, never `model`. */
 export function splitParamList(text: string): string[] {

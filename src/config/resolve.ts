@@ -11,6 +11,13 @@ import type { Config, GroupConfig, MatrixConfig, ModelConfig, PeerConfig, Profil
 import type { Segment } from "./yaml-positions.ts";
 import { forEachLeftover, undefinedMacroMessage } from "./macros.ts";
 import { goDurationMs } from "../lib/duration.ts";
+import { queryGpusSync } from "../hardware/index.ts";
+import { parseSize } from "./sizes.ts";
+
+/** The id of replica `slot` (one-based) of model `id`: `id@slot`. */
+export function replicaId(id: string, slot: number): string {
+  return `${id}@${slot}`;
+}
 
 /** llama-swap's default for `upstream.ignorePaths`: static assets never trigger a swap. */
 export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt)$"];
@@ -18,14 +25,31 @@ export const DEFAULT_IGNORE_PATHS = [".*\\.(js|json|css|png|gif|jpg|jpeg|ico|txt
 /** Builds the Config; problems go to `issues` (the caller throws). */
 export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): Config {
   const unloadTimeout = raw.unloadTimeout === 0 ? 10 : raw.unloadTimeout;
-  const defaults = { globalTTL: raw.globalTTL, unloadTimeout, sendLoadingState: raw.sendLoadingState };
+  const watchdog = { stallTimeout: raw.watchdog.stallTimeout, busyTimeout: raw.watchdog.busyTimeout };
+  const defaults = { globalTTL: raw.globalTTL, unloadTimeout, sendLoadingState: raw.sendLoadingState, watchdog };
 
-  const cmds = Object.fromEntries(Object.entries(raw.models).map(([id, m]) => [id, m.cmd]));
+  // A model with replicas takes one port per replica (`m@1`, `m@2`, ... in the sorted order), none of its own.
+  const cmds: Record<string, string> = {};
+  for (const [id, m] of Object.entries(raw.models)) {
+    if (m.replicas === 1) cmds[id] = m.cmd;
+    else for (let k = 1; k <= m.replicas; k++) cmds[replicaId(id, k)] = m.cmd;
+  }
   const ports = assignPorts(cmds, raw.startPort);
   const models: Record<string, ModelConfig> = {};
   for (const [id, m] of Object.entries(raw.models)) {
-    const resolved = resolveModel(id, m, ports.get(id) ?? null, defaults, issues);
-    if (resolved) models[id] = resolved;
+    const resolved = resolveModel(id, m, ports.get(m.replicas === 1 ? id : replicaId(id, 1)) ?? null, defaults, issues);
+    if (!resolved) continue;
+    models[id] = resolved;
+    if (m.replicas === 1) continue;
+    for (let k = 1; k <= m.replicas; k++) {
+      const rid = replicaId(id, k);
+      if (rid in raw.models) issues.error(["models", rid], `Rename the model: \`${rid}\` is the id of replica ${k} of \`${id}\``, "key");
+      // The base resolved cleanly and ${SLOT} is a number: a replica raises no issue of its own.
+      const r = resolveModel(id, m, ports.get(rid) ?? null, defaults, issues, k);
+      if (!r) continue;
+      models[rid] = { ...r, id: rid, aliases: [], unlisted: true, replicaOf: id, filters: { ...r.filters, setParamsByID: {} } };
+      resolved.replicas.push(rid);
+    }
   }
 
   const { router, groups, matrix, paths } = routing(raw, issues);
@@ -45,6 +69,9 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     issues.error(["performance", "every"], `Expected a duration of at least 1s: got ${JSON.stringify(raw.performance.every)}`);
   }
 
+  if (raw.healthCheckTimeout < 15) {
+    issues.warn(["healthCheckTimeout"], `Raise \`healthCheckTimeout\` to at least 15: ${raw.healthCheckTimeout}s is used as 15s, as llama-swap does`, "value");
+  }
   const config: Config = {
     file,
     healthCheckTimeout: Math.max(15, raw.healthCheckTimeout),
@@ -66,6 +93,10 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     router,
     groups,
     matrix,
+    maxSwapWait: raw.routing.scheduler.settings.fifo.maxSwapWait,
+    maxLoaded: raw.routing.router.settings.maxLoaded,
+    resources: resources(raw, issues),
+    watchdog,
     priority: raw.routing.scheduler.settings.fifo.priority,
     peers: peers(raw, issues),
     profiles: profiles(raw),
@@ -74,6 +105,7 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     store: raw.store ? { path: raw.store.path } : null,
     ui: { sessionIdHeaders: headerNames(raw.ui.activity.session_id) },
     maxUploadBytes: raw.maxUploadBytes,
+    cors: { allowOrigins: corsOrigins(raw, issues) },
     warnings: issues.warnings,
   };
   checkReferences(config, paths, issues);
@@ -143,6 +175,24 @@ function peers(raw: RawConfig, issues: IssueList): Record<string, PeerConfig> {
   return out;
 }
 
+/**
+ * The global memory limits in bytes; `vram: auto` asks nvidia-smi (the command
+ * in `MODELSWAP_NVIDIA_SMI` when set, so tests and odd installs can point at
+ * another) and is a config error when it cannot.
+ */
+function resources(raw: RawConfig, issues: IssueList): Config["resources"] {
+  const { vram, ram } = raw.resources;
+  let vramBytes: number | null = null;
+  if (vram === "auto") {
+    const report = queryGpusSync({ command: process.env.MODELSWAP_NVIDIA_SMI || "nvidia-smi" });
+    if (report.present) vramBytes = report.totalVramBytes;
+    else issues.error(["resources", "vram"], `Set vram to a size like "24GiB": "auto" needs nvidia-smi, and ${report.reason}`);
+  } else if (vram !== undefined) {
+    vramBytes = parseSize(vram);
+  }
+  return { vram: vramBytes, ram: ram === undefined ? null : parseSize(ram) };
+}
+
 function profiles(raw: RawConfig): Record<string, ProfileConfig> {
   const out: Record<string, ProfileConfig> = {};
   for (const [id, p] of Object.entries(raw.profiles)) {
@@ -193,4 +243,18 @@ function headerNames(names: string[]): string[] {
     out.push(name);
   }
   return out;
+}
+
+/** `cors.allowOrigins`, each an origin (scheme://host[:port], nothing after) or "*"; null when unset. */
+function corsOrigins(raw: RawConfig, issues: IssueList): string[] | null {
+  const list = raw.cors.allowOrigins;
+  if (list === undefined) return null;
+  list.forEach((origin, i) => {
+    if (origin === "*") return;
+    const parsed = URL.canParse(origin) ? new URL(origin) : null;
+    if (parsed === null || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      issues.error(["cors", "allowOrigins", i], `Expected an origin like "https://app.example.com" (scheme, host and port only, no trailing slash): got ${JSON.stringify(origin)}`);
+    }
+  });
+  return list;
 }

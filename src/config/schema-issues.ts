@@ -41,6 +41,35 @@ export function knownKeys(root: z.ZodType, path: readonly Segment[]): string[] {
   return d?.type === "object" && d.shape ? Object.keys(d.shape) : [];
 }
 
+/** "Remove or rename the unknown key `tll`: did you mean `ttl`?" for `key` in the mapping at `path`. */
+export function unknownKeyMessage(root: z.ZodType, path: readonly Segment[], key: string, note = ""): string {
+  const known = knownKeys(root, path);
+  const guess = closest(key, known);
+  const hint = guess ? `: did you mean \`${guess}\`?` : `: expected one of ${known.map((k) => `\`${k}\``).join(", ")}`;
+  return `Remove or rename the unknown key \`${key}\`${note}${hint}`;
+}
+
+/**
+ * Turns every unknown key in `error` into a warning (llama-swap ignores keys
+ * it does not know, so a file written for a newer version still starts) and
+ * deletes it from `root`. Returns how many keys were ignored.
+ */
+export function ignoreUnknownKeys(root: z.ZodType, error: z.ZodError, value: Record<string, unknown>, issues: IssueList): number {
+  let count = 0;
+  for (const issue of error.issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    const path = issue.path as Segment[];
+    let parent: unknown = value;
+    for (const seg of path) parent = (parent as Record<string | number, unknown> | null)?.[seg];
+    for (const key of issue.keys) {
+      issues.warn([...path, key], unknownKeyMessage(root, path, key, " (ignored; --strict makes it an error)"));
+      if (parent !== null && typeof parent === "object") delete (parent as Record<string, unknown>)[key];
+      count++;
+    }
+  }
+  return count;
+}
+
 /** Reports every zod issue with its position. */
 export function reportZodIssues(root: z.ZodType, error: z.ZodError, issues: IssueList): void {
   for (const issue of error.issues) report(root, issue as z.core.$ZodIssue, issue.path as Segment[], issues);
@@ -49,12 +78,7 @@ export function reportZodIssues(root: z.ZodType, error: z.ZodError, issues: Issu
 function report(root: z.ZodType, issue: z.core.$ZodIssue, path: Segment[], issues: IssueList): void {
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = knownKeys(root, path);
-      for (const key of issue.keys) {
-        const guess = closest(key, known);
-        const hint = guess ? `: did you mean \`${guess}\`?` : `: expected one of ${known.map((k) => `\`${k}\``).join(", ")}`;
-        issues.error([...path, key], `Remove or rename the unknown key \`${key}\`${hint}`, "key");
-      }
+      for (const key of issue.keys) issues.error([...path, key], unknownKeyMessage(root, path, key), "key");
       return;
     }
     case "invalid_key": {

@@ -4,6 +4,7 @@
  * users point their editors at is generated from this (`npm run schema`).
  */
 import { z } from "zod";
+import { SIZE_PATTERN } from "./sizes.ts";
 
 const intAtLeast = (min: number) => {
   const error = `Expected an integer >= ${min}`;
@@ -18,6 +19,9 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `Expected one of ${values.map((v) => JSON.stringify(v)).join(", ")}` });
 const mapping = () => z.record(z.string(), z.unknown(), { error: "Expected a mapping" });
 const obj = <S extends z.core.$ZodLooseShape>(shape: S) => z.strictObject(shape, { error: "Expected a mapping" });
+const seconds = () => z.number({ error: "Expected a number of seconds" }).min(0, { error: "Expected a number of seconds >= 0" });
+const size = () =>
+  z.union([z.string().regex(SIZE_PATTERN), z.number().int().min(0)], { error: 'Expected a size like "12GiB", "24GB" or "512MiB"' });
 
 /** Go duration syntax (`1h30m`, `15s`, `250ms`). */
 export const GO_DURATION = /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^0$/;
@@ -99,6 +103,21 @@ export const modelSchema = obj({
   })
     .optional()
     .describe("What the model accepts and produces, for /v1/models."),
+  resources: obj({
+    vram: size().optional().describe("GPU memory this model uses (GiB, GB, MiB, ...); counted against the global resources.vram."),
+    ram: size().optional().describe("System memory this model uses; counted against the global resources.ram."),
+  })
+    .optional()
+    .describe("modelswap: memory this model needs; a model starts only when the running ones plus it fit."),
+  replicas: intAtLeast(1)
+    .default(1)
+    .describe("modelswap: processes of this model run side by side, each with its own ${PORT} and a stable one-based ${SLOT}; requests go to the one with the fewest in flight."),
+  watchdog: obj({
+    stallTimeout: seconds().optional().describe("Overrides the global watchdog.stallTimeout for this model."),
+    busyTimeout: seconds().optional().describe("Overrides the global watchdog.busyTimeout for this model."),
+  })
+    .optional()
+    .describe("modelswap: per-model watchdog overrides."),
 });
 
 const groupSchema = obj({
@@ -171,6 +190,14 @@ export const configSchema = obj({
   unloadTimeout: intAtLeast(0).default(10),
   shutdownTimeout: intAtLeast(0).default(10).describe("modelswap: seconds a graceful shutdown waits for in-flight requests."),
   maxUploadBytes: intAtLeast(1).default(32 * 1024 * 1024).describe("modelswap: largest multipart upload in bytes."),
+  cors: obj({
+    allowOrigins: z
+      .array(nonEmpty(), { error: "Expected a list of origins" })
+      .optional()
+      .describe('Origins (like "https://app.example.com") whose web pages may call modelswap; "*" allows any. Unset: every origin, as llama-swap.'),
+  })
+    .prefault({})
+    .describe("modelswap: which web pages may call modelswap from a browser."),
   macros: macroSchema.optional(),
   apiKeys: z.array(nonEmpty(), { error: "Expected a list of strings" }).default([]),
   upstream: obj({ ignorePaths: strList().optional() }).prefault({}),
@@ -178,15 +205,37 @@ export const configSchema = obj({
   models: z.record(z.string(), modelSchema, { error: "Expected a mapping of model ids to models" }),
   groups: groupsSchema.optional().describe("Legacy spelling of routing.router.settings.groups."),
   matrix: matrixSchema.optional().describe("Legacy spelling of routing.router.settings.matrix."),
+  resources: obj({
+    vram: z
+      .union([z.literal("auto"), size()], { error: 'Expected "auto" or a size like "24GiB"' })
+      .optional()
+      .describe('Total GPU memory models may use; "auto" reads it from nvidia-smi. Unset: not limited.'),
+    ram: size().optional().describe("Total system memory models may use. Unset: not limited."),
+  })
+    .prefault({})
+    .describe("modelswap: memory available to models (see models.*.resources)."),
+  watchdog: obj({
+    stallTimeout: seconds().default(0).describe("End a request whose upstream sent no byte for this many seconds (504, or an SSE error once streaming); 0 is off."),
+    busyTimeout: seconds().default(0).describe("Kill and restart a model busy with no byte to any client for this many seconds; 0 is off."),
+  })
+    .prefault({})
+    .describe("modelswap: hung-upstream watchdog, judged by bytes, not wall clock."),
   routing: obj({
     router: obj({
       use: oneOf(["group", "matrix"]).default("group"),
-      settings: obj({ groups: groupsSchema.optional(), matrix: matrixSchema.optional() }).prefault({}),
+      settings: obj({
+        groups: groupsSchema.optional(),
+        matrix: matrixSchema.optional(),
+        maxLoaded: intAtLeast(0).default(0).describe("modelswap: most models loaded at once outside persistent groups (least recently used idle one evicted); 0 is off."),
+      }).prefault({}),
     }).prefault({}),
     scheduler: obj({
       use: oneOf(["fifo"]).default("fifo"),
       settings: obj({
-        fifo: obj({ priority: z.record(z.string(), anyInt(), { error: "Expected a mapping" }).default({}) }).prefault({}),
+        fifo: obj({
+          priority: z.record(z.string(), anyInt(), { error: "Expected a mapping" }).default({}),
+          maxSwapWait: seconds().default(0).describe("modelswap: seconds a swap waits for a busy model before its requests get 503; 0 waits without limit."),
+        }).prefault({}),
       }).prefault({}),
     }).prefault({}),
   }).prefault({}),

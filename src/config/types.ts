@@ -33,6 +33,20 @@ export interface Capabilities {
   context: number;
 }
 
+/** Memory a model needs, in bytes (0: not declared). */
+export interface Resources {
+  vram: number;
+  ram: number;
+}
+
+/** Watchdog timeouts in seconds (0: off). */
+export interface Watchdog {
+  /** A request whose upstream sent no byte for this long is ended. */
+  stallTimeout: number;
+  /** A model busy with no byte to any client for this long is killed. */
+  busyTimeout: number;
+}
+
 export interface ModelConfig {
   id: string;
   /** argv after macro expansion, comment removal and shell-like splitting. */
@@ -67,6 +81,14 @@ export interface ModelConfig {
   name: string;
   description: string;
   ignoreWebsockets: boolean;
+  /** modelswap's `resources`, in bytes (0 when not declared). */
+  resources: Resources;
+  /** The global watchdog with this model's overrides applied. */
+  watchdog: Watchdog;
+  /** modelswap `replicas`: the ids of this model's replica entries (`m@1`, `m@2`, ...), empty for a single process. */
+  replicas: string[];
+  /** Set on a replica entry: the model it is a replica of (replicas are unlisted, without aliases). */
+  replicaOf: string | null;
 }
 
 export interface GroupConfig {
@@ -139,6 +161,14 @@ export interface Config {
   router: "group" | "matrix";
   groups: Record<string, GroupConfig>;
   matrix: MatrixConfig | null;
+  /** modelswap: seconds a swap waits for a busy model before its waiters get 503 (0: no limit). */
+  maxSwapWait: number;
+  /** modelswap: most models loaded at once outside persistent groups (0: no limit). */
+  maxLoaded: number;
+  /** modelswap: memory available to models in bytes; null where not limited (`vram: auto` already read). */
+  resources: { vram: number | null; ram: number | null };
+  /** modelswap: global watchdog defaults (each model's resolved copy is in `models[id].watchdog`). */
+  watchdog: Watchdog;
   /** Model id → FIFO priority (default 0; higher first). */
   priority: Record<string, number>;
   peers: Record<string, PeerConfig>;
@@ -147,8 +177,18 @@ export interface Config {
   performance: { disabled: boolean; every: string };
   store: { path: string } | null;
   ui: { sessionIdHeaders: string[] };
+  /** modelswap's `cors.allowOrigins`: null lets every origin in (llama-swap's behaviour). */
+  cors: { allowOrigins: string[] | null };
   /** Multipart upload limit in bytes (modelswap's `maxUploadBytes`, default 32 MiB). */
   maxUploadBytes: number;
   /** Non-fatal notes found while loading (legacy keys llama-swap ignores, …). */
   warnings: string[];
 }
+
+/**
+ * The model `/comfyui/...` is served by (llama-swap's fixed id). A ComfyUI
+ * page opens many parallel requests and a websocket that must not keep the
+ * model loaded, so, as in llama-swap, it gets at least 50 concurrent requests
+ * and ignores websockets for activity.
+ */
+export const COMFYUI_MODEL_ID = "comfyui_auto";

@@ -5,10 +5,11 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 
 export type Segment = string | number;
-/** 1-based line and column. */
+/** 1-based line and column; `file` is set when a map holds positions of several files (--config-dir). */
 export interface Pos {
   line: number;
   column: number;
+  file?: string;
 }
 
 const SEP = "\u0001";
@@ -37,6 +38,25 @@ export class PositionMap {
       if (hit) return hit;
     }
     return { line: 1, column: 1 };
+  }
+
+  /**
+   * Copies `other`'s positions under `from` to `to` here, tagged with `file`
+   * (merging several files into one document keeps each value's origin).
+   */
+  graft(other: PositionMap, from: readonly Segment[], to: readonly Segment[], file: string): void {
+    const src = keyOf(from);
+    const pairs: Array<[Map<string, Pos>, Map<string, Pos>]> = [
+      [other.#values, this.#values],
+      [other.#keys, this.#keys],
+    ];
+    for (const [theirs, ours] of pairs) {
+      for (const [k, pos] of theirs) {
+        const segments = k === "" ? [] : k.split(SEP);
+        const under = from.length === 0 || k === src || k.startsWith(src + SEP);
+        if (under) ours.set(keyOf([...to, ...segments.slice(from.length)]), { ...pos, file });
+      }
+    }
   }
 
   /** Makes positions under `from` also answer for `to` (a key renamed after parsing). */

@@ -45,14 +45,20 @@ export function completion(ctx: ReplyContext, legacy: boolean): Response {
   return new Response(paced(chunks, { ...ctx.pacing, crashAfter }), { headers: SSE_HEADERS });
 }
 
-/** POST /v1/embeddings: a deterministic 8-dimensional vector per input. */
+/**
+ * POST /v1/embeddings: a deterministic 8-dimensional vector per input; with
+ * `encoding_format: "base64"` (the openai SDK's default) each vector is its
+ * little-endian float32 bytes in base64, as OpenAI sends it.
+ */
 export function embeddings(ctx: ReplyContext): Response {
-  const input = bodyObject(ctx.echo).input;
+  const body = bodyObject(ctx.echo);
+  const input = body.input;
+  const base64 = body.encoding_format === "base64";
   const inputs = Array.isArray(input) ? input : [input ?? ""];
   const data = inputs.map((value, index) => {
     const text = typeof value === "string" ? value : JSON.stringify(value);
-    const embedding = Array.from({ length: 8 }, (_, d) => (((text.length + 1) * (d + 3)) % 97) / 97);
-    return { object: "embedding", index, embedding };
+    const vector = Array.from({ length: 8 }, (_, d) => (((text.length + 1) * (d + 3)) % 97) / 97);
+    return { object: "embedding", index, embedding: base64 ? float32Base64(vector) : vector };
   });
   const prompt_tokens = countPromptTokens(input);
   return reply(ctx, { object: "list", data, model: ctx.model, usage: { prompt_tokens, total_tokens: prompt_tokens }, echo: ctx.echo });
@@ -61,4 +67,11 @@ export function embeddings(ctx: ReplyContext): Response {
 /** GET /v1/models. */
 export function models(ctx: ReplyContext): Response {
   return reply(ctx, { object: "list", data: [{ id: ctx.model, object: "model", created: now(), owned_by: "fake-upstream" }], echo: ctx.echo });
+}
+
+/** `values` as little-endian float32 bytes, in base64. */
+export function float32Base64(values: readonly number[]): string {
+  const bytes = new DataView(new ArrayBuffer(values.length * 4));
+  values.forEach((v, i) => bytes.setFloat32(i * 4, v, true));
+  return Buffer.from(bytes.buffer).toString("base64");
 }

@@ -3,7 +3,7 @@
  * and every other route family, with all errors rendered by `errorResponse`.
  */
 import { Hono } from "hono";
-import { corsPreflight, apiKeyAuth } from "./edge/auth.ts";
+import { apiKeyAuth, cors } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
 import { HttpError, renderError } from "./errors.ts";
 import type { IdleTimeoutServer } from "./exchange.ts";
@@ -12,6 +12,7 @@ import { createProxyLogger, levelEnabled } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
 import { requestLog } from "./request-log.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { profileRoutes } from "./routes/profiles.ts";
 import { inferenceRoutes, JSON_MODEL_PATHS, jsonEndpoint, jsonRoutes, type JsonEndpoint } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -75,7 +76,7 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; json: JsonEndpo
   app.route("/", jsonRoutes(json));
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
-  app.use(corsPreflight());
+  app.use(cors(deps.config.cors.allowOrigins));
   // No keys configured: no middleware (it would only call next()).
   if (deps.config.apiKeys.length > 0) app.use(apiKeyAuth(deps.config.apiKeys));
   app.route("/", modelRoutes(front));
@@ -83,8 +84,9 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; json: JsonEndpo
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
   app.route("/", eventRoutes(deps));
+  app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
-  app.route("/", uiRoutes(deps));
+  app.route("/", uiRoutes());
   if (deps.testHooks) app.route("/", testHookRoutes(deps));
   app.notFound((c) => {
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);

@@ -18,6 +18,7 @@ import { sseMessage } from "./stream/sse.ts";
 export type FrontErrorCode =
   | "not_found" // 404, no route
   | "invalid_api_key" // 401
+  | "origin_not_allowed" // 403, cors.allowOrigins does not list the page's origin
   | "request_too_large" // 413, body or upload over its limit
   | "invalid_json" // 400, the body is not JSON
   | "invalid_request" // 400, the JSON body is not an object
@@ -32,7 +33,11 @@ export type FrontErrorCode =
   | "websocket_upgrade_failed" // 400
   | "client_closed" // 499, the client left before its answer
   | "upstream_error" // 502, the model server could not be reached or its body failed
-  | "upstream_timeout"; // 504, no response headers within timeouts.responseHeader
+  | "upstream_timeout" // 504, no response headers within timeouts.responseHeader
+  | "upstream_stalled" // 504 (or an SSE error event once streaming), no byte for watchdog.stallTimeout
+  | "invalid_keep_alive" // 400, `keep_alive` is not seconds or a duration
+  | "profile_not_found" // 404, PUT /api/profiles/active names no profile
+  | "invalid_profile"; // 400, PUT /api/profiles/active without a string or null `name`
 
 /** Every code an error response can carry. */
 export type HttpErrorCode = RejectCode | FrontErrorCode;
@@ -42,6 +47,7 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   ...statusFor,
   not_found: 404,
   invalid_api_key: 401,
+  origin_not_allowed: 403,
   request_too_large: 413,
   invalid_json: 400,
   invalid_request: 400,
@@ -57,6 +63,10 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   client_closed: 499,
   upstream_error: 502,
   upstream_timeout: 504,
+  upstream_stalled: 504,
+  invalid_keep_alive: 400,
+  profile_not_found: 404,
+  invalid_profile: 400,
 };
 
 /**

@@ -5,6 +5,6 @@
  * it serves (for embedding and tests); `AppDeps` is what the front is given.
  * The rooms behind this door are described in `design.md`.
  */
-export { startHttpServer, type HttpServer } from "./server.ts";
+export { startHttpServer, type HttpServer, type TlsFiles } from "./server.ts";
 export { createApp, createFetch, type AppOptions, type ServeFetch } from "./app.ts";
 export type { AppDeps } from "./state.ts";

@@ -15,6 +15,18 @@ import { InflightTracker } from "./forward/inflight.ts";
 import { poll } from "../lib/async.ts";
 import { websocketBridge } from "./forward/websocket.ts";
 import { startIdleCollector } from "./idle-collect.ts";
+import { readFileSync } from "node:fs";
+
+/** The text of a PEM file, or an error that names the flag's file and why it cannot be read. */
+function readPem(file: string, what: "certificate" | "key"): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new Error(`Cannot read the TLS ${what} ${file}: ${why}`);
+  }
+}
 
 /** How long ended streams get to flush their last bytes before sockets are closed. */
 const FLUSH_MS = 500;
@@ -29,8 +41,14 @@ export interface HttpServer {
   reload(config: Config): void;
 }
 
-/** Starts listening (why: one place owns idle timeouts, draining and the socket). */
-export function startHttpServer(deps: AppDeps & { hostname: string; port: number }): HttpServer {
+/** PEM files for HTTPS (`--tls-cert-file`, `--tls-key-file`). */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** Starts listening, over HTTPS when `tls` is given (why: one place owns idle timeouts, draining and the socket). */
+export function startHttpServer(deps: AppDeps & { hostname: string; port: number; tls?: TlsFiles | null }): HttpServer {
   // Requests starting and proxied responses ending are activity: a quiet second after either collects garbage.
   const collector = startIdleCollector();
   const inflight = new InflightTracker(collector.touch);
@@ -38,12 +56,14 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
   // The JSON inference POSTs are matched natively by Bun (exact paths) and go straight to the one
   // endpoint hono also mounts: no hono routing, context or middleware on the hot path.
   const routes: Record<string, { POST: (req: Request, srv: IdleTimeoutServer) => Promise<Response> }> = {};
-  for (const path of JSON_ROUTE_PATHS) routes[path] = {
+  for (const path of JSON_ROUTE_PATHS) {
+    routes[path] = {
       POST: (req, srv) => {
         collector.touch();
         return handle.json(req, srv, path);
       },
     };
+  }
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
@@ -55,12 +75,14 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       return handle.fetch(req, srv);
     },
     websocket: websocketBridge,
+    // Read now, so a missing or unreadable file fails the start with its name rather than the first handshake.
+    ...(deps.tls ? { tls: { cert: readPem(deps.tls.cert, "certificate"), key: readPem(deps.tls.key, "key") } } : {}),
   });
   const port = server.port ?? deps.port;
   const host = deps.hostname.includes(":") ? `[${deps.hostname}]` : deps.hostname;
   let stopped = false;
   return {
-    url: `http://${host}:${port}`,
+    url: `${deps.tls ? "https" : "http"}://${host}:${port}`,
     port,
     async drain(graceMs: number) {
       if (!stopped) {

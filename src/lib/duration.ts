@@ -25,6 +25,26 @@ export function parseDuration(text: string): number {
 }
 
 /**
+ * Parses a command-line duration: a unit is required (`500ms`, `5s`, `1m`),
+ * except for `0`. A bare `5` is refused rather than guessed: milliseconds
+ * here, seconds in llama-swap's config, so either guess surprises someone.
+ *
+ * @example
+ * ```ts
+ * parseDurationWithUnit("5s"); // 5000
+ * parseDurationWithUnit("5"); // throws RangeError
+ * ```
+ */
+export function parseDurationWithUnit(text: string): number {
+  const t = text.trim();
+  if (/^0+(\.0+)?$/.test(t)) return 0;
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    throw new RangeError(`Cannot parse duration: add a unit to '${text}' (${t}s for seconds, ${t}ms for milliseconds)`);
+  }
+  return parseDuration(t);
+}
+
+/**
  * Milliseconds in a Go duration string (`-1.5h`, `300ms`, `2us`) whose syntax
  * was already checked (the config schema's GO_DURATION, or parseDuration).
  *

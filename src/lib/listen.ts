@@ -38,3 +38,31 @@ export function isLoopback(hostname: string): boolean {
 export function urlHost(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
+
+/** True for the wildcard addresses that bind every interface (`:8080` means 0.0.0.0). */
+export function isEveryInterface(hostname: string): boolean {
+  return hostname === "0.0.0.0" || hostname === "::" || hostname === "[::]" || hostname === "";
+}
+
+/**
+ * The warning printed at start when modelswap listens on every interface: a
+ * line when API keys guard it, a louder block when nothing does (then anyone
+ * on the network can start, use and stop models). Null on other addresses.
+ *
+ * @example
+ * ```ts
+ * exposureWarning(parseListen(":8080"), []); // "WARNING: modelswap listens on every interface …"
+ * ```
+ */
+export function exposureWarning(listen: ListenAddress, apiKeys: readonly string[]): string | null {
+  if (!isEveryInterface(listen.hostname)) return null;
+  const local = `127.0.0.1:${listen.port}`;
+  if (apiKeys.length > 0) {
+    return `warning: listening on every interface (${listen.text}): every host that can reach this machine can reach modelswap (apiKeys are required); use --listen ${local} to keep it local`;
+  }
+  return [
+    `WARNING: modelswap listens on every interface (${listen.text}) and no apiKeys are set:`,
+    "WARNING: any host that can reach this machine can run, use and stop your models.",
+    `WARNING: set apiKeys in the config, or use --listen ${local} to keep it local.`,
+  ].join("\n");
+}

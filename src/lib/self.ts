@@ -7,10 +7,11 @@ import { fileURLToPath } from "node:url";
 
 /**
  * True inside a `bun build --compile` executable, whose bundled files live
- * under `/$bunfs/` (checked on Bun 1.4.5: `Bun.main` is `/$bunfs/root/<outfile>`).
+ * under `/$bunfs/` (checked on Bun 1.4.5: `Bun.main` is `/$bunfs/root/<outfile>`);
+ * on Windows the same virtual root is `B:\~BUN\` (Bun's documentation; not run here).
  */
 export function isCompiled(): boolean {
-  return Bun.main.startsWith("/$bunfs/");
+  return Bun.main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(Bun.main);
 }
 
 /**

@@ -34,7 +34,7 @@ export interface SequencedEvent {
   seq: number;
   /** Wall time in ms. */
   time: number;
-  event: SchedulerEvent | { kind: "proxyLog"; line: string };
+  event: SchedulerEvent | { kind: "proxyLog"; line: string } | { kind: "profile"; active: string | null };
 }
 
 /** Sequenced fan-out of scheduler events; slow consumers are dropped, never awaited. */

@@ -3,15 +3,25 @@
  * this interface only; `client.ts` implements it over the Worker.
  */
 import type { Config } from "../config/types.ts";
-import type { ModelStatus, Progress, Rejection, SchedulerEvent } from "./protocol.ts";
+import type { ModelStatus, Progress, Rejection, SchedulerEvent, Select, SettleResult } from "./protocol.ts";
+
+export type { Select, SettleResult };
 
 /** A granted slot on a ready model; release exactly once when the response ends. */
 export interface Lease {
+  /** The model granted: the one acquired, one of its replicas (`m@2`), or a selector's local pick. */
   readonly model: string;
+  /** A selector picked this peer target instead: nothing is held, forward the request there. */
+  readonly peer: string | null;
   /** Base URL of the model's server, no trailing slash. */
   readonly upstream: string;
   /** Idempotent: only the first call counts. */
   release(): void;
+  /**
+   * Bytes of this response reached the client: evidence for the busy
+   * watchdog. Cheap enough to call per chunk (reports are batched per second).
+   */
+  progress(): void;
 }
 
 /** The one error callers of the scheduler branch on. */
@@ -31,12 +41,10 @@ export interface AcquireOptions {
   onProgress?: (p: Progress) => void;
   /** Do not start a stopped model; reject with `not_running` instead. */
   noStart?: boolean;
-}
-
-export interface SettleResult {
-  settled: boolean;
-  /** Human-readable list of what is still in progress. */
-  pending: string[];
+  /** The request's keep_alive in ms (0 unloads after it, negative keeps the model loaded); absent: the model's ttl. */
+  keepAliveMs?: number;
+  /** `model` is a `warm`/`spillover` selector: these are its candidates, and the scheduler picks one. */
+  select?: Select;
 }
 
 export interface Scheduler {

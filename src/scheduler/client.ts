@@ -4,10 +4,13 @@
  * rejects everything pending, loudly, when the Worker dies.
  */
 import type { Config } from "../config/types.ts";
-import { type AcquireOptions, type Lease, type Scheduler, SchedulerError, type SettleResult } from "./api.ts";
+import { type AcquireOptions, type Lease, type Scheduler, SchedulerError } from "./api.ts";
 import type { Port } from "./port.ts";
 import { workerEntry } from "../lib/self.ts";
-import { rejection, type Call, type FromWorker, type ModelStatus, type Progress, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+import {
+  rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
+  type SchedulerEvent, type SettleResult, type ToWorker, type WorkerOptions,
+} from "./protocol.ts";
 
 interface PendingAcquire {
   model: string;
@@ -19,14 +22,22 @@ interface PendingAcquire {
   detach(): void;
 }
 
+/** How often the main thread tells the scheduler which models moved bytes (the busy watchdog's resolution). */
+export const ACTIVITY_REPORT_MS = 1000;
+
 interface PendingCall {
-  resolve(value: unknown): void;
+  resolve(reply: Reply): void;
   reject(err: unknown): void;
+}
+
+/** Narrows a reply to the op it was checked against (why: a typed value without a cast). */
+function answers<O extends CallOp>(reply: Reply | ReplyOf<O>, op: O): reply is ReplyOf<O> {
+  return reply.op === op;
 }
 
 /** `Scheduler` over any port speaking the protocol; `createScheduler` wraps a Worker in it. */
 export class SchedulerClient implements Scheduler {
-  readonly #port: Port;
+  readonly #port: Port<FromWorker>;
   readonly #onClose: () => void;
   readonly #acquires = new Map<number, PendingAcquire>();
   readonly #calls = new Map<number, PendingCall>();
@@ -34,10 +45,10 @@ export class SchedulerClient implements Scheduler {
   #nextId = 1;
   #dead: string | null = null;
 
-  constructor(port: Port, onClose: () => void = () => {}) {
+  constructor(port: Port<FromWorker>, onClose: () => void = () => {}) {
     this.#port = port;
     this.#onClose = onClose;
-    port.addEventListener("message", (e) => this.#onMessage(e.data as FromWorker));
+    port.addEventListener("message", (e) => this.#onMessage(e.data));
   }
 
   /** Acquires and releases of this event-loop turn, sent as one `batch` (order kept: any other message flushes them first). */
@@ -68,6 +79,29 @@ export class SchedulerClient implements Scheduler {
     this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies ToWorker));
   };
 
+  /** Models that moved bytes since the last `activity` report; flushed once a second while non-empty. */
+  #active = new Set<string>();
+  #activityTimer: ReturnType<typeof setInterval> | null = null;
+
+  #markActive(model: string): void {
+    this.#active.add(model);
+    if (this.#activityTimer !== null) return;
+    this.#activityTimer = setInterval(this.#flushActivity, ACTIVITY_REPORT_MS);
+    this.#activityTimer.unref?.();
+  }
+
+  readonly #flushActivity = (): void => {
+    if (this.#active.size === 0 || this.#dead !== null) {
+      // Nothing moved for a whole period: stop ticking until the next byte.
+      if (this.#activityTimer !== null) clearInterval(this.#activityTimer);
+      this.#activityTimer = null;
+      return;
+    }
+    const models = [...this.#active];
+    this.#active.clear();
+    this.#post({ type: "activity", models });
+  };
+
   acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
     if (this.#dead !== null) return Promise.reject(this.#deadError());
     const { signal } = options;
@@ -86,15 +120,18 @@ export class SchedulerClient implements Scheduler {
         model, resolve, reject, onProgress: options.onProgress, cancelled: false,
         detach: () => signal?.removeEventListener("abort", onAbort),
       });
-      this.#post({ type: "acquire", id, model, wantProgress: options.onProgress !== undefined, noStart: options.noStart ?? false });
+      const msg: ToWorker = { type: "acquire", id, model, wantProgress: options.onProgress !== undefined, noStart: options.noStart ?? false };
+      if (options.keepAliveMs !== undefined) msg.keepAliveMs = options.keepAliveMs;
+      if (options.select !== undefined) msg.select = options.select;
+      this.#post(msg);
     });
   }
 
   status(): Promise<ModelStatus[]> {
-    return this.#call({ op: "status" }) as Promise<ModelStatus[]>;
+    return this.#call({ op: "status" });
   }
   unload(model: string | null): Promise<string[]> {
-    return this.#call({ op: "unload", model }) as Promise<string[]>;
+    return this.#call({ op: "unload", model });
   }
   async shutdown(graceMs: number): Promise<void> {
     await this.#call({ op: "shutdown", graceMs });
@@ -107,13 +144,13 @@ export class SchedulerClient implements Scheduler {
     return () => this.#listeners.delete(listener);
   }
   clockNow(): Promise<number> {
-    return this.#call({ op: "clockNow" }) as Promise<number>;
+    return this.#call({ op: "clockNow" });
   }
   clockAdvance(ms: number): Promise<number> {
-    return this.#call({ op: "clockAdvance", ms }) as Promise<number>;
+    return this.#call({ op: "clockAdvance", ms });
   }
   settle(timeoutMs: number): Promise<SettleResult> {
-    return this.#call({ op: "settle", timeoutMs }) as Promise<SettleResult>;
+    return this.#call({ op: "settle", timeoutMs });
   }
   async kill(model: string): Promise<void> {
     await this.#call({ op: "kill", model });
@@ -131,6 +168,8 @@ export class SchedulerClient implements Scheduler {
   die(message: string, loud = true): void {
     if (this.#dead !== null) return;
     this.#dead = message;
+    if (this.#activityTimer !== null) clearInterval(this.#activityTimer);
+    this.#activityTimer = null;
     const pending = this.#acquires.size + this.#calls.size;
     if (loud) console.error(`${message} (${pending} pending request(s) rejected)`);
     const err = this.#deadError();
@@ -147,11 +186,17 @@ export class SchedulerClient implements Scheduler {
     return new SchedulerError(rejection("internal", this.#dead ?? "Cannot reach the scheduler: it is gone"));
   }
 
-  #call(call: Call): Promise<unknown> {
+  /** Sends `call` and resolves with its reply's value, typed by its op. */
+  #call<O extends CallOp>(call: Extract<Call, { op: O }>): Promise<CallReplies[O]> {
     if (this.#dead !== null) return Promise.reject(this.#deadError());
     const reqId = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#calls.set(reqId, { resolve, reject });
+    const op: O = call.op;
+    return new Promise<CallReplies[O]>((resolve, reject) => {
+      const onReply = (reply: Reply): void => {
+        if (answers(reply, op)) resolve(reply.value);
+        else reject(new SchedulerError(rejection("internal", `Cannot use the scheduler's reply as it answers ${reply.op}, not ${op}`)));
+      };
+      this.#calls.set(reqId, { resolve: onReply, reject });
       this.#post({ type: "call", reqId, call });
     });
   }
@@ -166,17 +211,28 @@ export class SchedulerClient implements Scheduler {
         this.#acquires.delete(m.id);
         a.detach();
         let released = false;
+        const model = m.model ?? a.model;
         const lease: Lease = {
-          model: a.model,
+          model,
+          peer: null,
           upstream: m.upstream,
           release: () => {
             if (released) return;
             released = true;
             if (this.#dead === null) this.#post({ type: "release", id: m.id });
           },
+          progress: () => this.#markActive(model),
         };
         if (a.cancelled) lease.release();
         else a.resolve(lease);
+        return;
+      }
+      case "routed": {
+        const a = this.#acquires.get(m.id);
+        if (a === undefined) return;
+        this.#acquires.delete(m.id);
+        a.detach();
+        if (!a.cancelled) a.resolve({ model: m.target, peer: m.target, upstream: "", release: () => {}, progress: () => {} });
         return;
       }
       case "rejected": {
@@ -196,7 +252,7 @@ export class SchedulerClient implements Scheduler {
         const c = this.#calls.get(m.reqId);
         if (c === undefined) return;
         this.#calls.delete(m.reqId);
-        if (m.ok) c.resolve(m.value);
+        if (m.ok) c.resolve(m.reply);
         else c.reject(new SchedulerError(m.rejection));
         return;
       }
@@ -226,7 +282,7 @@ export class SchedulerClient implements Scheduler {
  * const scheduler = createSchedulerOverPort(port1);
  * ```
  */
-export function createSchedulerOverPort(port: Port, onClose?: () => void): SchedulerClient {
+export function createSchedulerOverPort(port: Port<FromWorker>, onClose?: () => void): SchedulerClient {
   return new SchedulerClient(port, onClose);
 }
 
@@ -253,8 +309,8 @@ export function createScheduler(config: Config, options: WorkerOptions): Promise
     };
     worker.addEventListener("error", (e: ErrorEvent) => fail(`Scheduler worker failed: ${e.message}`));
     worker.addEventListener("close", () => fail("Scheduler worker exited"));
-    worker.addEventListener("message", (e: MessageEvent) => {
-      const m = e.data as FromWorker;
+    worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
       if (m.type === "ready") {
         ready = true;
         resolve(client);

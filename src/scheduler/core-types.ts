@@ -3,18 +3,23 @@
  * effects it produces. Plain data, so the runner can record and replay them.
  */
 import type { Config } from "../config/types.ts";
-import type { ModelState, Progress, Rejection } from "./protocol.ts";
+import type { ModelState, Progress, Rejection, Reply, Select } from "./protocol.ts";
+
+export type { Select };
 
 /** Why a process is being stopped (logged and shown as state detail). */
-export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload";
+export type StopReason = "swap" | "unload" | "ttl" | "health_timeout" | "shutdown" | "reload" | "watchdog" | "oom_retry";
 
 /** Everything that can happen to the scheduler; `now` is the core's only clock. */
 export type CoreEvent =
-  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean }
+  /** `keepAliveMs`: this request's keep_alive (ms; negative keeps the model loaded), overriding the model's ttl. */
+  | { type: "request"; now: number; id: number; model: string; noStart: boolean; wantProgress: boolean; keepAliveMs?: number; select?: Select }
+  /** Models that moved bytes to a client since the last report (the busy watchdog's evidence of progress). */
+  | { type: "activity"; now: number; models: string[] }
   | { type: "cancel"; now: number; id: number }
   | { type: "release"; now: number; id: number }
   | { type: "started"; now: number; model: string }
-  | { type: "startFailed"; now: number; model: string; message: string; kind: "exited" | "spawn" }
+  | { type: "startFailed"; now: number; model: string; message: string }
   | { type: "stopped"; now: number; model: string }
   | { type: "exited"; now: number; model: string; message: string }
   | { type: "unload"; now: number; model: string | null; replyId: number }
@@ -25,14 +30,18 @@ export type CoreEvent =
 /** What the runner must do; executed in order. */
 export type Effect =
   | { type: "grant"; id: number; model: string }
+  /** A selector chose a peer target: nothing is held, the caller forwards there. */
+  | { type: "route"; id: number; target: string }
   | { type: "reject"; id: number; model: string; rejection: Rejection }
   | { type: "start"; model: string }
   | { type: "stop"; model: string; graceMs: number; reason: StopReason }
+  /** SIGKILL the model's process group now, whatever stop is under way (a forced shutdown). */
+  | { type: "kill"; model: string }
   /** Call `tick` at this clock time (null: no timer needed); replaces any earlier timer. */
   | { type: "armTimer"; at: number | null }
   | { type: "progress"; id: number; progress: Progress }
   | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string }
-  | { type: "reply"; replyId: number; value: unknown }
+  | { type: "reply"; replyId: number; reply: Reply }
   | { type: "inflight"; model: string; inFlight: number; queued: number }
   | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" };
 

@@ -26,7 +26,7 @@ import type { Config } from "../config/types.ts";
 import type { ModelStatus } from "./protocol.ts";
 import type { CoreEvent, Effect, IdleReport } from "./core-types.ts";
 import { type CoreState, newCoreState, waiting } from "./core/state.ts";
-import { onCancel, onRelease, onRequest, reportCounts } from "./core/admission.ts";
+import { onActivity, onCancel, onRelease, onRequest, reportCounts } from "./core/admission.ts";
 import { drain } from "./core/swaps.ts";
 import { onExited, onStarted, onStartFailed, onStopped } from "./core/outcomes.ts";
 import { armTimer, onTick } from "./core/timers.ts";
@@ -62,6 +62,7 @@ export class SchedulerCore {
   /** Snapshot for `/running` (pid is the runner's to fill in). */
   status(): ModelStatus[] {
     const s = this.#s;
+    // Models with replicas have no entry of their own: each replica is listed.
     return [...s.models].map(([model, m]) => ({
       model,
       state: m.state,
@@ -88,7 +89,12 @@ export class SchedulerCore {
 function dispatch(s: CoreState, e: CoreEvent): void {
   switch (e.type) {
     case "request":
-      return onRequest(s, { id: e.id, model: e.model, noStart: e.noStart, wantProgress: e.wantProgress, lastPosition: 0 });
+      return onRequest(s, {
+        id: e.id, model: e.model, noStart: e.noStart, wantProgress: e.wantProgress, lastPosition: 0, busySince: null,
+        keepAliveMs: e.keepAliveMs ?? null,
+      }, e.select);
+    case "activity":
+      return onActivity(s, e.models);
     case "cancel":
       return onCancel(s, e.id);
     case "release":

@@ -26,6 +26,14 @@ export interface ModelEntry {
   /** Removed by a reload: dropped once stopped. */
   removed: boolean;
   reported: { inFlight: number; queued: number };
+  /** `CoreState.uses` at the last grant or release; -Infinity when never used (LRU order). */
+  lastUsed: number;
+  /** The last granted request's keep_alive in ms (negative: never unload), or null for the model's ttl. */
+  keepAliveMs: number | null;
+  /** Last evidence of progress while busy: a grant to an idle model, or an `activity` report (busy watchdog). */
+  lastActivity: number;
+  /** This start already evicted one more model after an out-of-memory failure (OOM retry happens once). */
+  oomRetried: boolean;
 }
 
 /** Whether a model in `state` has a process: starting, ready or stopping. */
@@ -38,7 +46,8 @@ export function newEntry(now: number): ModelEntry {
   return {
     state: "stopped", since: now, inFlight: 0, idleSince: now, startedAt: now, readyAt: null,
     lastHealthyMs: 0, failures: 0, retryAt: 0, afterStop: "stopped", removed: false,
-    reported: { inFlight: 0, queued: 0 },
+    reported: { inFlight: 0, queued: 0 }, lastUsed: Number.NEGATIVE_INFINITY, keepAliveMs: null,
+    lastActivity: now, oomRetried: false,
   };
 }
 
@@ -67,11 +76,11 @@ export function backoffRejection(model: string, m: ModelEntry, now: number): Rej
   const remaining = m.retryAt - now;
   if (m.failures >= BACKOFF.giveUpAfter) {
     const secs = remaining > 0 ? Math.ceil(remaining / 1000) : BACKOFF.maxMs / 1000;
-    return rejection("backoff", `Cannot start model as it failed ${m.failures} times in a row: ${model} (unload or reload to retry)`, secs);
+    return rejection("backoff", `Cannot start model '${model}': it failed ${m.failures} times in a row (unload it or reload the config to retry)`, secs);
   }
   if (remaining > 0) {
     const secs = Math.ceil(remaining / 1000);
-    return rejection("backoff", `Cannot start model yet as it is in restart backoff: ${model} for ${secs} s`, secs);
+    return rejection("backoff", `Cannot start model '${model}' yet: it is in restart backoff for ${secs} s more`, secs);
   }
   return null;
 }

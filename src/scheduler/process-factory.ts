@@ -16,6 +16,8 @@ export interface ProcessHandle {
   stop(graceMs: number): Promise<ExitInfo>;
   kill(): void;
   healthFail: boolean;
+  /** Last `n` output lines, oldest first (for the 504 of a start that timed out). */
+  tail?(n: number): string[];
 }
 
 /** Creates one process per start of a model. */

@@ -8,6 +8,19 @@
  */
 import type { Config } from "../config/types.ts";
 
+/**
+ * The candidates of a `warm` or `spillover` selector, named by the acquire;
+ * the core picks one (llama-swap's rules, `policies/choose.ts`). `targets` are
+ * model ids (aliases already resolved) or peer targets, listed in `peers`.
+ */
+export interface Select {
+  strategy: "warm" | "spillover";
+  targets: string[];
+  peers: string[];
+  /** spillover's reservation count. */
+  reserve: number;
+}
+
 /** Lifecycle of one model process, as DESIGN.md names it. */
 export type ModelState = "stopped" | "starting" | "ready" | "stopping" | "failed" | "shutdown";
 
@@ -21,6 +34,7 @@ export type RejectCode =
   | "unloaded" // 503, unload or swap released the waiter
   | "shutting_down" // 503
   | "cannot_fit" // 503, residency policy can never place it
+  | "swap_timeout" // 503 + Retry-After, a swap waited maxSwapWait for a busy model
   | "not_running" // 409, ignorePaths/websocket request for a stopped model
   | "internal"; // 500
 
@@ -46,7 +60,7 @@ export interface ModelStatus {
 /** Loading progress pushed to a waiter (feeds `sendLoadingState`). */
 export interface Progress {
   model: string;
-  phase: "queued" | "starting" | "waiting_health" | "stopping_others";
+  phase: "queued" | "starting" | "stopping_others";
   /** 1-based position among this model's waiters, when queued. */
   position?: number;
   message: string;
@@ -74,11 +88,18 @@ export interface WorkerOptions {
 /** Main thread → Worker. */
 export type ToWorker =
   | { type: "init"; config: Config; options: WorkerOptions }
-  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean }
+  /** `keepAliveMs`: the request's keep_alive (negative keeps the model loaded); absent: the model's ttl. */
+  | { type: "acquire"; id: number; model: string; wantProgress: boolean; noStart: boolean; keepAliveMs?: number; select?: Select }
+  /**
+   * Models whose responses moved bytes to a client since the last report: the
+   * busy watchdog's evidence of progress. Sent at most once a second, and only
+   * when something moved (one Set.add per chunk on the hot path, no message).
+   */
+  | { type: "activity"; models: string[] }
   | { type: "release"; id: number }
   | { type: "cancel"; id: number }
   | { type: "call"; reqId: number; call: Call }
-  /** Several messages in one post, in order (why: each postMessage wakes the other thread; measured ~25 µs under load). */
+  /** Several messages in one post, in order (why: each postMessage wakes the other thread; cost in DESIGN.md). */
   | { type: "batch"; messages: ToWorker[] };
 
 /** Requests that expect exactly one `reply`. */
@@ -93,13 +114,48 @@ export type Call =
   | { op: "kill"; model: string }
   | { op: "healthOverride"; model: string; fail: boolean };
 
+/** The outcome of `settle`: idle, or what is still in progress at the timeout. */
+export interface SettleResult {
+  settled: boolean;
+  /** Human-readable list of what is still in progress. */
+  pending: string[];
+}
+
+/** What the reply to each call carries: one entry per `Call["op"]`. */
+export interface CallReplies {
+  status: ModelStatus[];
+  /** The ids that were stopped. */
+  unload: string[];
+  shutdown: null;
+  reload: null;
+  clockNow: number;
+  clockAdvance: number;
+  settle: SettleResult;
+  kill: null;
+  healthOverride: null;
+}
+
+export type CallOp = Call["op"];
+
+/** The reply to one `op`, tagged with it so the client can check it answers the call it is for. */
+export interface ReplyOf<O extends CallOp> {
+  op: O;
+  value: CallReplies[O];
+}
+
+/** A successful reply to any call. */
+export type Reply = { [O in CallOp]: ReplyOf<O> }[CallOp];
+
 /** Worker → main thread. */
 export type FromWorker =
   | { type: "ready" }
-  | { type: "granted"; id: number; upstream: string }
+  /** `model`: the model granted (a replica of the one acquired, or a selector's pick); absent: the one acquired. */
+  | { type: "granted"; id: number; upstream: string; model?: string }
+  /** A selector picked a peer target: nothing is held; the caller forwards to it. */
+  | { type: "routed"; id: number; target: string }
   | { type: "rejected"; id: number; rejection: Rejection }
   | { type: "progress"; id: number; progress: Progress }
-  | { type: "reply"; reqId: number; ok: true; value: unknown }
+  | { type: "reply"; reqId: number; ok: true; reply: Reply }
   | { type: "reply"; reqId: number; ok: false; rejection: Rejection }
   | { type: "event"; event: SchedulerEvent }
   | { type: "fatal"; message: string }
@@ -116,6 +172,7 @@ export const statusFor: Record<RejectCode, number> = {
   unloaded: 503,
   shutting_down: 503,
   cannot_fit: 503,
+  swap_timeout: 503,
   not_running: 409,
   internal: 500,
 };

@@ -11,6 +11,10 @@ export interface Waiter {
   noStart: boolean;
   /** Last position sent in a `queued` progress, to send only changes. */
   lastPosition: number;
+  /** When it first queued behind a busy model it would evict (maxSwapWait's origin); null otherwise. */
+  busySince: number | null;
+  /** The request's keep_alive in ms (negative: keep loaded), or null for the model's ttl. */
+  keepAliveMs: number | null;
 }
 
 /** Priority-ordered FIFO; invariant: `items` sorted by priority desc, stable by arrival. */

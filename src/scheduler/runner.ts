@@ -16,7 +16,7 @@ import type { CoreEvent, Effect } from "./core-types.ts";
 import type { ProcessFactory, ProcessHandle } from "./process-factory.ts";
 import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
-import { rejection, type Call, type FromWorker, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+import { rejection, type Call, type FromWorker, type Rejection, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 import { Recorder } from "./replay.ts";
 
 interface Proc {
@@ -34,7 +34,7 @@ export interface RunnerOptions extends WorkerOptions {
 
 /** Drives a `SchedulerCore` over a `Port`. */
 export class Runner {
-  readonly #port: Port;
+  readonly #port: Port<ToWorker>;
   readonly #factory: ProcessFactory;
   readonly #clock: Clock;
   readonly #core: SchedulerCore;
@@ -50,9 +50,9 @@ export class Runner {
   readonly #settleWaiters = new Set<() => void>();
   /** Models whose health checks the test hook says must fail. */
   readonly #healthFail = new Set<string>();
-  readonly #listener = (e: MessageEvent): void => this.#onMessage(e.data as ToWorker);
+  readonly #listener = (e: MessageEvent<ToWorker>): void => this.#onMessage(e.data);
 
-  constructor(port: Port, factory: ProcessFactory, config: Config, options: RunnerOptions) {
+  constructor(port: Port<ToWorker>, factory: ProcessFactory, config: Config, options: RunnerOptions) {
     this.#port = port;
     this.#factory = factory;
     this.#clock = options.manualClock ? new ManualClock(0) : new RealClock();
@@ -99,8 +99,14 @@ export class Runner {
     switch (m.type) {
       case "init":
         return;
-      case "acquire":
-        return this.#feed({ type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress });
+      case "acquire": {
+        const e: CoreEvent = { type: "request", now, id: m.id, model: m.model, noStart: m.noStart, wantProgress: m.wantProgress };
+        if (m.keepAliveMs !== undefined) e.keepAliveMs = m.keepAliveMs;
+        if (m.select !== undefined) e.select = m.select;
+        return this.#feed(e);
+      }
+      case "activity":
+        return this.#feed({ type: "activity", now, models: m.models });
       case "release":
         return this.#feed({ type: "release", now, id: m.id });
       case "cancel":
@@ -121,22 +127,19 @@ export class Runner {
   }
 
   async #onCall(reqId: number, call: Call): Promise<void> {
-    const reply = (value: unknown) => this.#post({ type: "reply", reqId, ok: true, value });
+    const reply = (r: Reply) => this.#post({ type: "reply", reqId, ok: true, reply: r });
     const now = this.#clock.now();
     switch (call.op) {
       case "status":
-        return reply(this.#core.status().map((s) => ({ ...s, pid: this.#procs.get(s.model)?.handle.pid ?? null })));
+        return reply({ op: "status", value: this.#core.status().map((s) => ({ ...s, pid: this.#procs.get(s.model)?.handle.pid ?? null })) });
       case "unload":
         return this.#feed({ type: "unload", now, model: call.model, replyId: reqId });
       case "shutdown":
-        this.#feed({ type: "shutdown", now, graceMs: call.graceMs, replyId: reqId });
-        // Forced (the second signal): no unloadTimeout is waited out, not even by a stop already under way.
-        if (call.graceMs <= 0) for (const p of this.#procs.values()) p.handle.kill();
-        return;
+        return this.#feed({ type: "shutdown", now, graceMs: call.graceMs, replyId: reqId });
       case "reload":
         return this.#feed({ type: "reload", now, config: call.config, replyId: reqId });
       case "clockNow":
-        return reply(now);
+        return reply({ op: "clockNow", value: now });
       case "clockAdvance": {
         if (!(this.#clock instanceof ManualClock)) {
           this.#post({ type: "reply", reqId, ok: false, rejection: rejection("internal", "Cannot advance the clock as the scheduler runs on the real clock: start with --test-hooks") });
@@ -146,20 +149,20 @@ export class Runner {
         this.#event({ kind: "clock", now: at });
         this.#feed({ type: "tick", now: at });
         await this.#quiesce();
-        return reply(at);
+        return reply({ op: "clockAdvance", value: at });
       }
       case "settle":
-        return reply(await this.#settle(call.timeoutMs));
+        return reply({ op: "settle", value: await this.#settle(call.timeoutMs) });
       case "kill": {
         // Reply once the crash has been noticed (the `exited` handler from #start runs first), so a
         // script's next request or `settle` sees the model gone instead of racing the signal.
         const p = this.#procs.get(call.model);
-        if (p === undefined) return reply(null);
+        if (p === undefined) return reply({ op: "kill", value: null });
         this.#ops++;
         p.handle.kill();
         await p.handle.exited;
         this.#opDone();
-        return reply(null);
+        return reply({ op: "kill", value: null });
       }
       case "healthOverride": {
         // Kept per model, so it also holds for the next start of a model that is not running yet.
@@ -167,7 +170,7 @@ export class Runner {
         else this.#healthFail.delete(call.model);
         const p = this.#procs.get(call.model);
         if (p) p.handle.healthFail = call.fail;
-        return reply(null);
+        return reply({ op: "healthOverride", value: null });
       }
       default: {
         const never: never = call;
@@ -198,16 +201,21 @@ export class Runner {
 
   #execute(e: Effect): void {
     switch (e.type) {
-      case "grant":
-        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "" });
+      case "grant": {
+        this.#post({ type: "granted", id: e.id, upstream: this.#core.config.models[e.model]?.proxy ?? "", model: e.model });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "granted" });
+      }
+      case "route":
+        return this.#post({ type: "routed", id: e.id, target: e.target });
       case "reject":
-        this.#post({ type: "rejected", id: e.id, rejection: e.rejection });
+        this.#post({ type: "rejected", id: e.id, rejection: withOutputTail(e.rejection, this.#procs.get(e.model)?.handle) });
         return this.#event({ kind: "request", model: e.model, id: e.id, action: "rejected" });
       case "start":
         return this.#start(e.model);
       case "stop":
         return this.#stop(e.model, e.graceMs);
+      case "kill":
+        return this.#procs.get(e.model)?.handle.kill();
       case "armTimer":
         return this.#arm(e.at);
       case "progress":
@@ -218,7 +226,7 @@ export class Runner {
         return this.#event(ev);
       }
       case "reply":
-        return this.#post({ type: "reply", reqId: e.replyId, ok: true, value: e.value });
+        return this.#post({ type: "reply", reqId: e.replyId, ok: true, reply: e.reply });
       case "inflight":
         return this.#event({ kind: "inflight", model: e.model, inFlight: e.inFlight, queued: e.queued });
       case "request":
@@ -238,7 +246,7 @@ export class Runner {
     try {
       handle = this.#factory.create(config, { onLog }, this.#clock);
     } catch (err) {
-      queueMicrotask(() => this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: String(err), kind: "spawn" }));
+      queueMicrotask(() => this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: String(err) }));
       return;
     }
     handle.healthFail = this.#healthFail.has(model);
@@ -257,8 +265,7 @@ export class Runner {
         (err: unknown) => {
           if (p.phase !== "starting") return;
           this.#procs.delete(model);
-          const kind = (err as { reason?: unknown }).reason === "spawn" ? "spawn" : "exited";
-          this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: err instanceof Error ? err.message : String(err), kind });
+          this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: err instanceof Error ? err.message : String(err) });
           this.#ops++; // the group may still hold children
           handle.stop(0).catch(() => {}).finally(() => this.#opDone());
         },
@@ -356,4 +363,17 @@ export class Runner {
       if (this.#feeds === before && this.#queue.length === 0) return;
     }
   }
+}
+
+/** Lines of output a health_timeout rejection carries, as a failed start's does. */
+const TAIL_LINES = 10;
+
+/**
+ * A start that timed out is answered with the server's last output lines
+ * (the core decides the 504 but has no output; the process handle does).
+ */
+function withOutputTail(r: Rejection, handle: ProcessHandle | undefined): Rejection {
+  if (r.code !== "health_timeout" || handle?.tail === undefined) return r;
+  const lines = handle.tail(TAIL_LINES);
+  return lines.length === 0 ? { ...r, message: `${r.message} (it printed nothing)` } : { ...r, message: `${r.message}; its last output:\n${lines.join("\n")}` };
 }

@@ -34,7 +34,8 @@ export function resolveArgv(argv: readonly string[], env: Record<string, string 
   const [program, ...args] = argv;
   if (program === undefined || program === "") throw new TypeError("Cannot spawn the process as 'argv' is empty");
   const resolved = Bun.which(program, { PATH: env.PATH ?? "" });
-  if (resolved === null) throw new TypeError(`Cannot find the executable '${program}' in PATH: ${env.PATH ?? "(unset)"}`);
+  // The PATH itself is not in the message: it reaches HTTP clients, and says more about the host than they need.
+  if (resolved === null) throw new TypeError(`Cannot find the executable '${program}' on PATH: install it or fix the model's cmd`);
   return [resolved, ...args];
 }
 

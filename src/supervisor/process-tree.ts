@@ -3,22 +3,15 @@
  * zombies, which a non-reaping PID 1 in a container leaves around, so liveness
  * is read from /proc/PID/stat instead.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { psAll, psStat, taskkillTree, tasklistStat } from "./process-ps.ts";
+import type { ProcStat } from "./proc-stat.ts";
 
-/** The fields of /proc/PID/stat this project reads. */
-export interface ProcStat {
-  pid: number;
-  /** Field 3: R, S, D, Z, T, X… */
-  state: string;
-  /** Field 4. */
-  ppid: number;
-  /** Field 5: the process group id. */
-  pgrp: number;
-  /** Field 6. */
-  session: number;
-  /** Field 22: clock ticks after boot; with the pid it names one process for good. */
-  startTime: number;
-}
+export type { ProcStat };
+
+/** Without /proc (macOS, FreeBSD) the same facts come from `ps`, on Windows from `tasklist` (process-ps.ts). */
+const HAS_PROC = existsSync("/proc/self/stat");
+const WINDOWS = process.platform === "win32";
 
 /**
  * Parses the text of /proc/PID/stat; the command name may hold spaces and
@@ -39,6 +32,7 @@ export function parseProcStat(text: string): ProcStat | null {
 
 /** Reads /proc/PID/stat, or null when the process does not exist. */
 export function readProcStat(pid: number): ProcStat | null {
+  if (!HAS_PROC) return WINDOWS ? tasklistStat(pid) : psStat(pid);
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, "latin1"));
   } catch {
@@ -74,6 +68,8 @@ export function isAlive(pid: number): boolean {
  * ```
  */
 export function groupMembers(pgid: number): number[] {
+  if (WINDOWS) return isGone(tasklistStat(pgid)) ? [] : [pgid];
+  if (!HAS_PROC) return psAll().filter((s) => s.pgrp === pgid && !isGone(s)).map((s) => s.pid);
   const members: number[] = [];
   let entries: string[];
   try {
@@ -96,6 +92,8 @@ export function groupMembers(pgid: number): number[] {
  */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (!(pgid > 1)) throw new RangeError(`Cannot signal the process group as 'pgid' must be > 1: current value is ${pgid}`);
+  // Windows has no process groups: any stop ends the whole tree.
+  if (WINDOWS) return taskkillTree(pgid);
   try {
     process.kill(-pgid, signal);
     return true;

@@ -95,6 +95,17 @@ describe("the OpenAI SDK", () => {
     expect(res.data[0]?.embedding).toHaveLength(8);
   });
 
+  test("embeddings.create with the SDK's default (base64) decodes to the same floats, at float32 precision", async () => {
+    const floats = await client.embeddings.create({ model: "chat", input: ["a", "bb"], encoding_format: "float" });
+    const decoded = await client.embeddings.create({ model: "chat", input: ["a", "bb"] });
+    expect(decoded.data).toHaveLength(2);
+    for (const [i, d] of decoded.data.entries()) {
+      const want = floats.data[i]!.embedding.map((v) => Math.fround(v));
+      expect(d.embedding).toEqual(want);
+      expect(want.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
   test("responses.create answers with output_text", async () => {
     const res = await client.responses.create({ model: "chat", input: "hi" });
     expect(res.output_text).toBe("Hello from the");

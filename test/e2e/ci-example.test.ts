@@ -78,9 +78,13 @@ describe("test/ci-example/check.sh", () => {
 
   test("is what the README shows, word for word, with its config and workflow", () => {
     const readme = readFileSync(`${REPO_ROOT}/README.md`, "utf8");
-    if (!readme.includes("## Testing your application in CI")) return; // section not pasted in yet
+    // The section itself, so a moved heading or a copy elsewhere in the README fails here instead of passing.
+    const start = readme.indexOf("\n## Testing your application in CI\n");
+    expect(start).toBeGreaterThan(-1);
+    const next = readme.indexOf("\n## ", start + 1);
+    const section = readme.slice(start, next < 0 ? undefined : next);
     for (const file of [SCRIPT, CONFIG, `${REPO_ROOT}/.github/workflows/example-app-ci.yml`]) {
-      expect(readme).toContain(readFileSync(file, "utf8"));
+      expect(section).toContain(readFileSync(file, "utf8"));
     }
   });
 });

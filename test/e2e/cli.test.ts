@@ -27,7 +27,7 @@ describe("help and version", () => {
   test.each([[["help", "validate"]], [["validate", "--help"]]])("%p prints the help of validate", async (argv) => {
     const r = await runModelswap(argv);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("modelswap validate [--config FILE]");
+    expect(r.stdout).toContain("modelswap validate [FILE | --config FILE] [--config-dir DIR] [--strict]");
   });
 
   test.each([[["--version"]], [["-version"]], [["version"]]])("%p prints 'modelswap VERSION (bun X, OS-ARCH)'", async (argv) => {

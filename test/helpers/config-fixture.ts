@@ -31,6 +31,10 @@ export function modelConfig(id: string, over: Partial<ModelConfig> = {}): ModelC
     name: "",
     description: "",
     ignoreWebsockets: false,
+    resources: { vram: 0, ram: 0 },
+    watchdog: { stallTimeout: 0, busyTimeout: 0 },
+    replicas: [],
+    replicaOf: null,
     ...over,
   };
 }
@@ -67,6 +71,10 @@ export function testConfig(
     router: "group",
     groups: {},
     matrix: null,
+    maxSwapWait: 0,
+    maxLoaded: 0,
+    resources: { vram: null, ram: null },
+    watchdog: { stallTimeout: 0, busyTimeout: 0 },
     priority: {},
     peers: {},
     profiles: {},
@@ -75,6 +83,7 @@ export function testConfig(
     store: null,
     ui: { sessionIdHeaders: [] },
     maxUploadBytes: 32 * 1024 * 1024,
+    cors: { allowOrigins: null },
     warnings: [],
     ...over,
   };

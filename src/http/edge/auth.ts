@@ -10,22 +10,26 @@ function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
 }
 
-/** The key a request presents: Basic password, then Bearer, then x-api-key (llama-swap's order). */
+/**
+ * The key a request presents: Basic password, then Bearer, then x-api-key
+ * (llama-swap's order). Scheme names are case-insensitive (RFC 9110 §11.1):
+ * `bearer KEY` and `BASIC …` count.
+ */
 export function presentedKey(headers: Headers): string {
   const auth = headers.get("authorization") ?? "";
-  if (auth.startsWith("Basic ")) {
+  const scheme = /^(\S+)[ \t]+/.exec(auth);
+  const name = scheme?.[1]?.toLowerCase();
+  const param = scheme ? auth.slice(scheme[0].length).trim() : "";
+  if (name === "basic") {
     try {
-      const decoded = atob(auth.slice(6).trim());
+      const decoded = atob(param);
       const colon = decoded.indexOf(":");
       if (colon >= 0 && colon < decoded.length - 1) return decoded.slice(colon + 1);
     } catch {
       // Malformed base64: fall through to the other headers.
     }
   }
-  if (auth.startsWith("Bearer ")) {
-    const bearer = auth.slice(7).trim();
-    if (bearer !== "") return bearer;
-  }
+  if (name === "bearer" && param !== "") return param;
   return headers.get("x-api-key") ?? "";
 }
 
@@ -39,7 +43,7 @@ export function keyAccepted(key: string, keyDigests: Buffer[]): boolean {
 }
 
 /** Paths that stay open when keys are configured. */
-const OPEN_PATHS = new Set(["/health"]);
+const OPEN_PATHS = new Set(["/health", "/wol-health", "/favicon.ico"]);
 
 /**
  * The key check for one request: throws 401 `invalid_api_key` unless `apiKeys`
@@ -69,12 +73,42 @@ export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
   };
 }
 
-/** Answers every OPTIONS request with 204 and permissive CORS headers (llama-swap does the same). */
-export function corsPreflight(): MiddlewareHandler {
+/**
+ * Whether a browser page from `origin` may call modelswap: every origin when
+ * `allowOrigins` is null (llama-swap's behaviour, which its users asked for),
+ * else one the list names ("*" names all), or modelswap's own (the `/ui/`
+ * page's requests carry its own origin).
+ */
+export function originAllowed(origin: string, allowOrigins: readonly string[] | null, host: string | undefined): boolean {
+  if (allowOrigins === null || allowOrigins.includes("*") || allowOrigins.includes(origin)) return true;
+  return host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase();
+}
+
+function refuseOrigin(origin: string): HttpError {
+  return new HttpError("origin_not_allowed", `Cannot serve a page from origin '${origin}': it is not in cors.allowOrigins`);
+}
+
+/**
+ * CORS. OPTIONS is answered with 204 and CORS headers, as llama-swap does.
+ * With `cors.allowOrigins` set, a preflight or request whose `Origin` is not
+ * allowed gets 403 (why refuse, not only omit headers: a page can send a
+ * "simple" cross-origin POST without any preflight, and a key-less modelswap
+ * would run it), and an allowed one gets `Access-Control-Allow-Origin` set
+ * to exactly its origin on the response, whatever the model server sent.
+ */
+export function cors(allowOrigins: readonly string[] | null): MiddlewareHandler {
+  const guard = originGuard(allowOrigins);
   return async (c, next) => {
-    if (c.req.method !== "OPTIONS") return next();
+    if (c.req.method !== "OPTIONS") {
+      const decorate = guard?.(c.req.raw.headers);
+      await next();
+      if (decorate) c.res = decorate(c.res);
+      return;
+    }
+    const origin = c.req.header("origin");
+    if (allowOrigins !== null && origin !== undefined && !originAllowed(origin, allowOrigins, c.req.header("host"))) throw refuseOrigin(origin);
     const headers = new Headers({
-      "Access-Control-Allow-Origin": c.req.header("origin") ?? "*",
+      "Access-Control-Allow-Origin": origin ?? "*",
       "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
       "Access-Control-Allow-Headers":
         sanitizeHeaderList(c.req.header("access-control-request-headers")) ?? "Content-Type, Authorization, Accept, X-Requested-With",
@@ -83,6 +117,35 @@ export function corsPreflight(): MiddlewareHandler {
     });
     return new Response(null, { status: 204, headers });
   };
+}
+
+/**
+ * The origin check of a non-OPTIONS request under `cors.allowOrigins`: null
+ * when no list is configured; else a check that throws 403 for an origin not
+ * on it and returns what to add to the response (or null without `Origin`)
+ * (why one function: the middleware and the JSON inference endpoint, which
+ * hono does not wrap, must answer origins the same way).
+ */
+export function originGuard(allowOrigins: readonly string[] | null): ((headers: Headers) => ((res: Response) => Response) | null) | null {
+  if (allowOrigins === null) return null;
+  return (headers) => {
+    const origin = headers.get("origin");
+    if (origin === null) return null;
+    if (!originAllowed(origin, allowOrigins, headers.get("host") ?? undefined)) throw refuseOrigin(origin);
+    return (res) => withHeaders(res, { "Access-Control-Allow-Origin": origin, Vary: "Origin" });
+  };
+}
+
+/** `res` with `set` applied (a copy when its headers are immutable, as a fetched response's are). */
+function withHeaders(res: Response, set: Record<string, string>): Response {
+  try {
+    for (const [k, v] of Object.entries(set)) res.headers.set(k, v);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    for (const [k, v] of Object.entries(set)) headers.set(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
 }
 
 /** Keeps only valid header-name tokens from a requested-headers list. */

@@ -9,22 +9,36 @@ import { searchOf, upstreamUrl } from "./url.ts";
 import { HttpError } from "../errors.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
-import type { Target } from "../resolve/targets.ts";
+import { chosenTarget, type Target } from "../resolve/targets.ts";
 import { clientClosed, fetchUpstream, proxyRequest } from "./proxy.ts";
 
-export interface ForwardInit {
-  target: Target;
+/** What goes upstream once the target is known. */
+export interface Prepared {
   /** Body to send upstream (already filtered), or null. */
   body: RequestInit["body"];
   /** The body differs from what the client sent. */
   bodyChanged: boolean;
   /** Content-Length of a rewritten body, when known. */
   contentLength?: number;
-  /** Path sent upstream; defaults to the request's path. */
-  path?: string;
   /** Show loading progress in the stream if the model is not ready. */
   loadingState?: boolean;
+}
+
+/** A target that names one model or peer (a selector's is known only once the scheduler chose). */
+export type ConcreteTarget = Exclude<Target, { kind: "select" }>;
+
+export interface ForwardInit extends Prepared {
+  target: Target;
+  /**
+   * The body for the target the scheduler chose, for a selector target
+   * (filters depend on the model: they run once it is known). Required then.
+   */
+  prepare?: (target: ConcreteTarget) => Prepared;
+  /** Path sent upstream; defaults to the request's path. */
+  path?: string;
   noStart?: boolean;
+  /** The request's keep_alive in ms (stripped from the body already); absent: the model's ttl. */
+  keepAliveMs?: number;
 }
 
 /**
@@ -34,9 +48,9 @@ export interface ForwardInit {
  *
  * One `AbortController` serves the whole request (why: an `AbortController`,
  * an `AbortSignal.any` and a listener pair per phase were ~4% of the main
- * thread at 64 connections): the client leaving, a drain, and the header
- * timeout all abort it; the acquire waits on its signal and the upstream
- * fetch runs with it.
+ * thread at 64 connections): the client leaving, a drain, the header timeout
+ * and the stall watchdog all abort it; the acquire waits on its signal and the
+ * upstream fetch runs with it.
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
   const client = c.raw.signal;
@@ -45,7 +59,14 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
   client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
   const untrack = front.inflight.add({ end: (reason) => abort.abort(new HttpError("shutting_down", reason)) });
   try {
-    return await forwardTracked(c, front, init, abort);
+    disableIdleTimeout(c);
+    const target = init.target;
+    if (target.kind !== "select") return await forwardTo(c, front, target, init, init, abort, null);
+    // The scheduler picks among the selector's candidates; the filters follow its choice.
+    const lease = await front.deps.scheduler.acquire(target.selector, acquireOptions(init, abort.signal, { select: target.select }));
+    const chosen = chosenTarget(front.index, target.requested, lease) as ConcreteTarget;
+    if (init.prepare === undefined) throw new TypeError("Cannot forward to a selector without prepare()");
+    return await forwardTo(c, front, chosen, { ...init, ...init.prepare(chosen), loadingState: false }, init, abort, lease);
   } catch (err) {
     const reason: unknown = abort.signal.reason;
     if (reason instanceof HttpError && reason.code === "shutting_down") throw reason;
@@ -56,41 +77,60 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
   }
 }
 
-async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, abort: AbortController): Promise<Response> {
-  disableIdleTimeout(c);
+function acquireOptions(init: ForwardInit, signal: AbortSignal, extra: Partial<AcquireOptions> = {}): AcquireOptions {
+  const o: AcquireOptions = { signal, ...extra };
+  if (init.noStart) o.noStart = true;
+  if (init.keepAliveMs !== undefined) o.keepAliveMs = init.keepAliveMs;
+  return o;
+}
+
+/** Forwards to one model or peer; `granted` is a lease already held (a selector's), else one is acquired. */
+async function forwardTo(
+  c: Exchange,
+  front: Front,
+  target: ConcreteTarget,
+  prepared: Prepared,
+  init: ForwardInit,
+  abort: AbortController,
+  granted: Lease | null,
+): Promise<Response> {
   const req = c.raw;
   const path = init.path ?? c.path;
   const search = searchOf(req);
   const headers = upstreamRequestHeaders(req.headers, {
-    stripAuth: front.deps.config.apiKeys.length > 0 || init.target.kind === "peer",
-    peerKey: init.target.kind === "peer" ? init.target.peer.apiKey : null,
-    bodyChanged: init.bodyChanged,
+    stripAuth: front.deps.config.apiKeys.length > 0 || target.kind === "peer",
+    peerKey: target.kind === "peer" ? target.peer.apiKey : null,
+    bodyChanged: prepared.bodyChanged,
   });
-  if (init.contentLength !== undefined) headers.set("content-length", String(init.contentLength));
-  const timeouts = init.target.kind === "peer" ? init.target.peer.timeouts : front.deps.config.models[init.target.model]?.timeouts;
-  const base = { method: req.method, headers, body: init.body, signal: req.signal, abort, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000 };
+  if (prepared.contentLength !== undefined) headers.set("content-length", String(prepared.contentLength));
+  const timeouts = target.kind === "peer" ? target.peer.timeouts : front.deps.config.models[target.model]?.timeouts;
+  const base = { method: req.method, headers, body: prepared.body, signal: req.signal, abort, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000 };
 
-  if (init.target.kind === "peer") {
-    return proxyRequest({ ...base, url: upstreamUrl(init.target.peer.proxy, path, search), onDone: () => {}, inflight: front.inflight });
+  if (target.kind === "peer") {
+    return proxyRequest({ ...base, url: upstreamUrl(target.peer.proxy, path, search), onDone: () => granted?.release(), inflight: front.inflight });
   }
 
-  const model = init.target.model;
-  const acquireOpts = (onProgress?: AcquireOptions["onProgress"]): AcquireOptions => {
-    const o: AcquireOptions = { signal: abort.signal };
-    if (onProgress) o.onProgress = onProgress;
-    if (init.noStart) o.noStart = true;
-    return o;
-  };
+  const model = target.model;
+  const watchdog = front.deps.config.models[model]?.watchdog;
   const viaLease = (lease: Lease) =>
-    proxyRequest({ ...base, url: upstreamUrl(lease.upstream, path, search), onDone: () => lease.release(), inflight: front.inflight });
+    proxyRequest({
+      ...base,
+      url: upstreamUrl(lease.upstream, path, search),
+      onDone: () => lease.release(),
+      inflight: front.inflight,
+      stallMs: (watchdog?.stallTimeout ?? 0) * 1000,
+      // Only when the busy watchdog is on: otherwise the hot path does not even mark the model.
+      ...((watchdog?.busyTimeout ?? 0) > 0 ? { onProgress: () => lease.progress() } : {}),
+    });
 
-  if (!init.loadingState) {
-    const lease = await front.deps.scheduler.acquire(model, acquireOpts());
+  if (granted !== null) return viaLease(granted);
+  if (!prepared.loadingState) {
+    const lease = await front.deps.scheduler.acquire(model, acquireOptions(init, abort.signal));
     return viaLease(lease);
   }
 
   const relay = new ProgressRelay();
-  const leaseP = front.deps.scheduler.acquire(model, acquireOpts(relay.push));
+  const leaseP = front.deps.scheduler.acquire(model, acquireOptions(init, abort.signal, { onProgress: relay.push }));
   const first = await Promise.race([
     leaseP.then(
       (lease) => ({ lease }),
@@ -109,7 +149,9 @@ async function forwardTracked(c: Exchange, front: Front, init: ForwardInit, abor
     lease: leaseP,
     abort,
     inflight: front.inflight,
-    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search) }, abort),
+    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), stallMs: (watchdog?.stallTimeout ?? 0) * 1000 }, abort),
+    stallMs: (watchdog?.stallTimeout ?? 0) * 1000,
+    reportProgress: (watchdog?.busyTimeout ?? 0) > 0,
   };
   return loadingStateResponse(opts);
 }

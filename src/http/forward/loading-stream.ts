@@ -10,6 +10,8 @@ import { sseErrorText, toHttpError } from "../errors.ts";
 import { createPushStream, type PushStream } from "../stream/push-stream.ts";
 import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
+import type { ChunkSource } from "../stream/push-stream.ts";
+import { stalled } from "./proxy.ts";
 
 /**
  * One SSE chunk whose first choice carries `text` as reasoning content.
@@ -57,6 +59,10 @@ export interface LoadingInit {
   inflight?: InflightTracker;
   /** ms between keep-alive dots (llama-swap: 1 s). */
   tickMs?: number;
+  /** `watchdog.stallTimeout` in ms for the relayed upstream stream (0: off); see `ProxyInit.stallMs`. */
+  stallMs?: number;
+  /** Report each relayed chunk to the lease (the busy watchdog is on). */
+  reportProgress?: boolean;
 }
 
 /** One loading-state response: its push stream, and what must be undone exactly once when it ends. */
@@ -145,9 +151,50 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
     fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`));
     return;
   }
-  out.follow(upstream.body.getReader(), (err) => {
+  const source = watched(upstream.body.getReader(), init.stallMs ?? 0, init.reportProgress ? () => lease.progress() : null, (e) => fail(out, e));
+  out.follow(source, (err) => {
+    source.stop();
     if (err === null) return;
     const msg = err instanceof Error ? err.message : String(err);
     fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`));
   });
+}
+
+/**
+ * The upstream reader as `follow` reads it, with the watchdog's two duties:
+ * each chunk is progress, and no chunk moved for `stallMs` (upstream silent,
+ * or the client not pulling) ends the stream with `upstream stalled`.
+ */
+function watched(reader: ChunkSource, stallMs: number, progress: (() => void) | null, onStall: (e: Error) => void): ChunkSource & { stop(): void } {
+  let stopped = false;
+  let lastMove = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    if (stopped) return;
+    const idle = performance.now() - lastMove;
+    if (idle < stallMs) {
+      timer = setTimeout(check, stallMs - idle);
+      return;
+    }
+    stopped = true;
+    const e = stalled(stallMs);
+    reader.cancel(e).catch(() => {});
+    onStall(e);
+  };
+  if (stallMs > 0) timer = setTimeout(check, stallMs);
+  return {
+    async read() {
+      const r = await reader.read();
+      if (!r.done) {
+        lastMove = performance.now();
+        progress?.();
+      }
+      return r;
+    },
+    cancel: (reason?: unknown) => reader.cancel(reason),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

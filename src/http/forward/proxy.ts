@@ -24,6 +24,19 @@ export interface ProxyInit {
   inflight?: InflightTracker;
   /** ms to wait for the upstream's response headers (`timeouts.responseHeader`); 0 waits forever. */
   headerTimeoutMs?: number;
+  /**
+   * `watchdog.stallTimeout` in ms (0: off): no byte moved for this long, from
+   * the upstream or to the client, ends the exchange (504 before the answer
+   * started, an SSE error event or a cut after), and releases its slot.
+   */
+  stallMs?: number;
+  /** Bytes of the answer reached the client (the busy watchdog's evidence); called per chunk. */
+  onProgress?: () => void;
+}
+
+/** The error a stalled exchange ends with. */
+export function stalled(ms: number): HttpError {
+  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${ms / 1000} s`);
 }
 
 /** Statuses whose responses cannot carry a body. */
@@ -47,8 +60,11 @@ export function once(fn: () => void): () => void {
 /** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
 export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight" | "abort">, abort: AbortController): Promise<Response> {
   const waitMs = init.headerTimeoutMs ?? 0;
-  const timeout =
-    waitMs > 0
+  const stallMs = init.stallMs ?? 0;
+  const stallFirst = stallMs > 0 && (waitMs <= 0 || stallMs < waitMs);
+  const timeout = stallFirst
+    ? setTimeout(() => abort.abort(stalled(stallMs)), stallMs)
+    : waitMs > 0
       ? setTimeout(() => abort.abort(new HttpError("upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
       : undefined;
   const options = {
@@ -130,6 +146,8 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     sse: isEventStream(upstream.headers),
     abort,
     done,
+    stallMs: init.stallMs ?? 0,
+    ...(init.onProgress ? { onProgress: init.onProgress } : {}),
     register: (entry) => {
       if (init.inflight) removeInflight = init.inflight.add(entry);
     },
@@ -165,14 +183,20 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
         abort.abort(new Error(reason));
       },
     }) ?? (() => {});
+  // A small answer is one unit: no byte of it for stallMs is a stall.
+  const stallMs = init.stallMs ?? 0;
+  let stall = false;
+  const timer = stallMs > 0 ? setTimeout(() => ((stall = true), abort.abort(stalled(stallMs))), stallMs) : undefined;
   try {
     return await upstream.arrayBuffer();
   } catch (err) {
+    if (stall) throw stalled(stallMs);
     if (ended !== null) throw new HttpError("shutting_down", ended);
     if (init.signal.aborted) throw clientClosed();
     const msg = err instanceof Error ? err.message : String(err);
     throw new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${msg}`);
   } finally {
+    clearTimeout(timer);
     unregister();
     done();
   }
@@ -183,6 +207,9 @@ interface GuardOptions {
   abort: AbortController;
   done: () => void;
   register: (entry: { end(reason: string): void }) => void;
+  /** 0: off. See `ProxyInit.stallMs`. */
+  stallMs?: number;
+  onProgress?: () => void;
 }
 
 /** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
@@ -192,8 +219,27 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
   let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
   const finish = () => {
     ended = true;
+    clearTimeout(stallTimer);
     o.done();
   };
+  // The stall watchdog: one timer per stream, re-armed only when it fires (a chunk just stamps the time).
+  const stallMs = o.stallMs ?? 0;
+  let lastMove = performance.now();
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  const checkStall = () => {
+    if (ended) return;
+    const idle = performance.now() - lastMove;
+    if (idle < stallMs) {
+      stallTimer = setTimeout(checkStall, stallMs - idle);
+      return;
+    }
+    // Neither the upstream sent nor the client took a byte for stallMs (a hung server, or a client gone silent).
+    const e = stalled(stallMs);
+    endWith(e.code, e.message, e);
+    o.abort.abort(e);
+    reader.cancel(e).catch(() => {});
+  };
+  if (stallMs > 0) stallTimer = setTimeout(checkStall, stallMs);
   const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
     if (ended) return;
     try {
@@ -231,6 +277,8 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
             return;
           }
           c.enqueue(value);
+          if (stallMs > 0) lastMove = performance.now();
+          o.onProgress?.();
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
           endWith("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
@@ -239,6 +287,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
       cancel(reason) {
         if (ended) return;
         ended = true;
+        clearTimeout(stallTimer);
         o.abort.abort(reason);
         reader.cancel(reason).catch(() => {});
         o.done();

@@ -5,15 +5,16 @@
  * Aliases never reach the scheduler: it only ever sees real ids.
  */
 import type { Config, PeerConfig, SelectorConfig } from "../../config/types.ts";
-import type { Scheduler } from "../../scheduler/api.ts";
-import type { ModelStatus } from "../../scheduler/protocol.ts";
+import type { Select } from "../../scheduler/api.ts";
 import { HttpError } from "../errors.ts";
 
 export type Target =
   /** `requested` is what the client sent; `model` is the real id. */
   | { kind: "local"; requested: string; model: string }
   /** `model` is the id the peer knows. */
-  | { kind: "peer"; requested: string; peer: PeerConfig; model: string };
+  | { kind: "peer"; requested: string; peer: PeerConfig; model: string }
+  /** A `warm` or `spillover` selector: the scheduler picks among `select.targets` on arrival. */
+  | { kind: "select"; requested: string; selector: string; select: Select };
 
 /** Lookup tables built once per config. */
 export interface ModelIndex {
@@ -67,31 +68,48 @@ function peerTarget(index: ModelIndex, requested: string): Target | null {
 export interface ResolveOptions {
   /** Active profile id, or null (none is active at start). */
   profile: string | null;
-  scheduler: Scheduler;
 }
 
 /**
  * Resolves a requested model name; throws HttpError 404 when nothing serves it.
- * Order: profile pin, selector, local id/alias, peer.
+ * Order: profile pin, selector, local id/alias, peer. A `warm` or `spillover`
+ * selector resolves to its candidates (`kind: "select"`): the scheduler picks
+ * one when the request arrives, seeing every request before it (a status
+ * snapshot read here would be stale for a burst).
  */
-export async function resolveTarget(index: ModelIndex, requested: string, options: ResolveOptions): Promise<Target> {
-  let name = requested;
+export function resolveTarget(index: ModelIndex, requested: string, options: ResolveOptions): Target {
   const profile = options.profile === null ? undefined : index.config.profiles[options.profile];
-  if (profile && Object.hasOwn(profile.pins, name)) {
-    const pinned = profile.pins[name];
+  if (profile && Object.hasOwn(profile.pins, requested)) {
+    const pinned = profile.pins[requested];
     if (pinned === null || pinned === undefined) throw notFound(requested);
-    name = pinned;
+    // As llama-swap: the pin replaces the requested id, so filters and the upstream see the target's name.
+    return resolveTarget(index, pinned, { profile: null });
   }
-  const selector = index.config.selectors[name];
-  if (selector) {
-    const pick = await pickSelectorTarget(index, selector, options.scheduler);
-    if (pick === null) throw notFound(requested);
-    const local = realModelId(index, pick);
-    if (local !== null) return { kind: "local", requested, model: local };
-    const peer = peerTarget(index, pick);
-    if (peer) return { ...peer, requested };
-    throw notFound(requested);
+  const selector = index.config.selectors[requested];
+  if (selector) return selectorTarget(index, requested, selector);
+  return concreteTarget(index, requested, requested);
+}
+
+/**
+ * An `/upstream/<path>` with the active profile's pins applied (llama-swap:
+ * the longest pin that is the path or a prefix of it followed by `/`); 404
+ * for a disabled pin.
+ */
+export function pinnedUpstreamPath(index: ModelIndex, profileId: string | null, path: string): string {
+  const pins = profileId === null ? undefined : index.config.profiles[profileId]?.pins;
+  if (pins === undefined) return path;
+  let best: string | null = null;
+  for (const pin of Object.keys(pins)) {
+    if ((path === pin || path.startsWith(`${pin}/`)) && (best === null || pin.length > best.length)) best = pin;
   }
+  if (best === null) return path;
+  const target = pins[best];
+  if (target === null || target === undefined) throw notFound(best);
+  return target + path.slice(best.length);
+}
+
+/** A local model or a peer for `name` (no pins, no selectors), or 404. */
+export function concreteTarget(index: ModelIndex, requested: string, name: string): Target {
   const local = realModelId(index, name);
   if (local !== null) return { kind: "local", requested, model: local };
   const peer = peerTarget(index, name);
@@ -99,60 +117,23 @@ export async function resolveTarget(index: ModelIndex, requested: string, option
   throw notFound(requested);
 }
 
-/** One target as a selector sees it: a local model's state and load, or a peer. */
-export type TargetLoad =
-  | { kind: "local"; active: boolean; load: number }
-  | { kind: "peer" };
-
-/**
- * The spillover pick (llama-swap's "fill targets to the reservation count in
- * order, starting the next target when the active targets reach that count"):
- * the first active target in order below `reserve` requests (in flight plus
- * queued), else the first target that is not active (starting it), else the
- * first target. A peer always runs and its load is unknown: it counts as an
- * active target that never fills, eligible once every local target listed
- * before it is active, so `[local, peer]` fills the local model first and
- * overflows to the peer, and `[peer, local]` sends everything to the peer.
- *
- * @example
- * ```ts
- * pickSpillover(["a", "b"], (t) => ({ kind: "local", active: true, load: t === "a" ? 4 : 0 }), 4); // "b"
- * ```
- */
-export function pickSpillover(targets: string[], loadOf: (target: string) => TargetLoad, reserve: number): string | null {
-  let cold: string | null = null;
-  for (const t of targets) {
-    const l = loadOf(t);
-    if (l.kind === "peer") {
-      if (cold === null) return t;
-    } else if (!l.active) {
-      cold ??= t;
-    } else if (l.load < reserve) {
-      return t;
-    }
-  }
-  return cold ?? targets[0] ?? null;
-}
-
-async function pickSelectorTarget(index: ModelIndex, selector: SelectorConfig, scheduler: Scheduler): Promise<string | null> {
+function selectorTarget(index: ModelIndex, requested: string, selector: SelectorConfig): Target {
   const { strategy, targets } = selector;
   const first = targets[0];
-  if (first === undefined) return null;
+  if (first === undefined) throw notFound(requested);
   switch (strategy) {
     case "pin":
-      return first;
-    case "warm": {
-      const stateOf = await localStatus(index, scheduler);
-      return targets.find((t) => stateOf(t)?.state === "ready") ?? targets.find((t) => stateOf(t)?.state === "starting") ?? first;
-    }
+      return concreteTarget(index, requested, first);
+    case "warm":
     case "spillover": {
-      const stateOf = await localStatus(index, scheduler);
-      return pickSpillover(targets, (t): TargetLoad => {
-        if (realModelId(index, t) === null) return { kind: "peer" };
-        const s = stateOf(t);
-        const active = s?.state === "starting" || s?.state === "ready";
-        return { kind: "local", active, load: (s?.inFlight ?? 0) + (s?.queued ?? 0) };
-      }, selector.spillover);
+      const ids: string[] = [];
+      const peers: string[] = [];
+      for (const t of targets) {
+        const local = realModelId(index, t);
+        ids.push(local ?? t);
+        if (local === null) peers.push(t);
+      }
+      return { kind: "select", requested, selector: selector.id, select: { strategy, targets: ids, peers, reserve: selector.spillover } };
     }
     default: {
       const never: never = strategy;
@@ -161,11 +142,11 @@ async function pickSelectorTarget(index: ModelIndex, selector: SelectorConfig, s
   }
 }
 
-/** A lookup from a target name (id or alias) to its local model's status, from one `status()` round trip. */
-async function localStatus(index: ModelIndex, scheduler: Scheduler): Promise<(target: string) => ModelStatus | undefined> {
-  const byId = new Map((await scheduler.status()).map((s) => [s.model, s]));
-  return (t) => {
-    const id = realModelId(index, t);
-    return id === null ? undefined : byId.get(id);
-  };
+/**
+ * The concrete target a selector's lease names: the peer it routed to, or the
+ * local model granted (a replica counts as its model).
+ */
+export function chosenTarget(index: ModelIndex, requested: string, lease: { model: string; peer: string | null }): Target {
+  if (lease.peer !== null) return concreteTarget(index, requested, lease.peer);
+  return { kind: "local", requested, model: index.config.models[lease.model]?.replicaOf ?? lease.model };
 }

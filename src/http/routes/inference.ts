@@ -6,11 +6,12 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { parseModelJson, readLimited, tooLarge, wantsStream } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
-import { filteredBody } from "../resolve/filters.ts";
-import { forward, type ForwardInit } from "../forward/forward.ts";
+import { applyFilters, filteredBody } from "../resolve/filters.ts";
+import { type ConcreteTarget, forward, type ForwardInit, type Prepared } from "../forward/forward.ts";
+import { parseKeepAlive } from "../../lib/keep-alive.ts";
 import { type Exchange, exchangeOf, type IdleTimeoutServer, serverOf } from "../exchange.ts";
 import { errorResponse } from "../errors.ts";
-import { keyGuard } from "../edge/auth.ts";
+import { keyGuard, originGuard } from "../edge/auth.ts";
 import { logRequest } from "../request-log.ts";
 import { levelEnabled } from "../../observe/index.ts";
 import type { Front } from "../state.ts";
@@ -36,6 +37,17 @@ export const JSON_MODEL_PATHS = [
   "/v1/images/generations",
   "/sdapi/v1/txt2img",
   "/sdapi/v1/img2img",
+  // audio.cpp's generic task API: forwarded as /v1/tasks/run (llama-swap strips /audioapi).
+  "/audioapi/v1/tasks/run",
+  // llama-swap's versionless `/v/...` spellings: forwarded with `/v` stripped (its issue #728).
+  "/v/chat/completions",
+  "/v/responses",
+  "/v/completions",
+  "/v/messages",
+  "/v/messages/count_tokens",
+  "/v/embeddings",
+  "/v/rerank",
+  "/v/reranking",
   // Versionless spellings (modelswap extras; llama-swap has only the llama-server ones above).
   "/chat/completions",
   "/completions",
@@ -43,6 +55,23 @@ export const JSON_MODEL_PATHS = [
   "/embeddings",
   "/messages",
 ] as const;
+
+/**
+ * The path a request is forwarded with: llama-swap strips the `/v` of its
+ * versionless routes and the `/audioapi` prefix, so `/v/chat/completions`
+ * reaches the model as `/chat/completions` and `/audioapi/v1/tasks/run` as
+ * `/v1/tasks/run`. Every other path is forwarded as it came.
+ *
+ * @example
+ * ```ts
+ * upstreamPathOf("/v/embeddings"); // "/embeddings"
+ * ```
+ */
+export function upstreamPathOf(path: string): string {
+  if (path.startsWith("/v/")) return path.slice(2);
+  if (path.startsWith("/audioapi/")) return path.slice("/audioapi".length);
+  return path;
+}
 
 /** POST endpoints with a multipart form whose `model` field names the model. */
 export const FORM_MODEL_PATHS = ["/v1/audio/transcriptions", "/v1/images/edits"] as const;
@@ -53,26 +82,49 @@ export const QUERY_MODEL_PATHS = ["/v1/audio/voices", "/props", "/sdapi/v1/loras
 /** Paths whose streamed responses may carry loading state. */
 const LOADING_STATE_PATHS = new Set(["/v1/chat/completions"]);
 
-function resolve(front: Front, requested: string): Promise<Target> {
-  return resolveTarget(front.index, requested, { profile: front.profile, scheduler: front.deps.scheduler });
+function resolve(front: Front, requested: string): Target {
+  return resolveTarget(front.index, requested, { profile: front.profile });
 }
 
 /** A POST whose JSON body names the model. */
 async function handleJson(c: Exchange, front: Front): Promise<Response> {
-  const bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
+  let bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
   const { json } = parseModelJson(bytes);
-  const target = await resolve(front, json.model);
-  if (target.kind === "peer") {
-    const f = target.peer.filters;
-    const requestedName = target.model;
-    const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
-    return forward(c, front, { target, body, bodyChanged: body !== bytes });
+  const keepAlive = takeKeepAlive(json);
+  // keep_alive is modelswap's to act on, never the upstream's: the body is re-encoded without it.
+  if (keepAlive !== undefined) bytes = new TextEncoder().encode(JSON.stringify(json));
+  const target = resolve(front, json.model);
+  const path = upstreamPathOf(c.path);
+  const prepare = (t: ConcreteTarget): Prepared => {
+    if (t.kind === "peer") {
+      const f = t.peer.filters;
+      const requestedName = t.model;
+      const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
+      return { body, bodyChanged: body !== bytes || keepAlive !== undefined };
+    }
+    const m = front.deps.config.models[t.model];
+    if (!m) throw new HttpError("model_not_found", `Cannot find model: '${t.model}' is not configured`);
+    const input = { requested: t.requested, useModelName: m.useModelName, filters: m.filters };
+    // A profile pin renamed the request: the body must say so even when no filter applies (llama-swap rewrites it).
+    const body = t.requested !== json.model ? new TextEncoder().encode(JSON.stringify(applyFilters(json, input))) : filteredBody(bytes, json, input);
+    const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(path);
+    return { body, bodyChanged: body !== bytes || keepAlive !== undefined, loadingState };
+  };
+  const init: ForwardInit = target.kind === "select" ? { target, body: null, bodyChanged: false, prepare, path } : { target, ...prepare(target), path };
+  if (keepAlive !== undefined) init.keepAliveMs = keepAlive;
+  return forward(c, front, init);
+}
+
+/** Removes Ollama's `keep_alive` from the body and returns it in ms (undefined when absent); 400 when malformed. */
+function takeKeepAlive(json: Record<string, unknown>): number | undefined {
+  if (!Object.hasOwn(json, "keep_alive")) return undefined;
+  const value = json.keep_alive;
+  delete json.keep_alive;
+  try {
+    return parseKeepAlive(value);
+  } catch (e) {
+    throw new HttpError("invalid_keep_alive", (e as Error).message);
   }
-  const m = front.deps.config.models[target.model];
-  if (!m) throw new HttpError("model_not_found", `Cannot find model: '${target.model}' is not configured`);
-  const body = filteredBody(bytes, json, { requested: target.requested, useModelName: m.useModelName, filters: m.filters });
-  const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(c.path);
-  return forward(c, front, { target, body, bodyChanged: body !== bytes, loadingState });
 }
 
 async function handleForm(c: Context, front: Front): Promise<Response> {
@@ -86,27 +138,31 @@ async function handleForm(c: Context, front: Front): Promise<Response> {
   if (boundary === null || body === null) throw new HttpError("invalid_form", "Cannot parse multipart form: missing body or boundary");
   // Only the bytes up to the model field are held; the file streams on.
   const head = await readMultipartHead(body, boundary, limit);
-  const target = await resolve(front, head.model);
-  const sendAs = target.kind === "peer" ? target.model : front.deps.config.models[target.model]?.useModelName || head.model;
-  const out = multipartBody(head, sendAs, limit);
-  const init: ForwardInit = { target, body: out.body, bodyChanged: true };
-  if (declared !== undefined) init.contentLength = Number(declared) + out.delta;
+  const target = resolve(front, head.model);
+  const prepare = (t: ConcreteTarget): Prepared => {
+    const sendAs = t.kind === "peer" ? t.model : front.deps.config.models[t.model]?.useModelName || t.requested;
+    const out = multipartBody(head, sendAs, limit);
+    const p: Prepared = { body: out.body, bodyChanged: true };
+    if (declared !== undefined) p.contentLength = Number(declared) + out.delta;
+    return p;
+  };
+  const init: ForwardInit = target.kind === "select" ? { target, body: null, bodyChanged: true, prepare } : { target, ...prepare(target) };
   return forward(exchangeOf(c), front, init);
 }
 
 async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
   if (!requested) throw new HttpError("missing_model", "Cannot route request: missing required 'model' query parameter");
-  const target = await resolve(front, requested);
-  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false });
+  const target = resolve(front, requested);
+  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false, prepare: () => ({ body: null, bodyChanged: false }) });
 }
 
 /** The one handler of a JSON inference POST, as `Bun.serve`'s `routes` and hono both call it. */
 export type JsonEndpoint = (req: Request, server: IdleTimeoutServer | undefined, path: string) => Promise<Response>;
 
 /**
- * The whole of a JSON inference POST: keys, the request log line, the
- * handler, and `errorResponse` for any error (why whole: `Bun.serve` dispatches
+ * The whole of a JSON inference POST: the `cors.allowOrigins` check, keys, the
+ * request log line, the handler, and `errorResponse` for any error (why whole: `Bun.serve` dispatches
  * these paths natively through its `routes`, and hono mounts this same function
  * ahead of its middleware, so there is one code path and nothing to keep in step).
  * @example
@@ -115,16 +171,21 @@ export type JsonEndpoint = (req: Request, server: IdleTimeoutServer | undefined,
  */
 export function jsonEndpoint(front: Front): JsonEndpoint {
   const guard = keyGuard(front.deps.config.apiKeys);
+  const origins = originGuard(front.deps.config.cors.allowOrigins);
   const logged = levelEnabled(front.deps.config.logLevel, "info");
   return async (req, server, path) => {
     const started = logged ? performance.now() : 0;
     let res: Response;
+    let decorate: ((res: Response) => Response) | null = null;
     try {
+      // The order of the middleware chain it replaces: origin, then keys, then the route.
+      decorate = origins?.(req.headers) ?? null;
       guard?.("POST", path, req.headers);
       res = await handleJson({ raw: req, path, server }, front);
     } catch (err) {
       res = errorResponse(err, req.headers.get("accept"));
     }
+    if (decorate) res = decorate(res);
     if (logged) logRequest(front.log, "POST", path, res.status, started);
     return res;
   };

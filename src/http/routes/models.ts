@@ -1,6 +1,6 @@
 /**
  * Non-model routes in llama-swap's shapes: the model list, what is running,
- * unloading, and health.
+ * unloading, health (`/health`, `/wol-health`) and the tab icon.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -9,6 +9,7 @@ import type { ModelState } from "../../scheduler/protocol.ts";
 import { HttpError } from "../errors.ts";
 import type { Front } from "../state.ts";
 import { realModelId } from "../resolve/targets.ts";
+import { FAVICON } from "../ui/favicon.ts";
 
 type Row = Record<string, unknown> & { id: string };
 
@@ -34,6 +35,12 @@ function record(id: string, m: Pick<ModelConfig, "name" | "description" | "metad
 export async function listModels(front: Front): Promise<{ object: "list"; data: Row[] }> {
   const config = front.deps.config;
   const states = new Map((await front.deps.scheduler.status()).map((s) => [s.model, s.state]));
+  // A model with replicas is as loaded as its readiest replica.
+  for (const [id, m] of Object.entries(config.models)) {
+    if (m.replicas.length === 0) continue;
+    const rs = m.replicas.map((r) => states.get(r));
+    states.set(id, rs.find((s) => s === "ready") ?? rs.find((s) => s === "starting") ?? "stopped");
+  }
   const created = Math.floor(Date.now() / 1000);
   const data: Row[] = [];
   for (const [id, m] of Object.entries(config.models)) {
@@ -43,6 +50,12 @@ export async function listModels(front: Front): Promise<{ object: "list"; data: 
   }
   for (const sel of Object.values(config.selectors)) {
     data.push(record(sel.id, { name: sel.name, description: sel.description, metadata: sel.metadata, capabilities: null }, created, undefined));
+  }
+  // The active profile's pins are model ids too (llama-swap): listed unless disabled or a model id already.
+  const profile = front.profile === null ? undefined : config.profiles[front.profile];
+  for (const [pin, target] of Object.entries(profile?.pins ?? {})) {
+    if (target === null || Object.hasOwn(config.models, pin)) continue;
+    data.push(record(pin, { name: "", description: "", metadata: { type: "profile" }, capabilities: null }, created, undefined));
   }
   for (const [peerId, peer] of Object.entries(config.peers)) {
     for (const model of peer.models) {
@@ -84,6 +97,9 @@ export function modelRoutes(front: Front): Hono {
   app.get("/models", (c) => modelsHandler(c, front));
   app.get("/running", async (c) => c.json(await listRunning(front)));
   app.get("/health", (c) => c.text("OK"));
+  // llama-swap's wake-on-LAN proxy polls this one; same answer, also without a key.
+  app.get("/wol-health", (c) => c.text("OK"));
+  app.get("/favicon.ico", () => new Response(FAVICON, { headers: { "Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400" } }));
   app.get("/unload", async (c) => {
     await front.deps.scheduler.unload(null);
     return c.text("OK");

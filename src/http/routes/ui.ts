@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import type { AppDeps } from "../state.ts";
 import { UI_PAGE, UI_PATH, UI_SCRIPT, UI_STYLE } from "../ui/page.ts";
 
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
@@ -35,12 +34,14 @@ const PAGE_HEADERS = {
  *
  * @example
  * ```ts
- * app.route("/", uiRoutes(deps));
+ * app.route("/", uiRoutes());
  * ```
  */
-export function uiRoutes(_deps: AppDeps): Hono {
+export function uiRoutes(): Hono {
   const app = new Hono();
   app.get("/ui", (c) => c.redirect(UI_PATH, 301));
+  // llama-swap sends its root to the UI.
+  app.get("/", (c) => c.redirect("/ui", 302));
   app.get(UI_PATH, () => new Response(UI_PAGE, { headers: PAGE_HEADERS }));
   return app;
 }

@@ -2,6 +2,7 @@
  * `/upstream/<model>/<path>`: direct access to a model's own server, any
  * method. Model ids may contain `/`, so the longest configured id or alias
  * that prefixes the path wins. Paths matching `ignorePaths` never start a model.
+ * `/comfyui/<path>`: the same for llama-swap's fixed ComfyUI model.
  */
 import { Hono } from "hono";
 import { getBunServer } from "hono/bun";
@@ -11,9 +12,11 @@ import { forward } from "../forward/forward.ts";
 import type { Front } from "../state.ts";
 import { disableIdleTimeout, exchangeOf } from "../exchange.ts";
 import { searchOf, upstreamUrl } from "../forward/url.ts";
-import { type ModelIndex, realModelId } from "../resolve/targets.ts";
+import { type ModelIndex, pinnedUpstreamPath, realModelId } from "../resolve/targets.ts";
 import { once } from "../forward/proxy.ts";
 import { isWebSocketUpgrade, toWsUrl, type WsBridge } from "../forward/websocket.ts";
+import { COMFYUI_MODEL_ID } from "../../config/types.ts";
+import { UI_PATH } from "../ui/page.ts";
 
 interface UpgradeServer {
   upgrade(req: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;
@@ -71,7 +74,7 @@ export function findModelInPath(index: ModelIndex, path: string): { name: string
 }
 
 async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Response> {
-  const raw = c.req.path.slice("/upstream/".length);
+  const raw = pinnedUpstreamPath(front.index, front.profile, c.req.path.slice("/upstream/".length));
   const found = findModelInPath(front.index, raw);
   if (!found) {
     const name = raw.split("/")[0] ?? "";
@@ -96,11 +99,44 @@ async function handle(c: Context, front: Front, ignore: RegExp[]): Promise<Respo
   });
 }
 
-/** The passthrough route (why: UIs and tools of a model server work unchanged behind modelswap). */
+/** A redirect that keeps the method (308) except for GET/HEAD (301), query included. */
+function permanentRedirect(c: Context, path: string): Response {
+  const status = c.req.method === "GET" || c.req.method === "HEAD" ? 301 : 308;
+  return new Response(null, { status, headers: { Location: `${path}${new URL(c.req.url).search}` } });
+}
+
+/**
+ * `/comfyui/...`: llama-swap's passthrough to the fixed model `comfyui_auto`,
+ * with `/comfyui` stripped. Only the root (`/comfyui/`) may start the model:
+ * once it is unloaded, a browser tab's stale asset, API or websocket requests
+ * must not load it again (409 instead).
+ */
+async function comfy(c: Context, front: Front): Promise<Response> {
+  const model = COMFYUI_MODEL_ID;
+  if (!front.deps.config.models[model]) {
+    throw new HttpError("model_not_found", `Cannot serve /comfyui/: the model '${model}' is not configured (add it to serve ComfyUI here)`);
+  }
+  const rest = c.req.path.slice("/comfyui".length);
+  const noStart = rest !== "/";
+  if (noStart) {
+    const state = (await front.deps.scheduler.status()).find((s) => s.model === model)?.state;
+    if (state !== "ready") {
+      throw new HttpError("not_running", `Cannot serve ${c.req.path}: the model '${model}' is not loaded, and only /comfyui/ starts it`);
+    }
+  }
+  if (isWebSocketUpgrade(c.req.raw)) return upgrade(c, front, model, rest, true);
+  const body = c.req.method === "GET" || c.req.method === "HEAD" ? null : c.req.raw.body;
+  return forward(exchangeOf(c), front, { target: { kind: "local", requested: model, model }, body, bodyChanged: false, path: rest, noStart });
+}
+
+/** The passthrough routes (why: UIs and tools of a model server work unchanged behind modelswap). */
 export function upstreamRoutes(front: Front): Hono {
   const ignore = front.deps.config.ignorePaths.map((s) => new RegExp(s));
   const app = new Hono();
-  app.get("/upstream", (c) => c.redirect("/running", 302));
+  // llama-swap sends `GET /upstream` to its UI's model list; modelswap's UI lists models on its one page.
+  app.get("/upstream", (c) => c.redirect(UI_PATH, 302));
   app.all("/upstream/*", (c) => handle(c, front, ignore));
+  app.all("/comfyui", (c) => permanentRedirect(c, "/comfyui/"));
+  app.all("/comfyui/*", (c) => comfy(c, front));
   return app;
 }

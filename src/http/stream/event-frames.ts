@@ -28,7 +28,7 @@ export interface LlamaModel {
 }
 
 /** llama-swap's message types, plus modelswap's own kinds that have no llama-swap counterpart. */
-export type MessageType = "modelStatus" | "logData" | "metrics" | "inflight" | "request" | "clock";
+export type MessageType = "modelStatus" | "logData" | "metrics" | "inflight" | "request" | "clock" | "profileChanged";
 
 /** The JSON inside one `event: message` frame. */
 export interface EventMessage {
@@ -75,7 +75,10 @@ export function modelStatusList(config: Config, states: ReadonlyMap<string, Mode
   const out: LlamaModel[] = [];
   for (const id of Object.keys(config.models).sort()) {
     const m = config.models[id]!;
-    const row: LlamaModel = { id, name: m.name, description: m.description, state: llamaState(states.get(id)), unlisted: m.unlisted, peerID: "" };
+    // A model with replicas has no process of its own: it is as far along as its readiest replica.
+    const rs = m.replicas.map((r) => states.get(r));
+    const state = rs.length === 0 ? states.get(id) : (rs.find((s) => s === "ready") ?? rs.find((s) => s === "starting") ?? rs.find((s) => s !== undefined));
+    const row: LlamaModel = { id, name: m.name, description: m.description, state: llamaState(state), unlisted: m.unlisted, peerID: "" };
     if (m.aliases.length > 0) row.aliases = [...m.aliases];
     out.push(row);
   }
@@ -99,6 +102,8 @@ export class EventView {
   readonly #states = new Map<string, ModelState>();
   /** Model id → requests being served or waiting for it (llama-swap counts both). */
   readonly #inflight = new Map<string, number>();
+  /** The active profile as the last `profileChanged` frame said (none at start; `GET /api/profiles` has it). */
+  profile: string | null = null;
 
   constructor(config: Config, statuses: readonly ModelStatus[]) {
     this.#config = config;
@@ -143,6 +148,9 @@ export class EventView {
       case "request":
       case "clock":
         return { type: event.kind, data: JSON.stringify(event), ...base };
+      case "profile":
+        this.profile = event.active;
+        return { type: "profileChanged", data: JSON.stringify({ active: event.active }), ...base };
       default: {
         const never: never = event;
         throw new TypeError(`Cannot format event: kind is unknown: ${JSON.stringify(never)}`);

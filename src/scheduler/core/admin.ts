@@ -3,14 +3,15 @@
  * reply is sent once every model it waits for has stopped.
  */
 import type { Config, ModelConfig } from "../../config/types.ts";
-import { rejection, type Rejection } from "../protocol.ts";
+import { rejection, type Rejection, type Reply } from "../protocol.ts";
 import { hasProcess, newEntry } from "../model-entry.ts";
-import { type CoreState, emit, reject, setState, stop, unloadGrace } from "./state.ts";
+import { type CoreState, emit, reject, scheduledIds, setState, stop, unloadGrace } from "./state.ts";
 import { failSwap } from "./swaps.ts";
 
 /** Releases waiters and stops at once, like llama-swap: in-flight requests see their upstream go. */
 export function onUnload(s: CoreState, model: string | null, replyId: number): void {
-  const targets = model === null ? [...s.models.keys()] : s.models.has(model) ? [model] : [];
+  const replicas = model === null ? [] : (s.config.models[model]?.replicas ?? []);
+  const targets = model === null ? [...s.models.keys()] : s.models.has(model) ? [model] : replicas.filter((r) => s.models.has(r));
   const stopped: string[] = [];
   for (const t of targets) {
     const m = s.models.get(t)!;
@@ -21,7 +22,7 @@ export function onUnload(s: CoreState, model: string | null, replyId: number): v
     if (hasProcess(m.state)) stopped.push(t);
     stop(s, t, unloadGrace(s, t), "unload", "stopped");
   }
-  owe(s, replyId, stopped, stopped);
+  owe(s, replyId, stopped, { op: "unload", value: stopped });
 }
 
 /** Rejects every waiter; stops idle models now and busy ones when done or at the grace deadline. */
@@ -41,7 +42,9 @@ export function onShutdown(s: CoreState, graceMs: number, replyId: number): void
       setState(s, id, "shutdown");
     }
   }
-  owe(s, replyId, live, null);
+  // Forced (graceMs 0, the second signal): no unloadTimeout is waited out, not even by a stop already under way.
+  if (graceMs <= 0) for (const id of live) emit(s, { type: "kill", model: id });
+  owe(s, replyId, live, { op: "shutdown", value: null });
 }
 
 /** Swaps in `config`: stops models whose process changed or that were removed; resets every backoff. */
@@ -50,7 +53,7 @@ export function onReload(s: CoreState, config: Config, replyId: number): void {
   s.config = config;
   const stopping: string[] = [];
   for (const [id, m] of s.models) {
-    const next = config.models[id];
+    const next = config.models[id]?.replicas.length === 0 ? config.models[id] : undefined;
     m.failures = 0;
     m.retryAt = 0;
     if (m.state === "failed") setState(s, id, "stopped");
@@ -63,8 +66,8 @@ export function onReload(s: CoreState, config: Config, replyId: number): void {
     stop(s, id, grace, "reload", "stopped");
     if (m.removed && m.state !== "stopping") s.models.delete(id);
   }
-  for (const id of Object.keys(config.models)) if (!s.models.has(id)) s.models.set(id, newEntry(s.now));
-  owe(s, replyId, stopping, null);
+  for (const id of scheduledIds(config)) if (!s.models.has(id)) s.models.set(id, newEntry(s.now));
+  owe(s, replyId, stopping, { op: "reload", value: null });
 }
 
 /** A model stopped (or failed): sends every reply that no longer waits for anything. */
@@ -74,7 +77,7 @@ export function settleReplies(s: CoreState, model: string): void {
     r.waitFor.delete(model);
     if (r.waitFor.size > 0) continue;
     s.replies.splice(i--, 1);
-    emit(s, { type: "reply", replyId: r.replyId, value: r.value });
+    emit(s, { type: "reply", replyId: r.replyId, reply: r.reply });
   }
 }
 
@@ -90,8 +93,8 @@ function releaseWaiters(s: CoreState, model: string, r: Rejection): void {
 }
 
 /** Replies now if none of `waitFor` is live, else once the last of them stops. */
-function owe(s: CoreState, replyId: number, waitFor: string[], value: unknown): void {
+function owe(s: CoreState, replyId: number, waitFor: string[], reply: Reply): void {
   const pending = new Set(waitFor.filter((id) => hasProcess(s.models.get(id)?.state ?? "stopped")));
-  if (pending.size === 0) emit(s, { type: "reply", replyId, value });
-  else s.replies.push({ replyId, waitFor: pending, value });
+  if (pending.size === 0) emit(s, { type: "reply", replyId, reply });
+  else s.replies.push({ replyId, waitFor: pending, reply });
 }

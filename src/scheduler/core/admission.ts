@@ -8,9 +8,14 @@ import { rejection } from "../protocol.ts";
 import type { Waiter } from "../queue.ts";
 import { type CoreState, emit, limit, priority, reject, stop, unloadGrace, waiting } from "./state.ts";
 import { place } from "./swaps.ts";
+import { choose } from "./choice.ts";
+import type { Select } from "../core-types.ts";
 
-/** A new request: reject it, or place it (grant, join, start a swap), or queue it. */
-export function onRequest(s: CoreState, w: Waiter): void {
+/** A new request: pick its target (replica, selector), then reject it, place it (grant, join, start a swap) or queue it. */
+export function onRequest(s: CoreState, w: Waiter, select?: Select): void {
+  const picked = choose(s, w.model, select);
+  if (picked !== null && "peer" in picked) return emit(s, { type: "route", id: w.id, target: picked.peer });
+  if (picked !== null) w.model = picked.model;
   const m = s.models.get(w.model);
   if (m === undefined || m.removed) return reject(s, w, rejection("model_not_found", `Cannot find model: ${w.model}`));
   if (s.shutdown !== null) return reject(s, w, rejection("shutting_down", "Cannot serve the request as modelswap is shutting down"));
@@ -52,9 +57,18 @@ export function onRelease(s: CoreState, id: number, action: "released" | "cancel
   const m = s.models.get(model);
   if (m === undefined) return;
   m.inFlight = Math.max(0, m.inFlight - 1);
+  m.lastUsed = ++s.uses;
   if (m.inFlight === 0) {
     m.idleSince = s.now;
     if (s.shutdown !== null && (m.state === "ready" || m.state === "starting")) stop(s, model, unloadGrace(s, model), "shutdown", "shutdown");
+  }
+}
+
+/** Bytes reached clients from these models: the busy watchdog's clock restarts. Unknown ids are ignored. */
+export function onActivity(s: CoreState, models: readonly string[]): void {
+  for (const id of models) {
+    const m = s.models.get(id);
+    if (m !== undefined) m.lastActivity = s.now;
   }
 }
 

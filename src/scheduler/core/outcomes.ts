@@ -7,7 +7,8 @@ import { rejection } from "../protocol.ts";
 import { BACKOFF } from "../core-types.ts";
 import { countFailure, leaveReady, resetIfHealthy } from "../model-entry.ts";
 import { type CoreState, setState, stop, unloadGrace } from "./state.ts";
-import { failSwap, finishSwap } from "./swaps.ts";
+import { failSwap, finishSwap, retryAfterOom } from "./swaps.ts";
+import { isOutOfMemory } from "../policies/index.ts";
 import { settleReplies } from "./admin.ts";
 
 /** The process turned healthy: its swap's waiters are granted. */
@@ -16,19 +17,28 @@ export function onStarted(s: CoreState, model: string): void {
   if (m === undefined || m.state !== "starting") return;
   m.readyAt = s.now;
   m.idleSince = s.now;
+  m.oomRetried = false;
   setState(s, model, "ready");
   const swap = s.active.get(model);
   if (swap !== undefined) finishSwap(s, swap);
   if (s.shutdown !== null && m.inFlight === 0) stop(s, model, unloadGrace(s, model), "shutdown", "shutdown");
 }
 
-/** The start failed: one more failure toward the backoff, and the waiters get `start_failed`. */
+/**
+ * The start failed: one more failure toward the backoff, and the waiters get
+ * `start_failed`; unless its output says out of memory and this start has not
+ * retried yet: then one more idle model is evicted and it starts again, uncounted.
+ */
 export function onStartFailed(s: CoreState, model: string, message: string): void {
   const m = s.models.get(model);
   if (m === undefined || m.state !== "starting") return;
+  if (!m.oomRetried && s.shutdown === null && isOutOfMemory(message) && retryAfterOom(s, model, message)) return;
+  m.oomRetried = false;
   countFailure(m, s.now, s.random);
   setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
-  failSwap(s, model, rejection("start_failed", `Cannot start model ${model}: ${message}`));
+  // The supervisor's messages already name the model ("Cannot start model 'm': ..."): never say it twice.
+  const text = message.startsWith("Cannot start model") ? message : `Cannot start model '${model}': ${message}`;
+  failSwap(s, model, rejection("start_failed", text));
   settleReplies(s, model);
 }
 

@@ -5,7 +5,7 @@
  * modules next to this file change it only while `handle` runs.
  */
 import type { Config } from "../../config/types.ts";
-import type { ModelState, Progress, Rejection } from "../protocol.ts";
+import type { ModelState, Progress, Rejection, Reply } from "../protocol.ts";
 import type { Effect, StopReason } from "../core-types.ts";
 import { leaveReady, type ModelEntry, newEntry } from "../model-entry.ts";
 import type { Swap } from "../swap.ts";
@@ -16,7 +16,7 @@ export interface PendingReply {
   replyId: number;
   /** Models still starting, ready or stopping; the reply is sent when this empties. */
   waitFor: Set<string>;
-  value: unknown;
+  reply: Reply;
 }
 
 /** Everything the core knows between events; mutated only inside `SchedulerCore.handle`. */
@@ -41,6 +41,12 @@ export interface CoreState {
   shutdown: { deadline: number } | null;
   /** The timer last armed (null: none), so `armTimer` is emitted only on change. */
   timerAt: number | null;
+  /**
+   * Counts grants and releases: a model's `lastUsed` is this count at its last
+   * use. A logical clock, so LRU order is exact even when two uses share a
+   * millisecond (or the manual clock stands still).
+   */
+  uses: number;
   /** The core's only clock: the largest `now` of any event so far (never moves back). */
   now: number;
   /** Effects of the event being handled, in the order the runner must execute them. */
@@ -50,11 +56,16 @@ export interface CoreState {
 /** A fresh state with every configured model stopped. */
 export function newCoreState(config: Config, random: () => number, now: number): CoreState {
   const models = new Map<string, ModelEntry>();
-  for (const id of Object.keys(config.models)) models.set(id, newEntry(now));
+  for (const id of scheduledIds(config)) models.set(id, newEntry(now));
   return {
     config, random, models, queue: new WaitQueue(), active: new Map(), granted: new Map(),
-    reserved: new Set(), replies: [], shutdown: null, timerAt: null, now, out: [],
+    reserved: new Set(), replies: [], shutdown: null, timerAt: null, uses: 0, now, out: [],
   };
+}
+
+/** The models the core schedules: every configured model, a model with replicas through its replica entries only. */
+export function scheduledIds(config: Config): string[] {
+  return Object.values(config.models).filter((m) => m.replicas.length === 0).map((m) => m.id);
 }
 
 /** Appends one effect to the current event's output. */
@@ -98,7 +109,10 @@ export function unloadGrace(s: CoreState, model: string): number {
 /** Grants `w`: one more in flight, remembered so its release is counted exactly once. */
 export function grant(s: CoreState, w: Waiter): void {
   const m = s.models.get(w.model)!;
+  if (m.inFlight === 0) m.lastActivity = s.now;
   m.inFlight++;
+  m.lastUsed = ++s.uses;
+  m.keepAliveMs = w.keepAliveMs;
   s.granted.set(w.id, w.model);
   emit(s, { type: "grant", id: w.id, model: w.model });
 }

@@ -5,7 +5,7 @@
  */
 import { rejection, type Rejection } from "../protocol.ts";
 import { backoffRejection, hasProcess } from "../model-entry.ts";
-import { evictionFor } from "../policies/index.ts";
+import { evictionFor, evictionOrder, type Usage } from "../policies/index.ts";
 import { collides, type Swap } from "../swap.ts";
 import type { Waiter } from "../queue.ts";
 import { type CoreState, emit, grant, progress, reject, setState, stop } from "./state.ts";
@@ -34,7 +34,7 @@ export function place(s: CoreState, w: Waiter, reserved: Set<string>): boolean {
     reject(s, w, rejection("not_running", `Cannot serve the request as the model is not running: ${w.model}`));
     return true;
   }
-  const eviction = evictionFor(w.model, runningSet(s, w.model), s.config);
+  const eviction = evictionFor(w.model, runningSet(s, w.model), s.config, (id) => usageOf(s, id));
   if (!Array.isArray(eviction)) {
     reject(s, w, rejection("cannot_fit", eviction.cannotFit));
     return true;
@@ -48,6 +48,8 @@ export function place(s: CoreState, w: Waiter, reserved: Set<string>): boolean {
   const busy = eviction.filter((e) => s.models.get(e)?.state === "ready" && s.models.get(e)!.inFlight > 0);
   if (busy.length > 0) {
     for (const b of busy) reserved.add(b);
+    // maxSwapWait counts from here: one stuck request must not hold a second model forever.
+    w.busySince ??= s.now;
     return false;
   }
   startSwap(s, w, eviction);
@@ -122,6 +124,37 @@ export function failSwap(s: CoreState, model: string, r: Rejection): void {
   if (swap === undefined) return;
   s.active.delete(model);
   for (const w of swap.waiters) reject(s, w, r);
+}
+
+/**
+ * An out-of-memory start failure: stops the least recently used idle model
+ * (not the target) and starts the target again once it is gone, keeping the
+ * waiters. False when there is no idle model to give up (the failure stands).
+ */
+export function retryAfterOom(s: CoreState, model: string, message: string): boolean {
+  const idle = runningSet(s, model).filter((id) => id !== model && usageOf(s, id).kind === "idle" && !s.reserved.has(id));
+  const victim = evictionOrder(idle.filter((id) => !collides(model, [id], s.active)), (id) => usageOf(s, id))[0];
+  if (victim === undefined) return false;
+  const m = s.models.get(model)!;
+  m.oomRetried = true;
+  setState(s, model, "stopped", `out of memory, retrying after evicting ${victim}: ${message.split("\n")[0]}`);
+  const swap = s.active.get(model);
+  if (swap !== undefined) {
+    swap.evict = [victim];
+    swap.started = false;
+    swap.toldStopping = false;
+    stop(s, victim, s.config.healthCheckTimeout * 1000, "oom_retry", "stopped");
+    advance(s, swap);
+  }
+  return true;
+}
+
+/** How the limit policies see a model: stopping, idle (ready, nothing in flight, no swap to it) or busy. */
+function usageOf(s: CoreState, id: string): Usage {
+  const m = s.models.get(id);
+  if (m === undefined) return { kind: "idle", lastUsed: Number.NEGATIVE_INFINITY };
+  const kind = m.state === "stopping" ? "stopping" : m.state === "ready" && m.inFlight === 0 && !s.active.has(id) ? "idle" : "busy";
+  return { kind, lastUsed: m.lastUsed };
 }
 
 /** Every model not stopped, plus committed swap targets, sorted (what the policy sees). */

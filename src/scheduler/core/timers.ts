@@ -1,28 +1,44 @@
 /**
- * The core's timers without a timer: the health deadline, TTL and shutdown
- * grace are deadlines computed from state; `tick(now)` acts on the due ones
- * and `armTimer` tells the runner when to tick next.
+ * The core's timers without a timer: the health deadline, TTL (or the last
+ * request's keep_alive), shutdown grace, the busy watchdog and maxSwapWait
+ * are deadlines computed from state; `tick(now)` acts on the due ones and
+ * `armTimer` tells the runner when to tick next.
  */
 import { rejection } from "../protocol.ts";
 import { countFailure, type ModelEntry } from "../model-entry.ts";
-import { type CoreState, emit, stop, unloadGrace } from "./state.ts";
+import { type CoreState, emit, reject, stop, unloadGrace } from "./state.ts";
 import { failSwap } from "./swaps.ts";
 
-/** Stops every model whose deadline has passed: a start too slow, a TTL, the shutdown grace. */
+/** Stops every model whose deadline has passed; rejects requests that waited maxSwapWait for a busy model. */
 export function onTick(s: CoreState): void {
   for (const [id, m] of s.models) {
     const due = deadlineOf(s, id, m);
     if (due === null || due > s.now) continue;
     if (m.state === "starting") {
-      const r = rejection("health_timeout", `Cannot start model as it was not healthy within ${s.config.healthCheckTimeout} s: ${id}`);
+      const r = rejection("health_timeout", `Cannot start model '${id}': it was not healthy within ${s.config.healthCheckTimeout} s`);
       countFailure(m, s.now, s.random);
       failSwap(s, id, r);
       stop(s, id, unloadGrace(s, id), "health_timeout", s.shutdown !== null ? "shutdown" : "failed");
     } else if (s.shutdown !== null) {
       stop(s, id, unloadGrace(s, id), "shutdown", "shutdown");
+    } else if (m.inFlight > 0) {
+      // Busy with no byte to any client for busyTimeout: killed; its clients see the upstream go, the next request restarts it.
+      stop(s, id, unloadGrace(s, id), "watchdog", "stopped");
     } else {
       stop(s, id, unloadGrace(s, id), "ttl", "stopped");
     }
+  }
+  expireSwapWaits(s);
+}
+
+/** Queued requests that waited `maxSwapWait` for a busy model: 503 + Retry-After; the drain that follows drops the reservation. */
+function expireSwapWaits(s: CoreState): void {
+  const wait = s.config.maxSwapWait * 1000;
+  if (wait <= 0) return;
+  const expired = s.queue.removeWhere((w) => w.busySince !== null && w.busySince + wait <= s.now);
+  for (const w of expired) {
+    const msg = `Cannot start model ${w.model} as a model it must evict stayed busy for maxSwapWait (${s.config.maxSwapWait} s): retry later`;
+    reject(s, w, rejection("swap_timeout", msg, Math.max(1, Math.ceil(s.config.maxSwapWait))));
   }
 }
 
@@ -33,19 +49,29 @@ export function armTimer(s: CoreState): void {
     const d = deadlineOf(s, id, m);
     if (d !== null && (at === null || d < at)) at = d;
   }
+  const wait = s.config.maxSwapWait * 1000;
+  if (wait > 0) {
+    for (const w of s.queue.items) if (w.busySince !== null && (at === null || w.busySince + wait < at)) at = w.busySince + wait;
+  }
   if (at !== s.timerAt) {
     s.timerAt = at;
     emit(s, { type: "armTimer", at });
   }
 }
 
-/** When the model next needs attention: health deadline, TTL or shutdown grace. */
+/** When the model next needs attention: health deadline, busy watchdog, TTL or shutdown grace. */
 function deadlineOf(s: CoreState, id: string, m: ModelEntry): number | null {
   if (m.state === "starting") return m.startedAt + s.config.healthCheckTimeout * 1000;
   if (m.state !== "ready") return null;
   if (s.shutdown !== null) return s.shutdown.deadline;
-  const ttl = s.config.models[id]?.ttl ?? 0;
-  // Never during a request, nor while a queued swap waits on it or a swap to it is in progress.
-  if (ttl <= 0 || m.inFlight > 0 || s.reserved.has(id) || s.active.has(id)) return null;
-  return m.idleSince + ttl * 1000;
+  if (m.inFlight > 0) {
+    const busy = s.config.models[id]?.watchdog.busyTimeout ?? 0;
+    return busy > 0 ? m.lastActivity + busy * 1000 : null;
+  }
+  // Never while a queued swap waits on it or a swap to it is in progress.
+  if (s.reserved.has(id) || s.active.has(id)) return null;
+  const ttlMs = m.keepAliveMs ?? (s.config.models[id]?.ttl ?? 0) * 1000;
+  // keep_alive 0 unloads once idle; ttl 0 (or a negative keep_alive) never does.
+  if (m.keepAliveMs === null ? ttlMs <= 0 : ttlMs < 0) return null;
+  return m.idleSince + ttlMs;
 }

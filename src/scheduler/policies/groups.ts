@@ -16,10 +16,11 @@ export const DEFAULT_GROUP: GroupConfig = {
   members: [],
 };
 
-/** The group a model belongs to, or the implicit default group. */
+/** The group a model (or a replica, by its model) belongs to, or the implicit default group. */
 export function groupOf(model: string, config: Config): GroupConfig {
+  const id = config.models[model]?.replicaOf ?? model;
   for (const g of Object.values(config.groups)) {
-    if (g.members.includes(model)) return g;
+    if (g.members.includes(id)) return g;
   }
   return DEFAULT_GROUP;
 }
@@ -37,9 +38,11 @@ export function groupOf(model: string, config: Config): GroupConfig {
  */
 export function evictionForGroups(target: string, running: string[], config: Config): string[] {
   const tg = groupOf(target, config);
+  const base = (m: string) => config.models[m]?.replicaOf ?? m;
   const out: string[] = [];
   for (const m of running) {
-    if (m === target || out.includes(m)) continue;
+    // Replicas of one model run side by side: they never evict each other.
+    if (m === target || out.includes(m) || base(m) === base(target)) continue;
     const og = groupOf(m, config);
     if (og.id === tg.id) {
       if (tg.swap) out.push(m);

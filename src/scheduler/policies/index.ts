@@ -6,22 +6,42 @@ import type { Config } from "../../config/types.ts";
 import { BACKOFF, type Eviction } from "../core-types.ts";
 import { evictionForGroups } from "./groups.ts";
 import { evictionForMatrix } from "./matrix.ts";
+import { evictionForCount } from "./lru.ts";
+import { evictionForMemory } from "./memory.ts";
+import { UNUSED, type UsageOf } from "./usage.ts";
+
+export { type Usage, type UsageOf, evictionOrder } from "./usage.ts";
+export { isOutOfMemory } from "./oom.ts";
+export { type Candidate, chooseReplica, chooseSpillover, chooseWarm } from "./choose.ts";
 
 /**
- * Dispatches to the configured router (`group` or `matrix`).
+ * The configured router (`group` or `matrix`), then the limits on top of it:
+ * the LRU count (`maxLoaded`), then memory fit (`resources`). Each limit adds
+ * victims to what the router already evicts, in `evictionOrder`.
  *
  * @example
  * ```ts
  * evictionFor("b", ["a"], config); // ["a"] with llama-swap's defaults
  * ```
  */
-export function evictionFor(target: string, running: string[], config: Config): Eviction {
+export function evictionFor(target: string, running: string[], config: Config, usage: UsageOf = () => UNUSED): Eviction {
   if (config.models[target] === undefined) return { cannotFit: `Cannot place model as it is not configured: ${target}` };
+  const routed = routerEviction(target, running, config);
+  const counted = [...routed, ...evictionForCount(target, running, routed, config, usage)];
+  const fit = evictionForMemory(target, running, counted, config, usage);
+  return Array.isArray(fit) ? [...counted, ...fit] : fit;
+}
+
+function routerEviction(target: string, running: string[], config: Config): string[] {
   switch (config.router) {
     case "group":
       return evictionForGroups(target, running, config);
-    case "matrix":
-      return evictionForMatrix(target, running, config);
+    case "matrix": {
+      // The matrix names models: replicas count as their model, and evicting a model evicts all its replicas.
+      const base = (m: string) => config.models[m]?.replicaOf ?? m;
+      const evict = evictionForMatrix(base(target), [...new Set(running.map(base))], config);
+      return running.filter((m) => evict.includes(base(m)) && base(m) !== base(target));
+    }
     default: {
       const never: never = config.router;
       throw new TypeError(`Cannot choose a residency policy as the router is unknown: ${String(never)}`);

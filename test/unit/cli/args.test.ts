@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defaultStateDir, parseArgs, UsageError, type Command } from "../../../src/cli/args.ts";
-import { isLoopback, parseListen } from "../../../src/lib/listen.ts";
+import { exposureWarning, isLoopback, parseListen } from "../../../src/lib/listen.ts";
 
 const env = { env: { XDG_RUNTIME_DIR: "/run/user/1000" }, uid: 1000 };
 const parse = (...argv: string[]): Command => parseArgs(argv, env);
@@ -24,6 +24,9 @@ describe("parseArgs: serve", () => {
     expect(serveOptions()).toEqual({
       config: "config.yaml",
       configGiven: false,
+      configDir: null,
+      strict: false,
+      tls: null,
       listen: { hostname: "0.0.0.0", port: 8080, text: ":8080" },
       watchConfig: false,
       testHooks: false,
@@ -61,6 +64,12 @@ describe("parseArgs: serve", () => {
     [["--test-hooks", "--test-hooks-unsafe"], "testHooksUnsafe", true],
     [["--record", "rec.jsonl"], "record", "rec.jsonl"],
     [["--state-dir=/var/lib/ms"], "stateDir", "/var/lib/ms"],
+    [["--config-dir", "conf.d"], "configDir", "conf.d"],
+    [["-config-dir=conf.d"], "configDir", "conf.d"],
+    [["--strict"], "strict", true],
+    [["-tls-cert-file", "c.pem", "-tls-key-file", "k.pem"], "tls", { cert: "c.pem", key: "k.pem" }],
+    [["--tls-cert-file=c.pem", "--tls-key-file=k.pem"], "listen", { hostname: "0.0.0.0", port: 8443, text: ":8443" }],
+    [["--tls-cert-file=c.pem", "--tls-key-file=k.pem", "--listen", ":9443"], "listen", { hostname: "0.0.0.0", port: 9443, text: ":9443" }],
   ])("%p sets %s", (argv, key, value) => {
     expect(serveOptions(...argv)[key as keyof ReturnType<typeof serveOptions>]).toEqual(value);
   });
@@ -77,8 +86,10 @@ describe("parseArgs: other commands", () => {
     [["help"], { kind: "help", topic: null }],
     [["help", "validate"], { kind: "help", topic: "validate" }],
     [["validate", "--help"], { kind: "help", topic: "validate" }],
-    [["validate"], { kind: "validate", config: "config.yaml" }],
-    [["validate", "-config", "x.yaml"], { kind: "validate", config: "x.yaml" }],
+    [["validate"], { kind: "validate", options: { config: "config.yaml", configGiven: false, configDir: null, strict: false } }],
+    [["validate", "-config", "x.yaml"], { kind: "validate", options: { config: "x.yaml", configGiven: true, configDir: null, strict: false } }],
+    [["validate", "x.yaml"], { kind: "validate", options: { config: "x.yaml", configGiven: true, configDir: null, strict: false } }],
+    [["validate", "--strict", "--config-dir", "d", "x.yaml"], { kind: "validate", options: { config: "x.yaml", configGiven: true, configDir: "d", strict: true } }],
     [["replay", "rec.jsonl"], { kind: "replay", file: "rec.jsonl", check: false }],
     [["replay", "--check", "rec.jsonl"], { kind: "replay", file: "rec.jsonl", check: true }],
   ])("%p → %o", (argv, expected) => {
@@ -129,6 +140,11 @@ describe("parseArgs: errors", () => {
     [["replay"], "missing argument FILE", "replay"],
     [["fake-upstream", "--port", "x"], "invalid value 'x' for '--port': expected an integer from 0 to 65535", "fake-upstream"],
     [["fake-upstream", "--token-interval", "fast"], "invalid value for '--token-interval': expected a number with an optional unit (ms, s, m, h), got 'fast'", "fake-upstream"],
+    [["fake-upstream", "--start-delay", "5"], "invalid value for '--start-delay': add a unit to '5' (5s for seconds, 5ms for milliseconds)", "fake-upstream"],
+    [["--tls-cert-file", "c.pem"], "option '--tls-key-file' is required with '--tls-cert-file': HTTPS needs both", null],
+    [["--tls-key-file", "k.pem"], "option '--tls-cert-file' is required with '--tls-key-file': HTTPS needs both", null],
+    [["validate", "a.yaml", "--config", "b.yaml"], "give the config file once: both 'a.yaml' and '--config b.yaml'", "validate"],
+    [["validate", "a.yaml", "b.yaml"], "unexpected argument 'b.yaml'", "validate"],
     [["fake-upstream", "--exit-after-requests", "0"], "invalid value '0' for '--exit-after-requests': expected an integer from 1 to 9007199254740991", "fake-upstream"],
   ])("%p fails with: %s", (argv, message, command) => {
     const e = usageError(...argv);
@@ -153,5 +169,26 @@ describe("helpers", () => {
 
   test("state dir falls back to /tmp/modelswap-UID without XDG_RUNTIME_DIR", () => {
     expect(defaultStateDir({ env: {}, uid: 42 })).toBe("/tmp/modelswap-42");
+  });
+});
+
+describe("exposureWarning", () => {
+  test.each([":8080", "0.0.0.0:8080", "[::]:8080"])("%s with no apiKeys: a loud warning that anyone on the network can run models", (text) => {
+    const w = exposureWarning(parseListen(text), []);
+    expect(w?.split("\n")).toEqual([
+      `WARNING: modelswap listens on every interface (${text}) and no apiKeys are set:`,
+      "WARNING: any host that can reach this machine can run, use and stop your models.",
+      "WARNING: set apiKeys in the config, or use --listen 127.0.0.1:8080 to keep it local.",
+    ]);
+  });
+
+  test("with apiKeys: one line", () => {
+    expect(exposureWarning(parseListen(":8080"), ["k"])).toBe(
+      "warning: listening on every interface (:8080): every host that can reach this machine can reach modelswap (apiKeys are required); use --listen 127.0.0.1:8080 to keep it local",
+    );
+  });
+
+  test.each(["127.0.0.1:8080", "localhost:8080", "192.168.1.5:8080", "[::1]:8080"])("%s: none", (text) => {
+    expect(exposureWarning(parseListen(text), [])).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ describe("help", () => {
     expect(text.split("\n")[0]).toMatch(/^One OpenAI-compatible address/);
     for (const c of COMMANDS) expect(text).toContain(`  ${c.name} `);
     expect(text).toContain("--listen HOST:PORT");
-    expect(text).toContain("[default: :8080]");
+    expect(text).toContain("[default: :8080 (:8443 with TLS)]");
   });
 
   test.each(COMMANDS.map((c) => [c.name]))("'%s' help documents each of its options", (name) => {

@@ -32,6 +32,10 @@ describe("a minimal config gets llama-swap's defaults", () => {
       router: "group",
       groups: {},
       matrix: null,
+      maxSwapWait: 0,
+      maxLoaded: 0,
+      resources: { vram: null, ram: null },
+      watchdog: { stallTimeout: 0, busyTimeout: 0 },
       priority: {},
       peers: {},
       profiles: {},
@@ -67,6 +71,10 @@ describe("a minimal config gets llama-swap's defaults", () => {
       name: "",
       description: "",
       ignoreWebsockets: false,
+      resources: { vram: 0, ram: 0 },
+      watchdog: { stallTimeout: 0, busyTimeout: 0 },
+      replicas: [],
+      replicaOf: null,
     });
   });
 });

@@ -9,22 +9,26 @@ const OK_MODEL = "models:\n  m:\n    cmd: s --port ${PORT}\n";
 describe("each kind of bad input names file, line, column and key path", () => {
   test.each([
     {
-      kind: "unknown top-level key, with did-you-mean",
+      kind: "unknown top-level key, with did-you-mean (--strict)",
+      strict: true,
       yaml: `starPort: 9000\n${OK_MODEL}`,
       want: { line: 1, column: 1, path: "starPort", message: "Remove or rename the unknown key `starPort`: did you mean `startPort`?" },
     },
     {
-      kind: "unknown model key, with did-you-mean",
+      kind: "unknown model key, with did-you-mean (--strict)",
+      strict: true,
       yaml: "models:\n  m:\n    cmd: s --port ${PORT}\n    tll: 5\n",
       want: { line: 4, column: 5, path: "models.m.tll", message: "Remove or rename the unknown key `tll`: did you mean `ttl`?" },
     },
     {
-      kind: "unknown nested key",
+      kind: "unknown nested key (--strict)",
+      strict: true,
       yaml: "models:\n  m:\n    cmd: s --port ${PORT}\n    filters:\n      setParam: {}\n",
       want: { line: 5, column: 7, path: "models.m.filters.setParam", message: "Remove or rename the unknown key `setParam`: did you mean `setParams`?" },
     },
     {
-      kind: "unknown key with no close match lists the known ones",
+      kind: "unknown key with no close match lists the known ones (--strict)",
+      strict: true,
       yaml: "models:\n  m:\n    cmd: s --port ${PORT}\n    compat:\n      zzzzzz: true\n",
       want: { line: 5, column: 7, path: "models.m.compat.zzzzzz", message: "Remove or rename the unknown key `zzzzzz`: expected one of `ignoreWebsockets`" },
     },
@@ -128,8 +132,8 @@ describe("each kind of bad input names file, line, column and key path", () => {
       yaml: "models: [a, b]\n",
       want: { line: 1, column: 9, path: "models", message: "Expected a mapping of model ids to models: got a list" },
     },
-  ])("$kind", ({ yaml, want }) => {
-    expect(onlyIssue(yaml)).toMatchObject({ file: "test.yaml", ...want });
+  ] as Array<{ kind: string; yaml: string; want: Record<string, unknown>; strict?: boolean }>)("$kind", ({ yaml, want, strict }) => {
+    expect(onlyIssue(yaml, {}, strict === true)).toMatchObject({ file: "test.yaml", ...want });
   });
 });
 
@@ -149,7 +153,7 @@ describe("ConfigError", () => {
       "    aliases: [m]", // alias that is a model id (reference stage)
       "",
     ].join("\n");
-    expect(issuesOf(yaml).map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual([
+    expect(issuesOf(yaml, {}, true).map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual([
       "1:1 startPrt",
       "2:11 logLevel",
       "6:10 models.m.ttl",
@@ -175,9 +179,10 @@ describe("ConfigError", () => {
         caught = e;
       }
       expect(caught).toBeInstanceOf(ConfigError);
+      // Errors first, then the warnings found on the way (the unknown key is only a warning without --strict).
       expect((caught as ConfigError).message.split("\n")).toEqual([
-        `${file}:1:1: startPrt: Remove or rename the unknown key \`startPrt\`: did you mean \`startPort\`?`,
         `${file}:3:3: models.m: Set \`proxy\`: cmd does not use \${PORT}, so the address the server listens on is unknown`,
+        `warning: ${file}:1:1: startPrt: Remove or rename the unknown key \`startPrt\` (ignored; --strict makes it an error): did you mean \`startPort\`?`,
       ]);
       expect((caught as ConfigError).message).not.toContain("    at ");
     } finally {
@@ -185,8 +190,15 @@ describe("ConfigError", () => {
     }
   });
 
-  test("loadConfigFile of a missing file is a ConfigError", () => {
-    expect(() => loadConfigFile("/nonexistent/modelswap.yaml", { selfCommand: SELF })).toThrow("Cannot read the config file: no such file");
+  test("loadConfigFile of a missing file is a ConfigError about the file, not about its line 1", () => {
+    expect(() => loadConfigFile("/nonexistent/modelswap.yaml", { selfCommand: SELF })).toThrow(
+      new ConfigError([{ file: "/nonexistent/modelswap.yaml", line: 0, column: 0, path: "", message: "Cannot read the config file: no such file or folder" }]),
+    );
+    try {
+      loadConfigFile("/nonexistent/modelswap.yaml", { selfCommand: SELF });
+    } catch (e) {
+      expect((e as Error).message).toBe("/nonexistent/modelswap.yaml: Cannot read the config file: no such file or folder");
+    }
   });
 
   test("loadConfigFile records the absolute path", () => {

@@ -4,14 +4,14 @@ import { ConfigError, parseConfigText, type Config, type ConfigIssue } from "../
 export const SELF = ["/opt/modelswap/modelswap"];
 
 /** Parses YAML text as "test.yaml" with a fixed environment. */
-export function load(text: string, env: Record<string, string | undefined> = {}): Config {
-  return parseConfigText(text, "test.yaml", { selfCommand: SELF, env });
+export function load(text: string, env: Record<string, string | undefined> = {}, strict = false): Config {
+  return parseConfigText(text, "test.yaml", { selfCommand: SELF, env, strict });
 }
 
 /** The issues a bad config produces (fails the test if it loads). */
-export function issuesOf(text: string, env: Record<string, string | undefined> = {}): ConfigIssue[] {
+export function issuesOf(text: string, env: Record<string, string | undefined> = {}, strict = false): ConfigIssue[] {
   try {
-    load(text, env);
+    load(text, env, strict);
   } catch (e) {
     if (e instanceof ConfigError) return e.issues;
     throw e;
@@ -20,8 +20,8 @@ export function issuesOf(text: string, env: Record<string, string | undefined> =
 }
 
 /** The only issue a bad config produces. */
-export function onlyIssue(text: string, env: Record<string, string | undefined> = {}): ConfigIssue {
-  const all = issuesOf(text, env);
+export function onlyIssue(text: string, env: Record<string, string | undefined> = {}, strict = false): ConfigIssue {
+  const all = issuesOf(text, env, strict);
   if (all.length !== 1) throw new Error(`Expected exactly one issue: got ${all.length}\n${all.map((i) => JSON.stringify(i)).join("\n")}`);
   return all[0] as ConfigIssue;
 }

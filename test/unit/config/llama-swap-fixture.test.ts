@@ -14,8 +14,9 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { ConfigError, parseConfigText } from "../../../src/config/index.ts";
 import { SELF } from "./helpers.ts";
+import { sharedFile } from "../../helpers/shared-dir.ts";
 
-const PATH = "/work/shared/fixtures/llama-swap/config.example.yaml";
+const PATH = sharedFile("fixtures/llama-swap/config.example.yaml");
 const ENV = { HOME: "/home/tester", API_KEY_1: "sk-first", API_KEY_2: "sk-second", OPENROUTER_API_KEY: "sk-or-test" };
 const text = readFileSync(PATH, "utf8");
 
@@ -74,8 +75,18 @@ describe("llama-swap's config.example.yaml", () => {
         priority: { A: 10, B: 5, C: 5, D: 1 },
         store: null,
         matrix: null,
-        warnings: [],
       });
+      // Keys llama-swap has and modelswap cannot honour are reported, at their position, with the reason.
+      expect(c.warnings.map((w) => w.split(" (it has no effect)")[0])).toEqual([
+        "example.yaml:442:7: models.gpt-oss-120b.timeouts.connect: Remove `connect`",
+        "example.yaml:443:7: models.gpt-oss-120b.timeouts.keepalive: Remove `keepalive`",
+        "example.yaml:445:7: models.gpt-oss-120b.timeouts.tlsHandshake: Remove `tlsHandshake`",
+        "example.yaml:446:7: models.gpt-oss-120b.timeouts.idleConn: Remove `idleConn`",
+        "example.yaml:738:7: peers.openrouter.timeouts.connect: Remove `connect`",
+        "example.yaml:739:7: peers.openrouter.timeouts.keepalive: Remove `keepalive`",
+        "example.yaml:741:7: peers.openrouter.timeouts.tlsHandshake: Remove `tlsHandshake`",
+        "example.yaml:742:7: peers.openrouter.timeouts.idleConn: Remove `idleConn`",
+      ]);
       expect(Object.keys(c.groups)).toEqual(["group1", "group2", "forever"]);
       expect(c.groups.forever).toMatchObject({ persistent: true, swap: false, exclusive: false });
     });

@@ -88,11 +88,10 @@ describe("answers read whole", () => {
     const client = new AbortController();
     const res = fetch(`${url}/v1/chat/completions`, { ...post({ model: "llama" }), signal: client.signal }).catch((e: unknown) => e);
     await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
-    const abortedAt = performance.now();
     client.abort();
     await res;
-    const closedAt = await poll(() => raw!.closedAt() ?? undefined, 2, { signal: signal() });
-    expect(closedAt - abortedAt).toBeLessThan(100);
+    // The upstream connection closes although the upstream never ends its body: the abort reached it.
+    await poll(() => raw!.closedAt() ?? undefined, 2, { signal: signal() });
     await released(deps);
     expect(deps.scheduler.releases).toEqual(["llama"]);
   });

@@ -4,7 +4,8 @@
  * emit events. No Worker, no processes.
  */
 import type { Config } from "../../../src/config/types.ts";
-import { type AcquireOptions, type Lease, type Scheduler, SchedulerError, type SettleResult } from "../../../src/scheduler/api.ts";
+import { type AcquireOptions, type Lease, type Scheduler, SchedulerError, type Select, type SettleResult } from "../../../src/scheduler/api.ts";
+import { type Candidate, chooseSpillover, chooseWarm } from "../../../src/scheduler/policies/index.ts";
 import type { ModelState, ModelStatus, Rejection, SchedulerEvent } from "../../../src/scheduler/protocol.ts";
 
 export interface AcquireCall {
@@ -44,7 +45,14 @@ export class FakeScheduler implements Scheduler {
     return this.#listeners.size;
   }
 
-  async acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
+  async acquire(requested: string, options: AcquireOptions = {}): Promise<Lease> {
+    // A selector: choose as the core does, from the states and loads this fake reports.
+    const model = options.select ? this.#choose(options.select) : requested;
+    if (options.select?.peers.includes(model)) {
+      this.calls.push(["acquire", requested]);
+      this.acquires.push({ model, options });
+      return { model, peer: model, upstream: "", release: () => {}, progress: () => {} };
+    }
     this.calls.push(["acquire", model]);
     this.acquires.push({ model, options });
     const b = this.behaviours.get(model) ?? { kind: "grant", upstream: this.upstream };
@@ -57,13 +65,25 @@ export class FakeScheduler implements Scheduler {
     let released = false;
     return {
       model,
+      peer: null,
       upstream: b.upstream,
       release: () => {
         if (released) return;
         released = true;
         this.releases.push(model);
       },
+      progress: () => {},
     };
+  }
+
+  #choose(select: Select): string {
+    const candidates = select.targets.map((id): Candidate => {
+      if (select.peers.includes(id)) return { id, peer: true, state: "ready", load: 0 };
+      const st = this.states.get(id);
+      const load = (this.loads.get(id)?.inFlight ?? 0) + (this.loads.get(id)?.queued ?? 0);
+      return { id, peer: false, state: st === "ready" || st === "starting" ? st : "stopped", load };
+    });
+    return (select.strategy === "warm" ? chooseWarm(candidates) : chooseSpillover(candidates, select.reserve)) ?? select.targets[0] ?? "";
   }
 
   async status(): Promise<ModelStatus[]> {

@@ -106,6 +106,61 @@ describe("model identity", () => {
   });
 });
 
+describe("selectors decided by the scheduler", () => {
+  test("a warm selector names its candidates; the filters follow the scheduler's choice", async () => {
+    const { app, deps } = setup();
+    deps.scheduler.states.set("filtered", "ready");
+    await app.request("/v1/chat/completions", post({ model: "fast", temperature: 1 }));
+    expect(deps.scheduler.acquires.at(-1)?.options.select).toEqual({ strategy: "warm", targets: ["filtered", "llama"], peers: [], reserve: 0 });
+    expect(lastBody()).toEqual({ model: "real-name", temperature: 0.1, top_p: 0.5 });
+  });
+
+  test("a spillover selector the scheduler routes to a peer goes there, with the peer's key", async () => {
+    const cfg = baseConfig();
+    cfg.selectors.spill = { id: "spill", strategy: "spillover", targets: ["llama", "remote/big-model"], name: "", description: "", metadata: {}, spillover: 1 };
+    const { app, deps } = setup(cfg);
+    deps.scheduler.states.set("llama", "ready");
+    deps.scheduler.loads.set("llama", { inFlight: 1, queued: 0 });
+    const res = await app.request("/v1/chat/completions", post({ model: "spill" }));
+    expect(res.status).toBe(200);
+    expect(peerServer.received.at(-1)?.headers.get("authorization")).toBe("Bearer peer-secret");
+    expect(JSON.parse(new TextDecoder().decode(peerServer.received.at(-1)?.body)).model).toBe("big-model");
+  });
+});
+
+describe("keep_alive", () => {
+  test.each([
+    [300, 300_000],
+    ["10m", 600_000],
+    [-1, -1000],
+    [0, 0],
+  ])("keep_alive %j reaches the scheduler as %d ms and never the upstream", async (value, ms) => {
+    const { app, deps } = setup();
+    const res = await app.request("/v1/chat/completions", post({ model: "llama", keep_alive: value, messages: [] }));
+    expect(res.status).toBe(200);
+    expect(deps.scheduler.acquires.at(-1)?.options.keepAliveMs).toBe(ms);
+    expect(lastBody()).toEqual({ model: "llama", messages: [] });
+  });
+
+  test("a bad keep_alive is a 400 naming it", async () => {
+    const { app, deps } = setup();
+    const res = await app.request("/v1/chat/completions", post({ model: "llama", keep_alive: "soon" }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: Record<string, string> }).error).toEqual({
+      code: "invalid_keep_alive",
+      type: "invalid_request_error",
+      message: 'Cannot use keep_alive: expected seconds or a duration like "10m", got "soon"',
+    });
+    expect(deps.scheduler.acquires).toHaveLength(0);
+  });
+
+  test("without keep_alive the model's ttl applies (nothing sent)", async () => {
+    const { app, deps } = setup();
+    await app.request("/v1/chat/completions", post({ model: "llama" }));
+    expect(deps.scheduler.acquires.at(-1)?.options.keepAliveMs).toBeUndefined();
+  });
+});
+
 describe("peers", () => {
   test.each([["remote/big-model"], ["big-model"]])("%s goes to the peer with its key, without the scheduler", async (name) => {
     const { app, deps } = setup();

@@ -67,3 +67,34 @@ test("a fatal message rejects every pending acquire and call with internal, and 
   expect(logged).toEqual(["Scheduler worker failed: boom (2 pending request(s) rejected)"]);
   expect(await client.unload(null).catch((e: SchedulerError) => e.rejection.code)).toBe("internal");
 });
+
+test("progress on every chunk becomes one activity report per period, naming each model once", async () => {
+  const { client, seen, send, until } = setup();
+  const pending = [client.acquire("A", { keepAliveMs: 0 }), client.acquire("B")];
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  send({ type: "granted", id: 2, upstream: "http://y" });
+  const [a, b] = await Promise.all(pending);
+  for (let i = 0; i < 1000; i++) a!.progress();
+  b!.progress();
+  await until(2);
+  expect(seen).toEqual([
+    { type: "batch", messages: [{ type: "acquire", id: 1, model: "A", wantProgress: false, noStart: false, keepAliveMs: 0 }, { type: "acquire", id: 2, model: "B", wantProgress: false, noStart: false }] },
+    { type: "activity", models: ["A", "B"] },
+  ]);
+  a!.progress();
+  await until(3);
+  expect(seen[2]).toEqual({ type: "activity", models: ["A"] });
+});
+
+test("a call resolves with its reply's value; a reply tagged with another op is an internal error", async () => {
+  const { client, send, until } = setup();
+  const now = client.clockNow();
+  const settled = client.settle(50);
+  await until(2);
+  send({ type: "reply", reqId: 1, ok: true, reply: { op: "clockNow", value: 42 } });
+  send({ type: "reply", reqId: 2, ok: true, reply: { op: "clockNow", value: 7 } });
+  expect(await now).toBe(42);
+  const err = (await settled.catch((e: unknown) => e)) as SchedulerError;
+  expect(err.rejection).toMatchObject({ code: "internal", message: "Cannot use the scheduler's reply as it answers clockNow, not settle" });
+});

@@ -28,7 +28,7 @@ const cases: Case[] = [
     ["req 1 A", ["start A"]],
     ["started A", ["grant 1 A"]],
     ["req 2 B", []],
-    ["shutdown 5", ["reject 2 shutting_down", `stop A shutdown ${UNLOAD}`]],
+    ["shutdown 5", ["reject 2 shutting_down", `stop A shutdown ${UNLOAD}`, "kill A"]],
     ["req 3 A", ["reject 3 shutting_down"]],
     ["stopped A", ["reply 5 null"]],
   ]],
@@ -51,8 +51,16 @@ const cases: Case[] = [
   ]],
   ["shutdown while starting rejects the waiters and stops the process", [
     ["req 1 A", ["start A"]],
-    ["shutdown 5", ["reject 1 shutting_down", `stop A shutdown ${UNLOAD}`]],
+    ["shutdown 5", ["reject 1 shutting_down", `stop A shutdown ${UNLOAD}`, "kill A"]],
     ["stopped A", ["reply 5 null"]],
+  ]],
+  ["a forced shutdown (grace 0, the second signal) kills what a graceful one is still stopping", [
+    ["req 1 A", ["start A"]],
+    ["started A", ["grant 1 A"]],
+    ["shutdown 5 10000", []],
+    ["release 1", [`stop A shutdown ${UNLOAD}`]],
+    ["shutdown 6", ["kill A"]],
+    ["stopped A", ["reply 5 null", "reply 6 null"]],
   ]],
 ];
 

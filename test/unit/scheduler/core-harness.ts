@@ -2,12 +2,13 @@
  * A tiny script language for core tests, so each rule reads as a table of
  * events and the effects they must produce:
  *
- *   req ID MODEL [nostart] [progress]   cancel ID   release ID
- *   started M   failed M [spawn]   stopped M   exited M
+ *   req ID MODEL [nostart] [progress] [keep=MS]   cancel ID   release ID
+ *   started M   failed M [oom]   stopped M   exited M   activity M[,M...]
+ *   sel ID warm|spillover:RESERVE T1,T2,...   (a selector request; `peer:X` names a peer target)
  *   unload M|* RID   shutdown RID [GRACE_MS]   tick T   now T
  *
  * Effects are summarised as `grant ID M`, `reject ID CODE[/retryAfter]`,
- * `start M`, `stop M REASON GRACE`, `reply RID VALUE`, `progress ID PHASE[@POS]`;
+ * `start M`, `stop M REASON GRACE`, `kill M`, `reply RID VALUE`, `progress ID PHASE[@POS]`;
  * `stateChanged`, `armTimer`, `inflight` and `request` are listed only when
  * asked for with `verbose`.
  */
@@ -24,10 +25,14 @@ export function summarize(e: Effect): string | null {
       return `reject ${e.id} ${e.rejection.code}${e.rejection.retryAfter !== undefined ? `/${e.rejection.retryAfter}` : ""}`;
     case "start":
       return `start ${e.model}`;
+    case "route":
+      return `route ${e.id} ${e.target}`;
     case "stop":
       return `stop ${e.model} ${e.reason} ${e.graceMs}`;
+    case "kill":
+      return `kill ${e.model}`;
     case "reply":
-      return `reply ${e.replyId} ${JSON.stringify(e.value)}`;
+      return `reply ${e.replyId} ${JSON.stringify(e.reply.value)}`;
     case "progress":
       return `progress ${e.id} ${e.progress.phase}${e.progress.position !== undefined ? `@${e.progress.position}` : ""}`;
     case "armTimer":
@@ -61,8 +66,20 @@ export class Harness {
     const [op, a = "", b = "", c = ""] = line.trim().split(/\s+/);
     const now = this.now;
     switch (op) {
-      case "req":
-        return { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+      case "req": {
+        const e: CoreEvent = { type: "request", now, id: Number(a), model: b, noStart: [b, c].includes("nostart") || line.includes("nostart"), wantProgress: line.includes("progress") };
+        const keep = /keep=(-?\d+)/.exec(line);
+        if (keep !== null) e.keepAliveMs = Number(keep[1]);
+        return e;
+      }
+      case "sel": {
+        const [strategy, reserve = "1"] = b.split(":") as ["warm" | "spillover", string?];
+        const targets = c.split(",").map((t) => t.replace(/^peer:/, ""));
+        const peers = c.split(",").filter((t) => t.startsWith("peer:")).map((t) => t.slice(5));
+        return { type: "request", now, id: Number(a), model: "sel", noStart: false, wantProgress: false, select: { strategy, targets, peers, reserve: Number(reserve) } };
+      }
+      case "activity":
+        return { type: "activity", now, models: a.split(",") };
       case "cancel":
         return { type: "cancel", now, id: Number(a) };
       case "release":
@@ -70,7 +87,7 @@ export class Harness {
       case "started":
         return { type: "started", now, model: a };
       case "failed":
-        return { type: "startFailed", now, model: a, message: "boom", kind: b === "spawn" ? "spawn" : "exited" };
+        return { type: "startFailed", now, model: a, message: b === "oom" ? "exited\nCUDA error: out of memory" : "boom" };
       case "stopped":
         return { type: "stopped", now, model: a };
       case "exited":

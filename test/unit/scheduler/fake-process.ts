@@ -10,6 +10,7 @@ export class FakeProcess implements ProcessHandle {
   healthFail = false;
   readonly exited: Promise<ExitInfo>;
   stops: number[] = [];
+  kills = 0;
   #exit!: (e: ExitInfo) => void;
   #ready!: () => void;
   #fail!: (err: unknown) => void;
@@ -46,6 +47,7 @@ export class FakeProcess implements ProcessHandle {
     return Promise.resolve(e);
   }
   kill(): void {
+    this.kills++;
     this.#exit({ code: null, signal: "SIGKILL" });
   }
 }

@@ -155,6 +155,22 @@ describe("Runner", () => {
     expect(decisions.filter((d) => d.mismatch)).toEqual([]);
   });
 
+  test("a forced shutdown during a graceful one kills the busy model, as a recorded core effect", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "modelswap-record-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "record.jsonl");
+    const { scheduler, factory } = setup(testConfig(["A"]), true, file);
+    const lease = await scheduler.acquire("A");
+    const graceful = scheduler.shutdown(60_000);
+    await scheduler.shutdown(0);
+    await graceful;
+    lease.release();
+    expect(factory.made.map((p) => p.kills)).toEqual([1]);
+    const decisions = replay(readFileSync(file, "utf8").split("\n"), null);
+    expect(decisions.filter((d) => d.mismatch)).toEqual([]);
+    expect(decisions.flatMap((d) => d.effects).filter((e) => e.type === "kill")).toEqual([{ type: "kill", model: "A" }]);
+  });
+
   test("a dead port rejects everything pending with internal", async () => {
     const { scheduler } = setup(testConfig(["A"]), false);
     const lease = scheduler.acquire("A");

@@ -1,0 +1,46 @@
+/**
+ * Keys modelswap accepts because llama-swap's files have them, but does not
+ * act on, each with the reason. A file that sets one loads with a positioned
+ * warning (at start and in `validate`), so "accepted" never silently means
+ * "ignored". Remove an entry here when the key starts to work.
+ */
+import type { IssueList } from "./errors.ts";
+import { isRecord } from "./models.ts";
+import type { Segment } from "./yaml-positions.ts";
+
+/** `*` matches any key of a mapping (a model id, a peer id). */
+export interface IgnoredKey {
+  path: readonly string[];
+  reason: string;
+}
+
+const FETCH = "Bun's fetch, which carries modelswap's upstream requests,";
+
+/** The table. */
+export const IGNORED_KEYS: readonly IgnoredKey[] = [
+  { path: ["store"], reason: "modelswap keeps activity in memory only and does not write it to a SQLite file" },
+  ...(["models", "peers"] as const).flatMap((section) => [
+    { path: [section, "*", "timeouts", "connect"], reason: `${FETCH} has no connect timeout (\`responseHeader\` still bounds the wait for an answer)` },
+    { path: [section, "*", "timeouts", "keepalive"], reason: `${FETCH} has no TCP keepalive setting` },
+    { path: [section, "*", "timeouts", "tlsHandshake"], reason: `${FETCH} has no TLS handshake timeout` },
+    { path: [section, "*", "timeouts", "idleConn"], reason: `${FETCH} closes idle pooled connections on its own schedule, with no setting` },
+  ]),
+  { path: ["models", "*", "timeouts", "expectContinue"], reason: `${FETCH} never sends \`Expect: 100-continue\`` },
+];
+
+/** Warns, at the key, for every key of the table that `root` (the file's values) sets. */
+export function warnIgnoredKeys(root: Record<string, unknown>, issues: IssueList, table: readonly IgnoredKey[] = IGNORED_KEYS): void {
+  for (const entry of table) {
+    for (const path of present(root, entry.path)) {
+      issues.warn(path, `Remove \`${String(path[path.length - 1])}\` (it has no effect): ${entry.reason}`);
+    }
+  }
+}
+
+function present(value: unknown, pattern: readonly string[], at: Segment[] = []): Segment[][] {
+  if (pattern.length === 0) return [at];
+  if (!isRecord(value)) return [];
+  const [head, ...rest] = pattern as [string, ...string[]];
+  const keys = head === "*" ? Object.keys(value) : head in value ? [head] : [];
+  return keys.flatMap((k) => present(value[k], rest, [...at, k]));
+}
