@@ -26,16 +26,6 @@ export interface AppOptions {
   inflight?: InflightTracker;
 }
 
-/**
- * Builds the whole HTTP front for `deps` (why: the composition root and the tests build it the same way).
- * @example
- * const app = createApp({ config, scheduler, logs, events, testHooks: false });
- * const res = await app.request("/health");
- */
-export function createApp(deps: AppDeps, options: AppOptions = {}): Hono {
-  return build(deps, options).app;
-}
-
 /** What `Bun.serve` calls for each request. */
 export type ServeFetch = (req: Request, server: IdleTimeoutServer) => Response | Promise<Response>;
 

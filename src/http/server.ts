@@ -12,7 +12,7 @@ import { createServed, JSON_ROUTE_PATHS } from "./app.ts";
 import type { IdleTimeoutServer } from "./exchange.ts";
 import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
-import { poll } from "../lib/async.ts";
+import { deadline, poll } from "../lib/async.ts";
 import { websocketBridge } from "./forward/websocket.ts";
 import { startIdleCollector } from "./idle-collect.ts";
 import { readFileSync } from "node:fs";
@@ -30,6 +30,8 @@ function readPem(file: string, what: "certificate" | "key"): string {
 
 /** How long ended streams get to flush their last bytes before sockets are closed. */
 const FLUSH_MS = 500;
+/** A safety bound only: every ended response unwinds on its own (no client needed), so this is never reached unless one is broken. */
+const UNWIND_MS = 10_000;
 
 export interface HttpServer {
   url: string;
@@ -99,7 +101,10 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       clearTimeout(timer);
       if (timedOut) {
         inflight.endAll("Cannot finish response: modelswap is shutting down");
-        // Let the error events flush before the sockets are cut (log streams never end on their own).
+        // First the ended responses produce their last bytes (an event, not a timer: on a loaded machine
+        // the 503 of a body still being read took longer than FLUSH_MS and its socket was cut)...
+        await deadline(inflight.idle(), UNWIND_MS).catch(() => {});
+        // ...then those bytes get to leave before the sockets are cut (log streams never end on their own).
         await poll(() => (server.pendingRequests === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(FLUSH_MS) }).catch(() => {});
       }
       await server.stop(true);

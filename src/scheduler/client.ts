@@ -201,15 +201,22 @@ export class SchedulerClient implements Scheduler {
     });
   }
 
+  /** The pending acquire `id`, taken out of the map with its abort listener detached (its answer arrived). */
+  #settled(id: number): PendingAcquire | undefined {
+    const a = this.#acquires.get(id);
+    if (a === undefined) return undefined;
+    this.#acquires.delete(id);
+    a.detach();
+    return a;
+  }
+
   #onMessage(m: FromWorker): void {
     switch (m.type) {
       case "ready":
         return;
       case "granted": {
-        const a = this.#acquires.get(m.id);
+        const a = this.#settled(m.id);
         if (a === undefined) return;
-        this.#acquires.delete(m.id);
-        a.detach();
         let released = false;
         const model = m.model ?? a.model;
         const lease: Lease = {
@@ -228,19 +235,13 @@ export class SchedulerClient implements Scheduler {
         return;
       }
       case "routed": {
-        const a = this.#acquires.get(m.id);
-        if (a === undefined) return;
-        this.#acquires.delete(m.id);
-        a.detach();
-        if (!a.cancelled) a.resolve({ model: m.target, peer: m.target, upstream: "", release: () => {}, progress: () => {} });
+        const a = this.#settled(m.id);
+        if (a !== undefined && !a.cancelled) a.resolve({ model: m.target, peer: m.target, upstream: "", release: () => {}, progress: () => {} });
         return;
       }
       case "rejected": {
-        const a = this.#acquires.get(m.id);
-        if (a === undefined) return;
-        this.#acquires.delete(m.id);
-        a.detach();
-        if (!a.cancelled) a.reject(new SchedulerError(m.rejection));
+        const a = this.#settled(m.id);
+        if (a !== undefined && !a.cancelled) a.reject(new SchedulerError(m.rejection));
         return;
       }
       case "progress": {

@@ -38,7 +38,7 @@ function residentOverTime(events: SequencedEvent[]): string[][] {
 describe("maxSwapWait", () => {
   test("one stuck request never takes a second model out of service", async () => {
     const ms = await startSwapServer(tmp, {
-      models: { a: "--tokens 3 --token-interval 3600000", b: "--tokens 1" },
+      models: { a: "--tokens 3 --token-interval 1h", b: "--tokens 1" },
       top: "routing:\n  scheduler:\n    settings:\n      fifo:\n        maxSwapWait: 30",
     });
     // a's stream sends its first token, then hangs.
@@ -211,6 +211,24 @@ describe("profiles", () => {
     expect((await setActive(null)).status).toBe(200);
     expect(await ask(ms, "coder")).toBe(404);
     expect(await ask(ms, "a")).toBe(200);
+    await ms.shutdown();
+  });
+});
+
+describe("selectors decided in the scheduler", () => {
+  test("a burst through a spillover selector fills one target and starts the next, with loading state", async () => {
+    const ms = await startSwapServer(tmp, {
+      models: { a: { args: "--tokens 5 --token-interval 20ms", yaml: "sendLoadingState: true" }, b: { args: "--tokens 5 --token-interval 20ms", yaml: "sendLoadingState: true" } },
+      top: "groups:\n  all: { swap: false, exclusive: false, members: [a, b] }\nselectors:\n  s:\n    strategy: spillover\n    targets: [a, b]\n    settings: { spillover: 1 }",
+    });
+    // Both arrive before either model is up: a main-thread pick from one status snapshot sent both to a.
+    const texts = await Promise.all([ms.chat("s", { stream: true }), ms.chat("s", { stream: true })].map(async (r) => (await r).text()));
+    for (const t of texts) {
+      expect(t).toContain("reasoning_content"); // the loading lines
+      expect(t.trim().endsWith("data: [DONE]")).toBe(true);
+    }
+    expect(await ms.transitions("a", "ready")).toBe(1);
+    expect(await ms.transitions("b", "ready")).toBe(1);
     await ms.shutdown();
   });
 });

@@ -15,7 +15,7 @@ afterAll(async () => {
   tmp.remove();
 });
 
-const HUNG_STREAM = "--tokens 3 --token-interval 3600000";
+const HUNG_STREAM = "--tokens 3 --token-interval 1h";
 const SILENT = { cmd: `${BUN} ${REPO_ROOT}/test/fixtures/silent-server.ts --port \${PORT} --quiet` };
 
 describe("stallTimeout", () => {

@@ -10,7 +10,7 @@ import { HttpError } from "../errors.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
 import { chosenTarget, type Target } from "../resolve/targets.ts";
-import { clientClosed, fetchUpstream, proxyRequest } from "./proxy.ts";
+import { clientClosed, fetchUpstream, type ProxyInit, proxyRequest } from "./proxy.ts";
 
 /** What goes upstream once the target is known. */
 export interface Prepared {
@@ -31,7 +31,9 @@ export interface ForwardInit extends Prepared {
   target: Target;
   /**
    * The body for the target the scheduler chose, for a selector target
-   * (filters depend on the model: they run once it is known). Required then.
+   * (filters depend on the model: they run once it is known). Required then;
+   * `loadingState` on the init says whether a loading stream may be shown
+   * while the scheduler works (the chosen model's own setting cannot be known yet).
    */
   prepare?: (target: ConcreteTarget) => Prepared;
   /** Path sent upstream; defaults to the request's path. */
@@ -39,6 +41,15 @@ export interface ForwardInit extends Prepared {
   noStart?: boolean;
   /** The request's keep_alive in ms (stripped from the body already); absent: the model's ttl. */
   keepAliveMs?: number;
+}
+
+/** How one request gets its lease and, from the lease, its concrete target and body. */
+interface Plan {
+  /** The name shown in loading text. */
+  label: string;
+  acquire(options: AcquireOptions): Promise<Lease>;
+  settle(lease: Lease): { target: ConcreteTarget; prepared: Prepared };
+  loadingState: boolean;
 }
 
 /**
@@ -61,12 +72,8 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
   try {
     disableIdleTimeout(c);
     const target = init.target;
-    if (target.kind !== "select") return await forwardTo(c, front, target, init, init, abort, null);
-    // The scheduler picks among the selector's candidates; the filters follow its choice.
-    const lease = await front.deps.scheduler.acquire(target.selector, acquireOptions(init, abort.signal, { select: target.select }));
-    const chosen = chosenTarget(front.index, target.requested, lease) as ConcreteTarget;
-    if (init.prepare === undefined) throw new TypeError("Cannot forward to a selector without prepare()");
-    return await forwardTo(c, front, chosen, { ...init, ...init.prepare(chosen), loadingState: false }, init, abort, lease);
+    if (target.kind === "peer") return await proxyRequest(upstreamInit(c, front, init, target, init, null, abort));
+    return await viaScheduler(c, front, init, planFor(front, init, target), abort);
   } catch (err) {
     const reason: unknown = abort.signal.reason;
     if (reason instanceof HttpError && reason.code === "shutting_down") throw reason;
@@ -77,23 +84,39 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
   }
 }
 
-function acquireOptions(init: ForwardInit, signal: AbortSignal, extra: Partial<AcquireOptions> = {}): AcquireOptions {
-  const o: AcquireOptions = { signal, ...extra };
+function planFor(front: Front, init: ForwardInit, target: Exclude<Target, { kind: "peer" }>): Plan {
+  const scheduler = front.deps.scheduler;
+  if (target.kind === "local") {
+    return { label: target.model, acquire: (o) => scheduler.acquire(target.model, o), settle: () => ({ target, prepared: init }), loadingState: init.loadingState === true };
+  }
+  // A selector: the scheduler picks among its candidates; the filters follow its choice.
+  const prepare = init.prepare;
+  if (prepare === undefined) throw new TypeError("Cannot forward to a selector without prepare()");
+  return {
+    label: target.requested,
+    acquire: (o) => scheduler.acquire(target.selector, { ...o, select: target.select }),
+    settle: (lease) => {
+      const chosen = chosenTarget(front.index, target.requested, lease) as ConcreteTarget;
+      return { target: chosen, prepared: prepare(chosen) };
+    },
+    loadingState: init.loadingState === true,
+  };
+}
+
+function acquireOptions(init: ForwardInit, signal: AbortSignal, onProgress?: AcquireOptions["onProgress"]): AcquireOptions {
+  const o: AcquireOptions = { signal };
+  if (onProgress) o.onProgress = onProgress;
   if (init.noStart) o.noStart = true;
   if (init.keepAliveMs !== undefined) o.keepAliveMs = init.keepAliveMs;
   return o;
 }
 
-/** Forwards to one model or peer; `granted` is a lease already held (a selector's), else one is acquired. */
-async function forwardTo(
-  c: Exchange,
-  front: Front,
-  target: ConcreteTarget,
-  prepared: Prepared,
-  init: ForwardInit,
-  abort: AbortController,
-  granted: Lease | null,
-): Promise<Response> {
+/**
+ * The upstream request for a concrete target: the peer's address and key, or
+ * the lease's upstream with the model's watchdog (stall timeout; progress
+ * reports only when its busy watchdog is on).
+ */
+function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: ConcreteTarget, prepared: Prepared, lease: Lease | null, abort: AbortController): ProxyInit {
   const req = c.raw;
   const path = init.path ?? c.path;
   const search = searchOf(req);
@@ -104,33 +127,27 @@ async function forwardTo(
   });
   if (prepared.contentLength !== undefined) headers.set("content-length", String(prepared.contentLength));
   const timeouts = target.kind === "peer" ? target.peer.timeouts : front.deps.config.models[target.model]?.timeouts;
-  const base = { method: req.method, headers, body: prepared.body, signal: req.signal, abort, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000 };
-
-  if (target.kind === "peer") {
-    return proxyRequest({ ...base, url: upstreamUrl(target.peer.proxy, path, search), onDone: () => granted?.release(), inflight: front.inflight });
+  const base = { method: req.method, headers, body: prepared.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000, signal: req.signal, abort, inflight: front.inflight };
+  if (target.kind === "peer" || lease === null || lease.peer !== null) {
+    const proxy = target.kind === "peer" ? target.peer.proxy : "";
+    return { ...base, url: upstreamUrl(proxy, path, search), onDone: () => lease?.release() };
   }
+  const watchdog = front.deps.config.models[target.model]?.watchdog;
+  const out: ProxyInit = { ...base, url: upstreamUrl(lease.upstream, path, search), onDone: () => lease.release(), stallMs: (watchdog?.stallTimeout ?? 0) * 1000 };
+  // Only when the busy watchdog is on: otherwise the hot path does not even mark the model.
+  if ((watchdog?.busyTimeout ?? 0) > 0) out.onProgress = () => lease.progress();
+  return out;
+}
 
-  const model = target.model;
-  const watchdog = front.deps.config.models[model]?.watchdog;
-  const viaLease = (lease: Lease) =>
-    proxyRequest({
-      ...base,
-      url: upstreamUrl(lease.upstream, path, search),
-      onDone: () => lease.release(),
-      inflight: front.inflight,
-      stallMs: (watchdog?.stallTimeout ?? 0) * 1000,
-      // Only when the busy watchdog is on: otherwise the hot path does not even mark the model.
-      ...((watchdog?.busyTimeout ?? 0) > 0 ? { onProgress: () => lease.progress() } : {}),
-    });
-
-  if (granted !== null) return viaLease(granted);
-  if (!prepared.loadingState) {
-    const lease = await front.deps.scheduler.acquire(model, acquireOptions(init, abort.signal));
-    return viaLease(lease);
-  }
+async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, abort: AbortController): Promise<Response> {
+  const viaLease = (lease: Lease) => {
+    const { target, prepared } = plan.settle(lease);
+    return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, abort));
+  };
+  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, abort.signal)));
 
   const relay = new ProgressRelay();
-  const leaseP = front.deps.scheduler.acquire(model, acquireOptions(init, abort.signal, { onProgress: relay.push }));
+  const leaseP = plan.acquire(acquireOptions(init, abort.signal, relay.push));
   const first = await Promise.race([
     leaseP.then(
       (lease) => ({ lease }),
@@ -143,15 +160,21 @@ async function forwardTo(
     relay.stop();
     return viaLease(first.lease);
   }
+  // Progress came first: the model is loading. The upstream request is opened once the lease is granted.
+  let watchdog = { stallMs: 0, reportProgress: false };
   const opts: Parameters<typeof loadingStateResponse>[0] = {
-    model,
+    model: plan.label,
     relay,
     lease: leaseP,
     abort,
     inflight: front.inflight,
-    forward: (lease) => fetchUpstream({ ...base, url: upstreamUrl(lease.upstream, path, search), stallMs: (watchdog?.stallTimeout ?? 0) * 1000 }, abort),
-    stallMs: (watchdog?.stallTimeout ?? 0) * 1000,
-    reportProgress: (watchdog?.busyTimeout ?? 0) > 0,
+    forward: (lease) => {
+      const { target, prepared } = plan.settle(lease);
+      const up = upstreamInit(c, front, init, target, prepared, lease, abort);
+      watchdog = { stallMs: up.stallMs ?? 0, reportProgress: up.onProgress !== undefined };
+      return fetchUpstream(up, abort);
+    },
+    watchdog: () => watchdog,
   };
   return loadingStateResponse(opts);
 }

@@ -59,10 +59,12 @@ export interface LoadingInit {
   inflight?: InflightTracker;
   /** ms between keep-alive dots (llama-swap: 1 s). */
   tickMs?: number;
-  /** `watchdog.stallTimeout` in ms for the relayed upstream stream (0: off); see `ProxyInit.stallMs`. */
-  stallMs?: number;
-  /** Report each relayed chunk to the lease (the busy watchdog is on). */
-  reportProgress?: boolean;
+  /**
+   * The chosen model's watchdog for the relayed upstream stream, read once
+   * `forward` has run: `stallMs` (0: off; see `ProxyInit.stallMs`) and
+   * whether each chunk is reported to the lease (its busy watchdog is on).
+   */
+  watchdog?: () => { stallMs: number; reportProgress: boolean };
 }
 
 /** One loading-state response: its push stream, and what must be undone exactly once when it ends. */
@@ -151,7 +153,8 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
     fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`));
     return;
   }
-  const source = watched(upstream.body.getReader(), init.stallMs ?? 0, init.reportProgress ? () => lease.progress() : null, (e) => fail(out, e));
+  const dog = init.watchdog?.() ?? { stallMs: 0, reportProgress: false };
+  const source = watched(upstream.body.getReader(), dog.stallMs, dog.reportProgress ? () => lease.progress() : null, (e) => fail(out, e));
   out.follow(source, (err) => {
     source.stop();
     if (err === null) return;

@@ -5,6 +5,7 @@
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */
+import { type Clock, RealClock } from "../../lib/clock.ts";
 import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
@@ -210,27 +211,35 @@ interface GuardOptions {
   /** 0: off. See `ProxyInit.stallMs`. */
   stallMs?: number;
   onProgress?: () => void;
+  /** The stall watchdog's time (default: real; tests pass a ManualClock so no test waits on a wall-clock margin). */
+  clock?: Clock;
 }
+
+const REAL_CLOCK = new RealClock();
 
 /** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
 export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let ended = false;
   let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
+  // The stall watchdog: one sleep per stream, re-armed only when it ends (a chunk just stamps the time).
+  const stallMs = o.stallMs ?? 0;
+  const clock = o.clock ?? REAL_CLOCK;
+  const unwatch = stallMs > 0 ? new AbortController() : null;
+  let lastMove = clock.now();
   const finish = () => {
     ended = true;
-    clearTimeout(stallTimer);
+    unwatch?.abort();
     o.done();
   };
-  // The stall watchdog: one timer per stream, re-armed only when it fires (a chunk just stamps the time).
-  const stallMs = o.stallMs ?? 0;
-  let lastMove = performance.now();
-  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  const watch = (ms: number) => {
+    clock.sleep(ms, unwatch!.signal).then(checkStall, () => {});
+  };
   const checkStall = () => {
     if (ended) return;
-    const idle = performance.now() - lastMove;
+    const idle = clock.now() - lastMove;
     if (idle < stallMs) {
-      stallTimer = setTimeout(checkStall, stallMs - idle);
+      watch(stallMs - idle);
       return;
     }
     // Neither the upstream sent nor the client took a byte for stallMs (a hung server, or a client gone silent).
@@ -239,7 +248,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
     o.abort.abort(e);
     reader.cancel(e).catch(() => {});
   };
-  if (stallMs > 0) stallTimer = setTimeout(checkStall, stallMs);
+  if (stallMs > 0) watch(stallMs);
   const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
     if (ended) return;
     try {
@@ -277,7 +286,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
             return;
           }
           c.enqueue(value);
-          if (stallMs > 0) lastMove = performance.now();
+          if (stallMs > 0) lastMove = clock.now();
           o.onProgress?.();
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
@@ -287,7 +296,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
       cancel(reason) {
         if (ended) return;
         ended = true;
-        clearTimeout(stallTimer);
+        unwatch?.abort();
         o.abort.abort(reason);
         reader.cancel(reason).catch(() => {});
         o.done();

@@ -34,11 +34,6 @@ function historyAt(logs: LogHub): LogHub {
   };
 }
 
-export interface EventRoutesOptions {
-  /** Unread bytes per client before it is dropped, default 1 MiB (the connect-time batch does not count). */
-  maxQueuedBytes?: number;
-}
-
 /**
  * Routes for `/api/events`.
  *
@@ -47,9 +42,10 @@ export interface EventRoutesOptions {
  * app.route("/", eventRoutes(deps));
  * ```
  */
-export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Hono {
+export function eventRoutes(deps: AppDeps): Hono {
   const app = new Hono();
-  const limit = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+  /** Unread bytes per client before it is dropped (the connect-time batch does not count). */
+  const limit = MAX_QUEUED_BYTES;
 
   app.get("/api/events", (c) => {
     const rawSince = c.req.query("since") ?? c.req.header("Last-Event-ID");

@@ -110,7 +110,11 @@ async function handleJson(c: Exchange, front: Front): Promise<Response> {
     const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(path);
     return { body, bodyChanged: body !== bytes || keepAlive !== undefined, loadingState };
   };
-  const init: ForwardInit = target.kind === "select" ? { target, body: null, bodyChanged: false, prepare, path } : { target, ...prepare(target), path };
+  // A selector may show loading state when any of its local candidates would (the pick is the scheduler's).
+  const selectLoading = (t: Target) =>
+    t.kind === "select" && wantsStream(json) && LOADING_STATE_PATHS.has(path) && t.select.targets.some((id) => front.deps.config.models[id]?.sendLoadingState === true);
+  const init: ForwardInit =
+    target.kind === "select" ? { target, body: null, bodyChanged: false, prepare, path, loadingState: selectLoading(target) } : { target, ...prepare(target), path };
   if (keepAlive !== undefined) init.keepAliveMs = keepAlive;
   return forward(c, front, init);
 }

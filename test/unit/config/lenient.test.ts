@@ -39,6 +39,12 @@ describe("keys accepted for compatibility but without effect", () => {
     ]);
   });
 
+  test("ui.activity.session_id is reported at its position with the reason", () => {
+    expect(load(`ui:\n  activity:\n    session_id: [X-Session]\n${OK_MODEL}`).warnings).toEqual([
+      "test.yaml:3:5: ui.activity.session_id: Remove `session_id` (it has no effect): modelswap's activity log does not group requests by a session header",
+    ]);
+  });
+
   test.each(IGNORED_KEYS.filter((k) => k.path.length === 4).map((k) => [k.path.join("."), k] as const))("%s is reported at its position with the reason", (_name, key) => {
     const [section, , ...rest] = key.path;
     const nested = rest.reduceRight<string>((inner, k, i) => `\n${"  ".repeat(i + 2)}${k}:${inner}`, " 5");

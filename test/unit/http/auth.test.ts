@@ -1,15 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../../src/http/app.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps, post, startUpstream } from "./helpers.ts";
+import { makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
 
 function app(apiKeys = ["sk-one", "sk-two"]) {
-  const deps = makeDeps(config({ llama: {} }, { apiKeys }));
-  deps.scheduler.upstream = upstream.url;
-  return createApp(deps);
+  return { request: serve(makeDeps(servedBy(config({ llama: {} }, { apiKeys }), upstream.url))) };
 }
 
 const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`;

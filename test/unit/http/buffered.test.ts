@@ -7,9 +7,9 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { poll } from "../../../src/lib/async.ts";
-import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps, post, startUpstream } from "./helpers.ts";
+import { type LiveDeps, makeDeps, post, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
@@ -60,15 +60,14 @@ afterEach(async () => {
 });
 
 function start(upstreamUrl: string) {
-  const deps = makeDeps(config({ llama: {} }));
-  deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: upstreamUrl });
+  const deps = makeDeps(servedBy(config({ llama: {} }), upstreamUrl));
   server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
   return { deps, url: server.url };
 }
 
 const signal = () => AbortSignal.timeout(5000);
-const released = (deps: { scheduler: { releases: string[] } }) =>
-  poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
+/** Waits for the one release the request owes, and checks it is the only one. */
+const releasedOnce = async (deps: LiveDeps) => expect(await deps.scheduler.released()).toEqual(["llama"]);
 
 describe("answers read whole", () => {
   test("a small JSON answer arrives whole with its Content-Length and releases once", async () => {
@@ -79,7 +78,7 @@ describe("answers read whole", () => {
     expect(res.headers.get("content-length")).toBe(String(new TextEncoder().encode(text).byteLength));
     expect(res.headers.get("x-accel-buffering")).toBe("no");
     expect((JSON.parse(text) as { path: string }).path).toBe("/v1/chat/completions");
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    await releasedOnce(deps);
   });
 
   test("a client abort while the body is read closes the upstream connection and releases once", async () => {
@@ -92,8 +91,7 @@ describe("answers read whole", () => {
     await res;
     // The upstream connection closes although the upstream never ends its body: the abort reached it.
     await poll(() => raw!.closedAt() ?? undefined, 2, { signal: signal() });
-    await released(deps);
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    await releasedOnce(deps);
   });
 
   test("an upstream that dies in the middle of the body is a 502 and releases once", async () => {
@@ -105,7 +103,7 @@ describe("answers read whole", () => {
     const r = await res;
     expect(r.status).toBe(502);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    await releasedOnce(deps);
   });
 
   test("a drain past its grace period ends a body still being read with 503", async () => {
@@ -117,7 +115,7 @@ describe("answers read whole", () => {
     const r = await res;
     expect(r.status).toBe(503);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("shutting_down");
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    await releasedOnce(deps);
   });
 });
 
@@ -132,7 +130,7 @@ describe("a connection cut before any answer (a stale keep-alive socket)", () =>
     expect(raw.bodies).toHaveLength(2);
     expect(raw.bodies[1]).toBe(raw.bodies[0]);
     expect(JSON.parse(raw.bodies[1]!)).toEqual({ model: "llama" });
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    await releasedOnce(deps);
   });
 
   test("twice in a row is a 502", async () => {
@@ -141,6 +139,6 @@ describe("a connection cut before any answer (a stale keep-alive socket)", () =>
     const r = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
     expect(r.status).toBe(502);
     expect(raw.bodies).toHaveLength(2);
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    await releasedOnce(deps);
   });
 });

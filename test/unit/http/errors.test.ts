@@ -1,19 +1,20 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../../src/http/app.ts";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse, HttpError, preferredFormat, STATUS_OF, toHttpError } from "../../../src/http/errors.ts";
-import { statusFor } from "../../../src/scheduler/protocol.ts";
+import { SchedulerError } from "../../../src/scheduler/api.ts";
+import { rejection, statusFor } from "../../../src/scheduler/protocol.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps, post, startUpstream } from "./helpers.ts";
+import { makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
 
-function app() {
-  const deps = makeDeps(config({ llama: { aliases: ["gpt"] } }));
-  deps.scheduler.upstream = upstream.url;
-  return { app: createApp(deps), deps };
+function app(concurrencyLimit = 10) {
+  const deps = makeDeps(servedBy(config({ llama: { aliases: ["gpt"], concurrencyLimit } }), upstream.url), { autoReady: false });
+  return { app: { request: serve(deps) }, deps };
 }
+
+type ErrorBody = { error: { code: string; type: string; message: string } };
 
 describe("request body errors are OpenAI-style", () => {
   test.each([
@@ -34,18 +35,36 @@ describe("request body errors are OpenAI-style", () => {
 });
 
 describe("scheduler rejections map to their status", () => {
-  test.each([
-    [{ code: "too_many_requests", status: 429, message: "Cannot queue request: concurrency limit 1 reached", retryAfter: 2 }, "2"],
-    [{ code: "backoff", status: 503, message: "Cannot start model: in backoff", retryAfter: 7.2 }, "8"],
-    [{ code: "start_failed", status: 502, message: "Cannot start model: exited" }, null],
-  ] as const)("%o", async (rejection, retryAfter) => {
+  test("a failed start is 502 start_failed, and the next request in the backoff 503 with Retry-After", async () => {
     const { app: a, deps } = app();
-    deps.scheduler.behaviours.set("llama", { kind: "reject", rejection: { ...rejection } });
+    const first = a.request("/v1/chat/completions", post({ model: "llama" }));
+    await deps.scheduler.reach("llama", "starting");
+    deps.scheduler.process("llama").failStart("exited with status 1");
+    const failed = await first;
+    expect(failed.status).toBe(502);
+    expect(((await failed.json()) as ErrorBody).error).toEqual({ code: "start_failed", type: "server_error", message: "Cannot start model 'llama': exited with status 1" });
+    const later = await a.request("/v1/chat/completions", post({ model: "gpt" }));
+    expect(later.status).toBe(503);
+    expect(later.headers.get("retry-after")).toBe("1");
+    expect(((await later.json()) as ErrorBody).error.code).toBe("backoff");
+  });
+
+  test("over concurrencyLimit is 429 with Retry-After", async () => {
+    const { app: a, deps } = app(1);
+    const held = deps.scheduler.acquire("llama");
+    await deps.scheduler.reach("llama", "starting");
     const res = await a.request("/v1/chat/completions", post({ model: "llama" }));
-    expect(res.status).toBe(rejection.status);
-    expect(res.headers.get("retry-after")).toBe(retryAfter);
-    const json = (await res.json()) as { error: { code: string; message: string } };
-    expect(json.error).toMatchObject({ code: rejection.code, message: rejection.message });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: "too_many_requests", message: "Cannot queue the request as the concurrency limit is reached: 1 for llama" });
+    deps.scheduler.process("llama").ready();
+    (await held).release();
+  });
+
+  test("a fractional Retry-After is rounded up", async () => {
+    const res = errorResponse(new SchedulerError(rejection("backoff", "Cannot start model yet", 7.2)));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("8");
   });
 });
 

@@ -1,18 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { renderError } from "../../../src/http/errors.ts";
-import { Hono } from "hono";
 import type { EventHub, SequencedEvent } from "../../../src/observe/index.ts";
 import { createEventHub } from "../../../src/observe/event-hub.ts";
+import { createLogHub } from "../../../src/observe/log-hub.ts";
 import { connectHubs } from "../../../src/observe/connect.ts";
 import { EventView } from "../../../src/http/stream/event-frames.ts";
-import { type EventRoutesOptions, eventFrame, eventRoutes } from "../../../src/http/routes/events.ts";
+import { eventFrame } from "../../../src/http/routes/events.ts";
 import { VERSION } from "../../../src/lib/version.ts";
-import { versionRoutes } from "../../../src/http/routes/version.ts";
-import type { ModelState, ModelStatus } from "../../../src/scheduler/protocol.ts";
+import type { ModelState } from "../../../src/scheduler/protocol.ts";
 import { peerConfig } from "../../helpers/config-fixture.ts";
 import { MAX_QUEUED_BYTES } from "../../../src/http/stream/push-stream.ts";
 import { deadline } from "../../../src/lib/async.ts";
-import { testDeps } from "./helpers.ts";
+import { type LiveDeps, serve, testDeps } from "./helpers.ts";
 
 const clock = (now: number) => ({ kind: "clock", now }) as const;
 
@@ -141,40 +139,47 @@ describe("EventHub", () => {
 });
 
 describe("connectHubs", () => {
-  test("publishes every scheduler event and files log lines", () => {
+  test("publishes every scheduler event and files log lines", async () => {
     const deps = testDeps();
     const disconnect = connectHubs(deps.scheduler, deps.logs, deps.events);
-    deps.scheduler.emit({ kind: "modelState", model: "llama", state: "starting", previous: "stopped" });
-    deps.scheduler.emit({ kind: "log", source: "upstream", model: "llama", line: "loading weights" });
-    deps.scheduler.emit({ kind: "log", source: "scheduler", model: "llama", line: "health check passed" });
-    expect(deps.events.since(0).map((e) => e.event.kind)).toEqual(["modelState", "log", "log"]);
-    expect(deps.logs.history({ kind: "model", model: "llama" }).map((l) => l.text)).toEqual(["loading weights"]);
-    expect(deps.logs.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["[llama] health check passed"]);
+    await deps.scheduler.ready("llama");
+    deps.scheduler.process("llama").stopError = "still there";
+    await deps.scheduler.unload("llama");
+    // Everything the scheduler said, in its order, and nothing else.
+    expect(deps.events.since(0).map((e) => e.event)).toEqual(deps.scheduler.events);
+    expect(deps.logs.history({ kind: "model", model: "llama" }).map((l) => l.text)).toEqual(["fake llama spawned"]);
+    expect(deps.logs.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["[llama] Cannot stop model cleanly: Error: still there"]);
 
+    const seq = deps.events.lastSeq;
     deps.logs.append("proxy", null, "[INFO] from the main thread");
-    expect(deps.events.since(3).map((e) => e.event)).toEqual([{ kind: "proxyLog", line: "[INFO] from the main thread" }]);
+    expect(deps.events.since(seq).map((e) => e.event)).toEqual([{ kind: "proxyLog", line: "[INFO] from the main thread" }]);
 
     disconnect();
-    expect(deps.scheduler.listenerCount).toBe(0);
-    deps.scheduler.emit({ kind: "clock", now: 5 });
+    await deps.scheduler.ready("llama");
     deps.logs.append("proxy", null, "after");
-    expect(deps.events.lastSeq).toBe(4);
+    expect(deps.events.lastSeq).toBe(seq + 1);
   });
 });
 
 describe("GET /api/events", () => {
-  function appFor(deps = testDeps(), options: EventRoutesOptions = {}) {
-    const app = new Hono();
-    app.onError(renderError);
-    app.route("/", eventRoutes(deps, options));
-    return { app, deps };
+  /** The front as served; logLevel warn, so its own request lines stay out of the logs under test. */
+  function appFor(deps: LiveDeps = testDeps({ logLevel: "warn" })) {
+    return { app: { request: serve(deps) }, deps };
+  }
+  /** Lets `status()` answer only when the test says (the real answer, held back). */
+  function holdStatus(deps: LiveDeps): () => void {
+    const real = deps.scheduler.status.bind(deps.scheduler);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    deps.scheduler.status = () => gate.then(real);
+    return open;
   }
   const ready = (model: string, previous: ModelState = "starting") => ({ kind: "modelState", model, state: "ready", previous }) as const;
 
   test("opens with a comment, then llama-swap's batch: proxy and upstream logs, model states, metrics [], in-flight total", async () => {
     const { app, deps } = appFor();
-    deps.scheduler.states.set("llama", "ready");
-    deps.scheduler.loads.set("llama", { inFlight: 2, queued: 1 });
+    await deps.scheduler.ready("llama");
+    for (let i = 0; i < 3; i++) await deps.scheduler.acquire("llama");
     deps.logs.append("proxy", null, "proxy line 1");
     deps.logs.append("upstream", "llama", "weights loaded");
     deps.logs.append("proxy", null, "proxy line 2");
@@ -190,7 +195,7 @@ describe("GET /api/events", () => {
       {
         type: "modelStatus",
         data: [
-          { id: "author/qwen", name: "", description: "", state: "unknown", unlisted: false, peerID: "" },
+          { id: "author/qwen", name: "", description: "", state: "stopped", unlisted: false, peerID: "" },
           { id: "llama", name: "", description: "", state: "ready", unlisted: false, peerID: "", aliases: ["gpt-4o"] },
         ],
       },
@@ -203,7 +208,7 @@ describe("GET /api/events", () => {
   });
 
   test("lists peers' models after the local ones, with their peerID", async () => {
-    const { app } = appFor(testDeps({ peers: { box: peerConfig("box", "http://127.0.0.1:1", ["m1", "m2"]) } }));
+    const { app } = appFor(testDeps({ logLevel: "warn", peers: { box: peerConfig("box", "http://127.0.0.1:1", ["m1", "m2"]) } }));
     const reader = (await app.request("/api/events")).body!.getReader();
     const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT);
     const models = llamaView(text).find((m) => m.type === "modelStatus")!.data as Array<{ id: string; peerID: string }>;
@@ -217,7 +222,7 @@ describe("GET /api/events", () => {
   });
 
   test.each([
-    ["modelState", "modelStatus", ready("llama"), (d: unknown) => (d as Array<{ id: string; state: string }>).map((m) => `${m.id}:${m.state}`), ["author/qwen:unknown", "llama:ready"]],
+    ["modelState", "modelStatus", ready("llama"), (d: unknown) => (d as Array<{ id: string; state: string }>).map((m) => `${m.id}:${m.state}`), ["author/qwen:stopped", "llama:ready"]],
     ["failed modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting" } as const, (d: unknown) => (d as Array<{ state: string }>)[1]!.state, "stopped"],
     ["inflight", "inflight", { kind: "inflight", model: "llama", inFlight: 1, queued: 2 } as const, (d: unknown) => d, { total: 3 }],
     ["upstream log", "logData", { kind: "log", source: "upstream", model: "llama", line: "token 5" } as const, (d: unknown) => d, { source: "upstream", data: "token 5\n" }],
@@ -261,13 +266,13 @@ describe("GET /api/events", () => {
   });
 
   test("events published while the model states are being fetched follow the snapshot, none lost", async () => {
-    const { app, deps } = appFor();
-    let answer = (_: ModelStatus[]) => {};
-    deps.scheduler.status = () => new Promise((resolve) => (answer = resolve));
+    const { app, deps } = appFor(testDeps({ logLevel: "warn" }, false));
+    await deps.scheduler.starting("llama");
+    const answer = holdStatus(deps);
     const reader = (await app.request("/api/events")).body!.getReader();
     deps.events.publish({ kind: "modelState", model: "llama", state: "starting", previous: "stopped" });
     deps.events.publish(ready("llama"));
-    answer([{ model: "llama", state: "starting", inFlight: 0, queued: 0, pid: 1, since: 0 }]);
+    answer();
     const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 2);
     expect(frames(text).map((f) => f.data.seq)).toEqual([0, 0, 0, 0, 0, 1, 2]);
     const states = llamaView(text).flatMap((m) => (m.type === "modelStatus" ? [(m.data as Array<{ id: string; state: string }>)[1]!.state] : []));
@@ -279,11 +284,10 @@ describe("GET /api/events", () => {
     const { app, deps } = appFor();
     const disconnect = connectHubs(deps.scheduler, deps.logs, deps.events);
     deps.logs.append("proxy", null, "before");
-    let answer = (_: ModelStatus[]) => {};
-    deps.scheduler.status = () => new Promise((resolve) => (answer = resolve));
+    const answer = holdStatus(deps);
     const reader = (await app.request("/api/events")).body!.getReader();
     deps.logs.append("proxy", null, "meanwhile");
-    answer([]);
+    answer();
     const { text } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT + 1);
     const proxyText = llamaView(text).flatMap((m) => (m.type === "logData" && (m.data as { source: string }).source === "proxy" ? [(m.data as { data: string }).data] : []));
     expect(proxyText).toEqual(["before\n", "meanwhile\n"]);
@@ -319,7 +323,7 @@ describe("GET /api/events", () => {
   });
 
   test("a consumer that stops reading is dropped once its unread events pass the limit, and publish goes on", async () => {
-    const deps = testDeps();
+    const deps = testDeps({ logLevel: "warn" });
     const { hub, active } = counting(deps.events);
     deps.events = hub;
     const { app } = appFor(deps);
@@ -346,9 +350,10 @@ describe("GET /api/events", () => {
   });
 
   test("the connect-time batch does not count against the limit, however large the log history", async () => {
-    const deps = testDeps();
-    for (let i = 0; i < 100; i++) deps.logs.append("upstream", "llama", "x".repeat(100));
-    const { app } = appFor(deps, { maxQueuedBytes: 1000 });
+    const deps = testDeps({ logLevel: "warn" });
+    deps.logs = createLogHub(deps.config, () => {}, { bufferBytes: 4 * MAX_QUEUED_BYTES });
+    for (let i = 0; i < 2 * MAX_QUEUED_BYTES / 1000; i++) deps.logs.append("upstream", "llama", "x".repeat(1000));
+    const { app } = appFor(deps);
     const reader = (await app.request("/api/events")).body!.getReader();
     const { text, ended } = await readUntil(reader, (t) => frames(t).length === SNAPSHOT);
     expect(ended).toBe(false);
@@ -357,7 +362,7 @@ describe("GET /api/events", () => {
   });
 
   test("cancelling the stream unsubscribes it", async () => {
-    const deps = testDeps();
+    const deps = testDeps({ logLevel: "warn" });
     const { hub, active } = counting(deps.events);
     deps.events = hub;
     const { app } = appFor(deps);
@@ -370,8 +375,7 @@ describe("GET /api/events", () => {
 
 describe("GET /api/version", () => {
   test("answers llama-swap's shape with modelswap's version", async () => {
-    const app = versionRoutes();
-    const res = await app.request("/api/version");
+    const res = await serve(testDeps())("/api/version");
     expect(await res.json()).toEqual({ version: VERSION, commit: "", build_date: "" });
   });
 });

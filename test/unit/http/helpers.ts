@@ -1,35 +1,48 @@
 /**
- * Shared pieces for HTTP tests: deps with inert hubs, and a real in-process
- * upstream server that records what it received and streams on command.
+ * Shared pieces for HTTP tests: the front wired as `cli/serve.ts` wires it
+ * (real hubs, the real scheduler client and runner over fake processes),
+ * requests through `createFetch` (the handler `Bun.serve` gets), and a real
+ * in-process upstream server that records what it received and streams on command.
  */
 import type { Config } from "../../../src/config/types.ts";
-import type { AppDeps } from "../../../src/http/state.ts";
-import type { EventHub, LogHub, SequencedEvent } from "../../../src/observe/index.ts";
-import { createEventHub } from "../../../src/observe/event-hub.ts";
-import { createLogHub } from "../../../src/observe/log-hub.ts";
+import { type AppDeps, createFetch, type ServeFetch } from "../../../src/http/index.ts";
+import { createEventHub, createLogHub } from "../../../src/observe/index.ts";
 import { testConfig as sharedTestConfig } from "../../helpers/config-fixture.ts";
-import { FakeScheduler } from "./fake-scheduler.ts";
+import { LiveScheduler } from "./live-scheduler.ts";
 
-/** Hubs that keep nothing (the HTTP front's own routes do not need them). */
-export function inertHubs(): { logs: LogHub; events: EventHub } {
-  let seq = 0;
-  const logs: LogHub = { append() {}, history: () => [], subscribe: () => () => {} };
-  const events: EventHub = {
-    publish(event) {
-      const e: SequencedEvent = { seq: ++seq, time: Date.now(), event };
-      return e;
-    },
-    since: () => [],
-    subscribe: () => () => {},
-    get lastSeq() {
-      return seq;
-    },
-  };
-  return { logs, events };
+export type LiveDeps = AppDeps & { scheduler: LiveScheduler };
+
+/**
+ * Deps as `cli/serve.ts` builds them, around a `LiveScheduler` (each model's
+ * `proxy` is where its lease points). `autoReady` false: started models stay
+ * `starting` until the test says.
+ */
+export function makeDeps(config: Config, options: { testHooks?: boolean; autoReady?: boolean } = {}): LiveDeps {
+  const scheduler = new LiveScheduler(config, options.autoReady ?? true);
+  return { config, scheduler, logs: createLogHub(config, () => {}), events: createEventHub(), testHooks: options.testHooks ?? false };
 }
 
-export function makeDeps(config: Config, scheduler = new FakeScheduler()): AppDeps & { scheduler: FakeScheduler } {
-  return { config, scheduler, ...inertHubs(), testHooks: false };
+/** `config` with every model's server at `url` (what a lease on any of them points to). */
+export function servedBy(config: Config, url: string): Config {
+  const models = Object.fromEntries(Object.entries(config.models).map(([id, m]) => [id, { ...m, proxy: url }]));
+  return { ...config, models };
+}
+
+/** Not a Bun server: the front only lifts idle timeouts through it, which in-process requests do not have. */
+const NO_SERVER: Parameters<ServeFetch>[1] = { timeout() {} };
+
+/**
+ * Requests to the handler production serves, in process (like hono's `app.request`).
+ *
+ * @example
+ * ```ts
+ * const request = serve(makeDeps(config));
+ * const res = await request("/v1/models");
+ * ```
+ */
+export function serve(deps: AppDeps): (path: string, init?: RequestInit) => Promise<Response> {
+  const handle = createFetch(deps);
+  return async (path, init) => handle(new Request(`http://localhost${path}`, init), NO_SERVER);
 }
 
 /** A config with models `llama` (alias `gpt-4o`) and `author/qwen`, quiet stdout and no timestamps. */
@@ -37,10 +50,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return sharedTestConfig({ llama: { aliases: ["gpt-4o"], proxy: "http://127.0.0.1:1" }, "author/qwen": { proxy: "http://127.0.0.1:1" } }, { shutdownTimeout: 10, ...overrides });
 }
 
-/** Deps wired like main.ts does (real hubs, test hooks on), around a FakeScheduler. */
-export function testDeps(overrides: Partial<Config> = {}): AppDeps & { scheduler: FakeScheduler } {
-  const config = testConfig(overrides);
-  return { config, scheduler: new FakeScheduler(), logs: createLogHub(config, () => {}), events: createEventHub(), testHooks: true };
+/** Deps wired like main.ts does (real hubs, test hooks on) for `testConfig(overrides)`. */
+export function testDeps(overrides: Partial<Config> = {}, autoReady = true): LiveDeps {
+  return makeDeps(testConfig(overrides), { testHooks: true, autoReady });
 }
 
 /** The SSE comment every `/stream` response starts with. */

@@ -1,13 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { renderError } from "../../../src/http/errors.ts";
-import { Hono } from "hono";
 import type { LogToStdout } from "../../../src/config/types.ts";
 import { createLogHub } from "../../../src/observe/log-hub.ts";
 import { formatLogTime } from "../../../src/observe/log-time.ts";
 import { createProxyLogger } from "../../../src/observe/proxy-log.ts";
-import { logRoutes } from "../../../src/http/routes/logs.ts";
 import { deadline } from "../../../src/lib/async.ts";
-import { testConfig, testDeps } from "./helpers.ts";
+import { serve, testConfig, testDeps } from "./helpers.ts";
 
 /** What `res.body.getReader()` gives, structurally (bun-types and lib.dom disagree). */
 type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }> };
@@ -23,11 +20,9 @@ async function readUntil(reader: Reader, done: (text: string) => boolean, seen =
   return seen.text;
 }
 
-function appFor(deps = testDeps()) {
-  const app = new Hono();
-  app.onError(renderError);
-  app.route("/", logRoutes(deps));
-  return { app, deps };
+/** The front as served; logLevel warn, so its own request lines stay out of the logs under test. */
+function appFor(deps = testDeps({ logLevel: "warn" })) {
+  return { app: { request: serve(deps) }, deps };
 }
 
 describe("LogHub", () => {
@@ -207,7 +202,7 @@ describe("GET /logs/stream", () => {
   });
 
   test("cancelling the stream unsubscribes it", async () => {
-    const deps = testDeps();
+    const deps = testDeps({ logLevel: "warn" });
     const inner = deps.logs;
     let active = 0;
     deps.logs = {

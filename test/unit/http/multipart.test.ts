@@ -1,8 +1,8 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { boundaryOf, readMultipartHead } from "../../../src/http/edge/multipart.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps, startUpstream } from "./helpers.ts";
+import { makeDeps, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
@@ -65,8 +65,7 @@ describe("readMultipartHead", () => {
 
 describe("multipart through a listening server", () => {
   function start(maxUploadBytes = 1 << 20) {
-    const deps = makeDeps(config({ whisper: { useModelName: "large-v3" } }, { maxUploadBytes }));
-    deps.scheduler.upstream = upstream.url;
+    const deps = makeDeps(servedBy(config({ whisper: { useModelName: "large-v3" } }, { maxUploadBytes }), upstream.url));
     server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
     return { deps, url: server.url };
   }
@@ -98,6 +97,6 @@ describe("multipart through a listening server", () => {
       duplex: "half",
     } as RequestInit);
     expect(res.status).toBe(413);
-    expect(deps.scheduler.releases).toEqual(["whisper"]);
+    expect(await deps.scheduler.released()).toEqual(["whisper"]);
   });
 });

@@ -1,9 +1,8 @@
 /** llama-swap's profiles API and what an active profile does to routing (src/http/routes/profiles.ts). */
 import { afterAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../../src/http/app.ts";
 import type { SequencedEvent } from "../../../src/observe/index.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps, post, startUpstream } from "./helpers.ts";
+import { makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
@@ -18,12 +17,11 @@ function setup() {
       },
     },
   );
-  const deps = makeDeps(cfg);
-  deps.scheduler.upstream = upstream.url;
+  const deps = makeDeps(servedBy(cfg, upstream.url));
   const published: SequencedEvent["event"][] = [];
   const publish = deps.events.publish.bind(deps.events);
   deps.events.publish = (e) => (published.push(e), publish(e));
-  return { app: createApp(deps), deps, published };
+  return { app: { request: serve(deps) }, deps, published };
 }
 
 const put = (name: unknown) => ({ method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(name === undefined ? {} : { name }) });

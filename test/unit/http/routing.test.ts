@@ -1,9 +1,8 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { createApp } from "../../../src/http/app.ts";
+import { poll } from "../../../src/lib/async.ts";
 import { config, peer } from "./config-fixture.ts";
-import { makeDeps, post, startUpstream } from "./helpers.ts";
-import { createLogHub } from "../../../src/observe/log-hub.ts";
-import { startHttpServer } from "../../../src/http/server.ts";
+import { type LiveDeps, makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
+import { startHttpServer } from "../../../src/http/index.ts";
 
 const upstream = startUpstream();
 const peerServer = startUpstream();
@@ -16,10 +15,17 @@ beforeEach(() => {
   peerServer.received.length = 0;
 });
 
-function setup(cfg = baseConfig()) {
-  const deps = makeDeps(cfg);
-  deps.scheduler.upstream = upstream.url;
-  return { app: createApp(deps), deps };
+/** The front as served, every model's server at `upstream`; `autoReady` false: starts wait for the test. */
+function setup(cfg = baseConfig(), autoReady = true) {
+  const deps = makeDeps(servedBy(cfg, upstream.url), { autoReady });
+  return { app: { request: serve(deps) }, deps };
+}
+
+/** Waits until `model` is starting or ready, then lets every start finish. */
+async function finishStarts(deps: LiveDeps, model: string): Promise<void> {
+  const state = async () => (await deps.scheduler.status()).find((s) => s.model === model)?.state;
+  await poll(async () => (["starting", "ready"].includes((await state()) ?? "") ? true : undefined), 1, { signal: AbortSignal.timeout(5000) });
+  for (const p of deps.scheduler.made) p.ready();
 }
 
 function baseConfig() {
@@ -99,17 +105,25 @@ describe("model identity", () => {
     [{ llama: "starting" }, "llama"],
     [{ llama: "starting", filtered: "ready" }, "filtered"],
   ] as const)("a warm selector with states %o picks %s", async (states, expected) => {
-    const { app, deps } = setup();
-    for (const [m, s] of Object.entries(states)) deps.scheduler.states.set(m, s);
-    await app.request("/v1/chat/completions", post({ model: "fast" }));
-    expect(deps.scheduler.acquires.at(-1)?.model).toBe(expected);
+    const cfg = baseConfig();
+    cfg.groups = { all: { id: "all", swap: false, exclusive: false, persistent: false, members: Object.keys(cfg.models) } };
+    const { app, deps } = setup(cfg, false);
+    for (const [m, s] of Object.entries(states)) await (s === "ready" ? deps.scheduler.ready(m) : deps.scheduler.starting(m));
+    const from = deps.scheduler.events.length;
+    const res = app.request("/v1/chat/completions", post({ model: "fast" }));
+    await finishStarts(deps, expected);
+    expect((await res).status).toBe(200);
+    // The scheduler chose: its grant names the model (a model left starting also grants the lease that started it).
+    const granted = deps.scheduler.events.slice(from).flatMap((e) => (e.kind === "request" && e.action === "granted" ? [e.model] : []));
+    const starters = Object.entries(states).flatMap(([m, st]) => (st === "starting" ? [m] : []));
+    expect(granted.sort()).toEqual([...starters, expected].sort());
   });
 });
 
 describe("selectors decided by the scheduler", () => {
   test("a warm selector names its candidates; the filters follow the scheduler's choice", async () => {
     const { app, deps } = setup();
-    deps.scheduler.states.set("filtered", "ready");
+    await deps.scheduler.ready("filtered");
     await app.request("/v1/chat/completions", post({ model: "fast", temperature: 1 }));
     expect(deps.scheduler.acquires.at(-1)?.options.select).toEqual({ strategy: "warm", targets: ["filtered", "llama"], peers: [], reserve: 0 });
     expect(lastBody()).toEqual({ model: "real-name", temperature: 0.1, top_p: 0.5 });
@@ -119,12 +133,13 @@ describe("selectors decided by the scheduler", () => {
     const cfg = baseConfig();
     cfg.selectors.spill = { id: "spill", strategy: "spillover", targets: ["llama", "remote/big-model"], name: "", description: "", metadata: {}, spillover: 1 };
     const { app, deps } = setup(cfg);
-    deps.scheduler.states.set("llama", "ready");
-    deps.scheduler.loads.set("llama", { inFlight: 1, queued: 0 });
+    await deps.scheduler.ready("llama");
+    const held = await deps.scheduler.acquire("llama");
     const res = await app.request("/v1/chat/completions", post({ model: "spill" }));
     expect(res.status).toBe(200);
     expect(peerServer.received.at(-1)?.headers.get("authorization")).toBe("Bearer peer-secret");
     expect(JSON.parse(new TextDecoder().decode(peerServer.received.at(-1)?.body)).model).toBe("big-model");
+    held.release();
   });
 });
 
@@ -252,7 +267,7 @@ describe("/upstream passthrough", () => {
     const res = await app.request("/upstream/llama/metrics");
     expect(res.status).toBe(409);
     expect(deps.scheduler.acquires.at(-1)?.options.noStart).toBe(true);
-    deps.scheduler.states.set("llama", "ready");
+    await deps.scheduler.ready("llama");
     expect((await app.request("/upstream/llama/metrics")).status).toBe(200);
   });
 
@@ -268,20 +283,20 @@ describe("/upstream passthrough", () => {
 });
 
 describe("one code path for JSON inference", () => {
-  /** Deps with a real log hub, so request log lines can be counted. */
-  function logged(apiKeys: string[] = []) {
-    const cfg = { ...baseConfig(), apiKeys };
-    const deps = { ...makeDeps(cfg), logs: createLogHub(cfg, () => {}) };
-    deps.scheduler.upstream = upstream.url;
-    return deps;
-  }
-  const requestLines = (deps: ReturnType<typeof logged>) => deps.logs.history({ kind: "proxy" }).filter((l) => l.text.includes("Request "));
+  /** Deps with every model at `upstream` and `apiKeys`; their log hub is real, so request lines can be counted. */
+  const logged = (apiKeys: string[] = []) => makeDeps(servedBy({ ...baseConfig(), apiKeys }, upstream.url));
+  const requestLines = (deps: LiveDeps) =>
+    deps.logs
+      .history({ kind: "proxy" })
+      .filter((l) => l.text.includes("Request "))
+      .map((l) => l.text.replace(/ [\d.]+ms$/, ""));
 
-  test("through hono (app.request) a JSON POST writes exactly one request log line", async () => {
+  test("through hono (createFetch) a JSON POST writes exactly one request log line", async () => {
     const deps = logged();
-    const res = await createApp(deps).request("/v1/chat/completions", post({ model: "llama" }));
+    const res = await serve(deps)("/v1/chat/completions", post({ model: "llama" }));
     expect(res.status).toBe(200);
-    expect(requestLines(deps).map((l) => l.text.replace(/ [\d.]+ms$/, ""))).toEqual(['[INFO] Request "POST /v1/chat/completions" 200']);
+    await res.arrayBuffer();
+    expect(requestLines(deps)).toEqual(['[INFO] Request "POST /v1/chat/completions" 200']);
   });
 
   test("through Bun.serve's routes the same endpoint answers, logs once and checks keys", async () => {
@@ -298,13 +313,14 @@ describe("one code path for JSON inference", () => {
       const escaped = await fetch(`${server.url}/v1/chat/%63ompletions`, post({ model: "llama" }, { Authorization: "Bearer sk-one" }));
       expect(escaped.status).toBe(200);
       await escaped.arrayBuffer();
-      expect(requestLines(deps).map((l) => l.text.replace(/ [\d.]+ms$/, ""))).toEqual([
+      expect(requestLines(deps)).toEqual([
         '[INFO] Request "POST /v1/chat/completions" 401',
         '[INFO] Request "POST /v1/chat/completions" 200',
         '[INFO] Request "POST /v1/chat/completions" 200',
       ]);
     } finally {
       await server.close();
+      await deps.scheduler.shutdown(0);
     }
   });
 });

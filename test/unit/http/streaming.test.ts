@@ -4,10 +4,9 @@
  */
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
-import { SchedulerError } from "../../../src/scheduler/api.ts";
-import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { config } from "./config-fixture.ts";
-import { type Feed, makeDeps, OPENING, post, startUpstream } from "./helpers.ts";
+import { type Feed, makeDeps, OPENING, post, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
@@ -18,9 +17,9 @@ afterEach(async () => {
   server = null;
 });
 
-function start(over: Parameters<typeof config>[0] = { llama: {} }) {
-  const deps = makeDeps(config(over));
-  deps.scheduler.upstream = `${upstream.url}/stream`;
+/** A listening front whose models are served at `upstream` + `path`; `autoReady` false: starts wait for the test. */
+function start(over: Parameters<typeof config>[0] = { llama: {} }, path = "/stream", autoReady = true) {
+  const deps = makeDeps(servedBy(config(over), path.startsWith("http") ? path : `${upstream.url}${path}`), { autoReady });
   server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
   return { deps, url: server.url };
 }
@@ -60,13 +59,12 @@ describe("proxied streams", () => {
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     feed.push("data: one\n\n");
     expect(await readUntil(reader, "data: one\n\n")).toBe(`${OPENING}data: one\n\n`);
-    expect(deps.scheduler.releases).toEqual([]);
+    expect((await deps.scheduler.status())[0]).toMatchObject({ model: "llama", inFlight: 1 });
     feed.push("data: two\n\n");
     expect(await readUntil(reader, "data: two\n\n")).toBe("data: two\n\n");
     feed.end();
     expect((await reader.read()).done).toBe(true);
-    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("a client abort aborts the upstream request and releases once", async () => {
@@ -80,8 +78,7 @@ describe("proxied streams", () => {
     await readUntil(reader, "data: one\n\n");
     client.abort();
     await poll(() => feed.abortedAt ?? undefined, 2, { signal: signal() });
-    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("an upstream that dies mid-SSE ends the client stream with an error event, releasing once", async () => {
@@ -98,32 +95,28 @@ describe("proxied streams", () => {
     const last = text.trim().split("\n\n").at(-1) ?? "";
     const event = JSON.parse(last.replace(/^event: error\ndata: /, "")) as { error: { code: string; type: string } };
     expect(event.error).toMatchObject({ code: "upstream_error", type: "server_error" });
-    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: signal() });
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("an upstream silent past timeouts.responseHeader is 504 and releases once", async () => {
     const timeouts = { connect: 0, keepalive: 0, responseHeader: 1, tlsHandshake: 0, idleConn: 0 };
-    const { deps, url } = start({ llama: { timeouts } });
-    deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: `${upstream.url}/hang` });
+    const { deps, url } = start({ llama: { timeouts } }, "/hang");
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("upstream_timeout");
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("an unreachable upstream is 502 and releases once", async () => {
-    const { deps, url } = start();
-    deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: "http://127.0.0.1:1" });
+    const { deps, url } = start({ llama: {} }, "http://127.0.0.1:1");
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
     expect(res.status).toBe(502);
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 });
 
 test("a 1 MiB body streams through /upstream unchanged", async () => {
-  const { deps, url } = start();
-  deps.scheduler.behaviours.set("llama", { kind: "grant", upstream: upstream.url });
+  const { url } = start({ llama: {} }, "");
   const big = "x".repeat(1024 * 1024);
   const res = await fetch(`${url}/upstream/llama/echo`, { method: "PUT", body: big, headers: { "Content-Type": "text/plain" } });
   expect(res.status).toBe(200);
@@ -135,19 +128,7 @@ test("a 1 MiB body streams through /upstream unchanged", async () => {
 
 describe("sendLoadingState", () => {
   test("a model that is loading streams progress as reasoning_content, then the real stream", async () => {
-    const { deps, url } = start({ llama: { sendLoadingState: true } });
-    let grant = () => {};
-    deps.scheduler.behaviours.set("llama", {
-      kind: "grant",
-      upstream: `${upstream.url}/stream`,
-      before: async (o) => {
-        o.onProgress?.({ model: "llama", phase: "queued", position: 1, message: "Queued: position 1" });
-        o.onProgress?.({ model: "llama", phase: "starting", message: "Starting llama" });
-        await new Promise<void>((resolve) => {
-          grant = resolve;
-        });
-      },
-    });
+    const { deps, url } = start({ llama: { sendLoadingState: true } }, "/stream", false);
     const before = upstream.feeds.length;
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
     expect(res.status).toBe(200);
@@ -158,8 +139,7 @@ describe("sendLoadingState", () => {
     const first = JSON.parse(seen.split("\n\n")[0]?.replace(/^data: /, "") ?? "");
     expect(first).toEqual({ choices: [{ index: 0, delta: { reasoning_content: "━━━━━\n" } }] });
     expect(seen).toContain("modelswap loading model: llama");
-    expect(seen).toContain("Queued: position 1");
-    grant();
+    deps.scheduler.process("llama").ready();
     const feed = await nextFeed(before);
     feed.push("data: real\n\n");
     feed.end();
@@ -170,55 +150,39 @@ describe("sendLoadingState", () => {
     }
     expect(seen).toContain("Done! (");
     expect(seen.endsWith(`${OPENING}data: real\n\n`)).toBe(true);
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("a load failure ends the stream with an error event", async () => {
-    const { deps, url } = start({ llama: { sendLoadingState: true } });
-    deps.scheduler.behaviours.set("llama", {
-      kind: "grant",
-      upstream: upstream.url,
-      before: async (o) => {
-        o.onProgress?.({ model: "llama", phase: "starting", message: "Starting llama" });
-        await Bun.sleep(0);
-        throw new SchedulerError({ code: "start_failed", status: 502, message: "Cannot start model llama: exited with code 1" });
-      },
-    });
+    const { deps, url } = start({ llama: { sendLoadingState: true } }, "", false);
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
     expect(res.status).toBe(200);
+    await deps.scheduler.reach("llama", "starting");
+    deps.scheduler.process("llama").failStart("exited with code 1");
     const text = await res.text();
     const last = JSON.parse(text.trim().split("\n\n").at(-1)?.replace(/^event: error\ndata: /, "") ?? "");
-    expect(last).toEqual({ type: "error", error: { message: "Cannot start model llama: exited with code 1", type: "server_error", code: "start_failed" } });
+    expect(last).toEqual({ type: "error", error: { message: "Cannot start model 'llama': exited with code 1", type: "server_error", code: "start_failed" } });
     expect(deps.scheduler.releases).toEqual([]);
   });
 
   test("a ready model gets the plain upstream stream", async () => {
     const { deps, url } = start({ llama: { sendLoadingState: true } });
+    await deps.scheduler.ready("llama");
     const before = upstream.feeds.length;
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
     const feed = await nextFeed(before);
     feed.push("data: x\n\n");
     feed.end();
     expect(await res.text()).toBe(`${OPENING}data: x\n\n`);
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 });
 
 describe("drain", () => {
   test("ends a request still waiting for its model with 503", async () => {
-    const { deps, url } = start();
-    let waiting = false;
-    deps.scheduler.behaviours.set("llama", {
-      kind: "grant",
-      upstream: upstream.url,
-      before: (o) =>
-        new Promise<void>((_resolve, reject) => {
-          waiting = true;
-          o.signal?.addEventListener("abort", () => reject(o.signal?.reason), { once: true });
-        }),
-    });
+    const { deps, url } = start({ llama: {} }, "", false);
     const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
-    await poll(() => (waiting ? true : undefined), 2, { signal: signal() });
+    await deps.scheduler.reach("llama", "starting");
     await server?.drain(20);
     const r = await res;
     expect(r.status).toBe(503);
@@ -248,6 +212,6 @@ describe("drain", () => {
     await drained;
     expect(text.startsWith(`${OPENING}data: one\n\n`)).toBe(true);
     expect(text).toContain('"code":"shutting_down"');
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 });

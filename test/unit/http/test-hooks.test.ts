@@ -1,19 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { renderError } from "../../../src/http/errors.ts";
-import { Hono } from "hono";
-import { testHookRoutes } from "../../../src/http/routes/test-hooks.ts";
-import { SchedulerError } from "../../../src/scheduler/api.ts";
-import { rejection } from "../../../src/scheduler/protocol.ts";
-import { testDeps } from "./helpers.ts";
+import { serve, testDeps } from "./helpers.ts";
 
 type ErrorBody = { error: { message: string; type: string; code: string } };
 
-/** The routes mounted the way app.ts mounts them, inside a parent app. */
+/** The front as served, test hooks on, over the real scheduler (manual clock) with fake processes. */
 function appFor(deps = testDeps()) {
-  const app = new Hono();
-  app.onError(renderError);
-  app.route("/", testHookRoutes(deps));
-  return { app, deps };
+  return { app: { request: serve(deps) }, deps };
 }
 
 const post = (body: unknown) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -21,7 +13,7 @@ const post = (body: unknown) => ({ method: "POST", headers: { "Content-Type": "a
 describe("clock", () => {
   test("GET /test/clock returns the scheduler's time", async () => {
     const { app, deps } = appFor();
-    deps.scheduler.now = 1234;
+    await deps.scheduler.clockAdvance(1234);
     const res = await app.request("/test/clock");
     expect(await res.json()).toEqual({ now: 1234 });
   });
@@ -32,6 +24,7 @@ describe("clock", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ now: 1500, settled: true });
     expect(deps.scheduler.calls).toEqual([["clockAdvance", 1500], ["settle", 10_000]]);
+    expect(await (await app.request("/test/clock")).json()).toEqual({ now: 1500 });
   });
 
   test.each([
@@ -61,11 +54,13 @@ describe("settle", () => {
   });
 
   test("answers 408 with what is pending when it did not", async () => {
-    const { app, deps } = appFor();
-    deps.scheduler.settleResult = { settled: false, pending: ["llama: starting"] };
-    const res = await app.request("/test/settle?timeout=500ms");
+    const { app, deps } = appFor(testDeps({}, false));
+    await deps.scheduler.starting("llama");
+    const res = await app.request("/test/settle?timeout=20ms");
     expect(res.status).toBe(408);
-    expect(await res.json()).toEqual({ settled: false, pending: ["llama: starting"] });
+    const body = (await res.json()) as { settled: boolean; pending: string[] };
+    expect(body.settled).toBe(false);
+    expect(body.pending).toContain("llama is starting");
   });
 
   test("defaults to 10s and rejects a malformed timeout", async () => {
@@ -138,10 +133,13 @@ describe("models", () => {
     ["author/qwen", "author/qwen"],
   ])("POST /test/models/%s/kill kills %s", async (name, model) => {
     const { app, deps } = appFor();
+    await deps.scheduler.ready(model);
     const res = await app.request(`/test/models/${name}/kill`, { method: "POST" });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ model, killed: true });
     expect(deps.scheduler.calls).toEqual([["kill", model]]);
+    expect(deps.scheduler.process(model).kills).toBe(1);
+    expect((await deps.scheduler.status()).find((s) => s.model === model)?.state).toBe("failed");
   });
 
   test("killing an unknown model is an OpenAI-style 404", async () => {
@@ -155,18 +153,21 @@ describe("models", () => {
 
   test("a scheduler rejection keeps its status and code", async () => {
     const { app, deps } = appFor();
-    deps.scheduler.failWith = new SchedulerError(rejection("shutting_down", "Cannot kill model: shutting down"));
+    deps.scheduler.close();
     const res = await app.request("/test/models/llama/kill", { method: "POST" });
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as ErrorBody).error).toMatchObject({ type: "server_error", code: "shutting_down" });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as ErrorBody).error).toEqual({ type: "server_error", code: "internal", message: "Cannot reach the scheduler as it was closed" });
   });
 
   test.each([true, false])("POST /test/models/:model/health with fail=%p overrides health", async (fail) => {
     const { app, deps } = appFor();
+    await deps.scheduler.ready("llama");
+    deps.scheduler.process("llama").healthFail = !fail;
     const res = await app.request("/test/models/gpt-4o/health", post({ fail }));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ model: "llama", fail });
     expect(deps.scheduler.calls).toEqual([["healthOverride", "llama", fail]]);
+    expect(deps.scheduler.process("llama").healthFail).toBe(fail);
   });
 
   test("health override validates its body", async () => {

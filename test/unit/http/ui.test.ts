@@ -1,13 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { createApp } from "../../../src/http/app.ts";
 import { UI_SCRIPT, UI_STYLE } from "../../../src/http/ui/page.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps } from "./helpers.ts";
+import { makeDeps, serve } from "./helpers.ts";
 
 function setup(apiKeys: string[] = []) {
   const deps = makeDeps(config({ llama: {}, "org/my model": {} }, { apiKeys }));
-  return { app: createApp(deps), scheduler: deps.scheduler };
+  return { app: { request: serve(deps) }, scheduler: deps.scheduler };
 }
 
 const basic = (pass: string) => ({ Authorization: `Basic ${btoa(`user:${pass}`)}` });
@@ -88,10 +87,12 @@ describe("GET /ui/", () => {
 describe("the page's unload address", () => {
   test("reaches the unload route for an id with a slash and a space", async () => {
     const { app, scheduler } = setup();
+    await scheduler.ready("org/my model");
     const path = `/api/models/unload/${"org/my model".split("/").map(encodeURIComponent).join("/")}`;
     const res = await app.request(path, { method: "POST" });
     expect(res.status).toBe(200);
-    expect(scheduler.unloads).toEqual(["org/my model"]);
+    expect(scheduler.calls).toEqual([["unload", "org/my model"]]);
+    expect((await scheduler.status()).find((s) => s.model === "org/my model")?.state).toBe("stopped");
   });
 });
 

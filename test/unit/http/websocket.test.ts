@@ -1,9 +1,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { poll } from "../../../src/lib/async.ts";
-import { createApp } from "../../../src/http/app.ts";
-import { type HttpServer, startHttpServer } from "../../../src/http/server.ts";
+import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps } from "./helpers.ts";
+import { makeDeps, serve, servedBy } from "./helpers.ts";
 
 /** An upstream that echoes each websocket message as `<path>:<message>`. */
 const echo = Bun.serve<{ path: string }>({
@@ -29,8 +27,7 @@ afterEach(async () => {
 
 describe("websocket passthrough on /upstream", () => {
   test("a websocket is bridged both ways, holds its slot while open, and releases it on close", async () => {
-    const deps = makeDeps(config({ llama: {} }));
-    deps.scheduler.upstream = `http://127.0.0.1:${echo.port}`;
+    const deps = makeDeps(servedBy(config({ llama: {} }), `http://127.0.0.1:${echo.port}`));
     server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
     const ws = new WebSocket(`${server.url.replace("http", "ws")}/upstream/llama/ws/chat`);
     const reply = new Promise<string>((resolve, reject) => {
@@ -40,15 +37,15 @@ describe("websocket passthrough on /upstream", () => {
     ws.addEventListener("open", () => ws.send("hi"));
     expect(await reply).toBe("/ws/chat:hi");
     expect(deps.scheduler.acquires.at(-1)?.options.noStart).toBeUndefined();
-    expect(deps.scheduler.releases).toEqual([]);
+    expect((await deps.scheduler.status())[0]).toMatchObject({ model: "llama", inFlight: 1 });
     ws.close();
-    await poll(() => (deps.scheduler.releases.length > 0 ? true : undefined), 2, { signal: AbortSignal.timeout(5000) });
-    expect(deps.scheduler.releases).toEqual(["llama"]);
+    expect(await deps.scheduler.released()).toEqual(["llama"]);
   });
 
   test("with ignoreWebsockets a websocket never starts the model: 409 when it is not running", async () => {
     const deps = makeDeps(config({ llama: { ignoreWebsockets: true } }));
-    const res = await createApp(deps).request("/upstream/llama/ws", { headers: { Upgrade: "websocket", Connection: "Upgrade" } });
+    const res = await serve(deps)("/upstream/llama/ws", { headers: { Upgrade: "websocket", Connection: "Upgrade" } });
     expect(res.status).toBe(409);
+    expect(deps.scheduler.made).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ export class FakeProcess implements ProcessHandle {
   readonly exited: Promise<ExitInfo>;
   stops: number[] = [];
   kills = 0;
+  /** When set, `stop` rejects with this message (after the process is gone). */
+  stopError: string | null = null;
   #exit!: (e: ExitInfo) => void;
   #ready!: () => void;
   #fail!: (err: unknown) => void;
@@ -44,7 +46,7 @@ export class FakeProcess implements ProcessHandle {
     this.stops.push(graceMs);
     const e = { code: null, signal: "SIGTERM" };
     this.#exit(e);
-    return Promise.resolve(e);
+    return this.stopError === null ? Promise.resolve(e) : Promise.reject(new Error(this.stopError));
   }
   kill(): void {
     this.kills++;
