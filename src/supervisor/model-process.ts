@@ -111,7 +111,7 @@ export class ModelProcess {
 
   /**
    * Spawns the server in its own process group and polls `checkUrl` every
-   * ~20 ms until it answers 200. Rejects with `StartFailure` when the spawn
+   * ~2 ms until it answers 200. Rejects with `StartFailure` when the spawn
    * fails or the process exits first, or with `signal.reason` when `signal`
    * aborts (the caller then calls `stop`). Call at most once.
    */
