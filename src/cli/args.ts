@@ -184,6 +184,7 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
           tokenIntervalMs: dur("token-interval", "10ms"),
           exitAfterRequests: exitAfter,
           healthFail: v.get("health-fail") === true,
+          errorStatus: v.has("error-status") ? int("error-status", 0, 400, 599) : null,
           ignoreSigterm: v.get("ignore-sigterm") === true,
           verbose: v.get("verbose") === true,
         },

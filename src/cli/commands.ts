@@ -86,6 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "token-interval", value: "DUR", default: "10ms", help: "Time between streamed tokens; a unit is required (10ms, 1s)" },
       { name: "exit-after-requests", value: "N", help: "Exit with status 1 while answering the Nth request (mid-stream when streaming)" },
       { name: "health-fail", help: "Always answer /health with 503" },
+      { name: "error-status", value: "N", help: "Answer every API request (not /health) with status N (400-599) and an OpenAI-style error body, as llama-server does" },
       { name: "ignore-sigterm", help: "Ignore SIGTERM (only SIGKILL stops it)" },
       { name: "verbose", help: "Print one line per request" },
       HELP,

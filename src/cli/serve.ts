@@ -6,7 +6,9 @@
 import { createScheduler } from "../scheduler/client.ts";
 import type { Scheduler } from "../scheduler/api.ts";
 import { type HttpServer, startHttpServer } from "../http/index.ts";
-import { connectHubs, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { connectHubs, connectMetrics, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { MetricsHub, type ActivityStoreLike } from "../metrics/index.ts";
+import { queryGpus } from "../hardware/index.ts";
 import { deadline } from "../lib/async.ts";
 import type { ServeOptions } from "./args.ts";
 import { exposureWarning, isLoopback } from "../lib/listen.ts";
@@ -61,7 +63,9 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
   });
   const logs = createLogHub(config);
   const events = createEventHub();
+  const metrics = new MetricsHub(config, await openStore(config.store, io));
   connectHubs(scheduler, logs, events);
+  connectMetrics(scheduler, metrics, events);
   // The hub prints proxy lines when logToStdout asks for them; lifecycle lines are printed regardless.
   const hubPrints = config.logToStdout === "proxy" || config.logToStdout === "both";
   const say = (text: string): void => {
@@ -78,6 +82,8 @@ export async function serve(options: ServeOptions, io: Io = processIo): Promise<
       scheduler,
       logs,
       events,
+      metrics,
+      queryGpus: () => queryGpus(),
       testHooks: options.testHooks,
       hostname: options.listen.hostname,
       port: options.listen.port,
@@ -166,5 +172,21 @@ async function preload(scheduler: Scheduler, ids: readonly string[], logs: LogHu
       logs.append("proxy", null, text);
       io.err(`modelswap: ${text}`);
     }
+  }
+}
+
+/**
+ * The SQLite activity store of `store.path`, or null (no store, or it cannot
+ * be opened: then activity stays in memory and the reason is printed).
+ * Loaded on demand, so bun:sqlite is never loaded without a store.
+ */
+async function openStore(store: { path: string } | null, io: Io): Promise<ActivityStoreLike | null> {
+  if (store === null) return null;
+  try {
+    const { ActivityStore } = await import("../metrics/activity-store.ts");
+    return new ActivityStore(store.path);
+  } catch (error) {
+    io.err(`modelswap: cannot open the activity store ${store.path}: ${error instanceof Error ? error.message : String(error)} (activity is kept in memory only)`);
+    return null;
   }
 }

@@ -18,7 +18,6 @@ const FETCH = "Bun's fetch, which carries modelswap's upstream requests,";
 
 /** The table. */
 export const IGNORED_KEYS: readonly IgnoredKey[] = [
-  { path: ["store"], reason: "modelswap keeps activity in memory only and does not write it to a SQLite file" },
   { path: ["ui", "activity", "session_id"], reason: "modelswap's activity log does not group requests by a session header" },
   ...(["models", "peers"] as const).flatMap((section) => [
     { path: [section, "*", "timeouts", "connect"], reason: `${FETCH} has no connect timeout (\`responseHeader\` still bounds the wait for an answer)` },

@@ -78,6 +78,7 @@ export function resolveConfig(raw: RawConfig, file: string, issues: IssueList): 
     logLevel: raw.logLevel,
     logTimeFormat: raw.logTimeFormat,
     logToStdout: raw.logToStdout,
+    logFormat: raw.logFormat,
     metricsMaxInMemory: raw.metricsMaxInMemory,
     captureBuffer: raw.captureBuffer,
     startPort: raw.startPort,

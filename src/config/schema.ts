@@ -171,6 +171,7 @@ export const configSchema = obj({
     "rfc3339", "rfc3339nano", "kitchen", "stamp", "stampmilli", "stampmicro", "stampnano",
   ]).default(""),
   logToStdout: oneOf(["proxy", "upstream", "both", "none"]).default("proxy"),
+  logFormat: oneOf(["text", "json"]).default("text").describe("modelswap: `json` writes one JSON object a line to stdout and the log streams."),
   metricsMaxInMemory: anyInt().default(1000),
   captureBuffer: intAtLeast(0).default(10).describe("Megabytes kept for request/response captures; 0 disables."),
   store: obj({ path: nonEmpty() }).optional().describe("SQLite file for persistent activity."),

@@ -136,6 +136,8 @@ export interface SelectorConfig {
 
 export type LogToStdout = "proxy" | "upstream" | "both" | "none";
 export type LogLevel = "debug" | "info" | "warn" | "error";
+/** How log lines are written: llama-swap's text, or one JSON object a line. */
+export type LogFormat = "text" | "json";
 
 export interface Config {
   /** Absolute path of the file this came from, or "<embedded>". */
@@ -144,6 +146,8 @@ export interface Config {
   logLevel: LogLevel;
   logTimeFormat: string;
   logToStdout: LogToStdout;
+  /** modelswap's own key: `text` (default) or `json`. */
+  logFormat: LogFormat;
   metricsMaxInMemory: number;
   captureBuffer: number;
   startPort: number;

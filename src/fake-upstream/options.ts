@@ -11,6 +11,8 @@ export interface FakeUpstreamOptions {
   tokenIntervalMs: number;
   exitAfterRequests: number | null;
   healthFail: boolean;
+  /** Answer every API request (not /health) with this status and an OpenAI-style error body. */
+  errorStatus: number | null;
   ignoreSigterm: boolean;
   /** One stdout line per request (off by default: a benchmark measures the proxy, not log piping). */
   verbose: boolean;

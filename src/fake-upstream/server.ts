@@ -60,6 +60,10 @@ export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstr
         log(`fake-upstream: ${req.method} ${path} 503 loading`);
         return json({ error: { message: "Loading model", type: "unavailable_error", code: 503 } }, 503);
       }
+      if (options.errorStatus !== null) {
+        log(`fake-upstream: ${req.method} ${path} ${options.errorStatus} (--error-status)`);
+        return errorReply(options.errorStatus);
+      }
       const body = bodyObject(echo);
       const fields = body.fields as Record<string, unknown> | undefined;
       const requested = body.model ?? fields?.model;
@@ -80,6 +84,21 @@ export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstr
     port,
     stop: () => server.stop(true),
   };
+}
+
+/**
+ * The error body llama-server sends (`format_error_response`): `code` is the
+ * HTTP status, `type` OpenAI's name for it.
+ */
+function errorReply(status: number): Response {
+  const type =
+    status === 400 ? "invalid_request_error"
+    : status === 401 ? "authentication_error"
+    : status === 404 ? "not_found_error"
+    : status === 501 ? "not_supported_error"
+    : status === 503 ? "unavailable_error"
+    : "server_error";
+  return json({ error: { code: status, message: `fake-upstream: answering ${status} as told (--error-status)`, type } }, status);
 }
 
 function route(method: string, path: string, ctx: ReplyContext): Response {

@@ -1,16 +1,16 @@
 /**
- * The hono app: the JSON inference endpoint, then CORS preflight, API keys
- * and every other route family, with all errors rendered by `errorResponse`.
+ * The hono app: the JSON inference endpoint, then CORS preflight, API keys and
+ * every other route family, with all errors rendered by `errorResponse`.
  */
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { apiKeyAuth, cors } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
 import { HttpError, renderError } from "./errors.ts";
-import type { IdleTimeoutServer } from "./exchange.ts";
+import { exchangeOf, type IdleTimeoutServer } from "./exchange.ts";
 import { InflightTracker } from "./forward/inflight.ts";
-import { createProxyLogger, levelEnabled } from "../observe/index.ts";
+import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
-import { requestLog } from "./request-log.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { profileRoutes } from "./routes/profiles.ts";
 import { inferenceRoutes, JSON_MODEL_PATHS, jsonEndpoint, jsonRoutes, type JsonEndpoint } from "./routes/inference.ts";
@@ -20,10 +20,31 @@ import { testHookRoutes } from "./routes/test-hooks.ts";
 import { upstreamRoutes } from "./routes/upstream.ts";
 import { uiRoutes } from "./routes/ui.ts";
 import { versionRoutes } from "./routes/version.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { systemRoutes } from "./routes/system.ts";
+import { RequestRegistry } from "./forward/requests.ts";
+import { logWhenSent, skipsLog } from "./request-log.ts";
+import { MetricsHub } from "../metrics/index.ts";
+import { PerformanceMonitor } from "../system/index.ts";
+import { goDurationMs } from "../lib/duration.ts";
+
+/** One proxy log line per request, llama-swap style; never headers, so never keys. */
+function requestLog(log: ProxyLogger): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (skipsLog(c.req.path)) return;
+    c.res = logWhenSent(log, exchangeOf(c), c.res, started);
+  };
+}
 
 export interface AppOptions {
   /** Shared with the server so a drain can see open proxied responses. */
   inflight?: InflightTracker;
+  /** Shared with the server so a reload keeps requests cancellable. */
+  requests?: RequestRegistry;
+  /** Shared with the server so a reload keeps the samples. */
+  performance?: PerformanceMonitor;
 }
 
 /** What `Bun.serve` calls for each request. */
@@ -56,13 +77,32 @@ export function createServed(deps: AppDeps, options: AppOptions = {}): Served {
 /** The exact paths `Bun.serve` routes natively to the JSON inference endpoint. */
 export const JSON_ROUTE_PATHS: readonly string[] = JSON_MODEL_PATHS;
 
-function build(deps: AppDeps, options: AppOptions): { app: Hono; json: JsonEndpoint } {
+/** Ends every open `/api/events` stream; returns how many. */
+function dropAll(streams: Set<{ close(): void }>): number {
+  const n = streams.size;
+  for (const s of [...streams]) s.close();
+  return n;
+}
+
+/** The `/api/performance` sampler for `deps` (started on first use). */
+export function performanceMonitor(deps: AppDeps): PerformanceMonitor {
+  const none = async () => ({ present: false, gpus: [] });
+  return new PerformanceMonitor({ everyMs: goDurationMs(deps.config.performance.every), queryGpus: deps.queryGpus ?? none });
+}
+
+function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front; json: JsonEndpoint } {
   const log = createProxyLogger(deps.config, deps.logs);
-  const front: Front = { deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null };
+  const front: Front = {
+    deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null,
+    metrics: deps.metrics ?? new MetricsHub(deps.config),
+    requests: options.requests ?? new RequestRegistry(),
+    performance: options.performance ?? performanceMonitor(deps),
+    eventStreams: new Set(),
+  };
   const json = jsonEndpoint(front);
   const app = new Hono();
   // First, before any middleware: hono runs only the endpoint for these paths (it writes its own
-  // log line, checks keys and renders errors), so they behave exactly as under Bun.serve's routes.
+  // log line, checks origin and keys, renders errors), so they behave exactly as under Bun.serve's routes.
   app.route("/", jsonRoutes(json));
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
@@ -73,14 +113,16 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; json: JsonEndpo
   app.route("/", inferenceRoutes(front));
   app.route("/", upstreamRoutes(front));
   app.route("/", logRoutes(deps));
-  app.route("/", eventRoutes(deps));
+  app.route("/", eventRoutes(deps, { activity: () => front.metrics.activity.all(), streams: front.eventStreams }));
   app.route("/", profileRoutes(front));
   app.route("/", versionRoutes());
+  app.route("/", metricsRoutes(front));
+  app.route("/", systemRoutes(front));
   app.route("/", uiRoutes());
-  if (deps.testHooks) app.route("/", testHookRoutes(deps));
+  if (deps.testHooks) app.route("/", testHookRoutes(deps, { dropEventStreams: () => dropAll(front.eventStreams) }));
   app.notFound((c) => {
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);
   });
   app.onError(renderError);
-  return { app, json };
+  return { app, front, json };
 }

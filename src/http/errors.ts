@@ -29,6 +29,9 @@ export type FrontErrorCode =
   | "invalid_timeout" // 400, `?timeout=` is not a duration
   | "invalid_since" // 400, `?since=` / Last-Event-ID is not a sequence number
   | "invalid_logger" // 400, `/logs/stream/<x>` names no logger or model
+  | "invalid_query" // 400, an `/api/metrics/activity` or `/api/performance` query value out of range
+  | "capture_not_found" // 404, no capture kept for that activity id
+  | "inflight_not_found" // 404, no open request with that id
   | "websocket_unavailable" // 400, not served by Bun.serve (app.request in tests)
   | "websocket_upgrade_failed" // 400
   | "client_closed" // 499, the client left before its answer
@@ -58,6 +61,9 @@ export const STATUS_OF: Readonly<Record<HttpErrorCode, number>> = {
   invalid_timeout: 400,
   invalid_since: 400,
   invalid_logger: 400,
+  invalid_query: 400,
+  capture_not_found: 404,
+  inflight_not_found: 404,
   websocket_unavailable: 400,
   websocket_upgrade_failed: 400,
   client_closed: 499,
@@ -197,6 +203,27 @@ const encoder = new TextEncoder();
  */
 export function sseErrorText(code: HttpErrorCode, message: string): string {
   return sseMessage("error", JSON.stringify({ type: "error", ...errorBody(code, message) }));
+}
+
+/**
+ * The SSE error event for an upstream that answered an error status after a
+ * loading stream had already sent 200: the upstream's own error object
+ * (llama-server's `{"error":{"code":400,"message":…,"type":"invalid_request_error"}}`)
+ * and its status, so the client learns what the model server said instead of
+ * a modelswap `internal`. A body that is not such JSON is carried as the
+ * message, under `upstream_error`.
+ */
+export function sseUpstreamErrorText(status: number, body: string): string {
+  let error: unknown = null;
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    const e = parsed?.error;
+    if (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string") error = e;
+  } catch {
+    // Not JSON: carried as text below.
+  }
+  error ??= { message: `Cannot stream response: upstream answered ${status}: ${body.slice(0, 500)}`, type: errorType(status), code: "upstream_error" };
+  return sseMessage("error", JSON.stringify({ type: "error", status, error }));
 }
 
 /** `sseErrorText` as bytes, for a stream that relays upstream bytes. */

@@ -9,6 +9,8 @@ import { getBunServer } from "hono/bun";
 /** The part of a Bun server a proxied request needs. */
 export interface IdleTimeoutServer {
   timeout(req: Request, seconds: number): void;
+  /** The client's socket address (Bun.serve has it; tests' fakes may not). */
+  requestIP?(req: Request): { address: string } | null;
 }
 
 /**

@@ -8,13 +8,14 @@
  * re-exec itself with the variable set (e.g. 65336) when it is unset.
  */
 import type { Config } from "../config/types.ts";
-import { createServed, JSON_ROUTE_PATHS } from "./app.ts";
+import { createServed, JSON_ROUTE_PATHS, performanceMonitor } from "./app.ts";
 import type { IdleTimeoutServer } from "./exchange.ts";
+import { startIdleCollector } from "./idle-collect.ts";
+import { RequestRegistry } from "./forward/requests.ts";
 import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { deadline, poll } from "../lib/async.ts";
 import { websocketBridge } from "./forward/websocket.ts";
-import { startIdleCollector } from "./idle-collect.ts";
 import { readFileSync } from "node:fs";
 
 /** The text of a PEM file, or an error that names the flag's file and why it cannot be read. */
@@ -54,7 +55,10 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
   // Requests starting and proxied responses ending are activity: a quiet second after either collects garbage.
   const collector = startIdleCollector();
   const inflight = new InflightTracker(collector.touch);
-  let handle = createServed(deps, { inflight });
+  // Kept across reloads: open requests stay cancellable, performance samples stay.
+  const requests = new RequestRegistry();
+  const performance = performanceMonitor(deps);
+  let handle = createServed(deps, { inflight, requests, performance });
   // The JSON inference POSTs are matched natively by Bun (exact paths) and go straight to the one
   // endpoint hono also mounts: no hono routing, context or middleware on the hot path.
   const routes: Record<string, { POST: (req: Request, srv: IdleTimeoutServer) => Promise<Response> }> = {};
@@ -111,10 +115,11 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
       collector.stop();
     },
     reload(config: Config) {
-      handle = createServed({ ...deps, config }, { inflight });
+      handle = createServed({ ...deps, config }, { inflight, requests, performance });
     },
     async close() {
       stopped = true;
+      performance.stop();
       collector.stop();
       inflight.endAll("Cannot finish response: modelswap is closing");
       await server.stop(true);

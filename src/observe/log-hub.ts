@@ -1,12 +1,14 @@
 /**
  * Recent log lines of modelswap itself and of every model server, kept in
  * byte-bounded ring buffers and fanned out to live subscribers. Printing to
- * stdout follows `logToStdout`; proxy lines get the `logTimeFormat` prefix.
+ * stdout follows `logToStdout`; every line is formatted by `log-format.ts`
+ * (`logFormat`, `logTimeFormat`, the `[model]` tag of upstream output).
  */
 import type { Config } from "../config/types.ts";
 import type { LogFilter, LogHub, LogLine, LogSource } from "./types.ts";
 import { writeSync } from "node:fs";
-import { formatLogTime } from "./log-time.ts";
+import { formatRecord } from "./log-format.ts";
+import { levelEnabled } from "./proxy-log.ts";
 
 /** About 100 KB of text per buffer, as llama-swap's `LogBufferSize`. */
 export const LOG_BUFFER_BYTES = 100 * 1024;
@@ -156,15 +158,22 @@ export function createLogHub(config: Config, stdout: (line: string) => void = de
     }
   }
 
-  return {
+  const style = { format: config.logFormat ?? "text", timeFormat: config.logTimeFormat };
+
+  const hub: LogHub = {
     append(source, model, text) {
-      const time = now();
-      const stamp = source === "proxy" ? formatLogTime(config.logTimeFormat, time) : "";
-      const line: LogLine = { source, model: source === "proxy" ? null : model, time, text: stamp ? `${stamp} ${text}` : text };
+      hub.write({ source, level: null, model: source === "proxy" ? null : model, event: null, msg: text });
+    },
+    write(record) {
+      // Proxy lines below `logLevel` are dropped here too (callers that build costly text check first).
+      if (record.source === "proxy" && record.level !== null && !levelEnabled(config.logLevel, record.level)) return;
+      const time = record.time ?? now();
+      const source = record.source;
+      const line: LogLine = { source, model: source === "proxy" ? null : record.model, time, text: formatRecord({ ...record, time }, style) };
       const item = { n: ++n, line };
       if (source === "proxy") proxy.push(item);
       else {
-        const key = model ?? "";
+        const key = record.model ?? "";
         let b = upstream.get(key);
         if (!b) upstream.set(key, (b = new LineBuffer(bufferBytes)));
         b.push(item);
@@ -201,4 +210,5 @@ export function createLogHub(config: Config, stdout: (line: string) => void = de
       };
     },
   };
+  return hub;
 }

@@ -1,15 +1,23 @@
 /**
  * modelswap's own log lines on the main thread, filtered by `logLevel` and
- * written as `[LEVEL] message` into the LogHub (which adds the
- * `logTimeFormat` timestamp and prints to stdout per `logToStdout`).
+ * written into the LogHub as structured records (which formats them per
+ * `logFormat`/`logTimeFormat` and prints to stdout per `logToStdout`).
  */
 import type { Config, LogLevel } from "../config/types.ts";
 import type { LogHub } from "./types.ts";
+import type { LogFields } from "../scheduler/protocol.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/** What a structured line adds to its level and message. */
+export interface LogExtra {
+  model?: string;
+  event?: string;
+  fields?: LogFields;
+}
+
 /** A logger bound to one config and hub. */
-export type ProxyLogger = (level: LogLevel, message: string) => void;
+export type ProxyLogger = (level: LogLevel, message: string, extra?: LogExtra) => void;
 
 /** Whether a line at `level` passes the configured `logLevel`. */
 export function levelEnabled(configured: LogLevel, level: LogLevel): boolean {
@@ -34,7 +42,9 @@ const PREFIX: Record<LogLevel, string> = { debug: "[DEBUG] ", info: "[INFO] ", w
  * ```
  */
 export function createProxyLogger(config: Pick<Config, "logLevel">, logs: LogHub): ProxyLogger {
-  return (level, message) => {
-    if (levelEnabled(config.logLevel, level)) logs.append("proxy", null, formatProxyLine(level, message));
+  return (level, message, extra) => {
+    if (!levelEnabled(config.logLevel, level)) return;
+    const r = { source: "proxy" as const, level, model: extra?.model ?? null, event: extra?.event ?? null, msg: message };
+    logs.write(extra?.fields === undefined ? r : { ...r, fields: extra.fields });
   };
 }

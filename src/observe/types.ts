@@ -4,6 +4,8 @@
  * replay). Both are fed by the scheduler's event feed and by the proxy log.
  */
 import type { SchedulerEvent } from "../scheduler/protocol.ts";
+import type { ActivityEntry } from "../metrics/index.ts";
+import type { LogRecord } from "./log-format.ts";
 
 /** Where a log line came from: modelswap itself, or a model's stdout/stderr. */
 export type LogSource = "proxy" | "upstream";
@@ -19,7 +21,10 @@ export interface LogLine {
 
 /** Ring buffers of recent log lines plus live subscribers. */
 export interface LogHub {
+  /** A plain line: modelswap's own (no level), or a model server's output (`model` set). */
   append(source: LogSource, model: string | null, text: string): void;
+  /** A structured line (level, model, event, fields), formatted per `logFormat`; `time` defaults to now. */
+  write(record: Omit<LogRecord, "time"> & { time?: number }): void;
   /** Buffered lines matching `filter`, oldest first. */
   history(filter: LogFilter): LogLine[];
   /** Live lines matching `filter`; returns the unsubscribe function. */
@@ -34,7 +39,7 @@ export interface SequencedEvent {
   seq: number;
   /** Wall time in ms. */
   time: number;
-  event: SchedulerEvent | { kind: "proxyLog"; line: string } | { kind: "profile"; active: string | null };
+  event: SchedulerEvent | { kind: "proxyLog"; line: string } | { kind: "profile"; active: string | null } | { kind: "activity"; entry: ActivityEntry };
 }
 
 /** Sequenced fan-out of scheduler events; slow consumers are dropped, never awaited. */

@@ -34,13 +34,15 @@ export type Effect =
   | { type: "route"; id: number; target: string }
   | { type: "reject"; id: number; model: string; rejection: Rejection }
   | { type: "start"; model: string }
-  | { type: "stop"; model: string; graceMs: number; reason: StopReason }
+  /** `for`: the model a `swap` stop makes room for. */
+  | { type: "stop"; model: string; graceMs: number; reason: StopReason; for?: string }
   /** SIGKILL the model's process group now, whatever stop is under way (a forced shutdown). */
   | { type: "kill"; model: string }
   /** Call `tick` at this clock time (null: no timer needed); replaces any earlier timer. */
   | { type: "armTimer"; at: number | null }
   | { type: "progress"; id: number; progress: Progress }
-  | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string }
+  /** Into `failed`: `retryAt` (clock ms) is when a request may start it again, `failures` how many in a row. */
+  | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string; retryAt?: number; failures?: number }
   | { type: "reply"; replyId: number; reply: Reply }
   | { type: "inflight"; model: string; inFlight: number; queued: number }
   | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" };

@@ -59,8 +59,11 @@ export class SchedulerCore {
     return out;
   }
 
-  /** Snapshot for `/running` (pid is the runner's to fill in). */
-  status(): ModelStatus[] {
+  /**
+   * Snapshot for `/running` at clock time `now` (default: the last event's);
+   * pid is the runner's to fill in.
+   */
+  status(now: number = this.#s.now): ModelStatus[] {
     const s = this.#s;
     // Models with replicas have no entry of their own: each replica is listed.
     return [...s.models].map(([model, m]) => ({
@@ -70,6 +73,10 @@ export class SchedulerCore {
       queued: waiting(s, model),
       pid: null,
       since: m.since,
+      forMs: Math.max(0, now - m.since),
+      lastError: m.lastError,
+      failures: m.failures,
+      retryInMs: m.state === "failed" ? Math.max(0, m.retryAt - now) : null,
     }));
   }
 

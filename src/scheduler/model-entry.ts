@@ -21,6 +21,8 @@ export interface ModelEntry {
   lastHealthyMs: number;
   failures: number;
   retryAt: number;
+  /** The last start failure, health timeout or crash, with the server's last lines; null until one happens. */
+  lastError: string | null;
   /** State entered when the pending stop completes. */
   afterStop: "stopped" | "failed" | "shutdown";
   /** Removed by a reload: dropped once stopped. */
@@ -45,7 +47,7 @@ export function hasProcess(state: ModelState): boolean {
 export function newEntry(now: number): ModelEntry {
   return {
     state: "stopped", since: now, inFlight: 0, idleSince: now, startedAt: now, readyAt: null,
-    lastHealthyMs: 0, failures: 0, retryAt: 0, afterStop: "stopped", removed: false,
+    lastHealthyMs: 0, failures: 0, retryAt: 0, lastError: null, afterStop: "stopped", removed: false,
     reported: { inFlight: 0, queued: 0 }, lastUsed: Number.NEGATIVE_INFINITY, keepAliveMs: null,
     lastActivity: now, oomRetried: false,
   };

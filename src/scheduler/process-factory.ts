@@ -16,6 +16,10 @@ export interface ProcessHandle {
   stop(graceMs: number): Promise<ExitInfo>;
   kill(): void;
   healthFail: boolean;
+  /** Why the last health check failed, when known (for the `health_failing` log line). */
+  readonly lastHealthError?: string | null;
+  /** True once a stop had to SIGKILL the group. */
+  readonly sigkilled?: boolean;
   /** Last `n` output lines, oldest first (for the 504 of a start that timed out). */
   tail?(n: number): string[];
 }

@@ -6,7 +6,7 @@
  * One discriminated union per direction; both sides switch over `type` with
  * an exhaustive `never` check.
  */
-import type { Config } from "../config/types.ts";
+import type { Config, LogLevel } from "../config/types.ts";
 
 /**
  * The candidates of a `warm` or `spillover` selector, named by the acquire;
@@ -55,6 +55,14 @@ export interface ModelStatus {
   pid: number | null;
   /** Clock time (ms) of the last state change. */
   since: number;
+  /** ms spent in this state so far (uptime when ready). */
+  forMs: number;
+  /** The last start failure, health timeout or crash (with the server's last lines), or null. */
+  lastError: string | null;
+  /** Failed starts or early crashes in a row (restart backoff). */
+  failures: number;
+  /** When `failed`: ms until a request may start it again (0: the next request retries); else null. */
+  retryInMs: number | null;
 }
 
 /** Loading progress pushed to a waiter (feeds `sendLoadingState`). */
@@ -66,11 +74,30 @@ export interface Progress {
   message: string;
 }
 
+/** What modelswap logs about a model's life (the `event` of a lifecycle line; see lifecycle-log.ts). */
+export type LifecycleEvent =
+  | "starting"
+  | "ready"
+  | "health_failing"
+  | "start_failed"
+  | "crashed"
+  | "restart_scheduled"
+  | "evicting"
+  | "unloading"
+  | "stopped"
+  | "unkillable"
+  | "watchdog";
+
+/** Extra facts of a log line, as JSON fields (in text they are already part of the message). */
+export type LogFields = Record<string, string | number | boolean | null>;
+
 /** What the Worker tells the main thread happened (sequenced on the main side). */
 export type SchedulerEvent =
-  | { kind: "modelState"; model: string; state: ModelState; previous: ModelState; detail?: string }
+  /** Into `failed`: `retryInMs` until a request may start it again, `failures` in a row. */
+  | { kind: "modelState"; model: string; state: ModelState; previous: ModelState; detail?: string; retryInMs?: number; failures?: number }
   | { kind: "inflight"; model: string; inFlight: number; queued: number }
-  | { kind: "log"; source: "upstream" | "scheduler"; model: string; line: string }
+  /** Upstream output, or a scheduler line (lifecycle lines carry `level`, `event` and `fields`; see lifecycle-log.ts). */
+  | { kind: "log"; source: "upstream" | "scheduler"; model: string; line: string; level?: LogLevel; event?: LifecycleEvent; fields?: LogFields }
   | { kind: "request"; model: string; id: number; action: "queued" | "granted" | "rejected" | "released" | "cancelled" }
   | { kind: "clock"; now: number };
 

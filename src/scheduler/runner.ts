@@ -18,6 +18,7 @@ import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
 import { rejection, type Call, type FromWorker, type Rejection, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 import { Recorder } from "./replay.ts";
+import { crashedLine, readyLine, startFailedLine, startingLine, stopLine, stoppedLine } from "./lifecycle-log.ts";
 
 interface Proc {
   handle: ProcessHandle;
@@ -25,6 +26,10 @@ interface Proc {
   phase: "starting" | "ready" | "stopping";
   /** Set when the process exited before its start was reported healthy. */
   exitedEarly: string | null;
+  /** `performance.now()` of the start, of turning ready and of the stop request (for lifecycle lines). */
+  startAt: number;
+  readyAt: number;
+  stopAt: number;
 }
 
 /** Options beyond the Worker's: injectable randomness for deterministic tests. */
@@ -131,7 +136,7 @@ export class Runner {
     const now = this.#clock.now();
     switch (call.op) {
       case "status":
-        return reply({ op: "status", value: this.#core.status().map((s) => ({ ...s, pid: this.#procs.get(s.model)?.handle.pid ?? null })) });
+        return reply({ op: "status", value: this.#core.status(now).map((s) => ({ ...s, pid: this.#procs.get(s.model)?.handle.pid ?? null })) });
       case "unload":
         return this.#feed({ type: "unload", now, model: call.model, replyId: reqId });
       case "shutdown":
@@ -213,6 +218,7 @@ export class Runner {
       case "start":
         return this.#start(e.model);
       case "stop":
+        this.#logStop(e);
         return this.#stop(e.model, e.graceMs);
       case "kill":
         return this.#procs.get(e.model)?.handle.kill();
@@ -221,8 +227,10 @@ export class Runner {
       case "progress":
         return this.#post({ type: "progress", id: e.id, progress: e.progress });
       case "stateChanged": {
-        const ev: SchedulerEvent = { kind: "modelState", model: e.model, state: e.to, previous: e.from };
+        const ev: Extract<SchedulerEvent, { kind: "modelState" }> = { kind: "modelState", model: e.model, state: e.to, previous: e.from };
         if (e.detail !== undefined) ev.detail = e.detail;
+        if (e.retryAt !== undefined) ev.retryInMs = Math.max(0, e.retryAt - this.#clock.now());
+        if (e.failures !== undefined) ev.failures = e.failures;
         return this.#event(ev);
       }
       case "reply":
@@ -246,12 +254,17 @@ export class Runner {
     try {
       handle = this.#factory.create(config, { onLog }, this.#clock);
     } catch (err) {
+      this.#event(startingLine(model, config.cmdText, config.proxy));
+      this.#event(startFailedLine(model, 0, String(err)));
       queueMicrotask(() => this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: String(err) }));
       return;
     }
     handle.healthFail = this.#healthFail.has(model);
-    const p: Proc = { handle, abort: new AbortController(), phase: "starting", exitedEarly: null };
+    // Durations in lifecycle lines are measured in real time (a manual test clock would show 0 s).
+    const startAt = performance.now();
+    const p: Proc = { handle, abort: new AbortController(), phase: "starting", exitedEarly: null, startAt, readyAt: startAt, stopAt: startAt };
     this.#procs.set(model, p);
+    this.#event(startingLine(model, config.cmdText, config.proxy));
     this.#ops++;
     handle
       .start(p.abort.signal)
@@ -259,13 +272,17 @@ export class Runner {
         () => {
           if (p.phase !== "starting") return;
           p.phase = "ready";
+          p.readyAt = performance.now();
+          this.#event(readyLine(model, p.readyAt - p.startAt));
           this.#feed({ type: "started", now: this.#clock.now(), model });
           if (p.exitedEarly !== null) this.#lost(model, p, p.exitedEarly);
         },
         (err: unknown) => {
           if (p.phase !== "starting") return;
           this.#procs.delete(model);
-          this.#feed({ type: "startFailed", now: this.#clock.now(), model, message: err instanceof Error ? err.message : String(err) });
+          const message = err instanceof Error ? err.message : String(err);
+          this.#event(startFailedLine(model, performance.now() - p.startAt, message));
+          this.#feed({ type: "startFailed", now: this.#clock.now(), model, message });
           this.#ops++; // the group may still hold children
           handle.stop(0).catch(() => {}).finally(() => this.#opDone());
         },
@@ -283,6 +300,7 @@ export class Runner {
     if (p.phase !== "ready" || this.#procs.get(model) !== p) return;
     p.phase = "stopping";
     this.#procs.delete(model);
+    this.#event(crashedLine(model, performance.now() - p.readyAt, message));
     this.#feed({ type: "exited", now: this.#clock.now(), model, message });
   }
 
@@ -293,16 +311,32 @@ export class Runner {
       return;
     }
     p.phase = "stopping";
+    p.stopAt = performance.now();
     p.abort.abort(new Error(`Model ${model} is being stopped`));
     this.#ops++;
     p.handle
       .stop(graceMs)
-      .catch((err: unknown) => this.#event({ kind: "log", source: "scheduler", model, line: `Cannot stop model cleanly: ${String(err)}` }))
+      .catch((err: unknown) => this.#event({ kind: "log", source: "scheduler", model, line: `Cannot stop model cleanly: ${String(err)}`, level: "error" }))
       .finally(() => {
         if (this.#procs.get(model) === p) this.#procs.delete(model);
+        this.#event(stoppedLine(model, performance.now() - p.stopAt, p.handle.sigkilled ?? false));
         this.#feed({ type: "stopped", now: this.#clock.now(), model });
         this.#opDone();
       });
+  }
+
+  /** The `evicting` / `health_failing` / `unloading` line of a stop, when a process is there to stop. */
+  #logStop(e: Extract<Effect, { type: "stop" }>): void {
+    const p = this.#procs.get(e.model);
+    if (p === undefined || p.phase === "stopping") return;
+    const config = this.#core.config;
+    const o: Parameters<typeof stopLine>[2] = {
+      ttl: config.models[e.model]?.ttl ?? 0,
+      healthTimeoutS: config.healthCheckTimeout,
+      lastHealth: p.handle.lastHealthError ?? null,
+    };
+    if (e.for !== undefined) o.forModel = e.for;
+    this.#event(stopLine(e.model, e.reason, o));
   }
 
   #arm(at: number | null): void {

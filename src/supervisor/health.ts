@@ -11,16 +11,23 @@ export interface HealthPollOptions {
   attemptTimeoutMs?: number;
   /** When it returns true, an attempt counts as failing without a request (test hook). */
   forceFail?: () => boolean;
+  /** Called with why each failing attempt failed. */
+  onFail?: (why: string) => void;
 }
 
 /** One GET; true on status 200. Connection refused, timeouts and other statuses are "not yet". */
 export async function checkOnce(url: string, signal: AbortSignal, attemptTimeoutMs = 1000): Promise<boolean> {
+  return (await probe(url, signal, attemptTimeoutMs)) === null;
+}
+
+/** One GET; null on status 200, else why not ("status 503", "connection refused: ..."), for the health_failing log line. */
+export async function probe(url: string, signal: AbortSignal, attemptTimeoutMs = 1000): Promise<string | null> {
   try {
     const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]), redirect: "manual" });
     await res.body?.cancel().catch(() => undefined);
-    return res.status === 200;
-  } catch {
-    return false;
+    return res.status === 200 ? null : `status ${res.status}`;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }
 
@@ -33,10 +40,12 @@ export async function checkOnce(url: string, signal: AbortSignal, attemptTimeout
  * ```
  */
 export async function waitHealthy(url: string, signal: AbortSignal, options: HealthPollOptions = {}): Promise<void> {
-  const { intervalMs = 20, attemptTimeoutMs = 1000, forceFail } = options;
+  const { intervalMs = 20, attemptTimeoutMs = 1000, forceFail, onFail } = options;
   for (;;) {
     signal.throwIfAborted();
-    if (!forceFail?.() && (await checkOnce(url, signal, attemptTimeoutMs))) return;
+    const why = forceFail?.() ? "failing on purpose (test hook)" : await probe(url, signal, attemptTimeoutMs);
+    if (why === null) return;
+    onFail?.(why);
     signal.throwIfAborted();
     await delay(intervalMs, { signal });
   }

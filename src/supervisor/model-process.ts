@@ -71,6 +71,10 @@ export class ModelProcess {
   readonly exited: Promise<ExitInfo>;
   /** When true, health checks count as failing (test hook). */
   healthFail = false;
+  /** Why the last health check failed, or null (for the `health_failing` log line). */
+  lastHealthError: string | null = null;
+  /** True once a stop had to SIGKILL the group (grace over or cmdStop failed). */
+  sigkilled = false;
 
   readonly #hooks: ModelProcessHooks;
   readonly #clock: Clock;
@@ -142,6 +146,9 @@ export class ModelProcess {
         waitHealthy(this.spec.checkUrl, AbortSignal.any([signal, stopPolling.signal]), {
           intervalMs: HEALTH_INTERVAL_MS,
           forceFail: () => this.healthFail,
+          onFail: (why) => {
+            this.lastHealthError = why;
+          },
         }),
         exitedEarly,
       ]);
@@ -234,6 +241,7 @@ export class ModelProcess {
     let killing = false;
     const escalate = () => {
       killing = true;
+      this.sigkilled = true;
       signalGroup(pgid, "SIGKILL");
     };
     const graceOver = new AbortController();

@@ -48,7 +48,8 @@ expect_answer() {
   [[ $reply == *"\"model\":\"fake-$1\""* ]] || fail "the reply for $1 came from elsewhere: $reply"
 }
 
-# GET /running lists models that are starting, ready or stopping:
+# GET /running lists models that are starting, ready or stopping, and those
+# that failed (state "failed" or "backoff", with their error):
 # {"running":[{"model":"model-a","state":"ready",…}]}
 expect_ready() {
   local json
@@ -58,7 +59,9 @@ expect_ready() {
 expect_not_running() {
   local json
   json=$(curl -sf "$base/running") || fail "GET /running failed"
-  [[ $json != *"\"model\":\"$1\""* ]] || fail "$1 is still running: $json"
+  for state in starting ready stopping; do
+    [[ $json != *"\"model\":\"$1\",\"state\":\"$state\""* ]] || fail "$1 is still running: $json"
+  done
 }
 
 # Waits until no swap, start or stop is in progress and no request is queued

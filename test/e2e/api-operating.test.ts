@@ -149,7 +149,7 @@ describe("health, logs and events", () => {
     const res = await fetch(`${s.url}/logs`);
     expect(res.headers.get("content-type")).toStartWith("text/plain");
     const text = await res.text();
-    expect(text).toContain('"POST /v1/chat/completions" 200');
+    expect(text).toMatch(/Request 127\.0\.0\.1 "POST \/v1\/chat\/completions HTTP\/1\.1" 200 \d+ /);
     expect(text).toContain("fake-upstream: POST /v1/chat/completions #1");
   });
 

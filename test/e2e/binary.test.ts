@@ -90,6 +90,20 @@ describe("dist/modelswap", () => {
     expect(await p.waitForExit()).toBe(0);
     await waitGone(modelPid!);
   });
+  test("serves the web UI bundled into the executable (no source tree, no network)", async () => {
+    const p = spawnModelswap(["--config", tmp.write("ui.yaml", fakeModelConfig(freePort())), "--listen", "127.0.0.1:0", "--state-dir", join(cwd, "state-ui")], { binary: BINARY, cwd });
+    const url = (await p.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+    const page = await fetch(`${url}/`);
+    expect(page.url).toBe(`${url}/ui/`);
+    expect(await page.text()).toContain('src="/ui/app.js"');
+    const js = await fetch(`${url}/ui/app.js`);
+    expect(js.status).toBe(200);
+    expect((await js.text()).length).toBeGreaterThan(10_000);
+    expect((await fetch(`${url}/ui/app.css`)).status).toBe(200);
+    p.proc.kill("SIGTERM");
+    expect(await p.waitForExit()).toBe(0);
+  });
+
   test("with no config.yaml and no --config, serve uses the built-in demo config", async () => {
     const empty = join(cwd, "empty");
     await Bun.write(join(empty, ".keep"), "");

@@ -93,9 +93,11 @@ describe(".github/workflows", () => {
   type Workflow = { jobs: Record<string, { steps: Array<{ uses?: string; run?: string; env?: Record<string, string> }> }> };
   const steps = (file: string) => Object.values((parse(readFileSync(`${REPO_ROOT}/.github/workflows/${file}`, "utf8")) as Workflow).jobs).flatMap((j) => j.steps);
 
-  test("ci.yml checks out, sets up Node, runs npm ci and npm test", () => {
-    const s = steps("ci.yml");
-    expect(s.map((x) => x.uses ?? x.run)).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "npm ci", "npm test"]);
+  test("ci.yml checks out, sets up Node, runs npm ci and npm test; its real-server job runs npm run test:real with the build cached", () => {
+    const jobs = (parse(readFileSync(`${REPO_ROOT}/.github/workflows/ci.yml`, "utf8")) as Workflow).jobs;
+    const names = (job: string) => jobs[job]!.steps.map((x) => x.uses ?? x.run);
+    expect(names("test")).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "npm ci", "npm test"]);
+    expect(names("real-server")).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "actions/cache@v4", "npm ci", "npm run test:real"]);
   });
 
   test("example-app-ci.yml builds modelswap and runs the example script with MODELSWAP set to the binary", () => {

@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fakeModelConfig, GOOD_CONFIG, tempDir } from "../helpers/configs.ts";
 import { cleanupProcesses, freePort, runModelswap, spawnModelswap } from "../helpers/processes.ts";
+import { poll } from "../../src/lib/async.ts";
 
 const tmp = tempDir("modelswap-cli-compat-");
 afterAll(tmp.remove);
@@ -103,6 +104,27 @@ describe("serve", () => {
     expect(local.stderr()).not.toContain("every interface");
     local.proc.kill("SIGTERM");
     expect(await local.waitForExit()).toBe(0);
+  });
+
+  test("store.path keeps the Activity log in SQLite across a restart", async () => {
+    const db = join(tmp.path, "activity.db");
+    const file = tmp.write("store.yaml", `${fakeModelConfig(freePort())}store:\n  path: ${db}\n`);
+    const activity = async (url: string) => ((await (await fetch(`${url}/api/metrics/activity`)).json()) as { data: Array<{ id: number; model: string }> }).data;
+    const first = await serveWith(file);
+    const url1 = (await first.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+    const res = await fetch(`${url1}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [] }) });
+    expect(res.status).toBe(200);
+    await res.text();
+    await poll(async () => ((await activity(url1)).length === 1 ? true : undefined), 20, { signal: AbortSignal.timeout(10_000) });
+    first.proc.kill("SIGTERM");
+    expect(await first.waitForExit()).toBe(0);
+    expect(first.stderr()).not.toContain("store");
+
+    const second = await serveWith(file);
+    const url2 = (await second.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+    expect((await activity(url2)).map((e) => [e.id, e.model])).toEqual([[1, "m"]]);
+    second.proc.kill("SIGTERM");
+    expect(await second.waitForExit()).toBe(0);
   });
 
   test("--strict refuses to start on an unknown key: exit 1", async () => {

@@ -172,6 +172,17 @@ describe("fake-upstream knobs", () => {
     await up.stop();
   });
 
+  test("--error-status 400 answers every API request with llama-server's error body, /health stays 200", async () => {
+    const up = await startFakeUpstreamProcess(["--error-status", "400"]);
+    expect((await fetch(`${up.url}/health`)).status).toBe(200);
+    for (const stream of [false, true]) {
+      const res = await chat(up.url, { stream });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 400, message: "fake-upstream: answering 400 as told (--error-status)", type: "invalid_request_error" } });
+    }
+    await up.stop();
+  });
+
   test("--exit-after-requests 2 completes the first request, then dies in the middle of the second stream", async () => {
     const up = await startFakeUpstreamProcess(["--exit-after-requests", "2", "--tokens", "6", "--token-interval", "20ms"]);
     expect((await chat(up.url, {})).status).toBe(200);

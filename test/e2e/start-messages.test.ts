@@ -47,8 +47,10 @@ describe("start failure messages", () => {
     const since = await ms.lastSeq();
     const pending = ms.chat("chatty");
     await ms.waitEvent((e) => e.kind === "modelState" && e.model === "chatty" && e.state === "starting", since);
-    // The output is read as it comes: wait until both lines are in the log before the deadline passes.
-    await ms.waitEvent((e) => e.kind === "log" && e.model === "chatty" && String(e.line).includes("42 layers"), since);
+    // The output is read as it comes: wait until the server printed both lines before the deadline passes.
+    // Its own output only (source upstream): the lifecycle line "starting: sh -c '… 42 layers …'" names the
+    // command, arrives before the process printed anything, and let the clock move too early under load.
+    await ms.waitEvent((e) => e.kind === "log" && e.source === "upstream" && e.model === "chatty" && e.line === "42 layers offloaded", since);
     await ms.advance(15_000);
     const res = await pending;
     expect(res.status).toBe(504);

@@ -224,7 +224,8 @@ export function lastEventData(text: string): { error?: { code: string; message: 
 
 /** Opens a stream and resolves once its first content token arrived; `rest` reads the remainder. */
 export async function openStream(res: Response): Promise<{ head: string; rest: Promise<{ text: string; error: string | null }> }> {
-  expect(res.status).toBe(200);
+  // The body says why (start_failed with the server's last lines, upstream_error, ...).
+  if (res.status !== 200) expect({ status: res.status, body: await res.text() }).toEqual({ status: 200, body: expect.any(String) });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let head = "";

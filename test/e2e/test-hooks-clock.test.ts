@@ -62,7 +62,8 @@ describe("the manual clock", () => {
     expect(res.status).toBe(504);
     expect(await errorCode(res)).toBe("health_timeout");
     expect(isGone(pid)).toBe(true);
-    expect(await ms.running()).toEqual([]);
+    // Not running any more, and not hidden either: /running says why and that it waits to retry.
+    expect(await ms.running()).toMatchObject([{ model: "sick", state: "backoff", error: expect.stringContaining("not healthy within 15 s") }]);
   });
 
   test("drives restart backoff: 503 with Retry-After until the clock passes it, then a new start", async () => {

@@ -56,6 +56,7 @@ export function testConfig(
     logLevel: "info",
     logTimeFormat: "",
     logToStdout: "none",
+    logFormat: "text",
     metricsMaxInMemory: 1000,
     captureBuffer: 5,
     startPort: 5800,

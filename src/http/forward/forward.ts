@@ -6,11 +6,13 @@ import type { AcquireOptions, Lease } from "../../scheduler/api.ts";
 import { disableIdleTimeout, type Exchange } from "../exchange.ts";
 import type { Front } from "../state.ts";
 import { searchOf, upstreamUrl } from "./url.ts";
-import { HttpError } from "../errors.ts";
+import { HttpError, toHttpError } from "../errors.ts";
+import { RequestRecord } from "../../metrics/index.ts";
+import { clientAddress, deferredLog, logRequest } from "../request-log.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
 import { chosenTarget, type Target } from "../resolve/targets.ts";
-import { clientClosed, fetchUpstream, type ProxyInit, proxyRequest } from "./proxy.ts";
+import { fetchUpstream, type ProxyInit, proxyRequest } from "./proxy.ts";
 
 /** What goes upstream once the target is known. */
 export interface Prepared {
@@ -38,9 +40,17 @@ export interface ForwardInit extends Prepared {
   prepare?: (target: ConcreteTarget) => Prepared;
   /** Path sent upstream; defaults to the request's path. */
   path?: string;
+  /** Query sent upstream (with its `?`); defaults to the request's. */
+  search?: string;
   noStart?: boolean;
   /** The request's keep_alive in ms (stripped from the body already); absent: the model's ttl. */
   keepAliveMs?: number;
+}
+
+/** What every upstream request of one exchange carries: its activity record and the client's signal (with API cancel). */
+interface Tracked {
+  rec: RequestRecord;
+  signal: AbortSignal;
 }
 
 /** How one request gets its lease and, from the lease, its concrete target and body. */
@@ -56,27 +66,22 @@ interface Plan {
  * Proxies the current request to its target and returns the client response.
  * While it waits for a lease it is tracked too, so a drain can end the wait
  * with a 503 instead of cutting the socket.
- *
- * One `AbortController` serves the whole request (why: an `AbortController`,
- * an `AbortSignal.any` and a listener pair per phase were ~4% of the main
- * thread at 64 connections): the client leaving, a drain, the header timeout
- * and the stall watchdog all abort it; the acquire waits on its signal and the
- * upstream fetch runs with it.
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
-  const client = c.raw.signal;
-  if (client.aborted) throw clientClosed();
-  const abort = new AbortController();
-  client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
-  const untrack = front.inflight.add({ end: (reason) => abort.abort(new HttpError("shutting_down", reason)) });
+  const draining = new AbortController();
+  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError("shutting_down", reason)) });
+  const t = track(c, front, init);
   try {
     disableIdleTimeout(c);
     const target = init.target;
-    if (target.kind === "peer") return await proxyRequest(upstreamInit(c, front, init, target, init, null, abort));
-    return await viaScheduler(c, front, init, planFor(front, init, target), abort);
+    if (target.kind === "peer") return await proxyRequest(upstreamInit(c, front, init, target, init, null, t));
+    return await viaScheduler(c, front, init, planFor(front, init, target, t), draining.signal, t);
   } catch (err) {
-    const reason: unknown = abort.signal.reason;
-    if (reason instanceof HttpError && reason.code === "shutting_down") throw reason;
+    // No answer came through the proxy: the row gets the status the client gets.
+    const e = toHttpError(draining.signal.aborted ? draining.signal.reason : err);
+    t.rec.status(e.status);
+    t.rec.finish(e.message);
+    if (draining.signal.aborted) throw draining.signal.reason;
     throw err;
   } finally {
     // The response stream (if any) registered itself before this runs: no gap a drain could miss.
@@ -84,7 +89,52 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
   }
 }
 
-function planFor(front: Front, init: ForwardInit, target: Exclude<Target, { kind: "peer" }>): Plan {
+/** How a target is named in activity rows and log lines: the model id, `peer/model`, or the selector until it chose. */
+function modelLabel(t: Target): string {
+  switch (t.kind) {
+    case "local":
+      return t.model;
+    case "peer":
+      return `${t.peer.id}/${t.model}`;
+    case "select":
+      return t.requested;
+    default: {
+      const never: never = t;
+      throw new TypeError(`Cannot name target: ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A body the capture can keep (bytes or text; a multipart stream is not kept). */
+function capturable(body: RequestInit["body"]): Uint8Array | string | null {
+  return typeof body === "string" || body instanceof Uint8Array ? body : null;
+}
+
+/**
+ * Starts the request's activity record and registers it for cancel; when the
+ * record ends (last byte sent, or failure) it leaves the registry and writes
+ * the request log line with the full duration.
+ */
+function track(c: Exchange, front: Front, init: ForwardInit): Tracked {
+  const started = performance.now();
+  const req = c.raw;
+  const model = modelLabel(init.target);
+  const client = clientAddress(req, c.server);
+  const open = front.requests.add({ model, path: c.path, client, started_at: new Date().toISOString() });
+  const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time: Date.now(), reqHeaders: req.headers, reqBody: capturable(init.body) });
+  deferredLog.add(req);
+  rec.onFinish((e) => {
+    open.remove();
+    logRequest(front.log, {
+      client, method: req.method, path: c.path, status: e.resp_status_code, bytes: e.bytes,
+      userAgent: req.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: e.model,
+    });
+  });
+  // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
+  return { rec, signal: AbortSignal.any([req.signal, open.signal]) };
+}
+
+function planFor(front: Front, init: ForwardInit, target: Exclude<Target, { kind: "peer" }>, t: Tracked): Plan {
   const scheduler = front.deps.scheduler;
   if (target.kind === "local") {
     return { label: target.model, acquire: (o) => scheduler.acquire(target.model, o), settle: () => ({ target, prepared: init }), loadingState: init.loadingState === true };
@@ -97,6 +147,7 @@ function planFor(front: Front, init: ForwardInit, target: Exclude<Target, { kind
     acquire: (o) => scheduler.acquire(target.selector, { ...o, select: target.select }),
     settle: (lease) => {
       const chosen = chosenTarget(front.index, target.requested, lease) as ConcreteTarget;
+      t.rec.model = modelLabel(chosen);
       return { target: chosen, prepared: prepare(chosen) };
     },
     loadingState: init.loadingState === true,
@@ -116,10 +167,10 @@ function acquireOptions(init: ForwardInit, signal: AbortSignal, onProgress?: Acq
  * the lease's upstream with the model's watchdog (stall timeout; progress
  * reports only when its busy watchdog is on).
  */
-function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: ConcreteTarget, prepared: Prepared, lease: Lease | null, abort: AbortController): ProxyInit {
+function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: ConcreteTarget, prepared: Prepared, lease: Lease | null, t: Tracked): ProxyInit {
   const req = c.raw;
   const path = init.path ?? c.path;
-  const search = searchOf(req);
+  const search = init.search ?? searchOf(req);
   const headers = upstreamRequestHeaders(req.headers, {
     stripAuth: front.deps.config.apiKeys.length > 0 || target.kind === "peer",
     peerKey: target.kind === "peer" ? target.peer.apiKey : null,
@@ -127,7 +178,7 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
   });
   if (prepared.contentLength !== undefined) headers.set("content-length", String(prepared.contentLength));
   const timeouts = target.kind === "peer" ? target.peer.timeouts : front.deps.config.models[target.model]?.timeouts;
-  const base = { method: req.method, headers, body: prepared.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000, signal: req.signal, abort, inflight: front.inflight };
+  const base = { method: req.method, headers, body: prepared.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000, signal: t.signal, inflight: front.inflight, observer: t.rec };
   if (target.kind === "peer" || lease === null || lease.peer !== null) {
     const proxy = target.kind === "peer" ? target.peer.proxy : "";
     return { ...base, url: upstreamUrl(proxy, path, search), onDone: () => lease?.release() };
@@ -139,13 +190,17 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
   return out;
 }
 
-async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, abort: AbortController): Promise<Response> {
+async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, draining: AbortSignal, t: Tracked): Promise<Response> {
+  const waitSignal = AbortSignal.any([t.signal, draining]);
   const viaLease = (lease: Lease) => {
     const { target, prepared } = plan.settle(lease);
-    return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, abort));
+    return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, t));
   };
-  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, abort.signal)));
+  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, waitSignal)));
 
+  const abort = new AbortController();
+  if (waitSignal.aborted) abort.abort(waitSignal.reason);
+  else waitSignal.addEventListener("abort", () => abort.abort(waitSignal.reason), { once: true });
   const relay = new ProgressRelay();
   const leaseP = plan.acquire(acquireOptions(init, abort.signal, relay.push));
   const first = await Promise.race([
@@ -168,9 +223,10 @@ async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: 
     lease: leaseP,
     abort,
     inflight: front.inflight,
+    observer: t.rec,
     forward: (lease) => {
       const { target, prepared } = plan.settle(lease);
-      const up = upstreamInit(c, front, init, target, prepared, lease, abort);
+      const up = upstreamInit(c, front, init, target, prepared, lease, t);
       watchdog = { stallMs: up.stallMs ?? 0, reportProgress: up.onProgress !== undefined };
       return fetchUpstream(up, abort);
     },

@@ -6,10 +6,11 @@
  */
 import type { Lease } from "../../scheduler/api.ts";
 import type { Progress } from "../../scheduler/protocol.ts";
-import { sseErrorText, toHttpError } from "../errors.ts";
+import { HttpError, sseErrorText, sseUpstreamErrorText, toHttpError } from "../errors.ts";
 import { createPushStream, type PushStream } from "../stream/push-stream.ts";
 import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
+import type { ExchangeObserver } from "./proxy.ts";
 import type { ChunkSource } from "../stream/push-stream.ts";
 import { stalled } from "./proxy.ts";
 
@@ -57,6 +58,8 @@ export interface LoadingInit {
   /** Aborts acquire and the upstream fetch; aborted when the client leaves. */
   abort: AbortController;
   inflight?: InflightTracker;
+  /** Sees the exchange (the activity record); `end` may be called more than once, the first counts. */
+  observer?: ExchangeObserver;
   /** ms between keep-alive dots (llama-swap: 1 s). */
   tickMs?: number;
   /**
@@ -89,8 +92,10 @@ export function loadingStateResponse(init: LoadingInit): Response {
       init.relay.stop();
       removeInflight();
       loading.lease?.release();
+      init.observer?.end(null);
     },
   });
+  init.observer?.response(200, new Headers(SSE_HEADERS));
   const loading: Loading = { init, out, started: performance.now(), lease: null };
 
   line(out, "━━━━━");
@@ -100,8 +105,10 @@ export function loadingStateResponse(init: LoadingInit): Response {
   if (init.inflight) {
     removeInflight = init.inflight.add({
       end(reason) {
-        init.abort.abort(new Error(reason));
-        fail(out, new Error(reason));
+        // shutting_down, as a drain ends every other response: a plain Error would become `internal`.
+        const e = new HttpError("shutting_down", reason);
+        init.abort.abort(e);
+        fail(out, e);
       },
     });
   }
@@ -115,8 +122,9 @@ function line(out: PushStream, text: string): void {
 }
 
 /** Ends the stream with an SSE error event (why: a stream that already said 200 can only fail in-band). */
-function fail(out: PushStream, err: unknown): void {
+function fail(out: PushStream, err: unknown, observer?: ExchangeObserver): void {
   const e = toHttpError(err);
+  observer?.end(e.message);
   out.push(sseErrorText(e.code, e.message));
   out.close();
 }
@@ -128,7 +136,7 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
   try {
     lease = await init.lease;
   } catch (err) {
-    fail(out, err);
+    fail(out, err, init.observer);
     return;
   }
   if (out.closed) {
@@ -145,21 +153,29 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
   try {
     upstream = await init.forward(lease);
   } catch (err) {
-    fail(out, err);
+    fail(out, err, init.observer);
     return;
   }
   if (upstream.status !== 200 || upstream.body === null) {
+    // The 200 already went out: the upstream's own error body and status travel in the error event.
     const text = await upstream.text().catch(() => "");
-    fail(out, new Error(`Cannot stream response: upstream answered ${upstream.status}: ${text.slice(0, 500)}`));
+    init.observer?.response(upstream.status, upstream.headers);
+    init.observer?.end(`upstream answered ${upstream.status}`);
+    out.push(sseUpstreamErrorText(upstream.status, text));
+    out.close();
     return;
   }
+  const observer = init.observer;
+  observer?.response(upstream.status, upstream.headers);
+  // The activity record sees each chunk as it is relayed (a count and a reference, nothing more).
+  const onChunk = observer === undefined ? null : (c: Uint8Array) => observer.chunk(c);
   const dog = init.watchdog?.() ?? { stallMs: 0, reportProgress: false };
-  const source = watched(upstream.body.getReader(), dog.stallMs, dog.reportProgress ? () => lease.progress() : null, (e) => fail(out, e));
+  const source = watched(upstream.body.getReader(), dog.stallMs, dog.reportProgress ? () => lease.progress() : null, (e) => fail(out, e, observer), onChunk);
   out.follow(source, (err) => {
     source.stop();
-    if (err === null) return;
+    if (err === null) return observer?.end(null);
     const msg = err instanceof Error ? err.message : String(err);
-    fail(out, new Error(`Cannot finish response: the upstream stream failed: ${msg}`));
+    fail(out, new HttpError("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`), observer);
   });
 }
 
@@ -168,7 +184,13 @@ async function relayWhenReady(loading: Loading, stopTicking: () => void): Promis
  * each chunk is progress, and no chunk moved for `stallMs` (upstream silent,
  * or the client not pulling) ends the stream with `upstream stalled`.
  */
-function watched(reader: ChunkSource, stallMs: number, progress: (() => void) | null, onStall: (e: Error) => void): ChunkSource & { stop(): void } {
+function watched(
+  reader: ChunkSource,
+  stallMs: number,
+  progress: (() => void) | null,
+  onStall: (e: Error) => void,
+  onChunk: ((c: Uint8Array) => void) | null = null,
+): ChunkSource & { stop(): void } {
   let stopped = false;
   let lastMove = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -191,6 +213,7 @@ function watched(reader: ChunkSource, stallMs: number, progress: (() => void) | 
       if (!r.done) {
         lastMove = performance.now();
         progress?.();
+        onChunk?.(r.value);
       }
       return r;
     },

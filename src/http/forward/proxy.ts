@@ -16,10 +16,8 @@ export interface ProxyInit {
   method: string;
   headers: Headers;
   body: RequestInit["body"];
-  /** The client's request signal, to tell a client that left from other aborts. */
+  /** The client's request signal: aborting it aborts the upstream request. */
   signal: AbortSignal;
-  /** The request's one controller: the client leaving, a drain or the header timeout abort it, and the upstream fetch with it. */
-  abort: AbortController;
   /** Called exactly once when the exchange is over, whatever the outcome. */
   onDone: () => void;
   inflight?: InflightTracker;
@@ -33,6 +31,20 @@ export interface ProxyInit {
   stallMs?: number;
   /** Bytes of the answer reached the client (the busy watchdog's evidence); called per chunk. */
   onProgress?: () => void;
+  /** Sees the answer go by (the activity record): status, each chunk or the whole body, then the end, once. */
+  observer?: ExchangeObserver;
+}
+
+/**
+ * What the proxy tells about an exchange as it happens; `end` comes once, after
+ * the last byte, with why it failed (or null). Per chunk it must only count
+ * and keep references: it runs on the hot path.
+ */
+export interface ExchangeObserver {
+  response(status: number, headers: Headers): void;
+  chunk(c: Uint8Array): void;
+  body(b: Uint8Array): void;
+  end(error: string | null): void;
 }
 
 /** The error a stalled exchange ends with. */
@@ -44,22 +56,22 @@ export function stalled(ms: number): HttpError {
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** The 499 for a client that left before its answer. */
-export function clientClosed(): HttpError {
+function clientClosed(): HttpError {
   return new HttpError("client_closed", "Cannot proxy request: the client closed the connection");
 }
 
 /** Calls `fn` on the first invocation only. */
-export function once(fn: () => void): () => void {
+export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   let called = false;
-  return () => {
+  return (...args: A) => {
     if (called) return;
     called = true;
-    fn();
+    fn(...args);
   };
 }
 
 /** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
-export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight" | "abort">, abort: AbortController): Promise<Response> {
+export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
   const waitMs = init.headerTimeoutMs ?? 0;
   const stallMs = init.stallMs ?? 0;
   const stallFirst = stallMs > 0 && (waitMs <= 0 || stallMs < waitMs);
@@ -112,28 +124,37 @@ function replayable(body: RequestInit["body"]): boolean {
 
 /** Proxies a request and returns the streaming client response. */
 export async function proxyRequest(init: ProxyInit): Promise<Response> {
-  const abort = init.abort;
+  const abort = new AbortController();
+  const onClientAbort = () => abort.abort(init.signal.reason);
   let removeInflight = () => {};
-  const done = once(() => {
+  const observer = init.observer;
+  const done = once((error: string | null) => {
+    init.signal.removeEventListener("abort", onClientAbort);
     removeInflight();
     init.onDone();
+    observer?.end(error);
   });
   if (init.signal.aborted) {
-    done();
+    // The caller records the 499; the release happens here.
+    init.onDone();
     throw clientClosed();
   }
+  init.signal.addEventListener("abort", onClientAbort, { once: true });
   let upstream: Response;
   try {
     upstream = await fetchUpstream(init, abort);
   } catch (err) {
-    done();
+    // The caller records a failed exchange (it knows the status the client gets); the release happens here.
+    init.signal.removeEventListener("abort", onClientAbort);
+    init.onDone();
     throw err;
   }
+  observer?.response(upstream.status, upstream.headers);
   const headers = clientResponseHeaders(upstream.headers);
   const body = upstream.body;
   if (body === null || init.method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
     if (body !== null) await body.cancel().catch(() => {});
-    done();
+    done(null);
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
   if (bufferable(upstream.headers)) {
@@ -147,6 +168,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     sse: isEventStream(upstream.headers),
     abort,
     done,
+    ...(observer === undefined ? {} : { observer }),
     stallMs: init.stallMs ?? 0,
     ...(init.onProgress ? { onProgress: init.onProgress } : {}),
     register: (entry) => {
@@ -175,8 +197,9 @@ function bufferable(headers: Headers): boolean {
  * Reads a small upstream body whole, then runs `done`; a drain (via
  * `init.inflight`) or a client abort cancels the read. A failed read becomes an HttpError.
  */
-async function readWhole(upstream: Response, abort: AbortController, init: ProxyInit, done: () => void): Promise<ArrayBuffer> {
+async function readWhole(upstream: Response, abort: AbortController, init: ProxyInit, done: (error: string | null) => void): Promise<ArrayBuffer> {
   let ended: string | null = null;
+  let failure: string | null = null;
   const unregister =
     init.inflight?.add({
       end(reason: string) {
@@ -189,24 +212,32 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
   let stall = false;
   const timer = stallMs > 0 ? setTimeout(() => ((stall = true), abort.abort(stalled(stallMs))), stallMs) : undefined;
   try {
-    return await upstream.arrayBuffer();
+    const whole = await upstream.arrayBuffer();
+    init.observer?.body(new Uint8Array(whole));
+    return whole;
   } catch (err) {
-    if (stall) throw stalled(stallMs);
-    if (ended !== null) throw new HttpError("shutting_down", ended);
-    if (init.signal.aborted) throw clientClosed();
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${msg}`);
+    const e = stall
+      ? stalled(stallMs)
+      : ended !== null
+        ? new HttpError("shutting_down", ended)
+        : init.signal.aborted
+          ? clientClosed()
+          : new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${err instanceof Error ? err.message : String(err)}`);
+    failure = e.message;
+    throw e;
   } finally {
     clearTimeout(timer);
     unregister();
-    done();
+    done(failure);
   }
 }
 
 interface GuardOptions {
   sse: boolean;
   abort: AbortController;
-  done: () => void;
+  /** Runs once, with why the stream failed (or null when it ended normally). */
+  done: (error: string | null) => void;
+  observer?: ExchangeObserver;
   register: (entry: { end(reason: string): void }) => void;
   /** 0: off. See `ProxyInit.stallMs`. */
   stallMs?: number;
@@ -227,10 +258,10 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
   const clock = o.clock ?? REAL_CLOCK;
   const unwatch = stallMs > 0 ? new AbortController() : null;
   let lastMove = clock.now();
-  const finish = () => {
+  const finish = (error: string | null) => {
     ended = true;
     unwatch?.abort();
-    o.done();
+    o.done(error);
   };
   const watch = (ms: number) => {
     clock.sleep(ms, unwatch!.signal).then(checkStall, () => {});
@@ -261,7 +292,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
     } catch {
       // The client side is already gone.
     }
-    finish();
+    finish(message);
   };
   o.register({
     end(reason: string) {
@@ -282,9 +313,10 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
           if (ended) return;
           if (done) {
             c.close();
-            finish();
+            finish(null);
             return;
           }
+          o.observer?.chunk(value);
           c.enqueue(value);
           if (stallMs > 0) lastMove = clock.now();
           o.onProgress?.();
@@ -299,7 +331,7 @@ export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions)
         unwatch?.abort();
         o.abort.abort(reason);
         reader.cancel(reason).catch(() => {});
-        o.done();
+        o.done("the client closed the connection");
       },
     },
     { highWaterMark: 0 },

@@ -8,6 +8,7 @@
  * publisher back.
  */
 import { Hono } from "hono";
+import type { ActivityEntry } from "../../metrics/index.ts";
 import { EVENT_BUFFER_CAPACITY, type LogHub, type SequencedEvent } from "../../observe/index.ts";
 import type { AppDeps } from "../state.ts";
 import { HttpError } from "../errors.ts";
@@ -29,9 +30,17 @@ function historyAt(logs: LogHub): LogHub {
   const upstream = logs.history({ kind: "upstream" });
   return {
     append: (source, model, text) => logs.append(source, model, text),
+    write: (record) => logs.write(record),
     subscribe: (filter, listener) => logs.subscribe(filter, listener),
     history: (filter) => (filter.kind === "proxy" ? proxy : filter.kind === "upstream" ? upstream : logs.history(filter)),
   };
+}
+
+export interface EventRoutesOptions {
+  /** The activity rows kept now, for the connect-time `metrics` frame (none when not given). */
+  activity?: () => readonly ActivityEntry[];
+  /** Where open streams register while they are open (for the disconnect drill of the test hooks). */
+  streams?: Set<{ close(): void }>;
 }
 
 /**
@@ -39,10 +48,10 @@ function historyAt(logs: LogHub): LogHub {
  *
  * @example
  * ```ts
- * app.route("/", eventRoutes(deps));
+ * app.route("/", eventRoutes(deps, { activity: () => metrics.activity.all() }));
  * ```
  */
-export function eventRoutes(deps: AppDeps): Hono {
+export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Hono {
   const app = new Hono();
   /** Unread bytes per client before it is dropped (the connect-time batch does not count). */
   const limit = MAX_QUEUED_BYTES;
@@ -59,14 +68,20 @@ export function eventRoutes(deps: AppDeps): Hono {
     const replay = since === null ? [] : deps.events.since(since);
     // Log history too: a line logged while `status()` is pending is queued in `pending`; read later, it would be sent twice.
     const logsAtConnect = since === null ? historyAt(deps.logs) : deps.logs;
+    // The rows too, for the same reason: a row recorded while `status()` is pending arrives as a live frame.
+    const activityAtConnect = since === null ? [...(options.activity?.() ?? [])] : [];
     /** Set once the connect-time batch is queued; until then live events wait in `pending`. */
     let view: EventView | null = null;
     const pending: SequencedEvent[] = [];
     const out = createPushStream({
       maxQueuedBytes: limit,
       droppedNotice: DROPPED,
-      onClose: () => unsubscribe(),
+      onClose: () => {
+        unsubscribe();
+        options.streams?.delete(out);
+      },
     });
+    options.streams?.add(out);
     // A comment first, so clients see the stream open even before the model states arrive.
     out.push(`: modelswap events, last seq ${atConnect}\n\n`);
     const unsubscribe = deps.events.subscribe((e) => {
@@ -86,7 +101,12 @@ export function eventRoutes(deps: AppDeps): Hono {
         if (out.closed) return;
         const v = new EventView(deps.config, statuses);
         let batch = "";
-        if (since === null) for (const m of v.snapshot(logsAtConnect, atConnect, Date.now())) batch += messageFrame(m);
+        if (since === null) {
+          // The batch's last frame carries `id: <seq at connect>`: a browser that reconnects before any
+          // live event (EventSource sends Last-Event-ID) resumes after the snapshot instead of getting it twice.
+          const snapshot = v.snapshot(logsAtConnect, activityAtConnect, atConnect, Date.now());
+          snapshot.forEach((m, i) => (batch += messageFrame(m, i === snapshot.length - 1)));
+        }
         else {
           for (const e of replay) batch += eventFrame(e, v);
           batch += messageFrame({ type: "modelStatus", data: v.modelStatusData(), seq: atConnect, time: Date.now() });

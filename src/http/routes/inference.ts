@@ -12,7 +12,7 @@ import { parseKeepAlive } from "../../lib/keep-alive.ts";
 import { type Exchange, exchangeOf, type IdleTimeoutServer, serverOf } from "../exchange.ts";
 import { errorResponse } from "../errors.ts";
 import { keyGuard, originGuard } from "../edge/auth.ts";
-import { logRequest } from "../request-log.ts";
+import { logWhenSent } from "../request-log.ts";
 import { levelEnabled } from "../../observe/index.ts";
 import type { Front } from "../state.ts";
 import { resolveTarget, type Target } from "../resolve/targets.ts";
@@ -158,7 +158,14 @@ async function handleQuery(c: Context, front: Front): Promise<Response> {
   const requested = c.req.query("model");
   if (!requested) throw new HttpError("missing_model", "Cannot route request: missing required 'model' query parameter");
   const target = resolve(front, requested);
-  return forward(exchangeOf(c), front, { target, body: null, bodyChanged: false, prepare: () => ({ body: null, bodyChanged: false }) });
+  const init: ForwardInit = { target, body: null, bodyChanged: false, prepare: () => ({ body: null, bodyChanged: false }) };
+  // A profile pin renamed the model: the upstream's query says so (llama-swap rewrites it too).
+  if (target.kind === "local" && target.requested !== requested) {
+    const url = new URL(c.req.url);
+    url.searchParams.set("model", target.requested);
+    init.search = url.search;
+  }
+  return forward(exchangeOf(c), front, init);
 }
 
 /** The one handler of a JSON inference POST, as `Bun.serve`'s `routes` and hono both call it. */
@@ -190,8 +197,7 @@ export function jsonEndpoint(front: Front): JsonEndpoint {
       res = errorResponse(err, req.headers.get("accept"));
     }
     if (decorate) res = decorate(res);
-    if (logged) logRequest(front.log, "POST", path, res.status, started);
-    return res;
+    return logged ? logWhenSent(front.log, { raw: req, path, server }, res, started) : res;
   };
 }
 

@@ -6,7 +6,9 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { ModelConfig } from "../../config/types.ts";
 import type { ModelState } from "../../scheduler/protocol.ts";
-import { HttpError } from "../errors.ts";
+import { HttpError, toHttpError } from "../errors.ts";
+import { keepOpen } from "../exchange.ts";
+import { factsOf, llamaState } from "../stream/event-frames.ts";
 import type { Front } from "../state.ts";
 import { realModelId } from "../resolve/targets.ts";
 import { FAVICON } from "../ui/favicon.ts";
@@ -76,15 +78,20 @@ async function modelsHandler(c: Context, front: Front): Promise<Response> {
   return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
-const RUNNING_STATES = new Set<ModelState>(["starting", "ready", "stopping"]);
+/** States `/running` lists: llama-swap's running ones, plus `failed` (shown as failed/backoff with its error, never hidden). */
+const RUNNING_STATES = new Set<ModelState>(["starting", "ready", "stopping", "failed"]);
 
-/** The `/running` body, llama-swap's shape. */
+/** The `/running` body, llama-swap's shape; a failed model adds `error` and `retryAt` (ISO time). */
 export async function listRunning(front: Front): Promise<{ running: Array<Record<string, unknown>> }> {
   const running: Array<Record<string, unknown>> = [];
+  const now = Date.now();
   for (const s of await front.deps.scheduler.status()) {
     const m = front.deps.config.models[s.model];
     if (!m || !RUNNING_STATES.has(s.state)) continue;
-    running.push({ model: s.model, state: s.state, cmd: m.cmdText, proxy: m.proxy, ttl: m.ttl, name: m.name, description: m.description });
+    const f = factsOf(s, now);
+    const row: Record<string, unknown> = { model: s.model, state: llamaState(f, now), cmd: m.cmdText, proxy: m.proxy, ttl: m.ttl, name: m.name, description: m.description };
+    if (s.state === "failed") Object.assign(row, { error: s.lastError, retryAt: f.retryAt === null ? null : new Date(f.retryAt).toISOString(), failures: s.failures });
+    running.push(row);
   }
   running.sort((a, b) => String(a.model).localeCompare(String(b.model)));
   return { running };
@@ -107,6 +114,20 @@ export function modelRoutes(front: Front): Hono {
   app.post("/api/models/unload", async (c) => {
     await front.deps.scheduler.unload(null);
     return c.json({ msg: "ok" });
+  });
+  // modelswap: the UI's Load button. Answers once the model is ready (or why it is not).
+  app.post("/api/models/load/*", async (c) => {
+    const name = decodeURIComponent(c.req.path.slice("/api/models/load/".length));
+    const model = realModelId(front.index, name);
+    if (model === null) throw new HttpError("model_not_found", `Cannot load model: '${name}' is not configured`);
+    keepOpen(c);
+    try {
+      const lease = await front.deps.scheduler.acquire(model, { signal: c.req.raw.signal });
+      lease.release();
+    } catch (err) {
+      throw toHttpError(err);
+    }
+    return c.json({ msg: "ok", model });
   });
   app.post("/api/models/unload/*", async (c) => {
     const name = decodeURIComponent(c.req.path.slice("/api/models/unload/".length));

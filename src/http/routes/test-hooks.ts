@@ -83,7 +83,12 @@ export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: 
  * if (deps.testHooks) app.route("/", testHookRoutes(deps));
  * ```
  */
-export function testHookRoutes(deps: AppDeps): Hono {
+export interface TestHookOptions {
+  /** Ends every open `/api/events` stream (a network blip), returning how many. */
+  dropEventStreams?: () => number;
+}
+
+export function testHookRoutes(deps: AppDeps, options: TestHookOptions = {}): Hono {
   const app = new Hono();
   const index = buildIndex(deps.config);
 
@@ -114,6 +119,9 @@ export function testHookRoutes(deps: AppDeps): Hono {
     const events = await waitForEvents(deps, since, timeoutMs, c.req.raw.signal);
     return c.json({ events, lastSeq: events.at(-1)?.seq ?? deps.events.lastSeq });
   });
+
+  // A network blip for the UI's reconnect tests: every /api/events client is cut and must resume by seq.
+  app.post("/test/events/drop", (c) => c.json({ dropped: options.dropEventStreams?.() ?? 0 }));
 
   app.post("/test/models/:model{.+}/kill", async (c) => {
     const model = modelParam(c, index);

@@ -17,6 +17,7 @@ export function onStarted(s: CoreState, model: string): void {
   if (m === undefined || m.state !== "starting") return;
   m.readyAt = s.now;
   m.idleSince = s.now;
+  m.lastError = null;
   m.oomRetried = false;
   setState(s, model, "ready");
   const swap = s.active.get(model);
@@ -35,6 +36,7 @@ export function onStartFailed(s: CoreState, model: string, message: string): voi
   if (!m.oomRetried && s.shutdown === null && isOutOfMemory(message) && retryAfterOom(s, model, message)) return;
   m.oomRetried = false;
   countFailure(m, s.now, s.random);
+  m.lastError = message;
   setState(s, model, s.shutdown !== null ? "shutdown" : "failed", message);
   // The supervisor's messages already name the model ("Cannot start model 'm': ..."): never say it twice.
   const text = message.startsWith("Cannot start model") ? message : `Cannot start model '${model}': ${message}`;
@@ -59,6 +61,7 @@ export function onExited(s: CoreState, model: string, message: string): void {
   if (m.state === "starting") return onStartFailed(s, model, message);
   if (m.state !== "ready") return;
   leaveReady(m, s.now);
+  m.lastError = message;
   if (s.shutdown !== null) setState(s, model, "shutdown", message);
   else if (m.lastHealthyMs >= BACKOFF.healthyResetMs) {
     // Served for a healthy period: forget earlier failures and restart on demand.

@@ -80,8 +80,12 @@ export function setState(s: CoreState, model: string, to: ModelState, detail?: s
   const from = m.state;
   m.state = to;
   m.since = s.now;
-  const e: Effect = { type: "stateChanged", model, from, to };
+  const e: Extract<Effect, { type: "stateChanged" }> = { type: "stateChanged", model, from, to };
   if (detail !== undefined) e.detail = detail;
+  if (to === "failed") {
+    e.retryAt = m.retryAt;
+    e.failures = m.failures;
+  }
   emit(s, e);
 }
 
@@ -131,12 +135,14 @@ export function progress(s: CoreState, w: Waiter, phase: Progress["phase"], mess
 }
 
 /** Issues a stop unless one is under way; `after` is the state once stopped. */
-export function stop(s: CoreState, model: string, graceMs: number, reason: StopReason, after: ModelEntry["afterStop"]): void {
+export function stop(s: CoreState, model: string, graceMs: number, reason: StopReason, after: ModelEntry["afterStop"], forModel?: string): void {
   const m = s.models.get(model);
   if (m === undefined) return;
   m.afterStop = after === "stopped" && s.shutdown !== null ? "shutdown" : after;
   if (m.state !== "ready" && m.state !== "starting") return;
   leaveReady(m, s.now);
   setState(s, model, "stopping", reason);
-  emit(s, { type: "stop", model, graceMs, reason });
+  const e: Effect = { type: "stop", model, graceMs, reason };
+  if (forModel !== undefined) e.for = forModel;
+  emit(s, e);
 }

@@ -93,7 +93,7 @@ function advance(s: CoreState, swap: Swap): void {
   let waitingForStop = false;
   for (const e of swap.evict) {
     const st = s.models.get(e)?.state;
-    if (st === "ready" || st === "starting") stop(s, e, s.config.healthCheckTimeout * 1000, "swap", "stopped");
+    if (st === "ready" || st === "starting") stop(s, e, s.config.healthCheckTimeout * 1000, "swap", "stopped", swap.target);
     if (s.models.get(e)?.state === "stopping") waitingForStop = true;
   }
   const t = s.models.get(swap.target)!;

@@ -17,6 +17,7 @@ export function onTick(s: CoreState): void {
     if (m.state === "starting") {
       const r = rejection("health_timeout", `Cannot start model '${id}': it was not healthy within ${s.config.healthCheckTimeout} s`);
       countFailure(m, s.now, s.random);
+      m.lastError = r.message;
       failSwap(s, id, r);
       stop(s, id, unloadGrace(s, id), "health_timeout", s.shutdown !== null ? "shutdown" : "failed");
     } else if (s.shutdown !== null) {

@@ -27,12 +27,12 @@ export function spec(over: Partial<ProcessSpec> & Pick<ProcessSpec, "argv">): Pr
 }
 
 /** Resolves once every pid is gone (missing or zombie); rejects after `ms`. */
-export async function waitGone(pids: number[], ms = 5000): Promise<void> {
+export async function waitGone(pids: number[], ms = 30_000): Promise<void> {
   await Promise.all(pids.map((pid) => waitPidGone(pid, ms)));
 }
 
 /** Resolves once group `pgid` has no live member; rejects after `ms`. */
-export function waitGroupGone(pgid: number, ms = 5000): Promise<true> {
+export function waitGroupGone(pgid: number, ms = 30_000): Promise<true> {
   return poll(() => (groupMembers(pgid).length === 0 ? true : undefined), 10, { signal: AbortSignal.timeout(ms) });
 }
 

@@ -37,5 +37,5 @@ test.skipIf(findSetpriv() === null)(
       }
     }
   },
-  20_000,
+  60_000,
 );

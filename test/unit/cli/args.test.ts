@@ -100,13 +100,13 @@ describe("parseArgs: other commands", () => {
     expect(
       parse(
         "fake-upstream", "--port", "5000", "--host", "0.0.0.0", "--model", "m1", "--start-delay", "2s",
-        "--tokens", "3", "--token-interval=50ms", "--exit-after-requests", "2", "--health-fail", "--ignore-sigterm", "--verbose",
+        "--tokens", "3", "--token-interval=50ms", "--exit-after-requests", "2", "--health-fail", "--error-status", "400", "--ignore-sigterm", "--verbose",
       ),
     ).toEqual({
       kind: "fake-upstream",
       options: {
         port: 5000, host: "0.0.0.0", model: "m1", startDelayMs: 2000, tokens: 3, tokenIntervalMs: 50,
-        exitAfterRequests: 2, healthFail: true, ignoreSigterm: true, verbose: true,
+        exitAfterRequests: 2, healthFail: true, errorStatus: 400, ignoreSigterm: true, verbose: true,
       },
     });
   });
@@ -116,7 +116,7 @@ describe("parseArgs: other commands", () => {
       kind: "fake-upstream",
       options: {
         port: 0, host: "127.0.0.1", model: null, startDelayMs: 0, tokens: 8, tokenIntervalMs: 10,
-        exitAfterRequests: null, healthFail: false, ignoreSigterm: false, verbose: false,
+        exitAfterRequests: null, healthFail: false, errorStatus: null, ignoreSigterm: false, verbose: false,
       },
     });
   });
@@ -140,6 +140,7 @@ describe("parseArgs: errors", () => {
     [["replay"], "missing argument FILE", "replay"],
     [["fake-upstream", "--port", "x"], "invalid value 'x' for '--port': expected an integer from 0 to 65535", "fake-upstream"],
     [["fake-upstream", "--token-interval", "fast"], "invalid value for '--token-interval': expected a number with an optional unit (ms, s, m, h), got 'fast'", "fake-upstream"],
+    [["fake-upstream", "--error-status", "200"], "invalid value '200' for '--error-status': expected an integer from 400 to 599", "fake-upstream"],
     [["fake-upstream", "--start-delay", "5"], "invalid value for '--start-delay': add a unit to '5' (5s for seconds, 5ms for milliseconds)", "fake-upstream"],
     [["--tls-cert-file", "c.pem"], "option '--tls-key-file' is required with '--tls-cert-file': HTTPS needs both", null],
     [["--tls-key-file", "k.pem"], "option '--tls-cert-file' is required with '--tls-key-file': HTTPS needs both", null],

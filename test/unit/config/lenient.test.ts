@@ -33,10 +33,10 @@ describe("unknown keys", () => {
 });
 
 describe("keys accepted for compatibility but without effect", () => {
-  test("store is reported at its position with the reason", () => {
-    expect(load(`store:\n  path: activity.db\n${OK_MODEL}`).warnings).toEqual([
-      "test.yaml:1:1: store: Remove `store` (it has no effect): modelswap keeps activity in memory only and does not write it to a SQLite file",
-    ]);
+  test("store is honoured (SQLite activity), so it is not reported", () => {
+    const c = load(`store:\n  path: activity.db\n${OK_MODEL}`);
+    expect(c.store).toEqual({ path: "activity.db" });
+    expect(c.warnings).toEqual([]);
   });
 
   test("ui.activity.session_id is reported at its position with the reason", () => {

@@ -147,8 +147,15 @@ describe("connectHubs", () => {
     await deps.scheduler.unload("llama");
     // Everything the scheduler said, in its order, and nothing else.
     expect(deps.events.since(0).map((e) => e.event)).toEqual(deps.scheduler.events);
-    expect(deps.logs.history({ kind: "model", model: "llama" }).map((l) => l.text)).toEqual(["fake llama spawned"]);
-    expect(deps.logs.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["[llama] Cannot stop model cleanly: Error: still there"]);
+    expect(deps.logs.history({ kind: "model", model: "llama" }).map((l) => l.text)).toEqual(["[llama] fake llama spawned"]);
+    // The lifecycle lines of that start and stop, at their levels, tagged with the model.
+    expect(deps.logs.history({ kind: "proxy" }).map((l) => l.text.replace(/\d+\.\d\ds/, "N.NNs"))).toEqual([
+      expect.stringMatching(/^\[INFO\] \[llama\] starting: .*\(port 1\)$/),
+      "[INFO] [llama] ready after N.NNs",
+      "[INFO] [llama] unloading: unload requested",
+      "[ERROR] [llama] Cannot stop model cleanly: Error: still there",
+      "[INFO] [llama] stopped in N.NNs",
+    ]);
 
     const seq = deps.events.lastSeq;
     deps.logs.append("proxy", null, "[INFO] from the main thread");
@@ -191,19 +198,26 @@ describe("GET /api/events", () => {
     expect(text).toStartWith(": modelswap events, last seq 1\n\n");
     expect(llamaView(text)).toEqual([
       { type: "logData", data: { source: "proxy", data: "proxy line 1\nproxy line 2\n" } },
-      { type: "logData", data: { source: "upstream", data: "weights loaded\n" } },
+      { type: "logData", data: { source: "upstream", data: "[llama] weights loaded\n" } },
       {
         type: "modelStatus",
         data: [
-          { id: "author/qwen", name: "", description: "", state: "stopped", unlisted: false, peerID: "" },
-          { id: "llama", name: "", description: "", state: "ready", unlisted: false, peerID: "", aliases: ["gpt-4o"] },
+          {
+            id: "author/qwen", name: "", description: "", state: "stopped", unlisted: false, peerID: "",
+            inFlight: 0, queued: 0, since: expect.any(Number), error: null, retryAt: null,
+          },
+          {
+            id: "llama", name: "", description: "", state: "ready", unlisted: false, peerID: "", aliases: ["gpt-4o"],
+            inFlight: 3, queued: 0, since: expect.any(Number), error: null, retryAt: null,
+          },
         ],
       },
       { type: "metrics", data: [] },
       { type: "inflight", data: { total: 3 } },
     ]);
-    // Snapshot frames carry the hub's seq at connect but no `id:` (nothing to resume from) and no `event`.
-    expect(frames(text).map((f) => [f.id, f.data.seq, f.data.event])).toEqual(Array(SNAPSHOT).fill([null, 1, undefined]));
+    // Snapshot frames carry the hub's seq at connect and no `event`; the last one has `id: <that seq>`, so a
+    // browser reconnecting before any live event resumes after the snapshot (Last-Event-ID) instead of receiving it again.
+    expect(frames(text).map((f) => [f.id, f.data.seq, f.data.event])).toEqual([...Array(SNAPSHOT - 1).fill([null, 1, undefined]), [1, 1, undefined]]);
     await reader.cancel();
   });
 
@@ -223,10 +237,12 @@ describe("GET /api/events", () => {
 
   test.each([
     ["modelState", "modelStatus", ready("llama"), (d: unknown) => (d as Array<{ id: string; state: string }>).map((m) => `${m.id}:${m.state}`), ["author/qwen:stopped", "llama:ready"]],
-    ["failed modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting" } as const, (d: unknown) => (d as Array<{ state: string }>)[1]!.state, "stopped"],
+    ["failed modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting", detail: "exit code 3" } as const, (d: unknown) => (d as Array<{ state: string; error: string }>)[1]!, expect.objectContaining({ state: "failed", error: "exit code 3", retryAt: null })],
+    ["backoff modelState", "modelStatus", { kind: "modelState", model: "llama", state: "failed", previous: "starting", detail: "exit code 3", retryInMs: 60_000, failures: 1 } as const, (d: unknown) => (d as Array<{ state: string; error: string }>)[1]!, expect.objectContaining({ state: "backoff", error: "exit code 3", retryAt: expect.any(Number) })],
     ["inflight", "inflight", { kind: "inflight", model: "llama", inFlight: 1, queued: 2 } as const, (d: unknown) => d, { total: 3 }],
-    ["upstream log", "logData", { kind: "log", source: "upstream", model: "llama", line: "token 5" } as const, (d: unknown) => d, { source: "upstream", data: "token 5\n" }],
-    ["scheduler log", "logData", { kind: "log", source: "scheduler", model: "llama", line: "health ok" } as const, (d: unknown) => d, { source: "proxy", data: "[llama] health ok\n" }],
+    ["upstream log", "logData", { kind: "log", source: "upstream", model: "llama", line: "token 5" } as const, (d: unknown) => d, { source: "upstream", data: "[llama] token 5\n" }],
+    ["scheduler log", "logData", { kind: "log", source: "scheduler", model: "llama", line: "health odd", level: "warn" } as const, (d: unknown) => d, { source: "proxy", data: "[WARN] [llama] health odd\n" }],
+    ["scheduler log below logLevel", "logData", { kind: "log", source: "scheduler", model: "llama", line: "ready after 1.00s", level: "info", event: "ready" } as const, (d: unknown) => d, { source: "proxy", data: "" }],
     ["proxyLog", "logData", { kind: "proxyLog", line: "[INFO] hello" } as const, (d: unknown) => d, { source: "proxy", data: "[INFO] hello\n" }],
     ["request", "request", { kind: "request", model: "llama", id: 7, action: "granted" } as const, (d: unknown) => d, { kind: "request", model: "llama", id: 7, action: "granted" }],
     ["clock", "clock", clock(9), (d: unknown) => d, { kind: "clock", now: 9 }],

@@ -31,9 +31,9 @@ describe("LogHub", () => {
     for (let i = 0; i < 50; i++) hub.append("upstream", "llama", `line ${String(i).padStart(2, "0")}`);
     const lines = hub.history({ kind: "model", model: "llama" }).map((l) => l.text);
     expect(lines.join("\n").length).toBeLessThanOrEqual(100);
-    expect(lines.at(-1)).toBe("line 49");
+    expect(lines.at(-1)).toBe("[llama] line 49");
     expect(lines).toEqual([...lines].sort());
-    expect(lines.length).toBe(12); // "line NN" plus newline is 8 characters
+    expect(lines.length).toBe(6); // "[llama] line NN" plus newline is 16 characters
   });
 
   test("caps each model and the proxy separately", () => {
@@ -41,7 +41,7 @@ describe("LogHub", () => {
     for (let i = 0; i < 100; i++) hub.append("upstream", "llama", `a${i}`);
     hub.append("upstream", "author/qwen", "only qwen line");
     hub.append("proxy", null, "only proxy line");
-    expect(hub.history({ kind: "model", model: "author/qwen" }).map((l) => l.text)).toEqual(["only qwen line"]);
+    expect(hub.history({ kind: "model", model: "author/qwen" }).map((l) => l.text)).toEqual(["[author/qwen] only qwen line"]);
     expect(hub.history({ kind: "proxy" }).map((l) => l.text)).toEqual(["only proxy line"]);
   });
 
@@ -51,15 +51,15 @@ describe("LogHub", () => {
     hub.append("proxy", null, "2");
     hub.append("upstream", "author/qwen", "3");
     hub.append("upstream", "llama", "4");
-    expect(hub.history({ kind: "all" }).map((l) => l.text)).toEqual(["1", "2", "3", "4"]);
-    expect(hub.history({ kind: "upstream" }).map((l) => l.text)).toEqual(["1", "3", "4"]);
+    expect(hub.history({ kind: "all" }).map((l) => l.text)).toEqual(["[llama] 1", "2", "[author/qwen] 3", "[llama] 4"]);
+    expect(hub.history({ kind: "upstream" }).map((l) => l.text)).toEqual(["[llama] 1", "[author/qwen] 3", "[llama] 4"]);
     expect(hub.history({ kind: "model", model: "nope" })).toEqual([]);
   });
 
   test.each<[LogToStdout, string[]]>([
     ["proxy", ["proxy line"]],
-    ["upstream", ["upstream line"]],
-    ["both", ["proxy line", "upstream line"]],
+    ["upstream", ["[llama] upstream line"]],
+    ["both", ["proxy line", "[llama] upstream line"]],
     ["none", []],
   ])("logToStdout %s prints %j", (logToStdout, printed) => {
     const out: string[] = [];
@@ -81,14 +81,14 @@ describe("LogHub", () => {
     expect(hub.history({ kind: "proxy" }).length).toBe(1);
   });
 
-  test("logTimeFormat prefixes proxy lines only", () => {
+  test("logTimeFormat prefixes proxy lines only; upstream lines carry their model id", () => {
     const time = Date.UTC(2026, 0, 2, 15, 4, 5, 120);
     const hub = createLogHub(testConfig({ logTimeFormat: "rfc3339" }), () => {}, { now: () => time });
     hub.append("proxy", null, "[INFO] hello");
     hub.append("upstream", "llama", "raw output");
     const [proxy, upstream] = hub.history({ kind: "all" }).map((l) => l.text);
     expect(proxy).toBe(`${formatLogTime("rfc3339", time)} [INFO] hello`);
-    expect(upstream).toBe("raw output");
+    expect(upstream).toBe("[llama] raw output");
   });
 });
 
@@ -128,6 +128,21 @@ describe("proxyLog", () => {
   });
 });
 
+describe("logFormat: json", () => {
+  test("every line is one JSON object: proxy lines with level and event, upstream lines with their model", () => {
+    const out: string[] = [];
+    const config = testConfig({ logFormat: "json", logToStdout: "both" });
+    const hub = createLogHub(config, (l) => out.push(l), { now: () => Date.UTC(2026, 11, 1) });
+    createProxyLogger(config, hub)("warn", "disk almost full", { event: "disk", fields: { freeMb: 12 } });
+    hub.append("upstream", "llama", "srv listening");
+    expect(out.map((l) => JSON.parse(l))).toEqual([
+      { time: "2026-12-01T00:00:00.000Z", level: "warn", source: "proxy", event: "disk", msg: "disk almost full", freeMb: 12 },
+      { time: "2026-12-01T00:00:00.000Z", level: null, source: "upstream", model: "llama", msg: "srv listening" },
+    ]);
+    expect(hub.history({ kind: "all" }).map((l) => l.text)).toEqual(out);
+  });
+});
+
 describe("GET /logs", () => {
   test("returns proxy and upstream history as text", async () => {
     const { app, deps } = appFor();
@@ -136,7 +151,7 @@ describe("GET /logs", () => {
     const res = await app.request("/logs");
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toStartWith("text/plain");
-    expect(await res.text()).toBe("[INFO] started\nllama says hi\n");
+    expect(await res.text()).toBe("[INFO] started\n[llama] llama says hi\n");
   });
 
   test("redirects browsers to the UI", async () => {
@@ -163,7 +178,7 @@ describe("GET /logs/stream", () => {
     await readUntil(reader, (t) => t.includes("old line\n"), seen);
     deps.logs.append("proxy", null, "proxy noise");
     deps.logs.append("upstream", model, "new line");
-    expect(await readUntil(reader, (t) => t.includes("new line\n"), seen)).toBe("old line\nnew line\n");
+    expect(await readUntil(reader, (t) => t.includes("new line\n"), seen)).toBe(`[${model}] old line\n[${model}] new line\n`);
     await reader.cancel();
   });
 
@@ -174,14 +189,14 @@ describe("GET /logs/stream", () => {
     const reader = res.body!.getReader();
     const pending = readUntil(reader, (t) => t.includes("new line\n"));
     deps.logs.append("upstream", "llama", "new line");
-    expect(await pending).toBe("new line\n");
+    expect(await pending).toBe("[llama] new line\n");
     await reader.cancel();
   });
 
   test.each([
-    ["/logs/stream", ["[INFO] p", "u"]],
+    ["/logs/stream", ["[INFO] p", "[llama] u"]],
     ["/logs/stream/proxy", ["[INFO] p"]],
-    ["/logs/stream/upstream", ["u"]],
+    ["/logs/stream/upstream", ["[llama] u"]],
   ])("%s streams its own lines", async (path, lines) => {
     const { app, deps } = appFor();
     deps.logs.append("proxy", null, "[INFO] p");

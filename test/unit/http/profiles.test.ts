@@ -88,6 +88,14 @@ describe("the active profile elsewhere", () => {
     expect(row?.meta).toEqual({ llamaswap: { type: "profile" } });
   });
 
+  test("a ?model= pin is rewritten in the query the upstream sees", async () => {
+    const { app, deps } = setup();
+    await app.request("/api/profiles/active", put("night"));
+    expect((await app.request("/props?model=llm-code&x=1")).status).toBe(200);
+    expect(deps.scheduler.acquires.at(-1)?.model).toBe("qwen");
+    expect(upstream.received.at(-1)?.search).toBe("?model=qwen&x=1");
+  });
+
   test("/upstream/<pin>/... goes to the pin's target; a disabled pin is 404", async () => {
     const { app, deps } = setup();
     await app.request("/api/profiles/active", put("night"));

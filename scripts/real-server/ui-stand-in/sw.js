@@ -1,0 +1,1 @@
+// Not registered: present because llama-server requires a service worker asset.

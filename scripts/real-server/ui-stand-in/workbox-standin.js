@@ -1,0 +1,1 @@
+// Not loaded: present because llama-server requires a workbox asset.

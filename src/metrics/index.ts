@@ -1,0 +1,10 @@
+/**
+ * The metrics subsystem's door: activity rows and token extraction
+ * (llama-swap's Activity), captures, and the Prometheus registry.
+ */
+export { MetricsHub, type ActivityStoreLike } from "./metrics-hub.ts";
+export { RequestRecord, type RecordInit, errorMessage } from "./request-record.ts";
+export { type ActivityEntry, type ActivityPage, type ActivityQuery, type ActivityStats, type NewActivity, DEFAULT_QUERY, histogram, isSortKey } from "./activity.ts";
+export { type Capture, redactHeaders } from "./captures.ts";
+export { type ParsedTokens, type TokenMetrics, StreamTail, noTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
+export { pathLabel } from "./prometheus.ts";

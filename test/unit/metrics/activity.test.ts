@@ -1,0 +1,79 @@
+/** The Activity log in llama-swap's shapes, bounded by metricsMaxInMemory; captures bounded by bytes. */
+import { describe, expect, test } from "bun:test";
+import { ActivityLog, DEFAULT_QUERY, type NewActivity, histogram } from "../../../src/metrics/activity.ts";
+import { CaptureStore, redactHeaders } from "../../../src/metrics/captures.ts";
+import { noTokens } from "../../../src/metrics/tokens.ts";
+
+function row(over: Partial<NewActivity> = {}): NewActivity {
+  return {
+    timestamp: new Date(Date.UTC(2026, 11, 1)).toISOString(), model: "llama", req_path: "/v1/chat/completions", resp_content_type: "application/json",
+    resp_status_code: 200, tokens: noTokens(), duration_ms: 10, ttfb_ms: 5, bytes: 100, ...over,
+  };
+}
+
+describe("ActivityLog", () => {
+  test("keeps the newest metricsMaxInMemory rows; ids keep counting", () => {
+    const log = new ActivityLog(3);
+    for (let i = 0; i < 10; i++) log.add(row());
+    expect(log.all().map((e) => e.id)).toEqual([8, 9, 10]);
+    expect(log.list(DEFAULT_QUERY)).toMatchObject({ total: 3, page: 1, limit: 25, total_pages: 1 });
+  });
+
+  test("pages newest first by default; filters by model and status; sorts by a column", () => {
+    const log = new ActivityLog(100);
+    log.add(row({ model: "a", resp_status_code: 200, duration_ms: 30 }));
+    log.add(row({ model: "b", resp_status_code: 502, duration_ms: 10 }));
+    log.add(row({ model: "a", resp_status_code: 200, duration_ms: 20 }));
+    expect(log.list(DEFAULT_QUERY).data.map((e) => e.id)).toEqual([3, 2, 1]);
+    expect(log.list({ ...DEFAULT_QUERY, models: ["a"] }).data.map((e) => e.id)).toEqual([3, 1]);
+    expect(log.list({ ...DEFAULT_QUERY, status: "error" }).data.map((e) => e.id)).toEqual([2]);
+    expect(log.list({ ...DEFAULT_QUERY, status: "200" }).data.map((e) => e.id)).toEqual([3, 1]);
+    expect(log.list({ ...DEFAULT_QUERY, sort: "duration", order: "asc" }).data.map((e) => e.duration_ms)).toEqual([10, 20, 30]);
+    expect(log.list({ ...DEFAULT_QUERY, limit: 2, page: 2 })).toMatchObject({ data: [{ id: 1 }], total: 3, total_pages: 2 });
+  });
+
+  test("stats: totals and speed histograms, per model", () => {
+    const log = new ActivityLog(100);
+    log.add(row({ model: "a", tokens: { ...noTokens(), input_tokens: 10, output_tokens: 20, cache_tokens: 3, tokens_per_second: 40, prompt_per_second: 400 } }));
+    log.add(row({ model: "a", tokens: { ...noTokens(), input_tokens: 1, output_tokens: 2, tokens_per_second: 60 } }));
+    log.add(row({ model: "b", tokens: { ...noTokens(), input_tokens: 100, output_tokens: 200 } }));
+    expect(log.stats("a")).toMatchObject({ total_requests: 2, total_input_tokens: 11, total_output_tokens: 22, total_cache_tokens: 3, prompt_histogram: { bins: [1], min: 400, max: 400, binSize: 0 } });
+    expect(log.stats("a").gen_histogram).toMatchObject({ min: 40, max: 60, p50: 50 });
+    expect(log.stats("")).toMatchObject({ total_requests: 3, total_input_tokens: 111 });
+    expect(log.stats("none")).toEqual({ total_requests: 0, total_input_tokens: 0, total_output_tokens: 0, total_cache_tokens: 0, prompt_histogram: null, gen_histogram: null });
+  });
+
+  test("histogram bins like llama-swap: 5 to 20 bins, max in the last bin", () => {
+    const h = histogram([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])!;
+    expect(h.bins).toHaveLength(5);
+    expect(h.bins.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(h).toMatchObject({ min: 1, max: 10, binSize: 1.8, p50: 5.5 });
+    expect(histogram([])).toBeNull();
+  });
+});
+
+describe("CaptureStore", () => {
+  const bytes = (n: number) => new Uint8Array(n).fill(65);
+  const cap = (id: number, n: number) => ({ id, reqPath: "/p", reqHeaders: {}, reqBody: bytes(n), respHeaders: {}, respBody: bytes(0) });
+
+  test("drops the oldest captures to stay within the budget; serves bodies as base64", () => {
+    const store = new CaptureStore(100);
+    expect(store.add(cap(1, 40))).toBe(true);
+    expect(store.add(cap(2, 40))).toBe(true);
+    expect(store.add(cap(3, 40))).toBe(true);
+    expect([store.has(1), store.has(2), store.has(3)]).toEqual([false, true, true]);
+    expect(store.bytes).toBeLessThanOrEqual(100);
+    expect(store.get(3)).toEqual({ id: 3, req_path: "/p", req_headers: {}, req_body: Buffer.from(bytes(40)).toString("base64"), resp_headers: {}, resp_body: "" });
+  });
+
+  test("a capture larger than the whole budget is not kept; budget 0 means off", () => {
+    expect(new CaptureStore(10).add(cap(1, 40))).toBe(false);
+    expect(new CaptureStore(0).enabled).toBe(false);
+  });
+
+  test("credentials never reach a capture", () => {
+    expect(redactHeaders(new Headers({ Authorization: "Bearer k", "X-Api-Key": "k", "Content-Type": "a/b" }))).toEqual({
+      authorization: "[REDACTED]", "x-api-key": "[REDACTED]", "content-type": "a/b",
+    });
+  });
+});

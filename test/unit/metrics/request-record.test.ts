@@ -1,0 +1,64 @@
+/** A proxied request becomes one Activity row: tokens from the end of the answer, TTFB, bytes, capture. */
+import { describe, expect, test } from "bun:test";
+import { MetricsHub, RequestRecord } from "../../../src/metrics/index.ts";
+
+const enc = new TextEncoder();
+const init = (hub: MetricsHub) =>
+  new RequestRecord(hub, {
+    model: "llama",
+    path: "/v1/chat/completions",
+    started: performance.now(),
+    time: Date.UTC(2026, 11, 1),
+    reqHeaders: new Headers({ "content-type": "application/json", authorization: "Bearer secret" }),
+    reqBody: '{"model":"llama"}',
+  });
+
+describe("RequestRecord", () => {
+  test("a stream: usage from its last chunk, bytes counted, capture kept whole", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const rec = init(hub);
+    rec.response(200, new Headers({ "content-type": "text/event-stream" }));
+    const chunks = ['data: {"choices":[{"delta":{"content":"hi"}}]}\n\n', 'data: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2}}\n\n', "data: [DONE]\n\n"];
+    for (const c of chunks) rec.chunk(enc.encode(c));
+    const row = rec.finish(null)!;
+    expect(row).toMatchObject({ id: 1, model: "llama", resp_status_code: 200, resp_content_type: "text/event-stream", bytes: chunks.join("").length, has_capture: true, timestamp: "2026-12-01T00:00:00.000Z" });
+    expect(row.tokens).toMatchObject({ input_tokens: 4, output_tokens: 2 });
+    expect(row.ttfb_ms).toBeLessThanOrEqual(row.duration_ms);
+    expect(row.error_msg).toBeUndefined();
+    const cap = hub.captures.get(1)!;
+    expect(Buffer.from(cap.resp_body, "base64").toString()).toBe(chunks.join(""));
+    expect(cap.req_headers.authorization).toBe("[REDACTED]");
+    expect(Buffer.from(cap.req_body, "base64").toString()).toBe('{"model":"llama"}');
+    expect(rec.finish("again")).toBeNull();
+    expect(hub.activity.all()).toHaveLength(1);
+  });
+
+  test("a failed answer keeps the upstream's error message, and the capture has no response body", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const rec = init(hub);
+    rec.response(400, new Headers({ "content-type": "application/json" }));
+    rec.body(enc.encode('{"error":{"message":"context too long"}}'));
+    const row = rec.finish(null)!;
+    expect(row).toMatchObject({ resp_status_code: 400, error_msg: "context too long", has_capture: true });
+    expect(hub.captures.get(row.id)!.resp_body).toBe("");
+  });
+
+  test("no answer at all: modelswap's own status and why", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 0 });
+    const rec = init(hub);
+    rec.status(502);
+    expect(rec.finish("Cannot reach upstream")).toMatchObject({ resp_status_code: 502, error_msg: "Cannot reach upstream", bytes: 0, has_capture: false });
+  });
+
+  test("a stream longer than the capture budget keeps only the request in its capture", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const rec = init(hub);
+    rec.response(200, new Headers({ "content-type": "text/event-stream" }));
+    const big = new Uint8Array(600 * 1024).fill(32);
+    rec.chunk(big);
+    rec.chunk(big);
+    const row = rec.finish(null)!;
+    expect(row).toMatchObject({ bytes: 1200 * 1024, has_capture: true });
+    expect(hub.captures.get(row.id)).toMatchObject({ resp_body: "" });
+  });
+});
