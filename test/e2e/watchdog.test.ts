@@ -77,7 +77,7 @@ describe("stallTimeout", () => {
 });
 
 describe("busyTimeout", () => {
-  test("a model busy with no byte to any client for busyTimeout is stopped, and the next request restarts it", async () => {
+  test("a model busy with no byte to any client for busyTimeout is stopped and restarted through the restart policy", async () => {
     const ms = await startSwapServer(tmp, { models: { a: HUNG_STREAM }, top: "watchdog:\n  busyTimeout: 5" });
     const stuck = await openStream(await ms.chat("a", { stream: true }));
     const since = await ms.lastSeq();
@@ -89,7 +89,13 @@ describe("busyTimeout", () => {
     const { text } = await stuck.rest;
     expect(lastEventData(text).error?.code).toBe("upstream_error");
     await ms.settle();
-    const again = await ms.chat("a");
+    // Handled like a crash (the restart policy): the next request waits out the restart delay.
+    const since2 = await ms.lastSeq();
+    const pending = ms.chat("a");
+    await ms.waitEvent((e) => e.kind === "inflight" && e.model === "a" && e.queued === 1, since2);
+    expect(await ms.transitions("a", "failed", since)).toBe(1);
+    await ms.advance(2000);
+    const again = await pending;
     expect(again.status).toBe(200);
     await again.text();
     await ms.shutdown();

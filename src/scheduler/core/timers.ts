@@ -22,8 +22,13 @@ export function onTick(s: CoreState): void {
     } else if (s.shutdown !== null) {
       stop(s, id, unloadGrace(s, id), "shutdown", "shutdown");
     } else if (m.inFlight > 0) {
-      // Busy with no byte to any client for busyTimeout: killed; its clients see the upstream go, the next request restarts it.
-      stop(s, id, unloadGrace(s, id), "watchdog", "stopped");
+      // Busy with no byte to any client for busyTimeout: a hung server, handled like a crash while ready
+      // (the restart policy: one failure, the restart delay, `restart: always` starts it again unasked).
+      // Its clients see the upstream go.
+      const busy = s.config.models[id]?.watchdog.busyTimeout ?? 0;
+      stop(s, id, unloadGrace(s, id), "watchdog", "failed");
+      m.restartPending = s.config.models[id]?.restart === "always";
+      recordFailure(s, id, `Model '${id}' was stopped by the watchdog: no byte reached any client for ${busy} s with ${m.inFlight} request(s) in flight`);
     } else {
       stop(s, id, unloadGrace(s, id), "ttl", "stopped");
     }

@@ -169,13 +169,14 @@ describe("out-of-memory start failure: evict one more idle model and retry once"
 describe("busy watchdog: judged by progress, not wall clock", () => {
   const config = () => testConfig({ A: { watchdog: { stallTimeout: 0, busyTimeout: 10 } } });
   runCases(config, [
-    ["a model busy with no byte to any client for busyTimeout is stopped", [
+    ["a model busy with no byte to any client for busyTimeout is stopped and restarted through the restart policy", [
       ["req 1 A", ["start A"]],
       ["started A", ["grant 1 A"]],
       ["tick 9999", []],
       ["tick 10000", [`stop A watchdog ${UNLOAD}`]],
       ["stopped A", []],
-      ["req 2 A", ["start A"]], // the next request restarts it
+      ["req 2 A", []], // one failure: the request waits out the restart delay (1 s)
+      ["tick 11000", ["start A"]],
     ]],
     ["a long generation that keeps sending is never cut", [
       ["req 1 A", ["start A"]],
@@ -190,6 +191,12 @@ describe("busy watchdog: judged by progress, not wall clock", () => {
       ["tick 100000", []],
     ]],
   ]);
+
+  test("with restart: always it starts again after the delay, unasked", () => {
+    const h = new Harness(testConfig({ A: { watchdog: { stallTimeout: 0, busyTimeout: 10 }, restart: "always" } }));
+    h.setup("req 1 A", "started A", "tick 10000", "stopped A");
+    expect(h.run("tick 11000")).toEqual(["start A"]);
+  });
 
   test("off by default", () => {
     const h = new Harness(testConfig(["A"]));
