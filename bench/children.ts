@@ -49,6 +49,35 @@ export function rssKb(pid: number): number {
   return Number(m[1]);
 }
 
+/** The soft open-files limit of a process (`Max open files` in /proc/PID/limits). */
+export function openFilesLimit(pid: number): number {
+  const m = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+  return m ? Number(m[1]) : 1024;
+}
+
+/** CPU time (user + system, clock ticks) of each thread of `pid`, summed by thread name ("main" is the main thread, "Worker" a Worker). */
+export function threadCpuTicks(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    let stat = "";
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const name = tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+  }
+  return out;
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);

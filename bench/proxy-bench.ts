@@ -6,7 +6,7 @@
  *   ./node_modules/.bin/bun bench/proxy-bench.ts [--rounds 3] [--duration 5s]
  *       [--only rps,body,ttfb,ready,rss] [--binary [--binary-path dist/modelswap]]
  *       [--nginx-workers auto]
- *       [--streams 1000] [--ready-samples 5] [--skip-modelswap] [--skip-baseline]
+ *       [--streams 10000] [--settle 30] [--ready-samples 5] [--skip-modelswap] [--skip-baseline]
  *
  * Prints a Markdown table, writes bench/results.md and bench/results.json.
  * Traffic goes to 127.0.0.1 only; every child is stopped on exit, SIGINT or error.
@@ -15,10 +15,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { installCleanup, rssKb, stop, stopAll, tail } from "./children.ts";
+import { installCleanup, openFilesLimit, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
 import { bodyThroughput, chat, median, openStreams, streamTimings } from "./probes.ts";
 import { measureReadiness, type ReadinessResult } from "./readiness.ts";
-import { addedTable, figuresTable, medians, verdicts, verdictTable, type Samples, type Target } from "./report.ts";
+import { addedTable, figuresTable, medians, verdicts, verdictTable, type ModelswapFigures, type Samples, type Target } from "./report.ts";
 import { checkTools, startBunProxy, startModelswap, startNginx, startUpstream, writeModelswapConfig } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
@@ -33,7 +33,8 @@ const { values: opts } = parseArgs({
     binary: { type: "boolean", default: false },
     "binary-path": { type: "string", default: "dist/modelswap" },
     "nginx-workers": { type: "string", default: "auto" },
-    streams: { type: "string", default: "1000" },
+    streams: { type: "string", default: "10000" },
+    settle: { type: "string", default: "30" },
     "ready-samples": { type: "string", default: "5" },
     "skip-modelswap": { type: "boolean", default: false },
     "skip-baseline": { type: "boolean", default: false },
@@ -66,6 +67,24 @@ const rss: Record<string, number> = {};
 const readiness: ReadinessResult[] = [];
 const streamRuns: Record<string, unknown>[] = [];
 const wrkErrors: Record<string, number> = {};
+/** CPU ticks per thread name of modelswap, summed over its 64-connection wrk runs, and the requests they served. */
+const cpu64: { ticks: Record<string, number>; requests: number } = { ticks: {}, requests: 0 };
+
+/** Samples `pid`'s RSS every 50 ms until stopped; resolves the highest value in kB. */
+function rssSampler(pid: number): () => number {
+  let peak = rssKb(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssKb(pid));
+    } catch {
+      // the process is gone: keep what was seen
+    }
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    return peak;
+  };
+}
 
 interface Endpoint {
   name: Target;
@@ -121,7 +140,15 @@ async function main(): Promise<void> {
     if (want("rps")) {
       for (const c of [1, 64]) {
         for (const e of order) {
+          const watched = e.name === "modelswap" && c === 64 && ms ? ms.child.pid : null;
+          const sample = watched !== null ? rssSampler(watched) : null;
+          const before = watched !== null ? threadCpuTicks(watched) : null;
           const w = await runWrk(tmp, `${e.fast}/v1/chat/completions`, scripts.bench, c, opts.duration);
+          if (sample) rss.peak64Kb = Math.max(rss.peak64Kb ?? 0, sample());
+          if (watched !== null && before !== null) {
+            for (const [name, t] of Object.entries(threadCpuTicks(watched))) cpu64.ticks[name] = (cpu64.ticks[name] ?? 0) + t - (before[name] ?? 0);
+            cpu64.requests += w.requests;
+          }
           push(`rps${c}`, e.name, w.rps);
           push(`p50_${c}`, e.name, w.p50Ms);
           push(`p99_${c}`, e.name, w.p99Ms);
@@ -152,32 +179,32 @@ async function main(): Promise<void> {
   if (ms) {
     rss.afterLoadKb = rssKb(ms.child.pid);
     if (want("rss")) {
-      log(`opening ${nStreams} streams through modelswap`);
+      const settleS = Number(opts.settle);
+      log(`waiting ${settleS} s for modelswap to settle after the load`);
+      await Bun.sleep(settleS * 1000);
+      rss.settledKb = rssKb(ms.child.pid);
+      // Each stream holds a client socket and an upstream socket: stay inside modelswap's open-files limit.
+      const limit = openFilesLimit(ms.child.pid);
+      const fit = Math.floor((limit - 256) / 2);
+      const n = Math.min(nStreams, fit);
+      if (n < nStreams) log(`modelswap may open ${limit} files: measuring ${n} streams instead of ${nStreams} (raise 'ulimit -n' for more)`);
+      log(`opening ${n} streams through modelswap`);
       const warm = await openStreams(ms.url, "hold", 1, 60_000);
       warm.close();
-      const open = await openStreams(ms.url, "hold", nStreams, 20_000);
+      const before = rssKb(ms.child.pid);
+      const open = await openStreams(ms.url, "hold", n, 300_000);
       rss.streamsKb = rssKb(ms.child.pid);
-      extra.streams = { requested: open.requested, opened: open.opened, statuses: open.statuses, env: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? null };
+      extra.streams = {
+        requested: nStreams,
+        measured: n,
+        openFilesLimit: limit,
+        opened: open.opened,
+        statuses: open.statuses,
+        beforeKb: before,
+        kbPerStream: open.opened > 0 ? (rss.streamsKb - before) / open.opened : NaN,
+      };
       open.close();
-      log(`${open.opened}/${open.requested} streams got their first chunk; RSS ${(rss.streamsKb / 1024).toFixed(1)} MB`);
-      if (open.opened < open.requested && process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined) {
-        // Bun's fetch runs 256 requests at once by default: try again with the limit raised
-        const cfg = join(tmp, "config-streams.yaml");
-        writeModelswapConfig(cfg, [{ id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } }]);
-        const env = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
-        const again = await startModelswap(tmp, "modelswap-streams", cfg, binary, env);
-        try {
-          (await openStreams(again.url, "hold", 1, 60_000)).close();
-          const idle = rssKb(again.child.pid);
-          const o = await openStreams(again.url, "hold", nStreams, 20_000);
-          const kb = rssKb(again.child.pid);
-          o.close();
-          extra.streamsRaised = { requested: o.requested, opened: o.opened, statuses: o.statuses, env, idleKb: idle, streamsKb: kb };
-          log(`with ${Object.entries(env)[0]!.join("=")}: ${o.opened}/${o.requested} streams; RSS ${(kb / 1024).toFixed(1)} MB`);
-        } finally {
-          await stop(again.child);
-        }
-      }
+      log(`${open.opened}/${n} streams got their first chunk; RSS ${(rss.streamsKb / 1024).toFixed(1)} MB`);
     }
     if (want("ready")) {
       const n = Number(opts["ready-samples"]);
@@ -189,6 +216,14 @@ async function main(): Promise<void> {
     }
   }
   extra.elapsedS = (performance.now() - t0) / 1000;
+}
+
+/** CPU µs per request of modelswap's main thread, its scheduler Worker and the whole process, over the 64-connection runs. */
+function workerShare(): { main: number; worker: number; total: number } | undefined {
+  if (cpu64.requests === 0) return undefined;
+  const us = (ticks: number) => (ticks * 1e6) / 100 / cpu64.requests;
+  const total = Object.values(cpu64.ticks).reduce((a, b) => a + b, 0);
+  return { main: us(cpu64.ticks.main ?? 0), worker: us(cpu64.ticks.Worker ?? 0), total: us(total) };
 }
 
 function machine(): Record<string, unknown> {
@@ -212,7 +247,7 @@ function render(): { md: string; json: unknown } {
   const idleMb = rss.idleKb !== undefined ? rss.idleKb / 1024 : undefined;
   const mach = machine();
   const mb = (kb: number | undefined) => (kb === undefined ? "–" : (kb / 1024).toFixed(1));
-  const streams = extra.streams as { requested: number; opened: number } | undefined;
+  const streams = extra.streams as { requested: number; measured: number; opened: number; kbPerStream: number; openFilesLimit: number } | undefined;
   const lines = [
     `## Proxy benchmark (${rounds} interleaved rounds, medians; wrk ${opts.duration} per run)`,
     "",
@@ -225,19 +260,30 @@ function render(): { md: string; json: unknown } {
   ];
   if (rss.idleKb !== undefined || readiness.length) {
     lines.push("| modelswap only | value |", "|---|---:|");
-    lines.push(`| RSS idle after start, MB | ${mb(rss.idleKb)} |`, `| RSS after warm-up, MB | ${mb(rss.warmKb)} |`, `| RSS after the load above, MB | ${mb(rss.afterLoadKb)} |`);
-    if (streams) lines.push(`| RSS with ${streams.opened}/${streams.requested} open streams, MB | ${mb(rss.streamsKb)} |`);
-    const raised = extra.streamsRaised as { requested: number; opened: number; idleKb: number; streamsKb: number } | undefined;
-    if (raised) {
-      lines.push(`| same with BUN_CONFIG_MAX_HTTP_REQUESTS raised (fresh modelswap, idle ${mb(raised.idleKb)} MB): ${raised.opened}/${raised.requested} streams, MB | ${mb(raised.streamsKb)} |`);
+    lines.push(`| RSS idle after start, MB | ${mb(rss.idleKb)} |`, `| RSS after warm-up, MB | ${mb(rss.warmKb)} |`);
+    lines.push(`| peak RSS during the 64-connection runs, MB | ${mb(rss.peak64Kb)} |`, `| RSS after the load above, MB | ${mb(rss.afterLoadKb)} |`);
+    lines.push(`| RSS ${opts.settle} s after the load, MB | ${mb(rss.settledKb)} |`);
+    if (streams) {
+      const capped = streams.measured < streams.requested ? ` (open-files limit ${streams.openFilesLimit}: ${streams.measured} measured)` : "";
+      lines.push(`| RSS with ${streams.opened}/${streams.measured} open streams${capped}, MB; KB per stream | ${mb(rss.streamsKb)}; ${streams.kbPerStream.toFixed(1)} |`);
     }
+    const w = workerShare();
+    if (w) lines.push(`| CPU per request at 64 connections, µs: main thread / scheduler Worker / whole process | ${w.main.toFixed(1)} / ${w.worker.toFixed(1)} / ${w.total.toFixed(1)} |`);
     if (readyMs !== undefined) {
       const ds = readiness.map((r) => r.delayMs.toFixed(1)).join(", ");
       lines.push(`| readiness delay, ms (median; samples: ${ds}; ${readiness[0]!.method}) | ${readyMs.toFixed(2)} |`);
     }
     lines.push("");
   }
-  const vs = verdicts(m, readyMs, idleMb);
+  const figures: ModelswapFigures = {};
+  if (idleMb !== undefined) figures.idleMb = idleMb;
+  if (rss.peak64Kb !== undefined) figures.peak64Mb = rss.peak64Kb / 1024;
+  if (rss.settledKb !== undefined) figures.settledMb = rss.settledKb / 1024;
+  if (streams) figures.streams = { requested: streams.measured, opened: streams.opened, kbPerStream: streams.kbPerStream };
+  if (readyMs !== undefined) figures.readinessMs = readyMs;
+  const share = workerShare();
+  if (share) figures.workerShare = share;
+  const vs = verdicts(m, figures);
   if (vs.length) lines.push(verdictTable(vs), "");
   if (extra.bodyResponseBytes !== undefined) {
     lines.push(`10 MB body: ${extra.bodyRequestBytes} bytes sent per request, ${extra.bodyResponseBytes} bytes received (${Number(extra.bodyResponseBytes) > 1e6 ? "echoed: both directions measured" : "not echoed: upload direction only"}).`);
@@ -245,7 +291,7 @@ function render(): { md: string; json: unknown } {
   const errs = Object.entries(wrkErrors).filter(([, n]) => n > 0);
   if (errs.length) lines.push(`wrk errors (non-2xx or socket): ${errs.map(([k, n]) => `${k}: ${n}`).join(", ")}.`);
   lines.push(`Elapsed: ${Number(extra.elapsedS ?? 0).toFixed(0)} s.`);
-  const json = { machine: mach, options: opts, samples, medians: m, rss, readiness, streamRuns, wrkErrors, extra, verdicts: vs };
+  const json = { machine: mach, options: opts, samples, medians: m, rss, cpu64, readiness, streamRuns, wrkErrors, extra, verdicts: vs };
   return { md: lines.join("\n") + "\n", json };
 }
 

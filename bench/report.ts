@@ -91,34 +91,82 @@ export interface Verdict {
   detail: string;
 }
 
-/** Checks the issue's targets against the medians and the modelswap-only figures. */
-export function verdicts(m: Medians, readinessMs: number | undefined, idleRssMb: number | undefined): Verdict[] {
+/** What only modelswap is measured for (all optional: a part may not have run). */
+export interface ModelswapFigures {
+  /** RSS right after start, MB. */
+  idleMb?: number;
+  /** Highest RSS sampled while wrk ran 64 connections against modelswap, MB. */
+  peak64Mb?: number;
+  /** RSS 30 s after the last load, MB. */
+  settledMb?: number;
+  /** Concurrent streams asked for, opened, and the RSS they added per stream, KB. */
+  streams?: { requested: number; opened: number; kbPerStream: number };
+  /** First byte after the upstream's health check first passed, ms (median). */
+  readinessMs?: number;
+  /** The scheduler Worker thread's CPU over the main thread's, during the 64-connection runs. */
+  workerShare?: { worker: number; main: number; total: number };
+}
+
+/** The targets of issue 14, checked against the medians of one interleaved run. */
+export function verdicts(m: Medians, f: ModelswapFigures): Verdict[] {
   const out: Verdict[] = [];
-  const cmp = (key: string, what: string) => {
-    const v = m[key];
-    const def = METRICS.find((d) => d.key === key)!;
-    if (v?.modelswap === undefined || v.nginx === undefined) return;
-    const r = v.modelswap / v.nginx;
-    const met = def.higherIsBetter ? r >= 1 : r <= 1;
-    out.push({ target: `${what} at least as good as nginx`, met, detail: `modelswap/nginx = ${r.toFixed(2)} (${fmt(v.modelswap)} vs ${fmt(v.nginx)})` });
+  const ms = (key: string) => m[key]?.modelswap;
+  const of = (key: string, t: Target) => m[key]?.[t];
+  const rps64 = ms("rps64");
+  const bare64 = of("rps64", "bun-proxy");
+  if (rps64 !== undefined && bare64 !== undefined) {
+    out.push({ target: "req/s at 64 connections ≥ the bare Bun proxy's", met: rps64 >= bare64, detail: `${fmt(rps64)} vs ${fmt(bare64)} (${ratio(rps64, bare64)})` });
+  }
+  const nginx64 = of("rps64", "nginx");
+  if (rps64 !== undefined && nginx64 !== undefined) {
+    out.push({ target: "req/s at 64 connections ≥ 0.6 × nginx's", met: rps64 >= 0.6 * nginx64, detail: `${ratio(rps64, nginx64)} of nginx (${fmt(rps64)} vs ${fmt(nginx64)})` });
+  }
+  const rps1 = ms("rps1");
+  const nginx1 = of("rps1", "nginx");
+  if (rps1 !== undefined && nginx1 !== undefined) {
+    out.push({ target: "req/s at 1 connection ≥ 0.5 × nginx's", met: rps1 >= 0.5 * nginx1, detail: `${ratio(rps1, nginx1)} of nginx (${fmt(rps1)} vs ${fmt(nginx1)})` });
+  }
+  const addedOf = (key: string, t: Target) => {
+    const a = of(key, t);
+    const d = of(key, "direct");
+    return a === undefined || d === undefined ? undefined : a - d;
   };
-  cmp("rps1", "req/s, 1 connection,");
-  cmp("rps64", "req/s, 64 connections,");
-  cmp("bodyMBs", "10 MB body throughput");
-  for (const key of ["p50_1", "p50_64"]) {
-    const v = m[key];
-    if (v?.modelswap === undefined || v.nginx === undefined || v.direct === undefined) continue;
-    const a = v.modelswap - v.direct;
-    const n = v.nginx - v.direct;
-    out.push({ target: `added ${key.replace("_", " latency, ")} conn ≤ nginx's`, met: a <= n, detail: `modelswap +${a.toFixed(3)} ms, nginx +${n.toFixed(3)} ms` });
+  const bareNote = (key: string) => {
+    const b = addedOf(key, "bun-proxy");
+    return b === undefined ? "" : `; bare Bun proxy +${b.toFixed(3)} ms`;
+  };
+  const p50 = addedOf("p50_1", "modelswap");
+  if (p50 !== undefined) out.push({ target: "added p50 latency at 1 connection ≤ 0.10 ms", met: p50 <= 0.1, detail: `+${p50.toFixed(3)} ms${bareNote("p50_1")}` });
+  const ttfb = addedOf("ttfb", "modelswap");
+  if (ttfb !== undefined) out.push({ target: "SSE time to first byte added ≤ 0.30 ms", met: ttfb <= 0.3, detail: `+${ttfb.toFixed(3)} ms${bareNote("ttfb")}` });
+  const p99 = ms("p99_64");
+  const nginxP99 = of("p99_64", "nginx");
+  if (p99 !== undefined && nginxP99 !== undefined) {
+    out.push({ target: "p99 at 64 connections ≤ 2 × nginx's", met: p99 <= 2 * nginxP99, detail: `${fmt(p99)} ms vs nginx ${fmt(nginxP99)} ms (${ratio(p99, nginxP99)})` });
   }
-  const t = m.ttfb;
-  if (t?.modelswap !== undefined && t.direct !== undefined) {
-    const a = t.modelswap - t.direct;
-    out.push({ target: "added time to first byte < 1 ms", met: a < 1, detail: `+${a.toFixed(3)} ms` });
+  if (f.idleMb !== undefined) out.push({ target: "RSS idle ≤ 45 MB", met: f.idleMb <= 45, detail: `${f.idleMb.toFixed(1)} MB` });
+  if (f.peak64Mb !== undefined) out.push({ target: "peak RSS during the 64-connection load ≤ 100 MB", met: f.peak64Mb <= 100, detail: `${f.peak64Mb.toFixed(1)} MB` });
+  if (f.settledMb !== undefined && f.idleMb !== undefined) {
+    const d = f.settledMb - f.idleMb;
+    out.push({ target: "RSS 30 s after the load within 20 MB of idle", met: d <= 20, detail: `${f.settledMb.toFixed(1)} MB (idle + ${d.toFixed(1)} MB)` });
   }
-  if (readinessMs !== undefined) out.push({ target: "readiness noticed < 50 ms", met: readinessMs < 50, detail: `${readinessMs.toFixed(1)} ms` });
-  if (idleRssMb !== undefined) out.push({ target: "idle RSS < 50 MB", met: idleRssMb < 50, detail: `${idleRssMb.toFixed(1)} MB` });
+  if (f.streams) {
+    const s = f.streams;
+    out.push({
+      target: `${s.requested} concurrent open streams work, ≤ 25 KB each`,
+      met: s.opened === s.requested && s.kbPerStream <= 25,
+      detail: `${s.opened}/${s.requested} opened, ${s.kbPerStream.toFixed(1)} KB each`,
+    });
+  }
+  if (f.readinessMs !== undefined) out.push({ target: "cold start: first byte ≤ 3 ms after the health check first passes", met: f.readinessMs <= 3, detail: `${f.readinessMs.toFixed(2)} ms` });
+  if (f.workerShare) {
+    const w = f.workerShare;
+    out.push({
+      target: "the scheduler Worker is not the bottleneck (its thread busier than the main thread)",
+      met: w.worker < w.main,
+      detail: `Worker ${w.worker.toFixed(1)} µs, main thread ${w.main.toFixed(1)} µs, whole process ${w.total.toFixed(1)} µs of CPU per request (Worker ${((100 * w.worker) / w.total).toFixed(0)} %)`,
+    });
+  }
   return out;
 }
 

@@ -117,7 +117,7 @@ export function writeModelswapConfig(path: string, models: BenchModel[]): Record
       `    cmd: \${MODELSWAP} fake-upstream ${flagArgs(port, m.flags).join(" ")}`,
       `    proxy: http://127.0.0.1:${port}`,
       `    ttl: 0`,
-      `    concurrencyLimit: 5000`,
+      `    concurrencyLimit: 20000`,
     );
   }
   lines.push("groups:", "  all:", "    swap: false", "    exclusive: false", `    members: [${models.map((m) => m.id).join(", ")}]`);

@@ -1,19 +1,19 @@
 /**
- * The hono app: CORS preflight, API keys, then every route family, with all
- * errors rendered by `errorResponse` in one place.
+ * The hono app: the JSON inference endpoint, then CORS preflight, API keys and
+ * every other route family, with all errors rendered by `errorResponse`.
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { apiKeyAuth, cors } from "./edge/auth.ts";
 import type { AppDeps, Front } from "./state.ts";
-import { errorResponse, HttpError, renderError } from "./errors.ts";
-import { type Exchange, exchangeOf, type IdleTimeoutServer } from "./exchange.ts";
+import { HttpError, renderError } from "./errors.ts";
+import { exchangeOf, type IdleTimeoutServer } from "./exchange.ts";
 import { InflightTracker } from "./forward/inflight.ts";
 import { createProxyLogger, levelEnabled, type ProxyLogger } from "../observe/index.ts";
 import { buildIndex } from "./resolve/targets.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { profileRoutes } from "./routes/profiles.ts";
-import { handleJson, inferenceRoutes, JSON_MODEL_PATHS } from "./routes/inference.ts";
+import { inferenceRoutes, JSON_MODEL_PATHS, jsonEndpoint, jsonRoutes, type JsonEndpoint } from "./routes/inference.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { testHookRoutes } from "./routes/test-hooks.ts";
@@ -23,7 +23,7 @@ import { versionRoutes } from "./routes/version.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { RequestRegistry } from "./forward/requests.ts";
-import { clientAddress, countingBody, deferredLog, logRequest, skipsLog } from "./request-log.ts";
+import { logWhenSent, skipsLog } from "./request-log.ts";
 import { MetricsHub } from "../metrics/index.ts";
 import { PerformanceMonitor } from "../system/index.ts";
 import { goDurationMs } from "../lib/duration.ts";
@@ -36,29 +36,6 @@ function requestLog(log: ProxyLogger): MiddlewareHandler {
     if (skipsLog(c.req.path)) return;
     c.res = logWhenSent(log, exchangeOf(c), c.res, started);
   };
-}
-
-/**
- * Writes the request line of a response modelswap answered itself: at once
- * when its size is known or it has no body, else (its own streams: events,
- * log streams) when its last byte was sent. Proxied requests are logged by
- * `forward/` when their activity record ends.
- */
-function logWhenSent(log: ProxyLogger, x: Exchange, res: Response, started: number): Response {
-  if (deferredLog.has(x.raw)) return res;
-  // Read now: once a long stream ends, the socket (and so its address) may be gone.
-  const client = clientAddress(x.raw, x.server);
-  const facts = (bytes: number | null) => ({
-    client, method: x.raw.method, path: x.path, status: res.status, bytes,
-    userAgent: x.raw.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: null,
-  });
-  const length = res.headers.get("content-length");
-  if (res.body === null || length !== null || !/event-stream|text\/plain/.test(res.headers.get("content-type") ?? "")) {
-    logRequest(log, facts(res.body === null ? 0 : length === null ? null : Number(length)));
-    return res;
-  }
-  const body = countingBody(res.body, (bytes) => logRequest(log, facts(bytes)));
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 export interface AppOptions {
@@ -74,39 +51,31 @@ export interface AppOptions {
 export type ServeFetch = (req: Request, server: IdleTimeoutServer) => Response | Promise<Response>;
 
 /**
- * The server's request handler: the hono app, except that a POST to a JSON
- * inference path skips hono when no API keys are configured (why: hono's
- * routing, context and middleware chain cost ~5% of a proxied request's CPU;
- * the direct path does exactly what the hono route does: log line, handler,
- * `errorResponse` for errors).
+ * The server's request handler: the hono app, which serves every route (the
+ * JSON inference paths through the same `jsonEndpoint` that `Bun.serve`'s
+ * routes call in `server.ts`).
  * @example
  * Bun.serve({ port: 0, fetch: createFetch(deps) });
  */
 export function createFetch(deps: AppDeps, options: AppOptions = {}): ServeFetch {
-  const { app, front } = build(deps, options);
-  // With keys or an origin list, their middleware must run: everything goes through hono.
-  const direct = deps.config.apiKeys.length === 0 && deps.config.cors.allowOrigins === null ? new Set<string>(JSON_MODEL_PATHS) : null;
-  const logged = levelEnabled(deps.config.logLevel, "info");
-  return (req, server) => {
-    if (direct !== null && req.method === "POST") {
-      const path = plainPath(req.url);
-      if (path !== null && direct.has(path)) return directJson({ raw: req, path, server }, front, logged);
-    }
-    return app.fetch(req, { server });
-  };
+  const { app } = build(deps, options);
+  return (req, server) => app.fetch(req, { server });
 }
 
-/** The hono route's behaviour for a JSON inference POST, without hono. */
-async function directJson(x: Exchange, front: Front, logged: boolean): Promise<Response> {
-  const started = logged ? performance.now() : 0;
-  let res: Response;
-  try {
-    res = await handleJson(x, front);
-  } catch (err) {
-    res = errorResponse(err, x.raw.headers.get("accept"));
-  }
-  return logged ? logWhenSent(front.log, x, res, started) : res;
+/** What `server.ts` serves: hono's fetch for every route, and the JSON inference endpoint for `Bun.serve`'s routes. */
+export interface Served {
+  fetch: ServeFetch;
+  json: JsonEndpoint;
 }
+
+/** The handlers `Bun.serve` needs for `deps` (why: `server.ts` rebuilds them on reload). */
+export function createServed(deps: AppDeps, options: AppOptions = {}): Served {
+  const { app, json } = build(deps, options);
+  return { fetch: (req, server) => app.fetch(req, { server }), json };
+}
+
+/** The exact paths `Bun.serve` routes natively to the JSON inference endpoint. */
+export const JSON_ROUTE_PATHS: readonly string[] = JSON_MODEL_PATHS;
 
 /** Ends every open `/api/events` stream; returns how many. */
 function dropAll(streams: Set<{ close(): void }>): number {
@@ -121,20 +90,7 @@ export function performanceMonitor(deps: AppDeps): PerformanceMonitor {
   return new PerformanceMonitor({ everyMs: goDurationMs(deps.config.performance.every), queryGpus: deps.queryGpus ?? none });
 }
 
-/** The path of a URL when it needs no decoding (hono's `getPath` returns it unchanged), else null. */
-function plainPath(url: string): string | null {
-  const start = url.indexOf("/", url.indexOf(":") + 4);
-  if (start < 0) return null;
-  let i = start;
-  for (; i < url.length; i++) {
-    const ch = url.charCodeAt(i);
-    if (ch === 37) return null; // '%': leave decoding to hono
-    if (ch === 63 || ch === 35) break; // '?' or '#'
-  }
-  return url.slice(start, i);
-}
-
-function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } {
+function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front; json: JsonEndpoint } {
   const log = createProxyLogger(deps.config, deps.logs);
   const front: Front = {
     deps, log, index: buildIndex(deps.config), inflight: options.inflight ?? new InflightTracker(), profile: null,
@@ -143,7 +99,11 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
     performance: options.performance ?? performanceMonitor(deps),
     eventStreams: new Set(),
   };
+  const json = jsonEndpoint(front);
   const app = new Hono();
+  // First, before any middleware: hono runs only the endpoint for these paths (it writes its own
+  // log line, checks origin and keys, renders errors), so they behave exactly as under Bun.serve's routes.
+  app.route("/", jsonRoutes(json));
   // Filtered out (logLevel warn/error): no middleware at all, so no timing and no string building.
   if (levelEnabled(deps.config.logLevel, "info")) app.use(requestLog(log));
   app.use(cors(deps.config.cors.allowOrigins));
@@ -164,5 +124,5 @@ function build(deps: AppDeps, options: AppOptions): { app: Hono; front: Front } 
     throw new HttpError("not_found", `Cannot find route: ${c.req.method} ${c.req.path}`);
   });
   app.onError(renderError);
-  return { app, front };
+  return { app, front, json };
 }

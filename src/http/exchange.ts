@@ -1,6 +1,6 @@
 /**
  * One client request as every handler sees it (`Exchange`), whether it came
- * through hono or the direct JSON path, and the per-request Bun knob a long
+ * through hono or `Bun.serve`'s routes (the JSON inference endpoint), and the per-request Bun knob a long
  * response needs (lifting the idle cut).
  */
 import type { Context } from "hono";
@@ -15,7 +15,7 @@ export interface IdleTimeoutServer {
 
 /**
  * One client request as the proxy path sees it: hono's Context, or the direct
- * dispatch of `app.ts`, both reduce to this (why: the hot path skips hono).
+ * routes of `server.ts`, both reduce to this (why: the hot path skips hono).
  */
 export interface Exchange {
   readonly raw: Request;
@@ -25,15 +25,18 @@ export interface Exchange {
   readonly server: IdleTimeoutServer | undefined;
 }
 
+/** The Bun server of a hono request, or undefined outside `Bun.serve` (`app.request` in tests). */
+export function serverOf(c: Context): IdleTimeoutServer | undefined {
+  try {
+    return getBunServer<IdleTimeoutServer>(c);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The exchange of a hono request. */
 export function exchangeOf(c: Context): Exchange {
-  let server: IdleTimeoutServer | undefined;
-  try {
-    server = getBunServer<IdleTimeoutServer>(c);
-  } catch {
-    // Not running under Bun.serve (app.request in tests).
-  }
-  return { raw: c.req.raw, path: c.req.path, server };
+  return { raw: c.req.raw, path: c.req.path, server: serverOf(c) };
 }
 
 /** Lifts Bun's 10 s idle cut for this request (why: model loads and quiet streams are long). */

@@ -6,7 +6,7 @@
  * the app logs everything else (`deferredLog` tells them apart).
  */
 import type { ProxyLogger } from "../observe/index.ts";
-import type { IdleTimeoutServer } from "./exchange.ts";
+import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
 
 /** Requests whose line `forward/` writes when their stream ends; the app's middleware skips them. */
 export const deferredLog = new WeakSet<Request>();
@@ -104,4 +104,27 @@ export function countingBody(body: ReadableStream<Uint8Array>, onEnd: (bytes: nu
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * Writes the request line of a response modelswap answered itself: at once
+ * when its size is known or it has no body, else (its own streams: events,
+ * log streams) when its last byte was sent. Proxied requests are logged by
+ * `forward/` when their activity record ends.
+ */
+export function logWhenSent(log: ProxyLogger, x: Exchange, res: Response, started: number): Response {
+  if (deferredLog.has(x.raw)) return res;
+  // Read now: once a long stream ends, the socket (and so its address) may be gone.
+  const client = clientAddress(x.raw, x.server);
+  const facts = (bytes: number | null) => ({
+    client, method: x.raw.method, path: x.path, status: res.status, bytes,
+    userAgent: x.raw.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: null,
+  });
+  const length = res.headers.get("content-length");
+  if (res.body === null || length !== null || !/event-stream|text\/plain/.test(res.headers.get("content-type") ?? "")) {
+    logRequest(log, facts(res.body === null ? 0 : length === null ? null : Number(length)));
+    return res;
+  }
+  const body = countingBody(res.body, (bytes) => logRequest(log, facts(bytes)));
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }

@@ -8,7 +8,9 @@
  * re-exec itself with the variable set (e.g. 65336) when it is unset.
  */
 import type { Config } from "../config/types.ts";
-import { createFetch, performanceMonitor } from "./app.ts";
+import { createServed, JSON_ROUTE_PATHS, performanceMonitor } from "./app.ts";
+import type { IdleTimeoutServer } from "./exchange.ts";
+import { startIdleCollector } from "./idle-collect.ts";
 import { RequestRegistry } from "./forward/requests.ts";
 import type { AppDeps } from "./state.ts";
 import { InflightTracker } from "./forward/inflight.ts";
@@ -50,17 +52,34 @@ export interface TlsFiles {
 
 /** Starts listening, over HTTPS when `tls` is given (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number; tls?: TlsFiles | null }): HttpServer {
-  const inflight = new InflightTracker();
+  // Requests starting and proxied responses ending are activity: a quiet second after either collects garbage.
+  const collector = startIdleCollector();
+  const inflight = new InflightTracker(collector.touch);
   // Kept across reloads: open requests stay cancellable, performance samples stay.
   const requests = new RequestRegistry();
   const performance = performanceMonitor(deps);
-  let handle = createFetch(deps, { inflight, requests, performance });
+  let handle = createServed(deps, { inflight, requests, performance });
+  // The JSON inference POSTs are matched natively by Bun (exact paths) and go straight to the one
+  // endpoint hono also mounts: no hono routing, context or middleware on the hot path.
+  const routes: Record<string, { POST: (req: Request, srv: IdleTimeoutServer) => Promise<Response> }> = {};
+  for (const path of JSON_ROUTE_PATHS) {
+    routes[path] = {
+      POST: (req, srv) => {
+        collector.touch();
+        return handle.json(req, srv, path);
+      },
+    };
+  }
   const server = Bun.serve({
     hostname: deps.hostname,
     port: deps.port,
     // Proxied requests lift this per request; it only bounds idle keep-alive sockets.
     idleTimeout: 30,
-    fetch: (req, srv) => handle(req, srv),
+    routes,
+    fetch: (req, srv) => {
+      collector.touch();
+      return handle.fetch(req, srv);
+    },
     websocket: websocketBridge,
     // Read now, so a missing or unreadable file fails the start with its name rather than the first handshake.
     ...(deps.tls ? { tls: { cert: readPem(deps.tls.cert, "certificate"), key: readPem(deps.tls.key, "key") } } : {}),
@@ -93,13 +112,15 @@ export function startHttpServer(deps: AppDeps & { hostname: string; port: number
         await poll(() => (server.pendingRequests === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(FLUSH_MS) }).catch(() => {});
       }
       await server.stop(true);
+      collector.stop();
     },
     reload(config: Config) {
-      handle = createFetch({ ...deps, config }, { inflight, requests, performance });
+      handle = createServed({ ...deps, config }, { inflight, requests, performance });
     },
     async close() {
       stopped = true;
       performance.stop();
+      collector.stop();
       inflight.endAll("Cannot finish response: modelswap is closing");
       await server.stop(true);
     },

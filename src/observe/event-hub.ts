@@ -38,6 +38,8 @@ export function createEventHub(capacity: number = EVENT_BUFFER_CAPACITY, options
     publish(event) {
       const e: SequencedEvent = { seq: ++lastSeq, time: now(), event };
       ring[(e.seq - 1) % capacity] = e;
+      // Most of the time nobody listens (no /api/events client): no copy of the set then (one per request line).
+      if (listeners.size === 0) return e;
       for (const listener of [...listeners]) {
         try {
           listener(e);

@@ -48,7 +48,13 @@ export interface ModelProcessHooks {
   onLog(line: string): void;
 }
 
-const HEALTH_INTERVAL_MS = 20;
+/**
+ * Pause between readiness checks while a model starts (why 2 ms: a request
+ * waiting for a model should get its first byte within ~3 ms of the server
+ * turning healthy; at 20 ms the median wait was ~10 ms. A check is one local
+ * GET, ~0.1 ms of the Worker's CPU, only while a model is starting).
+ */
+const HEALTH_INTERVAL_MS = 2;
 const GROUP_POLL_MS = 20;
 /** After SIGKILL a stop waits at most this long (on the clock) before it reports what is left and goes on. */
 export const KILL_WAIT_MS = 5000;
@@ -134,7 +140,7 @@ export class ModelProcess {
 
   /**
    * Spawns the server in its own process group and polls `checkUrl` every
-   * ~20 ms until it answers 200. Rejects with `StartFailure` when the spawn
+   * ~2 ms until it answers 200. Rejects with `StartFailure` when the spawn
    * fails or the process exits first, or with `signal.reason` when `signal`
    * aborts (the caller then calls `stop`). Call at most once.
    */

@@ -45,16 +45,30 @@ export function keyAccepted(key: string, keyDigests: Buffer[]): boolean {
 /** Paths that stay open when keys are configured. */
 const OPEN_PATHS = new Set(["/health", "/wol-health", "/favicon.ico"]);
 
-/** Middleware rejecting requests without a valid key when `apiKeys` is non-empty (why: one check before any route). */
-export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
+/**
+ * The key check for one request: throws 401 `invalid_api_key` unless `apiKeys`
+ * is empty, the path is open, the method is OPTIONS, or a valid key is presented
+ * (why one function: the hono middleware and the JSON inference endpoint, which
+ * hono does not wrap, must check keys the same way).
+ */
+export function keyGuard(apiKeys: readonly string[]): ((method: string, path: string, headers: Headers) => void) | null {
+  if (apiKeys.length === 0) return null;
   const digests = apiKeys.map(digest);
-  return async (c, next) => {
-    if (digests.length === 0 || OPEN_PATHS.has(c.req.path) || c.req.method === "OPTIONS") return next();
-    if (!keyAccepted(presentedKey(c.req.raw.headers), digests)) {
+  return (method, path, headers) => {
+    if (OPEN_PATHS.has(path) || method === "OPTIONS") return;
+    if (!keyAccepted(presentedKey(headers), digests)) {
       throw new HttpError("invalid_api_key", "Cannot authorize request: invalid or missing API key", {
         headers: { "WWW-Authenticate": 'Basic realm="modelswap"' },
       });
     }
+  };
+}
+
+/** Middleware rejecting requests without a valid key when `apiKeys` is non-empty (why: one check before any route). */
+export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
+  const guard = keyGuard(apiKeys);
+  return async (c, next) => {
+    guard?.(c.req.method, c.req.path, c.req.raw.headers);
     return next();
   };
 }
@@ -83,17 +97,16 @@ function refuseOrigin(origin: string): HttpError {
  * to exactly its origin on the response, whatever the model server sent.
  */
 export function cors(allowOrigins: readonly string[] | null): MiddlewareHandler {
+  const guard = originGuard(allowOrigins);
   return async (c, next) => {
-    const origin = c.req.header("origin");
-    const restricted = allowOrigins !== null && origin !== undefined;
-    if (restricted && !originAllowed(origin, allowOrigins, c.req.header("host"))) throw refuseOrigin(origin);
     if (c.req.method !== "OPTIONS") {
+      const decorate = guard?.(c.req.raw.headers);
       await next();
-      if (restricted) {
-        c.res = withHeaders(c.res, { "Access-Control-Allow-Origin": origin, Vary: "Origin" });
-      }
+      if (decorate) c.res = decorate(c.res);
       return;
     }
+    const origin = c.req.header("origin");
+    if (allowOrigins !== null && origin !== undefined && !originAllowed(origin, allowOrigins, c.req.header("host"))) throw refuseOrigin(origin);
     const headers = new Headers({
       "Access-Control-Allow-Origin": origin ?? "*",
       "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
@@ -103,6 +116,23 @@ export function cors(allowOrigins: readonly string[] | null): MiddlewareHandler 
       Vary: "Origin",
     });
     return new Response(null, { status: 204, headers });
+  };
+}
+
+/**
+ * The origin check of a non-OPTIONS request under `cors.allowOrigins`: null
+ * when no list is configured; else a check that throws 403 for an origin not
+ * on it and returns what to add to the response (or null without `Origin`)
+ * (why one function: the middleware and the JSON inference endpoint, which
+ * hono does not wrap, must answer origins the same way).
+ */
+export function originGuard(allowOrigins: readonly string[] | null): ((headers: Headers) => ((res: Response) => Response) | null) | null {
+  if (allowOrigins === null) return null;
+  return (headers) => {
+    const origin = headers.get("origin");
+    if (origin === null) return null;
+    if (!originAllowed(origin, allowOrigins, headers.get("host") ?? undefined)) throw refuseOrigin(origin);
+    return (res) => withHeaders(res, { "Access-Control-Allow-Origin": origin, Vary: "Origin" });
   };
 }
 

@@ -13,12 +13,19 @@ export interface InflightEntry {
 export class InflightTracker {
   readonly #entries = new Set<InflightEntry>();
   #waiters: Array<() => void> = [];
+  readonly #onEnd: () => void;
+
+  /** `onEnd` runs whenever an entry is removed (the server's idle collector counts it as activity). */
+  constructor(onEnd: () => void = () => {}) {
+    this.#onEnd = onEnd;
+  }
 
   /** Registers an entry; returns the function that removes it (idempotent). */
   add(entry: InflightEntry): () => void {
     this.#entries.add(entry);
     return () => {
       if (!this.#entries.delete(entry)) return;
+      this.#onEnd();
       if (this.#entries.size === 0) {
         const waiters = this.#waiters;
         this.#waiters = [];

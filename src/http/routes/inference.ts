@@ -9,7 +9,11 @@ import { HttpError } from "../errors.ts";
 import { applyFilters, filteredBody } from "../resolve/filters.ts";
 import { type ConcreteTarget, forward, type ForwardInit, type Prepared } from "../forward/forward.ts";
 import { parseKeepAlive } from "../../lib/keep-alive.ts";
-import { type Exchange, exchangeOf } from "../exchange.ts";
+import { type Exchange, exchangeOf, type IdleTimeoutServer, serverOf } from "../exchange.ts";
+import { errorResponse } from "../errors.ts";
+import { keyGuard, originGuard } from "../edge/auth.ts";
+import { logWhenSent } from "../request-log.ts";
+import { levelEnabled } from "../../observe/index.ts";
 import type { Front } from "../state.ts";
 import { resolveTarget, type Target } from "../resolve/targets.ts";
 import { boundaryOf, multipartBody, readMultipartHead } from "../edge/multipart.ts";
@@ -82,11 +86,8 @@ function resolve(front: Front, requested: string): Target {
   return resolveTarget(front.index, requested, { profile: front.profile });
 }
 
-/**
- * A POST whose JSON body names the model (why exported: `app.ts` dispatches the
- * hot inference paths here directly, without hono).
- */
-export async function handleJson(c: Exchange, front: Front): Promise<Response> {
+/** A POST whose JSON body names the model. */
+async function handleJson(c: Exchange, front: Front): Promise<Response> {
   let bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
   const { json } = parseModelJson(bytes);
   const keepAlive = takeKeepAlive(json);
@@ -167,10 +168,54 @@ async function handleQuery(c: Context, front: Front): Promise<Response> {
   return forward(exchangeOf(c), front, init);
 }
 
-/** Routes for every endpoint that names its model in the request (why: one table mirrors llama-swap's router). */
+/** The one handler of a JSON inference POST, as `Bun.serve`'s `routes` and hono both call it. */
+export type JsonEndpoint = (req: Request, server: IdleTimeoutServer | undefined, path: string) => Promise<Response>;
+
+/**
+ * The whole of a JSON inference POST: the `cors.allowOrigins` check, keys, the
+ * request log line, the handler, and `errorResponse` for any error (why whole: `Bun.serve` dispatches
+ * these paths natively through its `routes`, and hono mounts this same function
+ * ahead of its middleware, so there is one code path and nothing to keep in step).
+ * @example
+ * const json = jsonEndpoint(front);
+ * Bun.serve({ routes: { "/v1/chat/completions": { POST: (req, srv) => json(req, srv, "/v1/chat/completions") } }, fetch });
+ */
+export function jsonEndpoint(front: Front): JsonEndpoint {
+  const guard = keyGuard(front.deps.config.apiKeys);
+  const origins = originGuard(front.deps.config.cors.allowOrigins);
+  const logged = levelEnabled(front.deps.config.logLevel, "info");
+  return async (req, server, path) => {
+    const started = logged ? performance.now() : 0;
+    let res: Response;
+    let decorate: ((res: Response) => Response) | null = null;
+    try {
+      // The order of the middleware chain it replaces: origin, then keys, then the route.
+      decorate = origins?.(req.headers) ?? null;
+      guard?.("POST", path, req.headers);
+      res = await handleJson({ raw: req, path, server }, front);
+    } catch (err) {
+      res = errorResponse(err, req.headers.get("accept"));
+    }
+    if (decorate) res = decorate(res);
+    return logged ? logWhenSent(front.log, { raw: req, path, server }, res, started) : res;
+  };
+}
+
+/**
+ * The JSON inference paths as hono routes over `endpoint` (why: `app.request`
+ * in tests and a path `Bun.serve`'s exact `routes` did not match, e.g. one with
+ * `%` escapes, reach the same function). Mount before any middleware: the
+ * endpoint writes its own log line and checks its own keys.
+ */
+export function jsonRoutes(endpoint: JsonEndpoint): Hono {
+  const app = new Hono();
+  for (const p of JSON_MODEL_PATHS) app.post(p, (c) => endpoint(c.req.raw, serverOf(c), c.req.path));
+  return app;
+}
+
+/** Routes for endpoints that name their model in a form field or the query (why: one table mirrors llama-swap's router). */
 export function inferenceRoutes(front: Front): Hono {
   const app = new Hono();
-  for (const p of JSON_MODEL_PATHS) app.post(p, (c) => handleJson(exchangeOf(c), front));
   for (const p of FORM_MODEL_PATHS) app.post(p, (c) => handleForm(c, front));
   for (const p of QUERY_MODEL_PATHS) app.get(p, (c) => handleQuery(c, front));
   return app;

@@ -38,19 +38,41 @@ describe("parseWrk", () => {
 
 describe("verdicts", () => {
   const m = {
-    rps64: { direct: 30000, nginx: 20000, modelswap: 22000 },
+    rps1: { direct: 14000, nginx: 8000, "bun-proxy": 4000, modelswap: 3900 },
+    rps64: { direct: 30000, nginx: 20000, "bun-proxy": 13000, modelswap: 13500 },
     p50_1: { direct: 0.05, nginx: 0.09, modelswap: 0.12 },
-    ttfb: { direct: 0.5, nginx: 0.55, modelswap: 0.9 },
+    p99_64: { direct: 4, nginx: 8, modelswap: 17 },
+    ttfb: { direct: 0.5, nginx: 0.55, modelswap: 0.7 },
+  };
+  const f = {
+    idleMb: 52,
+    peak64Mb: 90,
+    settledMb: 70,
+    streams: { requested: 100, opened: 100, kbPerStream: 24 },
+    readinessMs: 2.5,
+    workerShare: { worker: 20, main: 100, total: 250 },
   };
 
   test.each([
-    ["req/s, 64 connections, at least as good as nginx", true],
-    ["added p50 latency, 1 conn ≤ nginx's", false],
-    ["added time to first byte < 1 ms", true],
-    ["readiness noticed < 50 ms", true],
-    ["idle RSS < 50 MB", false],
+    ["req/s at 64 connections ≥ the bare Bun proxy's", true],
+    ["req/s at 64 connections ≥ 0.6 × nginx's", true],
+    ["req/s at 1 connection ≥ 0.5 × nginx's", false],
+    ["added p50 latency at 1 connection ≤ 0.10 ms", true],
+    ["SSE time to first byte added ≤ 0.30 ms", true],
+    ["p99 at 64 connections ≤ 2 × nginx's", false],
+    ["RSS idle ≤ 45 MB", false],
+    ["peak RSS during the 64-connection load ≤ 100 MB", true],
+    ["RSS 30 s after the load within 20 MB of idle", true],
+    ["100 concurrent open streams work, ≤ 25 KB each", true],
+    ["cold start: first byte ≤ 3 ms after the health check first passes", true],
+    ["the scheduler Worker is not the bottleneck (its thread busier than the main thread)", true],
   ])("%s → met %p", (target, met) => {
-    const v = verdicts(m, 21, 61).find((x) => x.target === target);
+    const v = verdicts(m, f).find((x) => x.target === target);
     expect(v?.met).toBe(met);
+  });
+
+  test("a stream count short of the request is not met, whatever the size", () => {
+    const v = verdicts(m, { streams: { requested: 100, opened: 99, kbPerStream: 1 } });
+    expect(v.find((x) => x.target.includes("streams"))?.met).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
 import { config, peer } from "./config-fixture.ts";
 import { type LiveDeps, makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
+import { startHttpServer } from "../../../src/http/index.ts";
 
 const upstream = startUpstream();
 const peerServer = startUpstream();
@@ -278,5 +279,50 @@ describe("/upstream passthrough", () => {
     const none = await app.request("/upstream/");
     expect(none.status).toBe(400);
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe("missing_model");
+  });
+});
+
+describe("one code path for JSON inference", () => {
+  /** Deps with every model at `upstream` and `apiKeys`; their log hub is real, so request lines can be counted. */
+  const logged = (apiKeys: string[] = []) => makeDeps(servedBy({ ...baseConfig(), apiKeys }, upstream.url));
+  /** `"POST /path" status` of every request line so far, once `n` of them are there (proxied lines are written when the body ended). */
+  const requestLines = async (deps: LiveDeps, n: number) => {
+    const lines = () =>
+      deps.logs
+        .history({ kind: "proxy" })
+        .map((l) => /Request \S+ "(\S+ \S+) HTTP\/1\.1" (\d+)/.exec(l.text))
+        .filter((m) => m !== null)
+        .map((m) => `${m[1]} ${m[2]}`);
+    await poll(() => (lines().length >= n ? true : undefined), 5, { signal: AbortSignal.timeout(5000) }).catch(() => {});
+    return lines();
+  };
+
+  test("through hono (createFetch) a JSON POST writes exactly one request log line", async () => {
+    const deps = logged();
+    const res = await serve(deps)("/v1/chat/completions", post({ model: "llama" }));
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    expect(await requestLines(deps, 1)).toEqual(["POST /v1/chat/completions 200"]);
+  });
+
+  test("through Bun.serve's routes the same endpoint answers, logs once and checks keys", async () => {
+    const deps = logged(["sk-one"]);
+    const server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+    try {
+      const denied = await fetch(`${server.url}/v1/chat/completions`, post({ model: "llama" }));
+      expect(denied.status).toBe(401);
+      expect(((await denied.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+      const ok = await fetch(`${server.url}/v1/chat/completions`, post({ model: "llama" }, { Authorization: "Bearer sk-one" }));
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+      // A %-escaped spelling misses Bun's exact routes and reaches the same endpoint through hono.
+      const escaped = await fetch(`${server.url}/v1/chat/%63ompletions`, post({ model: "llama" }, { Authorization: "Bearer sk-one" }));
+      expect(escaped.status).toBe(200);
+      await escaped.arrayBuffer();
+      expect(await requestLines(deps, 3)).toEqual(["POST /v1/chat/completions 401", "POST /v1/chat/completions 200", "POST /v1/chat/completions 200"]);
+    } finally {
+      await server.close();
+      await deps.scheduler.shutdown(0);
+    }
   });
 });
