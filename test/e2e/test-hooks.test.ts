@@ -61,7 +61,8 @@ describe("fault drills", () => {
     expect(await res.json()).toEqual({ model: "a", killed: true });
     // The kill answers once the crash has been noticed: no waiting needed.
     expect(isGone(before!)).toBe(true);
-    expect(await ms.running()).toEqual([]);
+    // /running shows it waiting out its restart delay, with the crash as its error.
+    expect((await ms.running()).map((r) => [r.model, r.state])).toEqual([["a", "backoff"]]);
     const events = (await ms.eventsSince(since)).map((e) => e.event);
     expect(events).toContainEqual(expect.objectContaining({ kind: "modelState", model: "a", state: "failed", previous: "ready" }));
     const next = ms.chat("a");
