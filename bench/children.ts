@@ -19,25 +19,30 @@ const live = new Set<Child>();
 /** True when the process no longer exists or is a zombie. */
 const isGone = (pid: number): boolean => !isAlive(pid);
 
-/** Pids of all descendants of `pid` (every thread's children, recursively). */
-export function descendants(pid: number): number[] {
-  const out: number[] = [];
+/** Each thread id of `pid` with the text of its `/proc/PID/task/TID/<file>` (threads gone meanwhile are skipped). */
+function taskFiles(pid: number, file: string): Array<[tid: string, text: string]> {
   let tasks: string[] = [];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return out;
+    return [];
   }
+  const out: Array<[string, string]> = [];
   for (const tid of tasks) {
-    let text = "";
     try {
-      text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8");
+      out.push([tid, readFileSync(`/proc/${pid}/task/${tid}/${file}`, "utf8")]);
     } catch {
-      continue;
+      // the thread ended
     }
-    for (const c of text.split(/\s+/).filter(Boolean).map(Number)) {
-      out.push(c, ...descendants(c));
-    }
+  }
+  return out;
+}
+
+/** Pids of all descendants of `pid` (every thread's children, recursively). */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  for (const [, text] of taskFiles(pid, "children")) {
+    for (const c of text.split(/\s+/).filter(Boolean).map(Number)) out.push(c, ...descendants(c));
   }
   return out;
 }
@@ -58,19 +63,7 @@ export function openFilesLimit(pid: number): number {
 /** CPU time (user + system, clock ticks) of each thread of `pid`, summed by thread name ("main" is the main thread, "Worker" a Worker). */
 export function threadCpuTicks(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tasks) {
-    let stat = "";
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
+  for (const [tid, stat] of taskFiles(pid, "stat")) {
     const name = tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
