@@ -4,7 +4,7 @@
  */
 import { bodyObject } from "./echo.ts";
 import { countPromptTokens, reply, responseId, type ReplyContext } from "./context.ts";
-import { paced, sseEvent, SSE_HEADERS } from "./stream.ts";
+import { framesOf, paced, sseEvent, SSE_HEADERS } from "./stream.ts";
 
 /** POST /v1/messages. */
 export function messages(ctx: ReplyContext): Response {
@@ -22,15 +22,18 @@ export function messages(ctx: ReplyContext): Response {
     };
     return reply(ctx, data);
   }
-  const chunks: Array<() => string> = [
+  const head = [
     () => sseEvent("message_start", { type: "message_start", message: { ...base, content: [], stop_reason: null, usage: { input_tokens, output_tokens: 1 } }, echo: ctx.echo }),
     () => sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
     () => sseEvent("ping", { type: "ping" }),
-    ...ctx.tokens.map((text) => () => sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })),
+  ];
+  const token = (i: number) => sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: ctx.tokens[i]! } });
+  const tail = [
     () => sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
     () => sseEvent("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: ctx.tokens.length } }),
     () => sseEvent("message_stop", { type: "message_stop" }),
   ];
+  const chunks = framesOf(head, ctx.tokens.length, token, tail);
   const crashAfter = ctx.crashing ? 3 + Math.max(1, Math.ceil(ctx.tokens.length / 2)) : null;
   return new Response(paced(chunks, { ...ctx.pacing, crashAfter }), { headers: SSE_HEADERS });
 }

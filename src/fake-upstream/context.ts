@@ -9,8 +9,8 @@ export interface ReplyContext {
   echo: Echo;
   /** `--model`, else the request's `model`, else "fake-model". */
   model: string;
-  /** The completion, one string per token. */
-  tokens: string[];
+  /** The completion, one string per token (shared between requests: never change it). */
+  tokens: readonly string[];
   /** Pacing for streams; `crashAfter` counts chunks. */
   pacing: PacedOptions;
   /** True: this response must crash after sending part of itself. */
@@ -27,9 +27,17 @@ const WORDS = ["Hello", " from", " the", " fake", " upstream", ",", " one", " to
  * fakeTokens(3).join(""); // "Hello from the"
  * ```
  */
-export function fakeTokens(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => WORDS[i % WORDS.length]!);
+export function fakeTokens(n: number): readonly string[] {
+  let tokens = made.get(n);
+  if (tokens === undefined) {
+    tokens = Object.freeze(Array.from({ length: n }, (_, i) => WORDS[i % WORDS.length]!));
+    made.set(n, tokens);
+  }
+  return tokens;
 }
+
+/** One shared array per count: every request of a server asks for the same `--tokens`. */
+const made = new Map<number, readonly string[]>();
 
 /** A rough token count of a prompt (words), for usage fields. */
 export function countPromptTokens(value: unknown): number {

@@ -4,7 +4,7 @@
  */
 import { bodyObject } from "./echo.ts";
 import { countPromptTokens, reply, responseId, type ReplyContext } from "./context.ts";
-import { paced, sseData, SSE_HEADERS } from "./stream.ts";
+import { framesOf, paced, sseData, SSE_HEADERS } from "./stream.ts";
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
@@ -32,15 +32,17 @@ export function completion(ctx: ReplyContext, legacy: boolean): Response {
     sseData({ id, object: chunkObject, created, model: ctx.model, choices: [choice], ...extra, x_fake: { index, sent_at: Date.now() } });
   const delta = (text: string, first: boolean) =>
     legacy ? { index: 0, text, logprobs: null, finish_reason: null } : { index: 0, delta: first ? { role: "assistant", content: text } : { content: text }, logprobs: null, finish_reason: null };
-  const chunks: Array<() => string> = ctx.tokens.map((t, i) => frame(i, delta(t, i === 0), i === 0 ? { echo: ctx.echo } : {}));
-  if (chunks.length === 0) chunks.push(frame(0, delta("", true), { echo: ctx.echo }));
+  const n = ctx.tokens.length;
+  const token = (i: number) => frame(i, delta(ctx.tokens[i]!, i === 0), i === 0 ? { echo: ctx.echo } : {})();
+  const head = n === 0 ? [frame(0, delta("", true), { echo: ctx.echo })] : [];
   const finish = legacy ? { index: 0, text: "", logprobs: null, finish_reason: "stop" } : { index: 0, delta: {}, logprobs: null, finish_reason: "stop" };
-  chunks.push(frame(chunks.length, finish));
+  const tail = [frame(Math.max(n, 1), finish)];
   const opts = body.stream_options as { include_usage?: unknown } | undefined;
   if (opts?.include_usage === true) {
-    chunks.push(() => sseData({ id, object: chunkObject, created, model: ctx.model, choices: [], usage: usage(ctx, prompt) }));
+    tail.push(() => sseData({ id, object: chunkObject, created, model: ctx.model, choices: [], usage: usage(ctx, prompt) }));
   }
-  chunks.push(() => sseData("[DONE]"));
+  tail.push(() => sseData("[DONE]"));
+  const chunks = framesOf(head, n, token, tail);
   const crashAfter = ctx.crashing ? Math.max(1, Math.ceil(ctx.tokens.length / 2)) : null;
   return new Response(paced(chunks, { ...ctx.pacing, crashAfter }), { headers: SSE_HEADERS });
 }

@@ -5,7 +5,7 @@
  */
 import { bodyObject } from "./echo.ts";
 import { countPromptTokens, reply, responseId, type ReplyContext } from "./context.ts";
-import { paced, sseEvent, SSE_HEADERS } from "./stream.ts";
+import { framesOf, paced, sseEvent, SSE_HEADERS } from "./stream.ts";
 
 /** POST /v1/responses. */
 export function responses(ctx: ReplyContext): Response {
@@ -31,16 +31,19 @@ export function responses(ctx: ReplyContext): Response {
   }
   let seq = 0;
   const ev = (type: string, data: Record<string, unknown>) => () => sseEvent(type, { type, sequence_number: seq++, ...data });
-  const chunks: Array<() => string> = [
+  const head = [
     ev("response.created", { response: response("in_progress", []), echo: ctx.echo }),
     ev("response.output_item.added", { output_index: 0, item: item("in_progress", []) }),
     ev("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: part("") }),
-    ...ctx.tokens.map((delta) => ev("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta })),
+  ];
+  const token = (i: number) => ev("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: ctx.tokens[i]! })();
+  const tail = [
     ev("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text }),
     ev("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part: part(text) }),
     ev("response.output_item.done", { output_index: 0, item: item("completed", [part(text)]) }),
     ev("response.completed", { response: response("completed", [item("completed", [part(text)])], { usage }) }),
   ];
+  const chunks = framesOf(head, ctx.tokens.length, token, tail);
   const crashAfter = ctx.crashing ? 3 + Math.max(1, Math.ceil(ctx.tokens.length / 2)) : null;
   return new Response(paced(chunks, { ...ctx.pacing, crashAfter }), { headers: SSE_HEADERS });
 }

@@ -13,15 +13,46 @@ export interface PacedOptions {
 const encoder = new TextEncoder();
 
 /**
- * A byte stream that sends each string of `chunks` in turn, `intervalMs`
- * apart; pull-based, so a slow reader slows it down.
+ * The frames of one answer, made when sent: `at(i)` builds frame `i`.
+ * Why: a 1,000-token stream built up front held ~3,000 objects and 1,000
+ * closures per open stream (300 KB; 3.6 GB at 10,000 open streams).
+ */
+export interface Frames {
+  readonly length: number;
+  at(i: number): string;
+}
+
+/**
+ * Frames `head`, then one per token (`token(i)` for i in 0..count-1), then
+ * `tail`; each built only when it is sent.
+ *
+ * @example
+ * ```ts
+ * framesOf([() => "data: start\n\n"], 3, (i) => `data: ${i}\n\n`, [() => "data: [DONE]\n\n"]).at(1); // "data: 0\n\n"
+ * ```
+ */
+export function framesOf(head: ReadonlyArray<() => string>, count: number, token: (i: number) => string, tail: ReadonlyArray<() => string>): Frames {
+  return {
+    length: head.length + count + tail.length,
+    at(i) {
+      if (i < head.length) return head[i]!();
+      if (i < head.length + count) return token(i - head.length);
+      return tail[i - head.length - count]!();
+    },
+  };
+}
+
+/**
+ * A byte stream that sends each frame in turn, `intervalMs` apart;
+ * pull-based, so a slow reader slows it down.
  *
  * @example
  * ```ts
  * new Response(paced(["data: 1\n\n", "data: [DONE]\n\n"], { intervalMs: 10, crashAfter: null, crash() {} }));
  * ```
  */
-export function paced(chunks: ReadonlyArray<string | (() => string)>, options: PacedOptions): ReadableStream<Uint8Array> {
+export function paced(chunks: ReadonlyArray<string> | Frames, options: PacedOptions): ReadableStream<Uint8Array> {
+  const frame = Array.isArray(chunks) ? (i: number) => (chunks as ReadonlyArray<string>)[i]! : (i: number) => (chunks as Frames).at(i);
   let i = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -35,8 +66,7 @@ export function paced(chunks: ReadonlyArray<string | (() => string)>, options: P
         return;
       }
       if (i > 0 && options.intervalMs > 0) await Bun.sleep(options.intervalMs);
-      const c = chunks[i++]!;
-      controller.enqueue(encoder.encode(typeof c === "function" ? c() : c));
+      controller.enqueue(encoder.encode(frame(i++)));
     },
   });
 }
