@@ -57,6 +57,8 @@ export class CaptureStore {
   readonly #max: number;
   readonly #items = new Map<number, { c: CaptureInput; size: number }>();
   #bytes = 0;
+  /** Bytes requests still in flight hold towards their captures (`reserve`). */
+  #pending = 0;
 
   constructor(maxBytes: number) {
     this.#max = maxBytes;
@@ -84,6 +86,27 @@ export class CaptureStore {
       this.#bytes -= item.size;
     }
     return true;
+  }
+
+  /**
+   * Takes `n` bytes of the budget for a capture still being collected (a
+   * request in flight); false when the captures in flight already hold the
+   * whole budget. Give them back with `release` when the request ends.
+   */
+  reserve(n: number): boolean {
+    if (this.#pending + n > this.#max) return false;
+    this.#pending += n;
+    return true;
+  }
+
+  /** Gives back bytes taken by `reserve`. */
+  release(n: number): void {
+    this.#pending = Math.max(0, this.#pending - n);
+  }
+
+  /** Bytes requests in flight hold now (`reserve` minus `release`). */
+  get pending(): number {
+    return this.#pending;
   }
 
   has(id: number): boolean {

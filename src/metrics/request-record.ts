@@ -8,7 +8,8 @@
 import type { MetricsHub } from "./metrics-hub.ts";
 import type { ActivityEntry } from "./activity.ts";
 import { redactHeaders } from "./captures.ts";
-import { noTokens, type ParsedTokens, StreamTail, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
+import { noTokens, type ParsedTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
+import { BodyUsageTail, SseUsageTail, type UsageTail } from "./usage-tail.ts";
 
 export interface RecordInit {
   model: string;
@@ -57,18 +58,38 @@ export class RequestRecord {
   #status = 0;
   #contentType = "";
   #respHeaders: Headers | null = null;
-  readonly #tail = new StreamTail();
+  /** Made at the first chunk, by the content type then known. */
+  #tail: UsageTail | null = null;
+  #bytes = 0;
   /** Whole body of a small answer, or the stream's chunks while they fit the capture budget. */
   #whole: Uint8Array | null = null;
-  #chunks: Uint8Array[] | null;
+  #chunks: Uint8Array[] | null = null;
   #chunkBytes = 0;
+  /** This request gets a capture (captures are on, and its request body fit the budget). */
+  #capturing = false;
+  /** Bytes this record holds of the captures' budget (`CaptureStore.reserve`), given back at `finish`. */
+  #reserved = 0;
   #done = false;
 
   constructor(hub: MetricsHub, init: RecordInit) {
     this.#hub = hub;
     this.#init = init;
     this.model = init.model;
-    this.#chunks = hub.captures.enabled ? [] : null;
+    if (!hub.captures.enabled) return;
+    // What a capture holds while its request is in flight counts against the same budget as the kept
+    // captures. Bug prevented: every open stream kept its request body and every chunk (up to the whole
+    // budget each), so 10,000 open streams held gigabytes for captures that could never all be kept.
+    const body = init.reqBody;
+    const size = body === null ? 0 : typeof body === "string" ? body.length : body.byteLength;
+    if (!this.#reserve(size)) return;
+    this.#capturing = true;
+    this.#chunks = [];
+  }
+
+  #reserve(n: number): boolean {
+    if (!this.#hub.captures.reserve(n)) return false;
+    this.#reserved += n;
+    return true;
   }
 
   /** The upstream answered: its status and headers. */
@@ -86,11 +107,13 @@ export class RequestRecord {
   /** One chunk of a streamed body passed to the client. */
   chunk(c: Uint8Array): void {
     if (this.#ttfb < 0) this.#ttfb = performance.now() - this.#init.started;
+    this.#bytes += c.byteLength;
+    this.#tail ??= this.#sse() ? new SseUsageTail() : new BodyUsageTail();
     this.#tail.push(c);
     if (this.#chunks !== null) {
       this.#chunkBytes += c.byteLength;
-      if (this.#chunkBytes <= this.#hub.captures.maxBytes) this.#chunks.push(c);
-      else this.#chunks = null;
+      if (this.#reserve(c.byteLength)) this.#chunks.push(c);
+      else this.#chunks = null; // the capture keeps the request only
     }
   }
 
@@ -98,7 +121,7 @@ export class RequestRecord {
   body(b: Uint8Array): void {
     if (this.#ttfb < 0) this.#ttfb = performance.now() - this.#init.started;
     this.#whole = b;
-    this.#tail.total = b.byteLength;
+    this.#bytes = b.byteLength;
   }
 
   /** Listeners of the finished row (the request log line). */
@@ -126,8 +149,8 @@ export class RequestRecord {
       const text = decoder.decode(this.#whole);
       if (ok) parsed = tokensFromJson(text);
       else errorMsg ??= errorMessage(this.#status, text);
-    } else if (this.#tail.total > 0 && ok) {
-      parsed = this.#contentType.includes("text/event-stream") ? tokensFromSseTail(this.#tail.text()) : tokensFromJson(this.#tail.text());
+    } else if (this.#tail !== null && ok) {
+      parsed = this.#sse() ? tokensFromSseTail(this.#tail.text()) : tokensFromJson(this.#tail.text());
     }
     if (errorMsg === null && !ok) errorMsg = `HTTP ${this.#status}`;
     const row = {
@@ -139,10 +162,14 @@ export class RequestRecord {
       tokens: parsed?.tokens ?? noTokens(),
       duration_ms: Math.round(Math.max(duration, parsed?.timingsMs ?? 0)),
       ttfb_ms: Math.round(this.#ttfb < 0 ? duration : this.#ttfb),
-      bytes: this.#tail.total,
+      bytes: this.#bytes,
       ...(errorMsg === null ? {} : { error_msg: errorMsg }),
     };
-    const entry = this.#hub.record(row, this.#capture(ok));
+    const capture = this.#capture(ok);
+    this.#hub.captures.release(this.#reserved);
+    this.#reserved = 0;
+    this.#chunks = null;
+    const entry = this.#hub.record(row, capture);
     for (const f of this.#onFinish) {
       try {
         f(entry);
@@ -153,8 +180,12 @@ export class RequestRecord {
     return entry;
   }
 
+  #sse(): boolean {
+    return this.#contentType.includes("text/event-stream");
+  }
+
   #capture(ok: boolean) {
-    if (!this.#hub.captures.enabled) return undefined;
+    if (!this.#capturing) return undefined;
     let resp: Uint8Array = new Uint8Array(0);
     if (ok && this.#whole !== null) resp = this.#whole;
     else if (ok && this.#chunks !== null) resp = concat(this.#chunks, this.#chunkBytes);

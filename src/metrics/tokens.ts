@@ -3,8 +3,8 @@
  * `tokens` shape: `usage` (OpenAI `prompt_tokens`/`completion_tokens`,
  * Anthropic `input_tokens`/`output_tokens`, at `usage`, `response.usage` or
  * `message.usage`) and llama-server's `timings`, which win when present.
- * Streams are read only from their tail (the last chunks), never chunk by
- * chunk: usage and timings come in the final events.
+ * Streams are read once, at the end, from the events `usage-tail.ts` kept:
+ * usage and timings come in the final events.
  */
 
 /** llama-swap's `TokenMetrics`: -1 means "not reported" for cache, drafts and speeds. */
@@ -112,40 +112,4 @@ export function tokensFromSseTail(tail: string): ParsedTokens | null {
     fold(parseJson(data), acc);
   }
   return acc.any ? { tokens: acc.tokens, timingsMs: acc.timingsMs } : null;
-}
-
-/**
- * The last bytes of a stream, kept as chunk references (no copy per chunk):
- * enough to hold the final usage event. `push` is all the per-chunk work.
- */
-export class StreamTail {
-  readonly #max: number;
-  #chunks: Uint8Array[] = [];
-  #bytes = 0;
-  /** Every byte seen, for the activity row and `bytes sent`. */
-  total = 0;
-
-  constructor(maxBytes = 16 * 1024) {
-    this.#max = maxBytes;
-  }
-
-  push(chunk: Uint8Array): void {
-    this.total += chunk.byteLength;
-    this.#chunks.push(chunk);
-    this.#bytes += chunk.byteLength;
-    while (this.#chunks.length > 1 && this.#bytes - this.#chunks[0]!.byteLength >= this.#max) {
-      this.#bytes -= this.#chunks.shift()!.byteLength;
-    }
-  }
-
-  /** The kept bytes as text (a multi-byte character cut at the start becomes U+FFFD, on a line that is skipped anyway). */
-  text(): string {
-    const out = new Uint8Array(this.#bytes);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return new TextDecoder().decode(out);
-  }
 }

@@ -61,4 +61,31 @@ describe("RequestRecord", () => {
     expect(row).toMatchObject({ bytes: 1200 * 1024, has_capture: true });
     expect(hub.captures.get(row.id)).toMatchObject({ resp_body: "" });
   });
+
+  test("captures of requests in flight share the capture budget: once it is held, later streams keep no chunks", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const chunk = new Uint8Array(400 * 1024).fill(32);
+    const a = init(hub);
+    const b = init(hub);
+    for (const r of [a, b]) r.response(200, new Headers({ "content-type": "text/event-stream" }));
+    a.chunk(chunk);
+    a.chunk(chunk);
+    b.chunk(chunk); // a holds 800 KB of the 1 MB budget: b's capture keeps its request only
+    expect(hub.captures.pending).toBeLessThanOrEqual(1024 * 1024);
+    const rowB = b.finish(null)!;
+    expect(hub.captures.get(rowB.id)).toMatchObject({ resp_body: "" });
+    const rowA = a.finish(null)!;
+    expect(Buffer.from(hub.captures.get(rowA.id)!.resp_body, "base64").byteLength).toBe(800 * 1024);
+    expect(hub.captures.pending).toBe(0);
+  });
+
+  test("a request whose body does not fit the budget left gets no capture, and holds nothing", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const big = new RequestRecord(hub, { model: "m", path: "/v1/chat/completions", started: performance.now(), time: Date.now(), reqHeaders: new Headers(), reqBody: "x".repeat(2 * 1024 * 1024) });
+    big.response(200, new Headers({ "content-type": "text/event-stream" }));
+    big.chunk(enc.encode("data: {}\n\n"));
+    expect(hub.captures.pending).toBe(0);
+    expect(big.finish(null)).toMatchObject({ has_capture: false });
+  });
 });
+

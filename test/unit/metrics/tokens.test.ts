@@ -1,6 +1,6 @@
 /** Token counts from usage (JSON or the last SSE events) and llama-server timings. */
 import { describe, expect, test } from "bun:test";
-import { StreamTail, tokensFromJson, tokensFromSseTail } from "../../../src/metrics/index.ts";
+import { BodyUsageTail, SseUsageTail, tokensFromJson, tokensFromSseTail } from "../../../src/metrics/index.ts";
 
 const enc = new TextEncoder();
 
@@ -49,17 +49,69 @@ describe("tokensFromSseTail", () => {
   });
 });
 
-describe("StreamTail", () => {
-  test("keeps whole chunks covering the last bytes and counts every byte", () => {
-    const t = new StreamTail(10);
-    for (const s of ["aaaaaaaa", "bbbbbbbb", "cccc", "dd"]) t.push(enc.encode(s));
-    expect(t.total).toBe(22);
-    expect(t.text()).toBe("bbbbbbbbccccdd");
+describe("SseUsageTail", () => {
+  const feed = (t: SseUsageTail, parts: string[]) => parts.forEach((p) => t.push(enc.encode(p)));
+
+  test("keeps nothing between plain token events, and counts every byte", () => {
+    const t = new SseUsageTail();
+    const parts = Array.from({ length: 100 }, (_, i) => `data: {"choices":[{"delta":{"content":"w${i}"}}]}\n\n`);
+    feed(t, parts);
+    expect(t.total).toBe(parts.join("").length);
+    expect(t.text()).toBe("");
   });
 
-  test("a single chunk larger than the limit is kept whole", () => {
-    const t = new StreamTail(4);
-    t.push(enc.encode("0123456789"));
-    expect(t.text()).toBe("0123456789");
+  test("keeps the usage event even when it comes in pieces, split inside its key", () => {
+    const t = new SseUsageTail();
+    feed(t, ['data: {"choices":[]}\n\ndata: {"choices":[],"us', 'age":{"prompt_tokens":5,"completion_tokens":17}}\n', "\ndata: [DONE]\n\n"]);
+    expect(tokensFromSseTail(t.text())?.tokens).toMatchObject({ input_tokens: 5, output_tokens: 17 });
+  });
+
+  test("Anthropic: both usage events survive a long stream between them", () => {
+    const t = new SseUsageTail();
+    feed(t, ['event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":11,"output_tokens":1}}}\n\n']);
+    feed(t, Array.from({ length: 500 }, () => 'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"x"}}\n\n'));
+    feed(t, ['event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":42}}\n\n', 'event: message_stop\ndata: {"type":"message_stop"}\n\n']);
+    expect(tokensFromSseTail(t.text())?.tokens).toMatchObject({ input_tokens: 11, output_tokens: 42 });
+  });
+
+  test("CRLF event boundaries, and llama-server timings", () => {
+    const t = new SseUsageTail();
+    feed(t, ['data: {"choices":[]}\r\n\r\n', 'data: {"timings":{"prompt_n":3,"predicted_n":4}}\r\n\r\n']);
+    expect(tokensFromSseTail(t.text())?.tokens).toMatchObject({ input_tokens: 3, output_tokens: 4 });
+  });
+
+  test("keeps only the last few usage events (a server reporting usage in every chunk)", () => {
+    const t = new SseUsageTail(2);
+    feed(t, Array.from({ length: 50 }, (_, i) => `data: {"usage":{"prompt_tokens":1,"completion_tokens":${i + 1}}}\n\n`));
+    expect(t.text().split("\n\n").filter(Boolean)).toHaveLength(2);
+    expect(tokensFromSseTail(t.text())?.tokens.output_tokens).toBe(50);
+  });
+
+  test("an event longer than the limit is not kept", () => {
+    const t = new SseUsageTail(8, 100);
+    feed(t, [`data: {"usage":{"prompt_tokens":1,"completion_tokens":2},"pad":"${"x".repeat(200)}"}\n\n`]);
+    expect(t.text()).toBe("");
+  });
+
+  test("a last event without its blank line is still read", () => {
+    const t = new SseUsageTail();
+    feed(t, ['data: {"usage":{"prompt_tokens":2,"completion_tokens":3}}']);
+    expect(tokensFromSseTail(t.text())?.tokens).toMatchObject({ input_tokens: 2, output_tokens: 3 });
+  });
+});
+
+describe("BodyUsageTail", () => {
+  test("a small body is kept whole, every byte counted", () => {
+    const t = new BodyUsageTail(100);
+    for (const s of ['{"usage":', '{"prompt_tokens":1,', '"completion_tokens":2}}']) t.push(enc.encode(s));
+    expect(tokensFromJson(t.text())?.tokens).toMatchObject({ input_tokens: 1, output_tokens: 2 });
+  });
+
+  test("past the limit nothing is kept (a cut JSON document cannot parse anyway)", () => {
+    const t = new BodyUsageTail(4);
+    t.push(enc.encode("0123"));
+    t.push(enc.encode("456789"));
+    expect(t.total).toBe(10);
+    expect(t.text()).toBe("");
   });
 });
