@@ -74,6 +74,17 @@ describe("SseUsageTail", () => {
     expect(tokensFromSseTail(t.text())?.tokens).toMatchObject({ input_tokens: 11, output_tokens: 42 });
   });
 
+  test("a blank line split between chunks ends the event; a character split between chunks survives", () => {
+    const t = new SseUsageTail();
+    const bytes = enc.encode('data: {"usage":{"prompt_tokens":1,"completion_tokens":2},"note":"é"}\n\n');
+    const cut = bytes.indexOf(0xa9); // inside "é"
+    t.push(bytes.subarray(0, cut));
+    t.push(bytes.subarray(cut, bytes.length - 1));
+    t.push(bytes.subarray(bytes.length - 1));
+    t.push(enc.encode('data: {"choices":[]}\n\n'));
+    expect(t.text()).toBe('data: {"usage":{"prompt_tokens":1,"completion_tokens":2},"note":"é"}\n\n');
+  });
+
   test("CRLF event boundaries, and llama-server timings", () => {
     const t = new SseUsageTail();
     feed(t, ['data: {"choices":[]}\r\n\r\n', 'data: {"timings":{"prompt_n":3,"predicted_n":4}}\r\n\r\n']);
