@@ -1,9 +1,11 @@
 /**
  * One proxied request on its way to becoming an Activity row. The proxy
- * calls `firstByte`, `chunk` (streams) or `body` (answers read whole), then
- * `finish` exactly once; the work per chunk is a length count and a
- * reference kept (the stream tail, and the capture while it fits). Tokens
- * are parsed once, at the end, from the whole small body or the stream's tail.
+ * calls `response`, `chunk` (streams) or `body` (answers read whole), then
+ * `finish` exactly once; the work per chunk is a length count, a byte search
+ * (`usage-tail.ts`) and, while the capture fits its budget, a reference kept.
+ * Tokens are parsed once, at the end. A record lives as long as its stream,
+ * so it keeps the request (headers, body) and the response headers only when
+ * it is collecting a capture.
  */
 import type { MetricsHub } from "./metrics-hub.ts";
 import type { ActivityEntry } from "./activity.ts";
@@ -51,7 +53,12 @@ export function errorMessage(status: number, body: string): string {
  */
 export class RequestRecord {
   readonly #hub: MetricsHub;
-  readonly #init: RecordInit;
+  readonly #path: string;
+  readonly #started: number;
+  readonly #time: number;
+  /** The request as forwarded and the upstream's headers: kept only for a capture. */
+  #reqHeaders: Headers | null = null;
+  #reqBody: Uint8Array | string | null = null;
   /** The row's model; a selector's request learns it once the scheduler chose. */
   model: string;
   #ttfb = -1;
@@ -73,7 +80,9 @@ export class RequestRecord {
 
   constructor(hub: MetricsHub, init: RecordInit) {
     this.#hub = hub;
-    this.#init = init;
+    this.#path = init.path;
+    this.#started = init.started;
+    this.#time = init.time;
     this.model = init.model;
     if (!hub.captures.enabled) return;
     // What a capture holds while its request is in flight counts against the same budget as the kept
@@ -84,6 +93,8 @@ export class RequestRecord {
     if (!this.#reserve(size)) return;
     this.#capturing = true;
     this.#chunks = [];
+    this.#reqHeaders = init.reqHeaders;
+    this.#reqBody = body;
   }
 
   #reserve(n: number): boolean {
@@ -96,7 +107,7 @@ export class RequestRecord {
   response(status: number, headers: Headers): void {
     this.#status = status;
     this.#contentType = headers.get("content-type") ?? "";
-    this.#respHeaders = headers;
+    if (this.#capturing) this.#respHeaders = headers;
   }
 
   /** A status modelswap answered itself (no upstream answer: 502, 503, 499, ...). */
@@ -106,7 +117,7 @@ export class RequestRecord {
 
   /** One chunk of a streamed body passed to the client. */
   chunk(c: Uint8Array): void {
-    if (this.#ttfb < 0) this.#ttfb = performance.now() - this.#init.started;
+    if (this.#ttfb < 0) this.#ttfb = performance.now() - this.#started;
     this.#bytes += c.byteLength;
     this.#tail ??= this.#sse() ? new SseUsageTail() : new BodyUsageTail();
     this.#tail.push(c);
@@ -119,7 +130,7 @@ export class RequestRecord {
 
   /** The whole body of an answer read at once. */
   body(b: Uint8Array): void {
-    if (this.#ttfb < 0) this.#ttfb = performance.now() - this.#init.started;
+    if (this.#ttfb < 0) this.#ttfb = performance.now() - this.#started;
     this.#whole = b;
     this.#bytes = b.byteLength;
   }
@@ -141,7 +152,7 @@ export class RequestRecord {
   finish(error: string | null): ActivityEntry | null {
     if (this.#done) return null;
     this.#done = true;
-    const duration = performance.now() - this.#init.started;
+    const duration = performance.now() - this.#started;
     const ok = this.#status >= 200 && this.#status < 300;
     let parsed: ParsedTokens | null = null;
     let errorMsg = error;
@@ -154,9 +165,9 @@ export class RequestRecord {
     }
     if (errorMsg === null && !ok) errorMsg = `HTTP ${this.#status}`;
     const row = {
-      timestamp: new Date(this.#init.time).toISOString(),
+      timestamp: new Date(this.#time).toISOString(),
       model: this.model,
-      req_path: this.#init.path,
+      req_path: this.#path,
       resp_content_type: this.#contentType,
       resp_status_code: this.#status,
       tokens: parsed?.tokens ?? noTokens(),
@@ -189,11 +200,11 @@ export class RequestRecord {
     let resp: Uint8Array = new Uint8Array(0);
     if (ok && this.#whole !== null) resp = this.#whole;
     else if (ok && this.#chunks !== null) resp = concat(this.#chunks, this.#chunkBytes);
-    const body = this.#init.reqBody;
+    const body = this.#reqBody;
     const reqBody = body === null ? new Uint8Array(0) : typeof body === "string" ? new TextEncoder().encode(body) : body;
     const respHeaders = this.#respHeaders === null ? {} : redactHeaders(this.#respHeaders);
     delete respHeaders["content-encoding"];
-    return { reqPath: this.#init.path, reqHeaders: redactHeaders(this.#init.reqHeaders), reqBody, respHeaders, respBody: resp };
+    return { reqPath: this.#path, reqHeaders: this.#reqHeaders === null ? {} : redactHeaders(this.#reqHeaders), reqBody, respHeaders, respBody: resp };
   }
 }
 

@@ -219,6 +219,25 @@ export class SchedulerClient implements Scheduler {
     });
   }
 
+  /**
+   * A granted lease. Its closures hold the id and the model, not the grant
+   * message (a lease lives as long as its response stream).
+   */
+  #lease(id: number, model: string, upstream: string): Lease {
+    let released = false;
+    return {
+      model,
+      peer: null,
+      upstream,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.#dead === null) this.#post({ type: "release", id });
+      },
+      progress: () => this.#markActive(model),
+    };
+  }
+
   /** The pending acquire `id`, taken out of the map with its abort listener detached (its answer arrived). */
   #settled(id: number): PendingAcquire | undefined {
     const a = this.#acquires.get(id);
@@ -235,19 +254,7 @@ export class SchedulerClient implements Scheduler {
       case "granted": {
         const a = this.#settled(m.id);
         if (a === undefined) return;
-        let released = false;
-        const model = m.model ?? a.model;
-        const lease: Lease = {
-          model,
-          peer: null,
-          upstream: m.upstream,
-          release: () => {
-            if (released) return;
-            released = true;
-            if (this.#dead === null) this.#post({ type: "release", id: m.id });
-          },
-          progress: () => this.#markActive(model),
-        };
+        const lease = this.#lease(m.id, m.model ?? a.model, m.upstream);
         if (a.cancelled) lease.release();
         else a.resolve(lease);
         return;

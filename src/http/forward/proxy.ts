@@ -5,10 +5,12 @@
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */
-import { type Clock, RealClock } from "../../lib/clock.ts";
-import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
+import { HttpError } from "../errors.ts";
+import { type ExchangeObserver, type GuardOptions, guardedStream, stalled } from "./guarded-stream.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
+
+export { type ExchangeObserver, stalled } from "./guarded-stream.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -16,8 +18,12 @@ export interface ProxyInit {
   method: string;
   headers: Headers;
   body: RequestInit["body"];
-  /** The client's request signal: aborting it aborts the upstream request. */
-  signal: AbortSignal;
+  /**
+   * The exchange's one controller (`forward.ts`): the client leaving, a cancel
+   * through the API, a drain, and this proxy's own timeouts abort it, each with
+   * an `HttpError` as its reason; aborting it aborts the upstream request.
+   */
+  abort: AbortController;
   /** Called exactly once when the exchange is over, whatever the outcome. */
   onDone: () => void;
   inflight?: InflightTracker;
@@ -35,28 +41,11 @@ export interface ProxyInit {
   observer?: ExchangeObserver;
 }
 
-/**
- * What the proxy tells about an exchange as it happens; `end` comes once, after
- * the last byte, with why it failed (or null). Per chunk it must only count
- * and keep references: it runs on the hot path.
- */
-export interface ExchangeObserver {
-  response(status: number, headers: Headers): void;
-  chunk(c: Uint8Array): void;
-  body(b: Uint8Array): void;
-  end(error: string | null): void;
-}
-
-/** The error a stalled exchange ends with. */
-export function stalled(ms: number): HttpError {
-  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${ms / 1000} s`);
-}
-
 /** Statuses whose responses cannot carry a body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** The 499 for a client that left before its answer. */
-function clientClosed(): HttpError {
+export function clientClosed(): HttpError {
   return new HttpError("client_closed", "Cannot proxy request: the client closed the connection");
 }
 
@@ -70,8 +59,15 @@ export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A
   };
 }
 
-/** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
-export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
+/** Why `abort` was aborted, as the HttpError the client gets (a reason that is not one counts as the client leaving). */
+export function abortError(abort: AbortController): HttpError {
+  const reason: unknown = abort.signal.reason;
+  return reason instanceof HttpError ? reason : clientClosed();
+}
+
+/** Opens the upstream request; rejects with HttpError 502 when it cannot connect, or with why `init.abort` was aborted. */
+export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">): Promise<Response> {
+  const abort = init.abort;
   const waitMs = init.headerTimeoutMs ?? 0;
   const stallMs = init.stallMs ?? 0;
   const stallFirst = stallMs > 0 && (waitMs <= 0 || stallMs < waitMs);
@@ -103,8 +99,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
       return await fetch(init.url, options);
     }
   } catch (err) {
-    if (init.signal.aborted) throw clientClosed();
-    if (abort.signal.reason instanceof HttpError) throw abort.signal.reason;
+    if (abort.signal.aborted) throw abortError(abort);
     // A request body stream that failed with its own status (413 past the upload limit).
     if (err instanceof HttpError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
@@ -132,58 +127,46 @@ function replayable(body: RequestInit["body"]): boolean {
 
 /** Proxies a request and returns the streaming client response. */
 export async function proxyRequest(init: ProxyInit): Promise<Response> {
-  const abort = new AbortController();
-  const onClientAbort = () => abort.abort(init.signal.reason);
-  let removeInflight = () => {};
-  const observer = init.observer;
-  const done = once((error: string | null) => {
-    init.signal.removeEventListener("abort", onClientAbort);
-    removeInflight();
-    init.onDone();
-    observer?.end(error);
-  });
-  if (init.signal.aborted) {
-    // The caller records the 499; the release happens here.
-    init.onDone();
-    throw clientClosed();
+  // Only what the exchange needs after the headers is kept in this scope: the request body, its headers
+  // and `init` itself are not captured by anything that lives as long as the response stream.
+  const { abort, observer, onDone, inflight } = init;
+  const method = init.method;
+  const stallMs = init.stallMs ?? 0;
+  if (abort.signal.aborted) {
+    // The caller records the status; the release happens here.
+    onDone();
+    throw abortError(abort);
   }
-  init.signal.addEventListener("abort", onClientAbort, { once: true });
   let upstream: Response;
   try {
-    upstream = await fetchUpstream(init, abort);
+    upstream = await fetchUpstream(init);
   } catch (err) {
     // The caller records a failed exchange (it knows the status the client gets); the release happens here.
-    init.signal.removeEventListener("abort", onClientAbort);
-    init.onDone();
+    onDone();
     throw err;
   }
   observer?.response(upstream.status, upstream.headers);
   const headers = clientResponseHeaders(upstream.headers);
   const body = upstream.body;
-  if (body === null || init.method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
+  const status = { status: upstream.status, statusText: upstream.statusText, headers };
+  if (body === null || method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
     if (body !== null) await body.cancel().catch(() => {});
-    done(null);
-    return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
+    onDone();
+    observer?.end(null);
+    return new Response(null, status);
   }
   if (bufferable(upstream.headers)) {
-    return new Response(await readWhole(upstream, abort, init, done), {
-      status: upstream.status,
-      statusText: upstream.statusText,
-      headers,
+    const done = once((error: string | null) => {
+      onDone();
+      observer?.end(error);
     });
+    return new Response(await readWhole(upstream, abort, { stallMs, inflight, observer }, done), status);
   }
-  const stream = guardedStream(body, {
-    sse: isEventStream(upstream.headers),
-    abort,
-    done,
-    ...(observer === undefined ? {} : { observer }),
-    stallMs: init.stallMs ?? 0,
-    ...(init.onProgress ? { onProgress: init.onProgress } : {}),
-    register: (entry) => {
-      if (init.inflight) removeInflight = init.inflight.add(entry);
-    },
-  });
-  return new Response(stream, { status: upstream.status, statusText: upstream.statusText, headers });
+  const guard: GuardOptions = { sse: isEventStream(upstream.headers), abort, onDone, stallMs };
+  if (observer !== undefined) guard.observer = observer;
+  if (init.onProgress) guard.onProgress = init.onProgress;
+  if (inflight) guard.inflight = inflight;
+  return new Response(guardedStream(body, guard), status);
 }
 
 /**
@@ -203,34 +186,27 @@ function bufferable(headers: Headers): boolean {
 
 /**
  * Reads a small upstream body whole, then runs `done`; a drain (via
- * `init.inflight`) or a client abort cancels the read. A failed read becomes an HttpError.
+ * `o.inflight`), a client abort or a stall aborts the read. A failed read becomes an HttpError.
  */
-async function readWhole(upstream: Response, abort: AbortController, init: ProxyInit, done: (error: string | null) => void): Promise<ArrayBuffer> {
-  let ended: string | null = null;
+async function readWhole(
+  upstream: Response,
+  abort: AbortController,
+  o: { stallMs: number; inflight: InflightTracker | undefined; observer: ExchangeObserver | undefined },
+  done: (error: string | null) => void,
+): Promise<ArrayBuffer> {
   let failure: string | null = null;
-  const unregister =
-    init.inflight?.add({
-      end(reason: string) {
-        ended = reason;
-        abort.abort(new Error(reason));
-      },
-    }) ?? (() => {});
+  const unregister = o.inflight?.add({ end: (reason: string) => abort.abort(new HttpError("shutting_down", reason)) }) ?? (() => {});
   // A small answer is one unit: no byte of it for stallMs is a stall.
-  const stallMs = init.stallMs ?? 0;
-  let stall = false;
-  const timer = stallMs > 0 ? setTimeout(() => ((stall = true), abort.abort(stalled(stallMs))), stallMs) : undefined;
+  const stallMs = o.stallMs;
+  const timer = stallMs > 0 ? setTimeout(() => abort.abort(stalled(stallMs)), stallMs) : undefined;
   try {
     const whole = await upstream.arrayBuffer();
-    init.observer?.body(new Uint8Array(whole));
+    o.observer?.body(new Uint8Array(whole));
     return whole;
   } catch (err) {
-    const e = stall
-      ? stalled(stallMs)
-      : ended !== null
-        ? new HttpError("shutting_down", ended)
-        : init.signal.aborted
-          ? clientClosed()
-          : new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${err instanceof Error ? err.message : String(err)}`);
+    const e = abort.signal.aborted
+      ? abortError(abort)
+      : new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${err instanceof Error ? err.message : String(err)}`);
     failure = e.message;
     throw e;
   } finally {
@@ -238,110 +214,4 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
     unregister();
     done(failure);
   }
-}
-
-interface GuardOptions {
-  sse: boolean;
-  abort: AbortController;
-  /** Runs once, with why the stream failed (or null when it ended normally). */
-  done: (error: string | null) => void;
-  observer?: ExchangeObserver;
-  register: (entry: { end(reason: string): void }) => void;
-  /** 0: off. See `ProxyInit.stallMs`. */
-  stallMs?: number;
-  onProgress?: () => void;
-  /** The stall watchdog's time (default: real; tests pass a ManualClock so no test waits on a wall-clock margin). */
-  clock?: Clock;
-}
-
-const REAL_CLOCK = new RealClock();
-
-/** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
-export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let ended = false;
-  let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
-  // The stall watchdog: one sleep per stream, re-armed only when it ends (a chunk just stamps the time).
-  const stallMs = o.stallMs ?? 0;
-  const clock = o.clock ?? REAL_CLOCK;
-  const unwatch = stallMs > 0 ? new AbortController() : null;
-  let lastMove = clock.now();
-  const finish = (error: string | null) => {
-    ended = true;
-    unwatch?.abort();
-    o.done(error);
-  };
-  const watch = (ms: number) => {
-    clock.sleep(ms, unwatch!.signal).then(checkStall, () => {});
-  };
-  const checkStall = () => {
-    if (ended) return;
-    const idle = clock.now() - lastMove;
-    if (idle < stallMs) {
-      watch(stallMs - idle);
-      return;
-    }
-    // Neither the upstream sent nor the client took a byte for stallMs (a hung server, or a client gone silent).
-    const e = stalled(stallMs);
-    endWith(e.code, e.message, e);
-    o.abort.abort(e);
-    reader.cancel(e).catch(() => {});
-  };
-  if (stallMs > 0) watch(stallMs);
-  const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
-    if (ended) return;
-    try {
-      if (o.sse) {
-        ctrl?.enqueue(sseErrorEvent(code, message));
-        ctrl?.close();
-      } else {
-        ctrl?.error(error ?? new Error(message));
-      }
-    } catch {
-      // The client side is already gone.
-    }
-    finish(message);
-  };
-  o.register({
-    end(reason: string) {
-      endWith("shutting_down", reason);
-      o.abort.abort(new Error(reason));
-      reader.cancel().catch(() => {});
-    },
-  });
-  return new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        ctrl = c;
-      },
-      async pull(c) {
-        if (ended) return;
-        try {
-          const { done, value } = await reader.read();
-          if (ended) return;
-          if (done) {
-            c.close();
-            finish(null);
-            return;
-          }
-          o.observer?.chunk(value);
-          c.enqueue(value);
-          if (stallMs > 0) lastMove = clock.now();
-          o.onProgress?.();
-        } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err);
-          endWith("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
-        }
-      },
-      cancel(reason) {
-        if (ended) return;
-        ended = true;
-        unwatch?.abort();
-        o.abort.abort(reason);
-        reader.cancel(reason).catch(() => {});
-        o.done("the client closed the connection");
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }

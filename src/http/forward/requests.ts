@@ -16,15 +16,17 @@ export interface OpenRequest {
 }
 
 export class RequestRegistry {
-  readonly #open = new Map<string, { info: OpenRequest; cancel: AbortController }>();
+  readonly #open = new Map<string, { info: OpenRequest; cancel: (why: string) => void }>();
   #next = 1;
 
-  /** Registers a request; returns its id, the signal that fires on cancel, and the removal. */
-  add(info: Omit<OpenRequest, "id">): { id: string; signal: AbortSignal; remove: () => void } {
+  /**
+   * Registers a request with what cancels it (the exchange's own controller,
+   * not one more per request); returns its id and the removal.
+   */
+  add(info: Omit<OpenRequest, "id">, cancel: (why: string) => void): { id: string; remove: () => void } {
     const id = String(this.#next++);
-    const cancel = new AbortController();
     this.#open.set(id, { info: { id, ...info }, cancel });
-    return { id, signal: cancel.signal, remove: () => this.#open.delete(id) };
+    return { id, remove: () => this.#open.delete(id) };
   }
 
   /** Cancels request `id`; false when no such request is open. */
@@ -32,7 +34,7 @@ export class RequestRegistry {
     const r = this.#open.get(id);
     if (r === undefined) return false;
     this.#open.delete(id);
-    r.cancel.abort(new Error(`Request ${id} was cancelled through the API`));
+    r.cancel(`Request ${id} was cancelled through the API`);
     return true;
   }
 
