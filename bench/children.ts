@@ -60,6 +60,11 @@ export function openFilesLimit(pid: number): number {
   return m ? Number(m[1]) : 1024;
 }
 
+/** How many files `pid` has open now. */
+export function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
 /** CPU time (user + system, clock ticks) of each thread of `pid`, summed by thread name ("main" is the main thread, "Worker" a Worker). */
 export function threadCpuTicks(pid: number): Record<string, number> {
   const out: Record<string, number> = {};

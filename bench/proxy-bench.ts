@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { installCleanup, openFilesLimit, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
+import { installCleanup, openFiles, openFilesLimit, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
 import { bodyThroughput, chat, median, openStreams, streamTimings } from "./probes.ts";
 import { measureReadiness, type ReadinessResult } from "./readiness.ts";
 import { addedTable, figuresTable, medians, verdicts, verdictTable, type ModelswapFigures, type Samples, type Target } from "./report.ts";
@@ -183,11 +183,12 @@ async function main(): Promise<void> {
       log(`waiting ${settleS} s for modelswap to settle after the load`);
       await Bun.sleep(settleS * 1000);
       rss.settledKb = rssKb(ms.child.pid);
-      // Each stream holds a client socket and an upstream socket: stay inside modelswap's open-files limit.
+      // Each stream holds a client socket and an upstream socket: stay inside modelswap's open-files limit
+      // (what it has open now, and a few spare for its logs and the model's pipes).
       const limit = openFilesLimit(ms.child.pid);
-      const fit = Math.floor((limit - 256) / 2);
+      const fit = Math.floor((limit - openFiles(ms.child.pid) - 32) / 2);
       const n = Math.min(nStreams, fit);
-      if (n < nStreams) log(`modelswap may open ${limit} files: measuring ${n} streams instead of ${nStreams} (raise 'ulimit -n' for more)`);
+      if (n < nStreams) log(`modelswap may open ${limit} files: measuring ${n} streams instead of ${nStreams} (raise 'ulimit -n' (the hard limit) for more)`);
       log(`opening ${n} streams through modelswap`);
       const warm = await openStreams(ms.url, "hold", 1, 60_000);
       warm.close();
@@ -206,6 +207,8 @@ async function main(): Promise<void> {
       open.close();
       log(`${open.opened}/${n} streams got their first chunk; RSS ${(rss.streamsKb / 1024).toFixed(1)} MB`);
     }
+    // The readiness step starts modelswaps of its own: this one (and its models) must not run alongside them.
+    await stop(ms.child);
     if (want("ready")) {
       const n = Number(opts["ready-samples"]);
       for (let r = 0; r < n; r++) {

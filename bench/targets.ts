@@ -135,12 +135,10 @@ export async function startModelswap(
 ): Promise<{ child: Child; url: string }> {
   const port = freePort();
   const exe = binary ? [resolve(binary)] : [BUN, "src/main.ts"];
+  // Its own state dir, by flag: modelswap's default is $XDG_RUNTIME_DIR/modelswap or /tmp/modelswap-UID
+  // (README), so two modelswaps started here with the default would share one and the second would exit.
   const stateDir = join(tmp, `${name}-state`);
-  mkdirSync(stateDir, { recursive: true });
-  const child = start(name, [...exe, "--config", configPath, "--listen", `127.0.0.1:${port}`], join(tmp, `${name}.log`), {
-    XDG_STATE_HOME: stateDir,
-    ...env,
-  });
+  const child = start(name, [...exe, "--config", configPath, "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir], join(tmp, `${name}.log`), env);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(child, `${url}/v1/models`, 20_000);
   return { child, url };
