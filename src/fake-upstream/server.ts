@@ -21,6 +21,8 @@ export interface FakeUpstream {
 export interface FakeUpstreamHooks {
   /** One line per request (default: stdout when `verbose`, else nowhere). */
   log?: (line: string) => void;
+  /** The readiness lines of a server started with a delay (default: stdout). */
+  announce?: (line: string) => void;
   /** How `--exit-after-requests` ends the process (default: `process.exit(1)`). */
   crash?: () => void;
 }
@@ -38,8 +40,23 @@ export interface FakeUpstreamHooks {
 export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstreamHooks = {}): FakeUpstream {
   const log = hooks.log ?? (options.verbose ? (line: string) => void process.stdout.write(`${line}\n`) : () => {});
   const crash = hooks.crash ?? (() => process.exit(1));
-  const startedAt = performance.now();
-  const loading = (): boolean => performance.now() - startedAt < options.startDelayMs;
+  const announce = hooks.announce ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  // With a start delay it behaves like llama-server loading a model: the port opens at once, /health says 503,
+  // and when the load is done it prints a line (llama-server: "server is listening", then "all slots are idle").
+  // It also stamps, on its own clock (epoch ms), the first 200 of /health and the first request after it:
+  // the benchmark's exact measure of how soon a proxy uses a server that turned ready.
+  const delayed = options.startDelayMs > 0;
+  let loaded = !delayed;
+  const loadTimer = delayed
+    ? setTimeout(() => {
+        loaded = true;
+        announce(`fake-upstream: model loaded after ${options.startDelayMs} ms, server is ready`);
+      }, options.startDelayMs)
+    : undefined;
+  const loading = (): boolean => !loaded;
+  const epochMs = (): string => (performance.timeOrigin + performance.now()).toFixed(3);
+  let stampedHealthy = !delayed;
+  let stampedRequest = !delayed;
   let counted = 0;
 
   const server = Bun.serve({
@@ -51,7 +68,15 @@ export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstr
       const path = url.pathname;
       if (path === "/health") {
         const status = options.healthFail ? 503 : loading() ? 503 : 200;
+        if (status === 200 && !stampedHealthy) {
+          stampedHealthy = true;
+          announce(`fake-upstream: healthy at ${epochMs()}`);
+        }
         return json(status === 200 ? { status: "ok" } : { status: options.healthFail ? "error" : "loading" }, status);
+      }
+      if (!stampedRequest && !loading()) {
+        stampedRequest = true;
+        announce(`fake-upstream: first request at ${epochMs()}`);
       }
       const n = ++counted;
       const crashing = options.exitAfterRequests !== null && n >= options.exitAfterRequests;
@@ -82,7 +107,10 @@ export function startFakeUpstream(options: FakeUpstreamOptions, hooks: FakeUpstr
   return {
     url: `http://${urlHost(options.host)}:${port}`,
     port,
-    stop: () => server.stop(true),
+    stop: () => {
+      clearTimeout(loadTimer);
+      return server.stop(true);
+    },
   };
 }
 
