@@ -1,0 +1,123 @@
+/**
+ * Readiness polling (src/supervisor/health.ts): fast while a start is young,
+ * backing off as it goes on, and at once when the server prints a line. Time
+ * is a ManualClock: a pause ends only when a test moves it (or a nudge ends it).
+ */
+import { describe, expect, test } from "bun:test";
+import { poll } from "../../../src/lib/async.ts";
+import { ManualClock } from "../../../src/lib/clock.ts";
+import { HEALTH_MAX_INTERVAL_MS, HEALTH_MIN_INTERVAL_MS, healthInterval, Nudge, waitHealthy } from "../../../src/supervisor/health.ts";
+
+const until = (fn: () => boolean) => poll(() => fn() || undefined, 1, { signal: AbortSignal.timeout(5000) });
+
+/** A server whose health check fails until `ready` is set; counts the attempts. */
+function server() {
+  const s = {
+    ready: false,
+    attempts: 0,
+    check: async () => {
+      s.attempts++;
+      return s.ready ? null : "status 503";
+    },
+  };
+  return s;
+}
+
+describe("healthInterval", () => {
+  test.each([
+    [0, HEALTH_MIN_INTERVAL_MS],
+    [100, 2],
+    [500, 10],
+    [1000, 20],
+    [2500, 50],
+    [5000, HEALTH_MAX_INTERVAL_MS],
+    [600_000, HEALTH_MAX_INTERVAL_MS],
+  ])("%p ms into a start it waits %p ms", (elapsed, want) => {
+    expect(healthInterval(elapsed)).toBe(want);
+  });
+
+  test("a minute of load costs hundreds of attempts, not the 30,000 of a fixed 2 ms", () => {
+    let t = 0;
+    let n = 0;
+    while (t < 60_000) {
+      t += healthInterval(t);
+      n++;
+    }
+    expect(n).toBeLessThan(1000);
+  });
+});
+
+describe("waitHealthy", () => {
+  test("pauses follow the interval on the clock, and it resolves at the first 200", async () => {
+    const clock = new ManualClock();
+    const s = server();
+    let done = false;
+    const p = waitHealthy("http://unused", AbortSignal.timeout(10_000), { clock, check: s.check, interval: () => 10 }).then(() => (done = true));
+    await until(() => clock.pending === 1);
+    expect(s.attempts).toBe(1);
+    clock.advance(9);
+    expect(s.attempts).toBe(1);
+    clock.advance(1);
+    await until(() => s.attempts === 2 && clock.pending === 1);
+    s.ready = true;
+    clock.advance(10);
+    await p;
+    expect(done).toBe(true);
+    expect(s.attempts).toBe(3);
+  });
+
+  test("the pause grows with the time waited (the clock is what it reads)", async () => {
+    const clock = new ManualClock();
+    const s = server();
+    const asked: number[] = [];
+    const abort = new AbortController();
+    const p = waitHealthy("http://unused", abort.signal, { clock, check: s.check, interval: (elapsed) => (asked.push(elapsed), healthInterval(elapsed)) });
+    await until(() => clock.pending === 1);
+    clock.advance(1000); // the first pause (2 ms) is long over: the next one is sized at 1 s
+    await until(() => asked.length === 2 && clock.pending === 1);
+    expect(asked).toEqual([0, 1000]);
+    abort.abort(new Error("stop"));
+    await expect(p).rejects.toThrow("stop");
+  });
+
+  test("a line from the server probes at once, without waiting out the pause", async () => {
+    const clock = new ManualClock();
+    const s = server();
+    const nudge = new Nudge();
+    const p = waitHealthy("http://unused", AbortSignal.timeout(10_000), { clock, check: s.check, nudge, interval: () => 100 });
+    await until(() => clock.pending === 1);
+    s.ready = true;
+    nudge.nudge(); // e.g. "server is listening": no clock moved
+    await p;
+    expect(s.attempts).toBe(2);
+    expect(clock.now()).toBe(0);
+  });
+
+  test("a line printed while an attempt runs makes the next attempt follow at once", async () => {
+    const clock = new ManualClock();
+    const nudge = new Nudge();
+    let attempts = 0;
+    const check = async () => {
+      attempts++;
+      if (attempts === 1) {
+        nudge.nudge(); // the server prints as it turns ready, while the first attempt is out
+        return "status 503";
+      }
+      return null;
+    };
+    await waitHealthy("http://unused", AbortSignal.timeout(10_000), { clock, check, nudge, interval: () => 100 });
+    expect(attempts).toBe(2);
+    expect(clock.pending).toBe(0);
+  });
+
+  test("an abort ends the pause with the signal's reason, and leaves no sleeper behind", async () => {
+    const clock = new ManualClock();
+    const s = server();
+    const abort = new AbortController();
+    const p = waitHealthy("http://unused", abort.signal, { clock, check: s.check, nudge: new Nudge(), interval: () => 100 });
+    await until(() => clock.pending === 1);
+    abort.abort(new Error("start cancelled"));
+    await expect(p).rejects.toThrow("start cancelled");
+    expect(clock.pending).toBe(0);
+  });
+});
