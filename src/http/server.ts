@@ -52,9 +52,10 @@ export interface TlsFiles {
 
 /** Starts listening, over HTTPS when `tls` is given (why: one place owns idle timeouts, draining and the socket). */
 export function startHttpServer(deps: AppDeps & { hostname: string; port: number; tls?: TlsFiles | null }): HttpServer {
-  // Requests starting and proxied responses ending are activity: a quiet second after either collects garbage.
-  const collector = startIdleCollector();
-  const inflight = new InflightTracker(collector.touch);
+  // Requests starting and proxied responses ending are activity: a quiet second after either collects
+  // garbage, once nothing is in flight (never while a request waits for a model or a stream is open).
+  const collector = startIdleCollector({ busy: () => inflight.size > 0 });
+  const inflight: InflightTracker = new InflightTracker(collector.touch);
   // Kept across reloads: open requests stay cancellable, performance samples stay.
   const requests = new RequestRegistry();
   const performance = performanceMonitor(deps);
