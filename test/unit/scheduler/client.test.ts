@@ -5,6 +5,7 @@
 import { expect, test } from "bun:test";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
 import { scriptedPeer } from "./scripted-peer.ts";
+import { poll } from "../../../src/lib/async.ts";
 
 const setup = scriptedPeer;
 
@@ -97,4 +98,18 @@ test("a call resolves with its reply's value; a reply tagged with another op is 
   expect(await now).toBe(42);
   const err = (await settled.catch((e: unknown) => e)) as SchedulerError;
   expect(err.rejection).toMatchObject({ code: "internal", message: "Cannot use the scheduler's reply as it answers clockNow, not settle" });
+});
+
+test("a grant's request goes on before the events of its batch are handled; the events follow, in order", async () => {
+  const { client, send, until } = setup();
+  const order: string[] = [];
+  client.onEvent((e) => order.push(e.kind === "log" ? `log ${e.line}` : e.kind));
+  const pending = client.acquire("A").then((lease) => order.push(`granted ${lease.model}`));
+  await until(1);
+  const log = { kind: "log", source: "upstream", model: "A", line: "ready" } as const;
+  send({ type: "batch", messages: [{ type: "event", event: log }, { type: "granted", id: 1, upstream: "http://x", model: "A" }] });
+  send({ type: "event", event: { ...log, line: "later" } });
+  await pending;
+  await poll(() => order.length === 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  expect(order).toEqual(["granted A", "log ready", "log later"]);
 });
