@@ -9,6 +9,7 @@ import { type Clock, RealClock } from "../../lib/clock.ts";
 import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
+import { http1Fetch } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -91,16 +92,20 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     // Streams need half-duplex to be sent as request bodies.
     ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit;
+  const send = (): Promise<Response> => {
+    const bytes = pooledBody(init);
+    return bytes === undefined ? fetch(init.url, options) : http1Fetch(new URL(init.url), { method: init.method, headers: init.headers, body: bytes, signal: abort.signal });
+  };
   try {
     try {
-      return await fetch(init.url, options);
+      return await send();
     } catch (err) {
       // A pooled keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
       // oven-sh/bun#42212) looks exactly like an upstream that read the request and then reset:
       // fetch cannot tell whether any byte was written. So only an idempotent request is sent again;
       // a POST that may have been processed is never repeated (a duplicate generation or side effect).
       if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body) || !idempotent(init)) throw err;
-      return await fetch(init.url, options);
+      return await send();
     }
   } catch (err) {
     if (init.signal.aborted) throw clientClosed();
@@ -112,6 +117,25 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   } finally {
     clearTimeout(timeout);
   }
+}
+
+/** `MODELSWAP_UPSTREAM_CLIENT=fetch` sends every request with Bun's fetch (an escape hatch, read once). */
+const POOLED = process.env.MODELSWAP_UPSTREAM_CLIENT !== "fetch";
+const encoder = new TextEncoder();
+
+/**
+ * The body as bytes when the request goes over the pooled HTTP/1.1 client
+ * (plain http:, a body in hand), or undefined for fetch (https: peers,
+ * one-shot streams such as a multipart upload read on the fly).
+ */
+function pooledBody(init: Pick<ProxyInit, "url" | "body">): Uint8Array | null | undefined {
+  if (!POOLED || !init.url.startsWith("http:")) return undefined;
+  const b = init.body;
+  if (b === null || b === undefined) return null;
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (typeof b === "string") return encoder.encode(b);
+  return undefined;
 }
 
 /** Whether a fetch failed because the connection was reset (a stale keep-alive socket). */
@@ -148,6 +172,8 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     throw clientClosed();
   }
   init.signal.addEventListener("abort", onClientAbort, { once: true });
+  // A drain ends the wait for the answer too (the pooled client reads a small body before it answers).
+  const unwait = init.inflight?.add({ end: (reason) => abort.abort(new HttpError("shutting_down", reason)) });
   let upstream: Response;
   try {
     upstream = await fetchUpstream(init, abort);
@@ -156,6 +182,8 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     init.signal.removeEventListener("abort", onClientAbort);
     init.onDone();
     throw err;
+  } finally {
+    unwait?.();
   }
   observer?.response(upstream.status, upstream.headers);
   const headers = clientResponseHeaders(upstream.headers);
