@@ -92,6 +92,9 @@ export function createPromMetrics(): PromMetrics {
     },
   });
 
+  // The label children of each (model, path), looked up once: prom-client hashes the label object on every call.
+  const routeSeries = new Map<string, { byStatus: Map<number, { inc(): void }>; duration: { observe(v: number): void }; ttfb: { observe(v: number): void } }>();
+
   const setState = (model: string, to: ModelState): void => {
     for (const s of STATES) state.set({ model, state: s }, s === to ? 1 : 0);
   };
@@ -101,9 +104,17 @@ export function createPromMetrics(): PromMetrics {
     setState,
     observeActivity(e) {
       const path = pathLabel(e.req_path);
-      requests.inc({ model: e.model, path, status: String(e.resp_status_code) });
-      duration.observe({ model: e.model, path }, e.duration_ms / 1000);
-      ttfb.observe({ model: e.model, path }, e.ttfb_ms / 1000);
+      let perRoute = routeSeries.get(`${e.model}\u0000${path}`);
+      if (perRoute === undefined) {
+        const labels = { model: e.model, path };
+        perRoute = { byStatus: new Map(), duration: duration.labels(labels), ttfb: ttfb.labels(labels) };
+        routeSeries.set(`${e.model}\u0000${path}`, perRoute);
+      }
+      let count = perRoute.byStatus.get(e.resp_status_code);
+      if (count === undefined) perRoute.byStatus.set(e.resp_status_code, (count = requests.labels({ model: e.model, path, status: String(e.resp_status_code) })));
+      count.inc();
+      perRoute.duration.observe(e.duration_ms / 1000);
+      perRoute.ttfb.observe(e.ttfb_ms / 1000);
       const t = e.tokens;
       if (t.input_tokens > 0) tokens.inc({ model: e.model, kind: "prompt" }, t.input_tokens);
       if (t.output_tokens > 0) tokens.inc({ model: e.model, kind: "generated" }, t.output_tokens);

@@ -7,7 +7,6 @@
  */
 import type { MetricsHub } from "./metrics-hub.ts";
 import type { ActivityEntry } from "./activity.ts";
-import { redactHeaders } from "./captures.ts";
 import { noTokens, type ParsedTokens, StreamTail, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
 
 export interface RecordInit {
@@ -160,9 +159,7 @@ export class RequestRecord {
     else if (ok && this.#chunks !== null) resp = concat(this.#chunks, this.#chunkBytes);
     const body = this.#init.reqBody;
     const reqBody = body === null ? new Uint8Array(0) : typeof body === "string" ? new TextEncoder().encode(body) : body;
-    const respHeaders = this.#respHeaders === null ? {} : redactHeaders(this.#respHeaders);
-    delete respHeaders["content-encoding"];
-    return { reqPath: this.#init.path, reqHeaders: redactHeaders(this.#init.reqHeaders), reqBody, respHeaders, respBody: resp };
+    return { reqPath: this.#init.path, reqHeaders: this.#init.reqHeaders, reqBody, respHeaders: this.#respHeaders ?? {}, respBody: resp };
   }
 }
 

@@ -47,10 +47,21 @@ export interface ForwardInit extends Prepared {
   keepAliveMs?: number;
 }
 
-/** What every upstream request of one exchange carries: its activity record and the client's signal (with API cancel). */
+/**
+ * What every upstream request of one exchange carries: its activity record,
+ * and the one controller that ends it: the client leaving, a cancel through
+ * the API, a drain (reason: HttpError shutting_down), and the proxy's own
+ * timeouts (reason: their HttpError) all abort it.
+ */
 interface Tracked {
   rec: RequestRecord;
-  signal: AbortSignal;
+  abort: AbortController;
+}
+
+/** Whether the exchange was ended by a drain. */
+function drained(t: Tracked): boolean {
+  const r: unknown = t.abort.signal.reason;
+  return r instanceof HttpError && r.code === "shutting_down";
 }
 
 /** How one request gets its lease and, from the lease, its concrete target and body. */
@@ -68,20 +79,19 @@ interface Plan {
  * with a 503 instead of cutting the socket.
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
-  const draining = new AbortController();
-  const untrack = front.inflight.add({ end: (reason) => draining.abort(new HttpError("shutting_down", reason)) });
   const t = track(c, front, init);
+  const untrack = front.inflight.add({ end: (reason) => t.abort.abort(new HttpError("shutting_down", reason)) });
   try {
     disableIdleTimeout(c);
     const target = init.target;
     if (target.kind === "peer") return await proxyRequest(upstreamInit(c, front, init, target, init, null, t));
-    return await viaScheduler(c, front, init, planFor(front, init, target, t), draining.signal, t);
+    return await viaScheduler(c, front, init, planFor(front, init, target, t), t);
   } catch (err) {
     // No answer came through the proxy: the row gets the status the client gets.
-    const e = toHttpError(draining.signal.aborted ? draining.signal.reason : err);
+    const e = toHttpError(drained(t) ? t.abort.signal.reason : err);
     t.rec.status(e.status);
     t.rec.finish(e.message);
-    if (draining.signal.aborted) throw draining.signal.reason;
+    if (drained(t)) throw t.abort.signal.reason;
     throw err;
   } finally {
     // The response stream (if any) registered itself before this runs: no gap a drain could miss.
@@ -120,7 +130,12 @@ function track(c: Exchange, front: Front, init: ForwardInit): Tracked {
   const req = c.raw;
   const model = modelLabel(init.target);
   const client = clientAddress(req, c.server);
-  const open = front.requests.add({ model, path: c.path, client, started_at: new Date().toISOString() });
+  const abort = new AbortController();
+  const clientLeft = req.signal;
+  if (clientLeft.aborted) abort.abort(clientLeft.reason);
+  else clientLeft.addEventListener("abort", () => abort.abort(clientLeft.reason), { once: true });
+  // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
+  const open = front.requests.add({ model, path: c.path, client, started_at: new Date().toISOString() }, abort);
   const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time: Date.now(), reqHeaders: req.headers, reqBody: capturable(init.body) });
   deferredLog.add(req);
   rec.onFinish((e) => {
@@ -130,8 +145,7 @@ function track(c: Exchange, front: Front, init: ForwardInit): Tracked {
       userAgent: req.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: e.model,
     });
   });
-  // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
-  return { rec, signal: AbortSignal.any([req.signal, open.signal]) };
+  return { rec, abort };
 }
 
 function planFor(front: Front, init: ForwardInit, target: Exclude<Target, { kind: "peer" }>, t: Tracked): Plan {
@@ -178,7 +192,7 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
   });
   if (prepared.contentLength !== undefined) headers.set("content-length", String(prepared.contentLength));
   const timeouts = target.kind === "peer" ? target.peer.timeouts : front.deps.config.models[target.model]?.timeouts;
-  const base = { method: req.method, headers, body: prepared.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000, signal: t.signal, inflight: front.inflight, observer: t.rec };
+  const base = { method: req.method, headers, body: prepared.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000, abort: t.abort, inflight: front.inflight, observer: t.rec };
   if (target.kind === "peer" || lease === null || lease.peer !== null) {
     const proxy = target.kind === "peer" ? target.peer.proxy : "";
     return { ...base, url: upstreamUrl(proxy, path, search), onDone: () => lease?.release() };
@@ -190,17 +204,15 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
   return out;
 }
 
-async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, draining: AbortSignal, t: Tracked): Promise<Response> {
-  const waitSignal = AbortSignal.any([t.signal, draining]);
+async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, t: Tracked): Promise<Response> {
+  const waitSignal = t.abort.signal;
   const viaLease = (lease: Lease) => {
     const { target, prepared } = plan.settle(lease);
     return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, t));
   };
   if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, waitSignal)));
 
-  const abort = new AbortController();
-  if (waitSignal.aborted) abort.abort(waitSignal.reason);
-  else waitSignal.addEventListener("abort", () => abort.abort(waitSignal.reason), { once: true });
+  const abort = t.abort;
   const relay = new ProgressRelay();
   const leaseP = plan.acquire(acquireOptions(init, abort.signal, relay.push));
   const first = await Promise.race([
@@ -228,7 +240,7 @@ async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: 
       const { target, prepared } = plan.settle(lease);
       const up = upstreamInit(c, front, init, target, prepared, lease, t);
       watchdog = { stallMs: up.stallMs ?? 0, reportProgress: up.onProgress !== undefined };
-      return fetchUpstream(up, abort);
+      return fetchUpstream(up);
     },
     watchdog: () => watchdog,
   };

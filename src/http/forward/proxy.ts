@@ -17,8 +17,12 @@ export interface ProxyInit {
   method: string;
   headers: Headers;
   body: RequestInit["body"];
-  /** The client's request signal: aborting it aborts the upstream request. */
-  signal: AbortSignal;
+  /**
+   * The exchange's one controller: the client leaving, a cancel through the
+   * API or a drain abort it (a drain with an HttpError); the proxy aborts it
+   * with an HttpError for its own timeouts and when the client cancels the body.
+   */
+  abort: AbortController;
   /** Called exactly once when the exchange is over, whatever the outcome. */
   onDone: () => void;
   inflight?: InflightTracker;
@@ -72,7 +76,8 @@ export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A
 }
 
 /** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
-export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, abort: AbortController): Promise<Response> {
+export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">): Promise<Response> {
+  const abort = init.abort;
   const waitMs = init.headerTimeoutMs ?? 0;
   const stallMs = init.stallMs ?? 0;
   const stallFirst = stallMs > 0 && (waitMs <= 0 || stallMs < waitMs);
@@ -108,8 +113,9 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
       return await send();
     }
   } catch (err) {
-    if (init.signal.aborted) throw clientClosed();
+    // Our own timeouts and a drain abort with their HttpError; any other abort is the client leaving.
     if (abort.signal.reason instanceof HttpError) throw abort.signal.reason;
+    if (abort.signal.aborted) throw clientClosed();
     // A request body stream that failed with its own status (413 past the upload limit).
     if (err instanceof HttpError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
@@ -156,34 +162,26 @@ function replayable(body: RequestInit["body"]): boolean {
 
 /** Proxies a request and returns the streaming client response. */
 export async function proxyRequest(init: ProxyInit): Promise<Response> {
-  const abort = new AbortController();
-  const onClientAbort = () => abort.abort(init.signal.reason);
+  const abort = init.abort;
   let removeInflight = () => {};
   const observer = init.observer;
   const done = once((error: string | null) => {
-    init.signal.removeEventListener("abort", onClientAbort);
     removeInflight();
     init.onDone();
     observer?.end(error);
   });
-  if (init.signal.aborted) {
-    // The caller records the 499; the release happens here.
+  if (abort.signal.aborted) {
+    // The caller records the status; the release happens here.
     init.onDone();
-    throw clientClosed();
+    throw abort.signal.reason instanceof HttpError ? abort.signal.reason : clientClosed();
   }
-  init.signal.addEventListener("abort", onClientAbort, { once: true });
-  // A drain ends the wait for the answer too (the pooled client reads a small body before it answers).
-  const unwait = init.inflight?.add({ end: (reason) => abort.abort(new HttpError("shutting_down", reason)) });
   let upstream: Response;
   try {
-    upstream = await fetchUpstream(init, abort);
+    upstream = await fetchUpstream(init);
   } catch (err) {
     // The caller records a failed exchange (it knows the status the client gets); the release happens here.
-    init.signal.removeEventListener("abort", onClientAbort);
     init.onDone();
     throw err;
-  } finally {
-    unwait?.();
   }
   observer?.response(upstream.status, upstream.headers);
   const headers = clientResponseHeaders(upstream.headers);
@@ -194,7 +192,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
   if (bufferable(upstream.headers)) {
-    return new Response(await readWhole(upstream, abort, init, done), {
+    return new Response(await readWhole(upstream, init, done), {
       status: upstream.status,
       statusText: upstream.statusText,
       headers,
@@ -233,7 +231,8 @@ function bufferable(headers: Headers): boolean {
  * Reads a small upstream body whole, then runs `done`; a drain (via
  * `init.inflight`) or a client abort cancels the read. A failed read becomes an HttpError.
  */
-async function readWhole(upstream: Response, abort: AbortController, init: ProxyInit, done: (error: string | null) => void): Promise<ArrayBuffer> {
+async function readWhole(upstream: Response, init: ProxyInit, done: (error: string | null) => void): Promise<ArrayBuffer> {
+  const abort = init.abort;
   let ended: string | null = null;
   let failure: string | null = null;
   const unregister =
@@ -256,7 +255,7 @@ async function readWhole(upstream: Response, abort: AbortController, init: Proxy
       ? stalled(stallMs)
       : ended !== null
         ? new HttpError("shutting_down", ended)
-        : init.signal.aborted
+        : abort.signal.aborted
           ? clientClosed()
           : new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${err instanceof Error ? err.message : String(err)}`);
     failure = e.message;

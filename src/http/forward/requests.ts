@@ -19,12 +19,11 @@ export class RequestRegistry {
   readonly #open = new Map<string, { info: OpenRequest; cancel: AbortController }>();
   #next = 1;
 
-  /** Registers a request; returns its id, the signal that fires on cancel, and the removal. */
-  add(info: Omit<OpenRequest, "id">): { id: string; signal: AbortSignal; remove: () => void } {
+  /** Registers a request that a cancel ends by aborting `cancel`; returns its id and the removal. */
+  add(info: Omit<OpenRequest, "id">, cancel: AbortController): { id: string; remove: () => void } {
     const id = String(this.#next++);
-    const cancel = new AbortController();
     this.#open.set(id, { info: { id, ...info }, cancel });
-    return { id, signal: cancel.signal, remove: () => this.#open.delete(id) };
+    return { id, remove: () => this.#open.delete(id) };
   }
 
   /** Cancels request `id`; false when no such request is open. */
