@@ -95,6 +95,8 @@ export function createPromMetrics(): PromMetrics {
   // The label children of each (model, path), looked up once: prom-client hashes the label object on every call.
   const routeSeries = new Map<string, { byStatus: Map<number, { inc(): void }>; duration: { observe(v: number): void }; ttfb: { observe(v: number): void } }>();
 
+  const loadSeries = new Map<string, { inFlight: { set(v: number): void }; queued: { set(v: number): void } }>();
+
   const setState = (model: string, to: ModelState): void => {
     for (const s of STATES) state.set({ model, state: s }, s === to ? 1 : 0);
   };
@@ -130,10 +132,14 @@ export function createPromMetrics(): PromMetrics {
           setState(e.model, e.state);
           if (e.state === "starting" && e.previous === "failed") restarts.inc({ model: e.model });
           return;
-        case "inflight":
-          inFlight.set({ model: e.model }, e.inFlight);
-          queued.set({ model: e.model }, e.queued);
+        case "inflight": {
+          // Two of these per request: the label children are looked up once per model.
+          let g = loadSeries.get(e.model);
+          if (g === undefined) loadSeries.set(e.model, (g = { inFlight: inFlight.labels({ model: e.model }), queued: queued.labels({ model: e.model }) }));
+          g.inFlight.set(e.inFlight);
+          g.queued.set(e.queued);
           return;
+        }
         case "log":
           return countLifecycle(e);
         case "request":

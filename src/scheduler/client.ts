@@ -8,7 +8,7 @@ import { type AcquireOptions, type Lease, type Scheduler, SchedulerError } from 
 import type { Port } from "./port.ts";
 import { workerEntry } from "../lib/self.ts";
 import {
-  rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
+  encodeToWorker, rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
   type SchedulerEvent, type SettleResult, type ToWorker, type WorkerOptions,
 } from "./protocol.ts";
 
@@ -77,7 +77,7 @@ export class SchedulerClient implements Scheduler {
     if (out.length === 0) return;
     this.#outbox = [];
     if (this.#dead !== null) return;
-    this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies ToWorker));
+    this.#port.postMessage(encodeToWorker(out));
   };
 
   /** Models that moved bytes since the last `activity` report; flushed once a second while non-empty. */
