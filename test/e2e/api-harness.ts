@@ -39,14 +39,14 @@ const pidsWithMarker = (marker: string): number[] => findPids(`MODELSWAP_E2E=${m
  * starts modelswap on a free port and waits for `/health` (why: every API
  * test file needs exactly this, and the same cleanup proof).
  */
-export async function startApiServer(body: (fake: FakeCmd) => string, extraArgs: string[] = []): Promise<ApiServer> {
+export async function startApiServer(body: (fake: FakeCmd) => string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ApiServer> {
   const marker = `${process.pid}-${++serial}-${Date.now()}`;
   const fake: FakeCmd = (args = "--tokens 3 --token-interval 0") =>
     `env MODELSWAP_E2E=${marker} \${MODELSWAP} fake-upstream --port \${PORT} ${args}`;
   const tmp = tempDir("modelswap-api-");
   // Models get ports from startPort up, below the kernel's ephemeral range, so no port-0 bind (modelswap's own, other tests') can take one.
   const file = tmp.write("config.yaml", `startPort: ${freePortRange(16)}\nhealthCheckTimeout: 30\n${body(fake)}`);
-  const proc = spawnModelswap(["serve", "--config", file, "--listen", "127.0.0.1:0", "--state-dir", `${tmp.path}/state`, ...extraArgs]);
+  const proc = spawnModelswap(["serve", "--config", file, "--listen", "127.0.0.1:0", "--state-dir", `${tmp.path}/state`, ...extraArgs], Object.keys(env).length > 0 ? { env: { ...process.env, ...env } } : {});
   let url = "";
   try {
     url = (await proc.waitForOutput(/listening on (http:\/\/\S+)/, 20_000))[1]!.replace(/\/$/, "");
