@@ -8,7 +8,7 @@ import { type AcquireOptions, type Lease, type Scheduler, SchedulerError } from 
 import type { Port } from "./port.ts";
 import { workerEntry } from "../lib/self.ts";
 import {
-  encodeToWorker, rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
+  decodeFromWorker, encodeToWorker, rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
   type SchedulerEvent, type SettleResult, type ToWorker, type WorkerOptions,
 } from "./protocol.ts";
 
@@ -49,7 +49,7 @@ export class SchedulerClient implements Scheduler {
   constructor(port: Port<FromWorker>, onClose: () => void = () => {}) {
     this.#port = port;
     this.#onClose = onClose;
-    port.addEventListener("message", (e) => this.#onMessage(e.data));
+    port.addEventListener("message", (e) => this.#onMessage(decodeFromWorker(e.data as FromWorker | string)));
   }
 
   /** Acquires and releases of this event-loop turn, sent as one `batch` (order kept: any other message flushes them first). */
@@ -328,8 +328,8 @@ export function createScheduler(config: Config, options: WorkerOptions): Promise
     };
     worker.addEventListener("error", (e: ErrorEvent) => fail(`Scheduler worker failed: ${e.message}`));
     worker.addEventListener("close", () => fail("Scheduler worker exited"));
-    worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
-      const m = e.data;
+    worker.addEventListener("message", (e: MessageEvent<FromWorker | string>) => {
+      const m = decodeFromWorker(e.data);
       if (m.type === "ready") {
         ready = true;
         resolve(client);

@@ -229,3 +229,19 @@ export function encodeToWorker(messages: ToWorker[]): string {
 export function decodeToWorker(data: ToWorker | string): ToWorker {
   return typeof data === "string" ? (JSON.parse(data) as ToWorker) : data;
 }
+
+/**
+ * What the Worker posts for `messages`: JSON text as `encodeToWorker` (grants,
+ * rejections, progress and events are plain data), except when a call's
+ * reply is among them (a reply may carry values JSON would change).
+ */
+export function encodeFromWorker(messages: FromWorker[]): FromWorker | string {
+  const m: FromWorker = messages.length === 1 ? messages[0]! : { type: "batch", messages };
+  for (const x of messages) if (x.type === "reply") return m;
+  return JSON.stringify(m);
+}
+
+/** What arrived from the Worker: a message, or one encoded by `encodeFromWorker`. */
+export function decodeFromWorker(data: FromWorker | string): FromWorker {
+  return typeof data === "string" ? (JSON.parse(data) as FromWorker) : data;
+}
