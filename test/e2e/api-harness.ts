@@ -86,8 +86,8 @@ export function postJson(url: string, path: string, body: unknown, headers: Reco
  * before the error. Read them first, then call this.
  */
 export async function crashFake(url: string, model: string, headers: Record<string, string> = {}): Promise<void> {
-  const res = await postJson(url, "/v1/chat/completions", { model, messages: [] }, headers);
-  await res.text().catch(() => "");
+  // Its own answer is cut short too (a broken body, or a reset before any byte): either way it is over.
+  await postJson(url, "/v1/chat/completions", { model, messages: [] }, headers).then((res) => res.text()).catch(() => "");
 }
 
 /** What the fake upstream says it received (the `echo` field of its JSON answers). */
