@@ -10,11 +10,11 @@ export interface PacedOptions {
   crash: () => void;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * A byte stream that sends each string of `chunks` in turn, `intervalMs`
- * apart; pull-based, so a slow reader slows it down.
+ * apart. A Bun direct stream: each write waits while the reader's socket is
+ * full (backpressure), and a crash waits until the bytes before it were
+ * written to the socket.
  *
  * @example
  * ```ts
@@ -22,23 +22,30 @@ const encoder = new TextEncoder();
  * ```
  */
 export function paced(chunks: ReadonlyArray<string | (() => string)>, options: PacedOptions): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
+  let cancelled = false;
+  return new ReadableStream({
+    type: "direct",
     async pull(controller) {
-      if (options.crashAfter !== null && i >= options.crashAfter) {
-        // The previous chunk has been taken by the writer; give it a moment to reach the socket.
-        setTimeout(options.crash, 20);
-        return new Promise<void>(() => {});
+      for (let i = 0; i < chunks.length && !cancelled; i++) {
+        if (i > 0 && options.intervalMs > 0) await Bun.sleep(options.intervalMs);
+        const c = chunks[i]!;
+        await controller.write(typeof c === "function" ? c() : c);
+        if (i + 1 === options.crashAfter) {
+          // Crash once Bun has written the bytes so far to the socket (`flush(true)` resolves then, measured on
+          // Bun 1.4.5), not after a timer. What a reader makes of them is its own business: Bun's fetch drops
+          // body bytes it has received but not yet handed out when the connection dies, so a test that must
+          // see them reads them first and only then makes the fake crash (`--exit-after-requests 2`).
+          await controller.flush(true);
+          options.crash();
+          return new Promise<void>(() => {});
+        }
       }
-      if (i >= chunks.length) {
-        controller.close();
-        return;
-      }
-      if (i > 0 && options.intervalMs > 0) await Bun.sleep(options.intervalMs);
-      const c = chunks[i++]!;
-      controller.enqueue(encoder.encode(typeof c === "function" ? c() : c));
+      controller.close();
     },
-  });
+    cancel() {
+      cancelled = true;
+    },
+  }) as ReadableStream<Uint8Array>;
 }
 
 /** One OpenAI-style SSE frame. */

@@ -1,7 +1,8 @@
 /**
  * Request/response captures for the Activity page (`/api/captures/:id`),
  * in llama-swap's `ReqRespCapture` shape (bodies base64, as Go encodes
- * `[]byte`), kept within `captureBuffer` MB: the oldest go first.
+ * `[]byte`), kept within `captureBuffer` MB: the oldest go first. The web
+ * UI reads `Capture` from here too, so this file uses no server-only API.
  */
 
 /** llama-swap's capture, as served. */
@@ -117,9 +118,9 @@ export class CaptureStore {
       id: c.id,
       req_path: c.reqPath,
       req_headers: redactHeaders(c.reqHeaders),
-      req_body: Buffer.from(c.reqBody).toString("base64"),
+      req_body: c.reqBody.toBase64(),
       resp_headers: withoutEncoding(redactHeaders(c.respHeaders)),
-      resp_body: Buffer.from(c.respBody).toString("base64"),
+      resp_body: c.respBody.toBase64(),
     };
   }
 }

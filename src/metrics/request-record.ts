@@ -156,19 +156,9 @@ export class RequestRecord {
     if (!this.#hub.captures.enabled) return undefined;
     let resp: Uint8Array = new Uint8Array(0);
     if (ok && this.#whole !== null) resp = this.#whole;
-    else if (ok && this.#chunks !== null) resp = concat(this.#chunks, this.#chunkBytes);
+    else if (ok && this.#chunks !== null) resp = Bun.concatArrayBuffers(this.#chunks, this.#chunkBytes, true);
     const body = this.#init.reqBody;
     const reqBody = body === null ? new Uint8Array(0) : typeof body === "string" ? new TextEncoder().encode(body) : body;
     return { reqPath: this.#init.path, reqHeaders: this.#init.reqHeaders, reqBody, respHeaders: this.#respHeaders ?? {}, respBody: resp };
   }
-}
-
-function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
