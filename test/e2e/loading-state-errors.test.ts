@@ -11,6 +11,7 @@ import OpenAI from "openai";
 import { poll } from "../../src/lib/async.ts";
 import { type ApiServer, crashFake, startApiServer, textReader } from "./api-harness.ts";
 import { lastEventData } from "./swap-harness.ts";
+import { postChat } from "../helpers/chat.ts";
 
 let s: ApiServer;
 
@@ -36,12 +37,7 @@ groups:
 });
 afterAll(() => s?.stop());
 
-const streamChat = (model: string) =>
-  fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
-  });
+const streamChat = (model: string) => postChat(s.url, model, { stream: true });
 
 describe("sendLoadingState errors after the 200", () => {
   test("an upstream 400: the error event carries the upstream's own error body and status", async () => {
