@@ -6,7 +6,8 @@
  * next edit turns it into a cycle):
  *
  *   main.ts → cli → http → observe → metrics → scheduler → supervisor, config → lib
- *   http → system, ui (the web UI's server side: its bundle); ui/app (browser code) → metrics (types)
+ *   http → system, ui (the web UI's server side: its bundle, and ui/wire.ts, the types of what /api/events sends);
+ *   ui/app (browser code) → ui/wire.ts, metrics (types only)
  *
  * fake-upstream is a leaf the CLI starts: it may import only lib.
  */
@@ -47,6 +48,7 @@ module.exports = {
     forbid("http-rooms-downward", "Inside src/http the request pipeline runs down: app/server → routes → edge, resolve, forward, ui → state, exchange, errors → stream. Nothing below routes imports a route, the app or the server.", { path: "^src/http/(edge|resolve|forward|ui|stream)/|^src/http/(state|exchange|errors)\\.ts$" }, { path: "^src/http/routes/|^src/http/(app|server|index)\\.ts$" }),
     forbid("stream-is-a-leaf-room", "stream/ holds the stream primitives every room uses; it imports nothing else from src/http.", { path: "^src/http/stream/" }, { path: "^src/http/", pathNot: "^src/http/stream/" }),
     forbid("door-is-for-outside", "Modules inside src/http import each other directly, never through their own door (it would make every room depend on all of them).", { path: "^src/http/" }, { path: "^src/http/index\\.ts$" }),
+    forbid("ui-wire-imports-nothing", "src/ui/wire.ts is type-checked as browser code and as server code: it may import nothing.", { path: "^src/ui/wire\\.ts$" }, { path: "^src/" }),
     forbid("sse-format-imports-nothing", "The SSE formatter is a leaf: everything may use it, so it may use nothing.", { path: "^src/http/stream/sse\\.ts$" }, { path: "^src/" }),
   ],
   options: {

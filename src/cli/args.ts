@@ -117,7 +117,21 @@ function unknownCommand(name: string, usageOf: CommandName | null): UsageError {
 
 function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv): Command {
   const name = spec.name;
-  const str = (flag: string, dflt: string): string => (v.get(flag) as string | undefined) ?? dflt;
+  /** What the command line gave for `flag`, else null. */
+  const given = (flag: string): string | null => (v.get(flag) as string | undefined) ?? null;
+  /** What the command line gave, else the flag's default in the table (why: help shows that same default). */
+  const valueOf = (flag: string): string => {
+    const value = given(flag) ?? findFlag(spec, flag)?.default;
+    if (value === undefined) throw new Error(`Cannot read option: '--${flag}' has no value and no default in COMMANDS`);
+    return value;
+  };
+  /** The config files and strictness `serve` and `validate` share; `file` is validate's positional. */
+  const target = (file?: string): ValidateOptions => ({
+    config: file ?? valueOf("config"),
+    configGiven: file !== undefined || v.has("config"),
+    configDir: given("config-dir"),
+    strict: v.get("strict") === true,
+  });
   const maxPositionals = spec.positionals.length;
   if (positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument '${positionals[maxPositionals]}'`, name);
@@ -126,65 +140,48 @@ function build(spec: CommandSpec, v: Values, positionals: string[], e: ArgsEnv):
     case "serve": {
       if (v.get("version") === true) return { kind: "version" };
       const tls = tlsFiles(v, name);
-      const listenText = str("listen", tls ? ":8443" : ":8080");
-      const record = v.get("record") as string | undefined;
+      const listenText = given("listen") ?? (tls ? ":8443" : ":8080");
       return {
         kind: "serve",
         options: {
-          config: str("config", "config.yaml"),
-          configGiven: v.has("config"),
-          configDir: (v.get("config-dir") as string | undefined) ?? null,
-          strict: v.get("strict") === true,
+          ...target(),
           tls,
           listen: convert("listen", () => parseListen(listenText), name),
           watchConfig: v.get("watch-config") === true,
           testHooks: v.get("test-hooks") === true,
           testHooksUnsafe: v.get("test-hooks-unsafe") === true,
-          record: record ?? null,
-          stateDir: str("state-dir", defaultStateDir(e)),
+          record: given("record"),
+          stateDir: given("state-dir") ?? defaultStateDir(e),
         },
       };
     }
     case "validate": {
       const file = positionals[0];
-      if (file !== undefined && v.has("config")) throw new UsageError(`give the config file once: both '${file}' and '--config ${str("config", "")}'`, name);
-      return {
-        kind: "validate",
-        options: {
-          config: file ?? str("config", "config.yaml"),
-          configGiven: file !== undefined || v.has("config"),
-          configDir: (v.get("config-dir") as string | undefined) ?? null,
-          strict: v.get("strict") === true,
-        },
-      };
+      if (file !== undefined && v.has("config")) throw new UsageError(`give the config file once: both '${file}' and '--config ${given("config")}'`, name);
+      return { kind: "validate", options: target(file) };
     }
     case "fake-upstream": {
-      const int = (flag: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-        const raw = v.get(flag) as string | undefined;
-        if (raw === undefined) return dflt;
+      const int = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+        const raw = valueOf(flag);
         const n = Number(raw);
         if (!/^\d+$/.test(raw) || n < min || n > max) {
           throw new UsageError(`invalid value '${raw}' for '--${flag}': expected an integer from ${min} to ${max}`, name);
         }
         return n;
       };
-      const dur = (flag: string, dflt: string): number => {
-        const raw = str(flag, dflt);
-        return convert(flag, () => parseDurationWithUnit(raw), name);
-      };
-      const exitAfter = v.has("exit-after-requests") ? int("exit-after-requests", 0, 1) : null;
+      const dur = (flag: string): number => convert(flag, () => parseDurationWithUnit(valueOf(flag)), name);
       return {
         kind: "fake-upstream",
         options: {
-          port: int("port", 0, 0, 65535),
-          host: str("host", "127.0.0.1"),
-          model: (v.get("model") as string | undefined) ?? null,
-          startDelayMs: dur("start-delay", "0"),
-          tokens: int("tokens", 8, 0),
-          tokenIntervalMs: dur("token-interval", "10ms"),
-          exitAfterRequests: exitAfter,
+          port: int("port", 0, 65535),
+          host: valueOf("host"),
+          model: given("model"),
+          startDelayMs: dur("start-delay"),
+          tokens: int("tokens", 0),
+          tokenIntervalMs: dur("token-interval"),
+          exitAfterRequests: v.has("exit-after-requests") ? int("exit-after-requests", 1) : null,
           healthFail: v.get("health-fail") === true,
-          errorStatus: v.has("error-status") ? int("error-status", 0, 400, 599) : null,
+          errorStatus: v.has("error-status") ? int("error-status", 400, 599) : null,
           ignoreSigterm: v.get("ignore-sigterm") === true,
           verbose: v.get("verbose") === true,
         },

@@ -12,7 +12,10 @@ function flagLines(flags: readonly FlagSpec[]): string[] {
     return `  ${short || "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
   });
   const width = Math.max(...left.map((l) => l.length)) + 2;
-  return flags.map((f, i) => `${left[i]!.padEnd(width)}${f.help}${f.default !== undefined ? ` [default: ${f.default}]` : ""}`);
+  return flags.map((f, i) => {
+    const shown = f.defaultNote ?? f.default;
+    return `${left[i]!.padEnd(width)}${f.help}${shown !== undefined ? ` [default: ${shown}]` : ""}`;
+  });
 }
 
 /**

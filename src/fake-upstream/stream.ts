@@ -10,8 +10,6 @@ export interface PacedOptions {
   crash: () => void;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The frames of one answer, made when sent: `at(i)` builds frame `i`.
  * Why: a 1,000-token stream built up front held ~3,000 objects and 1,000
@@ -43,8 +41,10 @@ export function framesOf(head: ReadonlyArray<() => string>, count: number, token
 }
 
 /**
- * A byte stream that sends each frame in turn, `intervalMs` apart;
- * pull-based, so a slow reader slows it down.
+ * A byte stream that sends each frame in turn, `intervalMs`
+ * apart. A Bun direct stream: each write waits while the reader's socket is
+ * full (backpressure), and a crash waits until the bytes before it were
+ * written to the socket.
  *
  * @example
  * ```ts
@@ -53,22 +53,29 @@ export function framesOf(head: ReadonlyArray<() => string>, count: number, token
  */
 export function paced(chunks: ReadonlyArray<string> | Frames, options: PacedOptions): ReadableStream<Uint8Array> {
   const frame = Array.isArray(chunks) ? (i: number) => (chunks as ReadonlyArray<string>)[i]! : (i: number) => (chunks as Frames).at(i);
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
+  let cancelled = false;
+  return new ReadableStream({
+    type: "direct",
     async pull(controller) {
-      if (options.crashAfter !== null && i >= options.crashAfter) {
-        // The previous chunk has been taken by the writer; give it a moment to reach the socket.
-        setTimeout(options.crash, 20);
-        return new Promise<void>(() => {});
+      for (let i = 0; i < chunks.length && !cancelled; i++) {
+        if (i > 0 && options.intervalMs > 0) await Bun.sleep(options.intervalMs);
+        await controller.write(frame(i));
+        if (i + 1 === options.crashAfter) {
+          // Crash once Bun has written the bytes so far to the socket (`flush(true)` resolves then, measured on
+          // Bun 1.4.5), not after a timer. What a reader makes of them is its own business: Bun's fetch drops
+          // body bytes it has received but not yet handed out when the connection dies, so a test that must
+          // see them reads them first and only then makes the fake crash (`--exit-after-requests 2`).
+          await controller.flush(true);
+          options.crash();
+          return new Promise<void>(() => {});
+        }
       }
-      if (i >= chunks.length) {
-        controller.close();
-        return;
-      }
-      if (i > 0 && options.intervalMs > 0) await Bun.sleep(options.intervalMs);
-      controller.enqueue(encoder.encode(frame(i++)));
+      controller.close();
     },
-  });
+    cancel() {
+      cancelled = true;
+    },
+  }) as ReadableStream<Uint8Array>;
 }
 
 /** One OpenAI-style SSE frame. */

@@ -1,7 +1,8 @@
 /**
  * Request/response captures for the Activity page (`/api/captures/:id`),
  * in llama-swap's `ReqRespCapture` shape (bodies base64, as Go encodes
- * `[]byte`), kept within `captureBuffer` MB: the oldest go first.
+ * `[]byte`), kept within `captureBuffer` MB: the oldest go first. The web
+ * UI reads `Capture` from here too, so this file uses no server-only API.
  */
 
 /** llama-swap's capture, as served. */
@@ -16,13 +17,16 @@ export interface Capture {
   resp_body: string;
 }
 
+/** Header fields as the proxy saw them; redacted and copied only when a capture is served. */
+export type CapturedHeaders = Headers | Record<string, string>;
+
 /** What the proxy hands over; bodies as bytes, encoded only when served. */
 export interface CaptureInput {
   id: number;
   reqPath: string;
-  reqHeaders: Record<string, string>;
+  reqHeaders: CapturedHeaders;
   reqBody: Uint8Array;
-  respHeaders: Record<string, string>;
+  respHeaders: CapturedHeaders;
   respBody: Uint8Array;
 }
 
@@ -37,10 +41,21 @@ export function redactHeaders(headers: Headers | Record<string, string>): Record
   return out;
 }
 
+/**
+ * What a capture is counted as against the budget: its bodies and path, plus
+ * a flat allowance for the two header sets (walking them for every request
+ * cost more than the capture itself; real header sets are well under it).
+ */
+export const HEADERS_ALLOWANCE = 1024;
+
+/** The body is kept decoded, so its `content-encoding` would lie. */
+function withoutEncoding(h: Record<string, string>): Record<string, string> {
+  delete h["content-encoding"];
+  return h;
+}
+
 function sizeOf(c: CaptureInput): number {
-  let n = c.reqBody.byteLength + c.respBody.byteLength + c.reqPath.length;
-  for (const h of [c.reqHeaders, c.respHeaders]) for (const [k, v] of Object.entries(h)) n += k.length + v.length;
-  return n;
+  return c.reqBody.byteLength + c.respBody.byteLength + c.reqPath.length + HEADERS_ALLOWANCE;
 }
 
 /**
@@ -125,10 +140,10 @@ export class CaptureStore {
     return {
       id: c.id,
       req_path: c.reqPath,
-      req_headers: c.reqHeaders,
-      req_body: Buffer.from(c.reqBody).toString("base64"),
-      resp_headers: c.respHeaders,
-      resp_body: Buffer.from(c.respBody).toString("base64"),
+      req_headers: redactHeaders(c.reqHeaders),
+      req_body: c.reqBody.toBase64(),
+      resp_headers: withoutEncoding(redactHeaders(c.respHeaders)),
+      resp_body: c.respBody.toBase64(),
     };
   }
 }

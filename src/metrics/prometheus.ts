@@ -92,6 +92,11 @@ export function createPromMetrics(): PromMetrics {
     },
   });
 
+  // The label children of each (model, path), looked up once: prom-client hashes the label object on every call.
+  const routeSeries = new Map<string, { byStatus: Map<number, { inc(): void }>; duration: { observe(v: number): void }; ttfb: { observe(v: number): void } }>();
+
+  const loadSeries = new Map<string, { inFlight: { set(v: number): void }; queued: { set(v: number): void } }>();
+
   const setState = (model: string, to: ModelState): void => {
     for (const s of STATES) state.set({ model, state: s }, s === to ? 1 : 0);
   };
@@ -101,9 +106,17 @@ export function createPromMetrics(): PromMetrics {
     setState,
     observeActivity(e) {
       const path = pathLabel(e.req_path);
-      requests.inc({ model: e.model, path, status: String(e.resp_status_code) });
-      duration.observe({ model: e.model, path }, e.duration_ms / 1000);
-      ttfb.observe({ model: e.model, path }, e.ttfb_ms / 1000);
+      let perRoute = routeSeries.get(`${e.model}\u0000${path}`);
+      if (perRoute === undefined) {
+        const labels = { model: e.model, path };
+        perRoute = { byStatus: new Map(), duration: duration.labels(labels), ttfb: ttfb.labels(labels) };
+        routeSeries.set(`${e.model}\u0000${path}`, perRoute);
+      }
+      let count = perRoute.byStatus.get(e.resp_status_code);
+      if (count === undefined) perRoute.byStatus.set(e.resp_status_code, (count = requests.labels({ model: e.model, path, status: String(e.resp_status_code) })));
+      count.inc();
+      perRoute.duration.observe(e.duration_ms / 1000);
+      perRoute.ttfb.observe(e.ttfb_ms / 1000);
       const t = e.tokens;
       if (t.input_tokens > 0) tokens.inc({ model: e.model, kind: "prompt" }, t.input_tokens);
       if (t.output_tokens > 0) tokens.inc({ model: e.model, kind: "generated" }, t.output_tokens);
@@ -119,10 +132,14 @@ export function createPromMetrics(): PromMetrics {
           setState(e.model, e.state);
           if (e.state === "starting" && e.previous === "failed") restarts.inc({ model: e.model });
           return;
-        case "inflight":
-          inFlight.set({ model: e.model }, e.inFlight);
-          queued.set({ model: e.model }, e.queued);
+        case "inflight": {
+          // Two of these per request: the label children are looked up once per model.
+          let g = loadSeries.get(e.model);
+          if (g === undefined) loadSeries.set(e.model, (g = { inFlight: inFlight.labels({ model: e.model }), queued: queued.labels({ model: e.model }) }));
+          g.inFlight.set(e.inFlight);
+          g.queued.set(e.queued);
           return;
+        }
         case "log":
           return countLifecycle(e);
         case "request":

@@ -9,7 +9,6 @@
  */
 import type { MetricsHub } from "./metrics-hub.ts";
 import type { ActivityEntry } from "./activity.ts";
-import { redactHeaders } from "./captures.ts";
 import { noTokens, type ParsedTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
 import { BodyUsageTail, SseUsageTail, type UsageTail } from "./usage-tail.ts";
 
@@ -199,21 +198,9 @@ export class RequestRecord {
     if (!this.#capturing) return undefined;
     let resp: Uint8Array = new Uint8Array(0);
     if (ok && this.#whole !== null) resp = this.#whole;
-    else if (ok && this.#chunks !== null) resp = concat(this.#chunks, this.#chunkBytes);
+    else if (ok && this.#chunks !== null) resp = Bun.concatArrayBuffers(this.#chunks, this.#chunkBytes, true);
     const body = this.#reqBody;
     const reqBody = body === null ? new Uint8Array(0) : typeof body === "string" ? new TextEncoder().encode(body) : body;
-    const respHeaders = this.#respHeaders === null ? {} : redactHeaders(this.#respHeaders);
-    delete respHeaders["content-encoding"];
-    return { reqPath: this.#path, reqHeaders: this.#reqHeaders === null ? {} : redactHeaders(this.#reqHeaders), reqBody, respHeaders, respBody: resp };
+    return { reqPath: this.#path, reqHeaders: this.#reqHeaders ?? {}, reqBody, respHeaders: this.#respHeaders ?? {}, respBody: resp };
   }
-}
-
-function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }

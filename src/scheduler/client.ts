@@ -8,7 +8,7 @@ import { type AcquireOptions, type Lease, type Scheduler, SchedulerError } from 
 import type { Port } from "./port.ts";
 import { workerEntry } from "../lib/self.ts";
 import {
-  rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
+  decodeFromWorker, encodeToWorker, rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
   type SchedulerEvent, type SettleResult, type ToWorker, type WorkerOptions,
 } from "./protocol.ts";
 
@@ -59,7 +59,7 @@ export class SchedulerClient implements Scheduler {
     port.addEventListener("message", (e) => {
       // Events held back from an earlier batch come before anything that arrived after them.
       if (this.#later !== null) this.#deliverLater();
-      this.#onMessage(e.data);
+      this.#onMessage(decodeFromWorker(e.data as FromWorker | string));
     });
   }
 
@@ -88,7 +88,7 @@ export class SchedulerClient implements Scheduler {
     if (out.length === 0) return;
     this.#outbox = [];
     if (this.#dead !== null) return;
-    this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies ToWorker));
+    this.#port.postMessage(encodeToWorker(out));
   };
 
   /** Models that moved bytes since the last `activity` report; flushed once a second while non-empty. */
@@ -356,8 +356,8 @@ export function createScheduler(config: Config, options: WorkerOptions): Promise
     };
     worker.addEventListener("error", (e: ErrorEvent) => fail(`Scheduler worker failed: ${e.message}`));
     worker.addEventListener("close", () => fail("Scheduler worker exited"));
-    worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
-      const m = e.data;
+    worker.addEventListener("message", (e: MessageEvent<FromWorker | string>) => {
+      const m = decodeFromWorker(e.data);
       if (m.type === "ready") {
         ready = true;
         resolve(client);

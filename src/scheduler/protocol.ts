@@ -213,3 +213,35 @@ export function rejection(code: RejectCode, message: string, retryAfter?: number
   if (retryAfter !== undefined) r.retryAfter = retryAfter;
   return r;
 }
+
+/**
+ * A batch of acquires and releases crosses to the Worker as JSON text: a
+ * string is copied as one block, while a structured clone walks every
+ * object (measured in Bun 1.4.5: ~7 µs against ~11-16 µs of CPU per batch of
+ * four acquires; the post was ~9 % of the main thread at 64 connections).
+ * Core inputs are JSON-safe already (`--record` writes them as JSON lines).
+ */
+export function encodeToWorker(messages: ToWorker[]): string {
+  return JSON.stringify(messages.length === 1 ? messages[0] : { type: "batch", messages });
+}
+
+/** What arrived at the Worker: a message, or one encoded by `encodeToWorker`. */
+export function decodeToWorker(data: ToWorker | string): ToWorker {
+  return typeof data === "string" ? (JSON.parse(data) as ToWorker) : data;
+}
+
+/**
+ * What the Worker posts for `messages`: JSON text as `encodeToWorker` (grants,
+ * rejections, progress and events are plain data), except when a call's
+ * reply is among them (a reply may carry values JSON would change).
+ */
+export function encodeFromWorker(messages: FromWorker[]): FromWorker | string {
+  const m: FromWorker = messages.length === 1 ? messages[0]! : { type: "batch", messages };
+  for (const x of messages) if (x.type === "reply") return m;
+  return JSON.stringify(m);
+}
+
+/** What arrived from the Worker: a message, or one encoded by `encodeFromWorker`. */
+export function decodeFromWorker(data: FromWorker | string): FromWorker {
+  return typeof data === "string" ? (JSON.parse(data) as FromWorker) : data;
+}

@@ -16,7 +16,7 @@ import type { CoreEvent, Effect } from "./core-types.ts";
 import type { ProcessFactory, ProcessHandle, StopResult } from "./process-factory.ts";
 import { describeExit } from "../supervisor/start-failure.ts";
 import type { Port } from "./port.ts";
-import { rejection, type Call, type FromWorker, type Rejection, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
+import { decodeToWorker, encodeFromWorker, rejection, type Call, type FromWorker, type Rejection, type Reply, type SchedulerEvent, type ToWorker, type WorkerOptions } from "./protocol.ts";
 import { Recorder } from "./replay.ts";
 import { crashedLine, readyLine, startFailedLine, startingLine, stopLine, stoppedLine, restartScheduledLine, unkillableLine } from "./lifecycle-log.ts";
 
@@ -61,7 +61,7 @@ export class Runner {
   readonly #settleWaiters = new Set<() => void>();
   /** Models whose health checks the test hook says must fail. */
   readonly #healthFail = new Set<string>();
-  readonly #listener = (e: MessageEvent<ToWorker>): void => this.#onMessage(e.data);
+  readonly #listener = (e: MessageEvent<ToWorker | string>): void => this.#onMessage(decodeToWorker(e.data));
 
   constructor(port: Port<ToWorker>, factory: ProcessFactory, config: Config, options: RunnerOptions) {
     this.#port = port;
@@ -98,7 +98,7 @@ export class Runner {
   readonly #flush = (): void => {
     const out = this.#outbox;
     this.#outbox = [];
-    if (out.length > 0) this.#port.postMessage(out.length === 1 ? out[0] : ({ type: "batch", messages: out } satisfies FromWorker));
+    if (out.length > 0) this.#port.postMessage(encodeFromWorker(out));
   };
 
   #event(event: SchedulerEvent): void {

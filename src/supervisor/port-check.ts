@@ -5,6 +5,7 @@
  * and proxying to it.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { procPids } from "./process-tree.ts";
 
 /** Loopback names a model's proxy may use; only these are checked (a remote address is not ours to judge). */
 export function isLoopbackHost(host: string): boolean {
@@ -78,24 +79,17 @@ export function listenerPid(port: number): number | null {
     }
   }
   if (inodes.size === 0) return null;
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return null;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of procPids()) {
     let fds: string[];
     try {
-      fds = readdirSync(`/proc/${entry}/fd`);
+      fds = readdirSync(`/proc/${pid}/fd`);
     } catch {
       continue; // another user's, or gone
     }
     for (const fd of fds) {
       try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/fd/${fd}`));
-        if (m && inodes.has(m[1]!)) return Number(entry);
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return pid;
       } catch {
         // Closed meanwhile.
       }

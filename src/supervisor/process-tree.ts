@@ -71,19 +71,27 @@ export function groupMembers(pgid: number): number[] {
   if (WINDOWS) return isGone(tasklistStat(pgid)) ? [] : [pgid];
   if (!HAS_PROC) return psAll().filter((s) => s.pgrp === pgid && !isGone(s)).map((s) => s.pid);
   const members: number[] = [];
+  for (const pid of procPids()) {
+    const stat = readProcStat(pid);
+    if (stat && stat.pgrp === pgid && !isGone(stat)) members.push(stat.pid);
+  }
+  return members;
+}
+
+/** The pids /proc lists now (none when it cannot be read). */
+export function procPids(): number[] {
   let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
-    return members;
+    return [];
   }
+  const pids: number[] = [];
   for (const name of entries) {
     const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const stat = readProcStat(Number(name));
-    if (stat && stat.pgrp === pgid && !isGone(stat)) members.push(stat.pid);
+    if (c >= 48 && c <= 57) pids.push(Number(name));
   }
-  return members;
+  return pids;
 }
 
 /** What a signal did: delivered, nobody there (ESRCH), or refused (EPERM: another user's process). */
@@ -136,16 +144,7 @@ export function deniedMessage(pid: number): string {
 export function envHolders(name: string, value: string): number[] {
   const needle = `${name}=${value}`;
   const found: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const pid = Number(entry);
+  for (const pid of procPids()) {
     if (pid === process.pid) continue;
     try {
       if (!readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(needle)) continue;

@@ -39,14 +39,14 @@ const pidsWithMarker = (marker: string): number[] => findPids(`MODELSWAP_E2E=${m
  * starts modelswap on a free port and waits for `/health` (why: every API
  * test file needs exactly this, and the same cleanup proof).
  */
-export async function startApiServer(body: (fake: FakeCmd) => string, extraArgs: string[] = []): Promise<ApiServer> {
+export async function startApiServer(body: (fake: FakeCmd) => string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ApiServer> {
   const marker = `${process.pid}-${++serial}-${Date.now()}`;
   const fake: FakeCmd = (args = "--tokens 3 --token-interval 0") =>
     `env MODELSWAP_E2E=${marker} \${MODELSWAP} fake-upstream --port \${PORT} ${args}`;
   const tmp = tempDir("modelswap-api-");
   // Models get ports from startPort up, below the kernel's ephemeral range, so no port-0 bind (modelswap's own, other tests') can take one.
   const file = tmp.write("config.yaml", `startPort: ${freePortRange(16)}\nhealthCheckTimeout: 30\n${body(fake)}`);
-  const proc = spawnModelswap(["serve", "--config", file, "--listen", "127.0.0.1:0", "--state-dir", `${tmp.path}/state`, ...extraArgs]);
+  const proc = spawnModelswap(["serve", "--config", file, "--listen", "127.0.0.1:0", "--state-dir", `${tmp.path}/state`, ...extraArgs], Object.keys(env).length > 0 ? { env: { ...process.env, ...env } } : {});
   let url = "";
   try {
     url = (await proc.waitForOutput(/listening on (http:\/\/\S+)/, 20_000))[1]!.replace(/\/$/, "");
@@ -77,6 +77,19 @@ export function postJson(url: string, path: string, body: unknown, headers: Reco
   return fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
+/**
+ * Makes a fake upstream started with `--exit-after-requests 2` die now: this
+ * is its second request, and it exits while answering it, cutting every
+ * stream it has open. Why not let it crash on its own: Bun's fetch drops body
+ * bytes it has received but not handed out yet when the connection dies, so
+ * a proxy slow to read (a loaded machine) lost the tokens a test wanted to see
+ * before the error. Read them first, then call this.
+ */
+export async function crashFake(url: string, model: string, headers: Record<string, string> = {}): Promise<void> {
+  // Its own answer is cut short too (a broken body, or a reset before any byte): either way it is over.
+  await postJson(url, "/v1/chat/completions", { model, messages: [] }, headers).then((res) => res.text()).catch(() => "");
+}
+
 /** What the fake upstream says it received (the `echo` field of its JSON answers). */
 export interface Echo {
   method: string;
@@ -101,21 +114,45 @@ export function sseData(text: string): string[] {
     .map((l) => l.slice(6));
 }
 
-/** Reads a streaming response until `done(textSoFar)` holds, then cancels it; fails after `timeoutMs` with what was read. */
-export async function readUntil(res: Response, done: (text: string) => boolean, timeoutMs = 4000): Promise<string> {
+/** A streaming body read as text in steps: up to a condition, then to its end. */
+export interface TextReader {
+  /** Reads until `done(textSoFar)` holds; fails with what was read if the stream ends first. */
+  until(done: (text: string) => boolean): Promise<string>;
+  /** Reads to the end and returns all the text read. */
+  rest(): Promise<string>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** A `TextReader` over `res`'s body. */
+export function textReader(res: Response): TextReader {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let text = "";
-  const timer = setTimeout(() => void reader.cancel(new Error("timed out")).catch(() => {}), timeoutMs);
+  return {
+    async until(done) {
+      while (!done(text)) {
+        const r = await reader.read();
+        if (r.done) throw new Error(`Stream ended before the condition held: ${text}`);
+        text += decoder.decode(r.value, { stream: true });
+      }
+      return text;
+    },
+    async rest() {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true });
+      return text;
+    },
+    cancel: (reason) => reader.cancel(reason).catch(() => {}),
+  };
+}
+
+/** Reads a streaming response until `done(textSoFar)` holds, then cancels it; fails after `timeoutMs` with what was read. */
+export async function readUntil(res: Response, done: (text: string) => boolean, timeoutMs = 4000): Promise<string> {
+  const reader = textReader(res);
+  const timer = setTimeout(() => void reader.cancel(new Error("timed out")), timeoutMs);
   try {
-    while (!done(text)) {
-      const r = await reader.read();
-      if (r.done) throw new Error(`Stream ended before the condition held: ${text}`);
-      text += decoder.decode(r.value, { stream: true });
-    }
-    return text;
+    return await reader.until(done);
   } finally {
     clearTimeout(timer);
-    await reader.cancel().catch(() => {});
+    await reader.cancel();
   }
 }

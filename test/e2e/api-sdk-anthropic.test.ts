@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
-import { type ApiServer, type Echo, startApiServer } from "./api-harness.ts";
+import { type ApiServer, crashFake, type Echo, startApiServer } from "./api-harness.ts";
 
 const KEY = "sk-ant-e2e";
 let s: ApiServer;
@@ -22,7 +22,7 @@ models:
     cmd: ${fake("--tokens 100000 --token-interval 20ms")}
     concurrencyLimit: 1
   crashy:
-    cmd: ${fake("--tokens 6 --token-interval 10ms --exit-after-requests 1")}
+    cmd: ${fake("--tokens 1000 --token-interval 20ms --exit-after-requests 2")}
 groups:
   all:
     swap: false
@@ -119,7 +119,13 @@ describe("the Anthropic SDK", () => {
     const stream = await client.messages.create({ model: "crashy", max_tokens: 8, stream: true, messages: [] });
     let text = "";
     const err = await (async () => {
-      for await (const ev of stream) if (ev.type === "content_block_delta" && ev.delta.type === "text_delta") text += ev.delta.text;
+      for await (const ev of stream) {
+        if (ev.type !== "content_block_delta" || ev.delta.type !== "text_delta") continue;
+        const first = text === "";
+        text += ev.delta.text;
+        // The first token is in: now the upstream dies (see crashFake for why not on its own clock).
+        if (first) await crashFake(s.url, "crashy", { "x-api-key": KEY });
+      }
     })().catch((e: unknown) => e);
     expect(text).toStartWith("Hello");
     expect(err).toBeInstanceOf(Anthropic.APIError);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI, { toFile } from "openai";
-import { type ApiServer, type Echo, startApiServer } from "./api-harness.ts";
+import { type ApiServer, crashFake, type Echo, startApiServer } from "./api-harness.ts";
 
 const KEY = "sk-openai-e2e";
 let s: ApiServer;
@@ -22,7 +22,7 @@ models:
     cmd: ${fake("--tokens 100000 --token-interval 20ms")}
     concurrencyLimit: 1
   crashy:
-    cmd: ${fake("--tokens 6 --token-interval 10ms --exit-after-requests 1")}
+    cmd: ${fake("--tokens 1000 --token-interval 20ms --exit-after-requests 2")}
   broken:
     cmd: ${fake("--no-such-flag")}
     sendLoadingState: true
@@ -196,7 +196,12 @@ describe("the OpenAI SDK", () => {
     const stream = await client.chat.completions.create({ model: "crashy", stream: true, messages: [] });
     let text = "";
     const err = await (async () => {
-      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      for await (const chunk of stream) {
+        const first = text === "";
+        text += chunk.choices[0]?.delta.content ?? "";
+        // The first token is in: now the upstream dies (see crashFake for why not on its own clock).
+        if (first && text !== "") await crashFake(s.url, "crashy", { authorization: `Bearer ${KEY}` });
+      }
     })().catch((e: unknown) => e);
     expect(text).toStartWith("Hello");
     expect(err).toBeInstanceOf(OpenAI.APIError);

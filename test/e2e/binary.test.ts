@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BAD_CONFIG, fakeModelConfig, GOOD_CONFIG, tempDir } from "../helpers/configs.ts";
+import { postChat } from "../helpers/chat.ts";
 import {
   BINARY,
   BUN,
@@ -55,12 +56,7 @@ describe("dist/modelswap", () => {
 
   test("fake-upstream answers a plain and a streamed chat completion", async () => {
     const up = await startFakeUpstreamProcess(["--tokens", "3", "--token-interval", "0"], { binary: BINARY, cwd });
-    const ask = (stream: boolean) =>
-      fetch(`${up.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "x", stream, messages: [{ role: "user", content: "hi" }] }),
-      });
+    const ask = (stream: boolean) => postChat(up.url, "x", { stream });
     const plain = (await (await ask(false)).json()) as any;
     expect(plain.choices[0].message.content).toBe("Hello from the");
     const streamed = await (await ask(true)).text();
@@ -74,11 +70,7 @@ describe("dist/modelswap", () => {
     const file = tmp.write("serve.yaml", fakeModelConfig(startPort));
     const p = spawnModelswap(["--config", file, "--listen", "127.0.0.1:0", "--state-dir", join(cwd, "state")], { binary: BINARY, cwd });
     const url = (await p.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
-    const res = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
-    });
+    const res = await postChat(url, "m");
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).choices[0].message.content).toBe("Hello from the");
     const needle = `fake-upstream --port ${startPort} `;

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BAD_CONFIG, fakeModelConfig, GOOD_CONFIG, tempDir } from "../helpers/configs.ts";
+import { postChat } from "../helpers/chat.ts";
 import { cleanupProcesses, findPids, freePort, runModelswap, spawnModelswap, waitGone } from "../helpers/processes.ts";
 
 const tmp = tempDir("modelswap-cli-");
@@ -103,11 +104,7 @@ describe("serve", () => {
 
   /** Starts a streamed chat completion and resolves once its first bytes arrived. */
   async function openStream(url: string) {
-    const res = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }),
-    });
+    const res = await postChat(url, "m", { stream: true });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
@@ -169,11 +166,7 @@ describe("replay", () => {
     const file = configFile(`rec-${startPort}.yaml`, fakeModelConfig(startPort));
     const p = spawnModelswap(["--config", file, "--listen", "127.0.0.1:0", "--state-dir", join(dir, "rec-state"), "--record", record]);
     const url = (await p.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
-    const res = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
-    });
+    const res = await postChat(url, "m");
     expect(res.status).toBe(200);
     await res.text();
     p.proc.kill("SIGTERM");

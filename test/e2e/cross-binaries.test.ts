@@ -14,6 +14,7 @@ import { existsSync, openSync, readFileSync, readSync, closeSync } from "node:fs
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { tempDir } from "../helpers/configs.ts";
+import { postChat } from "../helpers/chat.ts";
 import { BUN, cleanupProcesses, freePort, REPO_ROOT, spawnProcess } from "../helpers/processes.ts";
 
 const tmp = tempDir("modelswap-build-all-");
@@ -122,12 +123,7 @@ describe("the linux-arm64 binary under qemu-user-static", () => {
       env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "1024" },
     });
     const url = (await p.waitForOutput(/listening on (http:\/\/\S+)/, 60_000))[1]!;
-    const res = await fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
-      signal: AbortSignal.timeout(120_000),
-    });
+    const res = await postChat(url, "m", { signal: AbortSignal.timeout(120_000) });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
     expect(body.choices[0]?.message.content).toBe("Hello from the");

@@ -9,8 +9,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { poll } from "../../src/lib/async.ts";
-import { type ApiServer, startApiServer } from "./api-harness.ts";
+import { type ApiServer, crashFake, startApiServer, textReader } from "./api-harness.ts";
 import { lastEventData } from "./swap-harness.ts";
+import { postChat } from "../helpers/chat.ts";
 
 let s: ApiServer;
 
@@ -22,7 +23,7 @@ models:
     cmd: ${fake("--error-status 400 --start-delay 300ms")}
     sendLoadingState: true
   dies:
-    cmd: ${fake("--start-delay 300ms --tokens 50 --token-interval 20ms --exit-after-requests 1")}
+    cmd: ${fake("--start-delay 300ms --tokens 1000 --token-interval 20ms --exit-after-requests 2")}
     sendLoadingState: true
   endless:
     cmd: ${fake("--start-delay 60s")}
@@ -36,12 +37,7 @@ groups:
 });
 afterAll(() => s?.stop());
 
-const streamChat = (model: string) =>
-  fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
-  });
+const streamChat = (model: string) => postChat(s.url, model, { stream: true });
 
 describe("sendLoadingState errors after the 200", () => {
   test("an upstream 400: the error event carries the upstream's own error body and status", async () => {
@@ -76,8 +72,11 @@ describe("sendLoadingState errors after the 200", () => {
   test("an upstream that dies mid-stream: upstream_error, not internal", async () => {
     const res = await streamChat("dies");
     expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(text).toContain('"content"');
+    const reader = textReader(res);
+    await reader.until((t) => t.includes('"content":"Hello"'));
+    // The first token is in: now the upstream dies (see crashFake for why not on its own clock).
+    await crashFake(s.url, "dies");
+    const text = await reader.rest();
     expect(text).not.toContain("[DONE]");
     const { error } = lastEventData(text);
     expect(error?.code).toBe("upstream_error");
@@ -88,16 +87,10 @@ describe("sendLoadingState errors after the 200", () => {
   test("a drain while the model loads: shutting_down, not internal", async () => {
     const res = await streamChat("endless");
     expect(res.status).toBe(200);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    while (!text.includes("modelswap loading model: endless")) text += decoder.decode((await reader.read()).value, { stream: true });
+    const reader = textReader(res);
+    await reader.until((t) => t.includes("modelswap loading model: endless"));
     s.proc.proc.kill("SIGTERM");
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      text += decoder.decode(r.value, { stream: true });
-    }
+    const text = await reader.rest();
     const { error } = lastEventData(text);
     expect(error?.code).toBe("shutting_down");
     expect(error?.type).toBe("server_error");

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { poll } from "../../src/lib/async.ts";
 import { type ApiServer, startApiServer } from "./api-harness.ts";
+import { postChat } from "../helpers/chat.ts";
 
 let s: ApiServer;
 let url = "";
@@ -30,13 +31,7 @@ beforeAll(async () => {
 // Stops modelswap and proves every model process went with it.
 afterAll(() => s?.stop());
 
-const chat = (model: string, signal?: AbortSignal) =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "hi" }] }),
-    ...(signal ? { signal } : {}),
-  });
+const chat = (model: string, signal?: AbortSignal) => postChat(url, model, { stream: true, ...(signal ? { signal } : {}) });
 
 describe("through the real scheduler", () => {
   test("a cold model streams loading progress, then the tokens, in one 200 response", async () => {

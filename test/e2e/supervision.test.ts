@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/configs.ts";
+import { postChat } from "../helpers/chat.ts";
 import { cleanupProcesses, findPids, freePortRange, isGone, runModelswap, startModelswap, waitGone } from "../helpers/processes.ts";
 import { poll } from "../../src/lib/async.ts";
 
@@ -29,14 +30,6 @@ const escaping = (tag: string) => `sh -c '${fake} & setsid sleep ${tag} & wait'`
 function sleeper(tag: string): Promise<number> {
   const find = () => findPids(`sleep ${tag}`).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "latin1").startsWith("sleep\0"));
   return poll(find, 10, { signal: AbortSignal.timeout(5000) });
-}
-
-async function chat(url: string, model: string): Promise<Response> {
-  return fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  });
 }
 
 describe("one owner per state dir", () => {
@@ -69,7 +62,7 @@ describe("the predecessor sweep", () => {
     const file = config("sweep.yaml", port, { a: escaping(tag) });
     const dir = join(tmp.path, "sweep-state");
     const first = await startModelswap(["--config", file, "--state-dir", dir]);
-    expect((await chat(first.url, "a")).status).toBe(200);
+    expect((await postChat(first.url, "a")).status).toBe(200);
     const escaped = await sleeper(tag);
     first.proc.kill("SIGKILL");
     await waitGone(first.pid);
@@ -89,7 +82,7 @@ describe("nothing escapes a stop", () => {
     const port = freePortRange(1);
     const tag = `${port}.654`;
     const ms = await startModelswap(["--config", config("unload.yaml", port, { a: escaping(tag) })]);
-    expect((await chat(ms.url, "a")).status).toBe(200);
+    expect((await postChat(ms.url, "a")).status).toBe(200);
     const escaped = await sleeper(tag);
     const res = await fetch(`${ms.url}/api/models/unload/a`, { method: "POST" });
     expect(res.status).toBe(200);
@@ -104,7 +97,7 @@ describe("a model's port", () => {
     const foreign = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("OK") });
     try {
       const ms = await startModelswap(["--config", config("port.yaml", port, { a: fake })]);
-      const res = await chat(ms.url, "a");
+      const res = await postChat(ms.url, "a");
       expect(res.status).toBe(502);
       const body = (await res.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("start_failed");
@@ -121,7 +114,7 @@ describe("the scheduler Worker dies", () => {
     const port = freePortRange(1);
     const tag = `${port}.987`;
     const ms = await startModelswap(["--config", config("death.yaml", port, { a: escaping(tag) }), "--test-hooks"]);
-    expect((await chat(ms.url, "a")).status).toBe(200);
+    expect((await postChat(ms.url, "a")).status).toBe(200);
     const escaped = await sleeper(tag);
     expect((await fetch(`${ms.url}/test/scheduler/crash`, { method: "POST" })).status).toBe(200);
     expect(await ms.waitForExit()).toBe(1);
@@ -137,16 +130,16 @@ describe("reload keeps what did not change", () => {
     const port = freePortRange(2);
     const file = config("reload.yaml", port, { b: fake });
     const ms = await startModelswap(["--config", file]);
-    expect((await chat(ms.url, "b")).status).toBe(200);
+    expect((await postChat(ms.url, "b")).status).toBe(200);
     const [before] = findPids(`--port ${port} `);
     expect(before).toBeNumber();
     // llama-swap's order would now give `a` the first port and move `b`, restarting it.
     config("reload.yaml", port, { a: fake, b: fake });
     ms.proc.kill("SIGHUP");
     await ms.waitForOutput(/configuration reloaded from \S+: 2 models \(SIGHUP\)/);
-    expect((await chat(ms.url, "b")).status).toBe(200);
+    expect((await postChat(ms.url, "b")).status).toBe(200);
     expect(findPids(`--port ${port} `)).toEqual([before!]);
-    expect((await chat(ms.url, "a")).status).toBe(200);
+    expect((await postChat(ms.url, "a")).status).toBe(200);
     expect(findPids(`--port ${port + 1} `)).toHaveLength(1);
   });
 });
@@ -155,14 +148,10 @@ describe("shutdown order", () => {
   test("at the first SIGTERM no swap starts: a queued request for another model gets 503 at once while the running stream finishes", async () => {
     const port = freePortRange(2);
     const ms = await startModelswap(["--config", config("order.yaml", port, { a: `${fake} --tokens 40 --token-interval 50ms`, b: fake }), "--test-hooks"]);
-    const stream = await fetch(`${ms.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "a", stream: true, messages: [{ role: "user", content: "hi" }] }),
-    });
+    const stream = await postChat(ms.url, "a", { stream: true });
     const reader = stream.body!.getReader();
     await reader.read(); // a is streaming
-    const queued = chat(ms.url, "b"); // would evict busy a: it waits
+    const queued = postChat(ms.url, "b"); // would evict busy a: it waits
     await poll(async () => {
       const { events } = (await (await fetch(`${ms.url}/test/events?since=0&timeout=0ms`)).json()) as { events: Array<{ event: { kind: string; model?: string; action?: string } }> };
       return events.some((e) => e.event.kind === "request" && e.event.model === "b" && e.event.action === "queued") ? true : undefined;
@@ -184,13 +173,9 @@ describe("the loading-state stream", () => {
     const port = freePortRange(1);
     const file = tmp.write("loading.yaml", `startPort: ${port}\nsendLoadingState: true\nmodels:\n  a:\n    cmd: ${fake}\n`);
     const ms = await startModelswap(["--config", file, "--test-hooks"]);
-    expect((await chat(ms.url, "a")).status).toBe(200);
+    expect((await postChat(ms.url, "a")).status).toBe(200);
     expect((await fetch(`${ms.url}/test/models/a/kill`, { method: "POST" })).status).toBe(200);
-    const res = await fetch(`${ms.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "a", stream: true, messages: [{ role: "user", content: "hi" }] }),
-    });
+    const res = await postChat(ms.url, "a", { stream: true });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     let text = "";

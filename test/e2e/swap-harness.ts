@@ -17,6 +17,7 @@ import type { ModelState } from "../../src/scheduler/protocol.ts";
 import { poll } from "../../src/lib/async.ts";
 import { groupMembers, readProcStat } from "../../src/supervisor/process-tree.ts";
 import type { tempDir } from "../helpers/configs.ts";
+import { postChat } from "../helpers/chat.ts";
 import { cleanupProcesses, findPids, freePortRange, type Spawned, startModelswap, waitGone } from "../helpers/processes.ts";
 export { freePortRange, groupMembers };
 
@@ -99,12 +100,7 @@ export async function startSwapServer(tmp: ReturnType<typeof tempDir>, options: 
     group: async (model) => pgidOf(await poll(() => pids(model)[0], 10, { signal: AbortSignal.timeout(10_000) }))!,
     allModelPids: () => ids.flatMap(pids),
     chat: (model, init = {}) =>
-      fetch(`${url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model, stream: init.stream ?? false, max_tokens: init.tokens, messages: [{ role: "user", content: "hi" }] }),
-        ...(init.signal ? { signal: init.signal } : {}),
-      }),
+      postChat(url, model, { stream: init.stream ?? false, body: { max_tokens: init.tokens }, ...(init.signal ? { signal: init.signal } : {}) }),
     events,
     async lastSeq() {
       const res = await fetch(`${url}/test/events?since=${Number.MAX_SAFE_INTEGER}&timeout=0ms`);

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { poll } from "../../src/lib/async.ts";
 import { tempDir } from "../helpers/configs.ts";
+import { postChat } from "../helpers/chat.ts";
 import { cleanupProcesses, findPids, freePortRange, spawnModelswap, type Spawned, waitGone } from "../helpers/processes.ts";
 
 const dir = tempDir("modelswap-watch-");
@@ -22,14 +23,6 @@ function configText(models: Record<string, string>): string {
 async function modelIds(url: string): Promise<string[]> {
   const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
   return body.data.map((m) => m.id);
-}
-
-async function chat(url: string, model: string): Promise<Response> {
-  return fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  });
 }
 
 describe("modelswap --watch-config", () => {
@@ -67,18 +60,18 @@ describe("modelswap --watch-config", () => {
     expect(await modelIds(url)).toEqual(["alpha"]);
     await rewrite(configText({ alpha: "--tokens 2", beta: "--tokens 2" }), RELOADED);
     expect(await modelIds(url)).toEqual(["alpha", "beta"]);
-    const res = await chat(url, "beta");
+    const res = await postChat(url, "beta");
     expect(res.status).toBe(200);
     expect(((await res.json()) as { model: string }).model).toBe(`${marker}-beta`);
   });
 
   test("a model whose command changed is restarted with the new command", async () => {
-    expect((await chat(url, "alpha")).status).toBe(200);
+    expect((await postChat(url, "alpha")).status).toBe(200);
     const [oldPid] = findPids(`${marker}-alpha`);
     expect(oldPid).toBeNumber();
     await rewrite(configText({ alpha: "--tokens 5", beta: "--tokens 2" }), RELOADED);
     await waitGone(oldPid!);
-    const res = await chat(url, "alpha");
+    const res = await postChat(url, "alpha");
     expect(res.status).toBe(200);
     const body = (await res.json()) as { usage: { completion_tokens: number } };
     expect(body.usage.completion_tokens).toBe(5);
@@ -88,15 +81,15 @@ describe("modelswap --watch-config", () => {
     await rewrite(`${configText({ alpha: "--tokens 5" })}    ttl: soon\n`, /changed but has errors: still serving the previous one/);
     expect(proc.stderr()).toMatch(/config\.yaml:\d+:\d+: models\.alpha\.ttl: Expected an integer >= -1: got "soon"/);
     expect(await modelIds(url)).toEqual(["alpha", "beta"]);
-    expect((await chat(url, "beta")).status).toBe(200);
+    expect((await postChat(url, "beta")).status).toBe(200);
   });
 
   test("removing a model stops its process and its name is no longer known", async () => {
-    expect((await chat(url, "beta")).status).toBe(200);
+    expect((await postChat(url, "beta")).status).toBe(200);
     const [betaPid] = findPids(`${marker}-beta`);
     await rewrite(configText({ alpha: "--tokens 5" }), RELOADED);
     expect(await modelIds(url)).toEqual(["alpha"]);
     if (betaPid !== undefined) await waitGone(betaPid);
-    expect((await chat(url, "beta")).status).toBe(404);
+    expect((await postChat(url, "beta")).status).toBe(404);
   });
 });

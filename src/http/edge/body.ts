@@ -36,13 +36,7 @@ export async function readLimited(req: Request, limit: number): Promise<Uint8Arr
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return Bun.concatArrayBuffers(chunks, total, true);
 }
 
 /** The 413 for a body past `limit` bytes (why: every upload path says it the same way). */

@@ -12,7 +12,7 @@ import { clientAddress, deferredLog, logRequest } from "../request-log.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
 import { chosenTarget, type Target } from "../resolve/targets.ts";
-import { abortError, clientClosed, fetchUpstream, type ProxyInit, proxyRequest } from "./proxy.ts";
+import { fetchUpstream, type ProxyInit, proxyRequest } from "./proxy.ts";
 
 /** What goes upstream once the target is known. */
 export interface Prepared {
@@ -48,15 +48,20 @@ export interface ForwardInit extends Prepared {
 }
 
 /**
- * What every upstream request of one exchange carries: its activity record and
- * the exchange's one controller. The client leaving, a cancel through the API,
- * a drain and the proxy's timeouts all abort it, each with its HttpError as the
- * reason. Bug prevented: two more controllers and two `AbortSignal.any` chains
- * per request, ~3 KB of native memory for every open stream.
+ * What every upstream request of one exchange carries: its activity record,
+ * and the one controller that ends it: the client leaving, a cancel through
+ * the API, a drain (reason: HttpError shutting_down), and the proxy's own
+ * timeouts (reason: their HttpError) all abort it.
  */
 interface Tracked {
   rec: RequestRecord;
   abort: AbortController;
+}
+
+/** Whether the exchange was ended by a drain. */
+function drained(t: Tracked): boolean {
+  const r: unknown = t.abort.signal.reason;
+  return r instanceof HttpError && r.code === "shutting_down";
 }
 
 /** How one request gets its lease and, from the lease, its concrete target and body. */
@@ -74,37 +79,24 @@ interface Plan {
  * with a 503 instead of cutting the socket.
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
-  const abort = exchangeController(c.raw);
-  const untrack = front.inflight.add({ end: (reason) => abort.abort(new HttpError("shutting_down", reason)) });
-  const t = track(c, front, init, abort);
+  const t = track(c, front, init);
+  const untrack = front.inflight.add({ end: (reason) => t.abort.abort(new HttpError("shutting_down", reason)) });
   try {
     disableIdleTimeout(c);
     const target = init.target;
     if (target.kind === "peer") return await proxyRequest(upstreamInit(c, front, init, target, init, null, t));
     return await viaScheduler(c, front, init, planFor(front, init, target, t), t);
   } catch (err) {
-    // No answer came through the proxy: the row gets the status the client gets (why it was aborted, if it was).
-    const e = abort.signal.aborted ? abortError(abort) : toHttpError(err);
+    // No answer came through the proxy: the row gets the status the client gets.
+    const e = toHttpError(drained(t) ? t.abort.signal.reason : err);
     t.rec.status(e.status);
     t.rec.finish(e.message);
-    throw abort.signal.aborted ? e : err;
+    if (drained(t)) throw t.abort.signal.reason;
+    throw err;
   } finally {
     // The response stream (if any) registered itself before this runs: no gap a drain could miss.
     untrack();
   }
-}
-
-/**
- * The exchange's controller, aborted (499) when the client leaves. Made
- * outside the async `forward`, whose scope (the request, its body, its
- * exchange) a listener made there would keep alive as long as the request:
- * the listener holds only the controller.
- */
-function exchangeController(req: Request): AbortController {
-  const abort = new AbortController();
-  if (req.signal.aborted) abort.abort(clientClosed());
-  else req.signal.addEventListener("abort", () => abort.abort(clientClosed()), { once: true });
-  return abort;
 }
 
 /** How a target is named in activity rows and log lines: the model id, `peer/model`, or the selector until it chose. */
@@ -133,22 +125,25 @@ function capturable(body: RequestInit["body"]): Uint8Array | string | null {
  * record ends (last byte sent, or failure) it leaves the registry and writes
  * the request log line with the full duration.
  */
-function track(c: Exchange, front: Front, init: ForwardInit, abort: AbortController): Tracked {
+function track(c: Exchange, front: Front, init: ForwardInit): Tracked {
   const started = performance.now();
   const req = c.raw;
   const model = modelLabel(init.target);
   const client = clientAddress(req, c.server);
-  const path = c.path;
+  const abort = new AbortController();
+  const clientLeft = req.signal;
+  if (clientLeft.aborted) abort.abort(clientLeft.reason);
+  else clientLeft.addEventListener("abort", () => abort.abort(clientLeft.reason), { once: true });
   // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
-  const open = front.requests.add({ model, path, client, started_at: new Date().toISOString() }, (why) => abort.abort(new HttpError("client_closed", why)));
-  const rec = new RequestRecord(front.metrics, { model, path, started, time: Date.now(), reqHeaders: req.headers, reqBody: capturable(init.body) });
+  const open = front.requests.add({ model, path: c.path, client, started_at: new Date().toISOString() }, abort);
+  const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time: Date.now(), reqHeaders: req.headers, reqBody: capturable(init.body) });
   deferredLog.add(req);
-  const method = req.method;
-  const userAgent = req.headers.get("user-agent") ?? "";
-  const log = front.log;
   rec.onFinish((e) => {
     open.remove();
-    logRequest(log, { client, method, path, status: e.resp_status_code, bytes: e.bytes, userAgent, durationMs: performance.now() - started, model: e.model });
+    logRequest(front.log, {
+      client, method: req.method, path: c.path, status: e.resp_status_code, bytes: e.bytes,
+      userAgent: req.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: e.model,
+    });
   });
   return { rec, abort };
 }
@@ -210,13 +205,14 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
 }
 
 async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, t: Tracked): Promise<Response> {
-  const abort = t.abort;
+  const waitSignal = t.abort.signal;
   const viaLease = (lease: Lease) => {
     const { target, prepared } = plan.settle(lease);
     return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, t));
   };
-  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, abort.signal)));
+  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, waitSignal)));
 
+  const abort = t.abort;
   const relay = new ProgressRelay();
   const leaseP = plan.acquire(acquireOptions(init, abort.signal, relay.push));
   const first = await Promise.race([

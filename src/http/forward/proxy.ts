@@ -5,12 +5,11 @@
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */
-import { HttpError } from "../errors.ts";
-import { type ExchangeObserver, type GuardOptions, guardedStream, stalled } from "./guarded-stream.ts";
+import { type Clock, RealClock } from "../../lib/clock.ts";
+import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
-
-export { type ExchangeObserver, stalled } from "./guarded-stream.ts";
+import { http1Fetch } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -19,9 +18,9 @@ export interface ProxyInit {
   headers: Headers;
   body: RequestInit["body"];
   /**
-   * The exchange's one controller (`forward.ts`): the client leaving, a cancel
-   * through the API, a drain, and this proxy's own timeouts abort it, each with
-   * an `HttpError` as its reason; aborting it aborts the upstream request.
+   * The exchange's one controller: the client leaving, a cancel through the
+   * API or a drain abort it (a drain with an HttpError); the proxy aborts it
+   * with an HttpError for its own timeouts and when the client cancels the body.
    */
   abort: AbortController;
   /** Called exactly once when the exchange is over, whatever the outcome. */
@@ -41,11 +40,28 @@ export interface ProxyInit {
   observer?: ExchangeObserver;
 }
 
+/**
+ * What the proxy tells about an exchange as it happens; `end` comes once, after
+ * the last byte, with why it failed (or null). Per chunk it must only count
+ * and keep references: it runs on the hot path.
+ */
+export interface ExchangeObserver {
+  response(status: number, headers: Headers): void;
+  chunk(c: Uint8Array): void;
+  body(b: Uint8Array): void;
+  end(error: string | null): void;
+}
+
+/** The error a stalled exchange ends with. */
+export function stalled(ms: number): HttpError {
+  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${ms / 1000} s`);
+}
+
 /** Statuses whose responses cannot carry a body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** The 499 for a client that left before its answer. */
-export function clientClosed(): HttpError {
+function clientClosed(): HttpError {
   return new HttpError("client_closed", "Cannot proxy request: the client closed the connection");
 }
 
@@ -59,13 +75,7 @@ export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A
   };
 }
 
-/** Why `abort` was aborted, as the HttpError the client gets (a reason that is not one counts as the client leaving). */
-export function abortError(abort: AbortController): HttpError {
-  const reason: unknown = abort.signal.reason;
-  return reason instanceof HttpError ? reason : clientClosed();
-}
-
-/** Opens the upstream request; rejects with HttpError 502 when it cannot connect, or with why `init.abort` was aborted. */
+/** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
 export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">): Promise<Response> {
   const abort = init.abort;
   const waitMs = init.headerTimeoutMs ?? 0;
@@ -87,19 +97,25 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     // Streams need half-duplex to be sent as request bodies.
     ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit;
+  const send = (): Promise<Response> => {
+    const bytes = pooledBody(init);
+    return bytes === undefined ? fetch(init.url, options) : http1Fetch(new URL(init.url), { method: init.method, headers: init.headers, body: bytes, signal: abort.signal });
+  };
   try {
     try {
-      return await fetch(init.url, options);
+      return await send();
     } catch (err) {
       // A pooled keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
       // oven-sh/bun#42212) looks exactly like an upstream that read the request and then reset:
       // fetch cannot tell whether any byte was written. So only an idempotent request is sent again;
       // a POST that may have been processed is never repeated (a duplicate generation or side effect).
       if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body) || !idempotent(init)) throw err;
-      return await fetch(init.url, options);
+      return await send();
     }
   } catch (err) {
-    if (abort.signal.aborted) throw abortError(abort);
+    // Our own timeouts and a drain abort with their HttpError; any other abort is the client leaving.
+    if (abort.signal.reason instanceof HttpError) throw abort.signal.reason;
+    if (abort.signal.aborted) throw clientClosed();
     // A request body stream that failed with its own status (413 past the upload limit).
     if (err instanceof HttpError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
@@ -107,6 +123,25 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   } finally {
     clearTimeout(timeout);
   }
+}
+
+/** `MODELSWAP_UPSTREAM_CLIENT=fetch` sends every request with Bun's fetch (an escape hatch, read once). */
+const POOLED = process.env.MODELSWAP_UPSTREAM_CLIENT !== "fetch";
+const encoder = new TextEncoder();
+
+/**
+ * The body as bytes when the request goes over the pooled HTTP/1.1 client
+ * (plain http:, a body in hand), or undefined for fetch (https: peers,
+ * one-shot streams such as a multipart upload read on the fly).
+ */
+function pooledBody(init: Pick<ProxyInit, "url" | "body">): Uint8Array | null | undefined {
+  if (!POOLED || !init.url.startsWith("http:")) return undefined;
+  const b = init.body;
+  if (b === null || b === undefined) return null;
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (typeof b === "string") return encoder.encode(b);
+  return undefined;
 }
 
 /** Whether a fetch failed because the connection was reset (a stale keep-alive socket). */
@@ -127,46 +162,54 @@ function replayable(body: RequestInit["body"]): boolean {
 
 /** Proxies a request and returns the streaming client response. */
 export async function proxyRequest(init: ProxyInit): Promise<Response> {
-  // Only what the exchange needs after the headers is kept in this scope: the request body, its headers
-  // and `init` itself are not captured by anything that lives as long as the response stream.
-  const { abort, observer, onDone, inflight } = init;
-  const method = init.method;
-  const stallMs = init.stallMs ?? 0;
+  const abort = init.abort;
+  let removeInflight = () => {};
+  const observer = init.observer;
+  const done = once((error: string | null) => {
+    removeInflight();
+    init.onDone();
+    observer?.end(error);
+  });
   if (abort.signal.aborted) {
     // The caller records the status; the release happens here.
-    onDone();
-    throw abortError(abort);
+    init.onDone();
+    throw abort.signal.reason instanceof HttpError ? abort.signal.reason : clientClosed();
   }
   let upstream: Response;
   try {
     upstream = await fetchUpstream(init);
   } catch (err) {
     // The caller records a failed exchange (it knows the status the client gets); the release happens here.
-    onDone();
+    init.onDone();
     throw err;
   }
   observer?.response(upstream.status, upstream.headers);
   const headers = clientResponseHeaders(upstream.headers);
   const body = upstream.body;
-  const status = { status: upstream.status, statusText: upstream.statusText, headers };
-  if (body === null || method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
+  if (body === null || init.method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
     if (body !== null) await body.cancel().catch(() => {});
-    onDone();
-    observer?.end(null);
-    return new Response(null, status);
+    done(null);
+    return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
   if (bufferable(upstream.headers)) {
-    const done = once((error: string | null) => {
-      onDone();
-      observer?.end(error);
+    return new Response(await readWhole(upstream, init, done), {
+      status: upstream.status,
+      statusText: upstream.statusText,
+      headers,
     });
-    return new Response(await readWhole(upstream, abort, { stallMs, inflight, observer }, done), status);
   }
-  const guard: GuardOptions = { sse: isEventStream(upstream.headers), abort, onDone, stallMs };
-  if (observer !== undefined) guard.observer = observer;
-  if (init.onProgress) guard.onProgress = init.onProgress;
-  if (inflight) guard.inflight = inflight;
-  return new Response(guardedStream(body, guard), status);
+  const stream = guardedStream(body, {
+    sse: isEventStream(upstream.headers),
+    abort,
+    done,
+    ...(observer === undefined ? {} : { observer }),
+    stallMs: init.stallMs ?? 0,
+    ...(init.onProgress ? { onProgress: init.onProgress } : {}),
+    register: (entry) => {
+      if (init.inflight) removeInflight = init.inflight.add(entry);
+    },
+  });
+  return new Response(stream, { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
 /**
@@ -186,27 +229,35 @@ function bufferable(headers: Headers): boolean {
 
 /**
  * Reads a small upstream body whole, then runs `done`; a drain (via
- * `o.inflight`), a client abort or a stall aborts the read. A failed read becomes an HttpError.
+ * `init.inflight`) or a client abort cancels the read. A failed read becomes an HttpError.
  */
-async function readWhole(
-  upstream: Response,
-  abort: AbortController,
-  o: { stallMs: number; inflight: InflightTracker | undefined; observer: ExchangeObserver | undefined },
-  done: (error: string | null) => void,
-): Promise<ArrayBuffer> {
+async function readWhole(upstream: Response, init: ProxyInit, done: (error: string | null) => void): Promise<ArrayBuffer> {
+  const abort = init.abort;
+  let ended: string | null = null;
   let failure: string | null = null;
-  const unregister = o.inflight?.add({ end: (reason: string) => abort.abort(new HttpError("shutting_down", reason)) }) ?? (() => {});
+  const unregister =
+    init.inflight?.add({
+      end(reason: string) {
+        ended = reason;
+        abort.abort(new Error(reason));
+      },
+    }) ?? (() => {});
   // A small answer is one unit: no byte of it for stallMs is a stall.
-  const stallMs = o.stallMs;
-  const timer = stallMs > 0 ? setTimeout(() => abort.abort(stalled(stallMs)), stallMs) : undefined;
+  const stallMs = init.stallMs ?? 0;
+  let stall = false;
+  const timer = stallMs > 0 ? setTimeout(() => ((stall = true), abort.abort(stalled(stallMs))), stallMs) : undefined;
   try {
     const whole = await upstream.arrayBuffer();
-    o.observer?.body(new Uint8Array(whole));
+    init.observer?.body(new Uint8Array(whole));
     return whole;
   } catch (err) {
-    const e = abort.signal.aborted
-      ? abortError(abort)
-      : new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${err instanceof Error ? err.message : String(err)}`);
+    const e = stall
+      ? stalled(stallMs)
+      : ended !== null
+        ? new HttpError("shutting_down", ended)
+        : abort.signal.aborted
+          ? clientClosed()
+          : new HttpError("upstream_error", `Cannot finish response: the upstream body failed: ${err instanceof Error ? err.message : String(err)}`);
     failure = e.message;
     throw e;
   } finally {
@@ -214,4 +265,110 @@ async function readWhole(
     unregister();
     done(failure);
   }
+}
+
+interface GuardOptions {
+  sse: boolean;
+  abort: AbortController;
+  /** Runs once, with why the stream failed (or null when it ended normally). */
+  done: (error: string | null) => void;
+  observer?: ExchangeObserver;
+  register: (entry: { end(reason: string): void }) => void;
+  /** 0: off. See `ProxyInit.stallMs`. */
+  stallMs?: number;
+  onProgress?: () => void;
+  /** The stall watchdog's time (default: real; tests pass a ManualClock so no test waits on a wall-clock margin). */
+  clock?: Clock;
+}
+
+const REAL_CLOCK = new RealClock();
+
+/** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
+export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
+  // The stall watchdog: one sleep per stream, re-armed only when it ends (a chunk just stamps the time).
+  const stallMs = o.stallMs ?? 0;
+  const clock = o.clock ?? REAL_CLOCK;
+  const unwatch = stallMs > 0 ? new AbortController() : null;
+  let lastMove = clock.now();
+  const finish = (error: string | null) => {
+    ended = true;
+    unwatch?.abort();
+    o.done(error);
+  };
+  const watch = (ms: number) => {
+    clock.sleep(ms, unwatch!.signal).then(checkStall, () => {});
+  };
+  const checkStall = () => {
+    if (ended) return;
+    const idle = clock.now() - lastMove;
+    if (idle < stallMs) {
+      watch(stallMs - idle);
+      return;
+    }
+    // Neither the upstream sent nor the client took a byte for stallMs (a hung server, or a client gone silent).
+    const e = stalled(stallMs);
+    endWith(e.code, e.message, e);
+    o.abort.abort(e);
+    reader.cancel(e).catch(() => {});
+  };
+  if (stallMs > 0) watch(stallMs);
+  const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
+    if (ended) return;
+    try {
+      if (o.sse) {
+        ctrl?.enqueue(sseErrorEvent(code, message));
+        ctrl?.close();
+      } else {
+        ctrl?.error(error ?? new Error(message));
+      }
+    } catch {
+      // The client side is already gone.
+    }
+    finish(message);
+  };
+  o.register({
+    end(reason: string) {
+      endWith("shutting_down", reason);
+      o.abort.abort(new Error(reason));
+      reader.cancel().catch(() => {});
+    },
+  });
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        ctrl = c;
+      },
+      async pull(c) {
+        if (ended) return;
+        try {
+          const { done, value } = await reader.read();
+          if (ended) return;
+          if (done) {
+            c.close();
+            finish(null);
+            return;
+          }
+          o.observer?.chunk(value);
+          c.enqueue(value);
+          if (stallMs > 0) lastMove = clock.now();
+          o.onProgress?.();
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          endWith("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
+        }
+      },
+      cancel(reason) {
+        if (ended) return;
+        ended = true;
+        unwatch?.abort();
+        o.abort.abort(reason);
+        reader.cancel(reason).catch(() => {});
+        o.done("the client closed the connection");
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

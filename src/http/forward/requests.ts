@@ -16,14 +16,11 @@ export interface OpenRequest {
 }
 
 export class RequestRegistry {
-  readonly #open = new Map<string, { info: OpenRequest; cancel: (why: string) => void }>();
+  readonly #open = new Map<string, { info: OpenRequest; cancel: AbortController }>();
   #next = 1;
 
-  /**
-   * Registers a request with what cancels it (the exchange's own controller,
-   * not one more per request); returns its id and the removal.
-   */
-  add(info: Omit<OpenRequest, "id">, cancel: (why: string) => void): { id: string; remove: () => void } {
+  /** Registers a request that a cancel ends by aborting `cancel`; returns its id and the removal. */
+  add(info: Omit<OpenRequest, "id">, cancel: AbortController): { id: string; remove: () => void } {
     const id = String(this.#next++);
     this.#open.set(id, { info: { id, ...info }, cancel });
     return { id, remove: () => this.#open.delete(id) };
@@ -34,7 +31,7 @@ export class RequestRegistry {
     const r = this.#open.get(id);
     if (r === undefined) return false;
     this.#open.delete(id);
-    r.cancel(`Request ${id} was cancelled through the API`);
+    r.cancel.abort(new Error(`Request ${id} was cancelled through the API`));
     return true;
   }
 

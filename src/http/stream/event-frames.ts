@@ -11,33 +11,7 @@ import type { ModelState, ModelStatus } from "../../scheduler/protocol.ts";
 import { formatRecord, levelEnabled, type LogHub, schedulerRecord, type SequencedEvent } from "../../observe/index.ts";
 import type { ActivityEntry } from "../../metrics/index.ts";
 import { sseMessage } from "./sse.ts";
-
-/** The states llama-swap's UI knows, plus modelswap's `failed` (gave up, or the next request retries) and `backoff` (waiting to retry). */
-export type LlamaState = "ready" | "starting" | "stopping" | "shutdown" | "stopped" | "unknown" | "failed" | "backoff";
-
-/** One row of llama-swap's `modelStatus` array. */
-export interface LlamaModel {
-  id: string;
-  name: string;
-  description: string;
-  /** Empty for a peer's model, as llama-swap leaves it. */
-  state: LlamaState | "";
-  unlisted: boolean;
-  /** Empty for local models. */
-  peerID: string;
-  /** Omitted when the model has none (Go's `omitempty`). */
-  aliases?: string[];
-  /** modelswap (local models): requests being served. */
-  inFlight?: number;
-  /** modelswap (local models): requests waiting. */
-  queued?: number;
-  /** modelswap (local models): wall time (ms) it entered its state, for uptime. */
-  since?: number;
-  /** modelswap: the last start failure or crash (with the server's last lines) while failed/backoff, else null. */
-  error?: string | null;
-  /** modelswap: wall time (ms) a request may start it again, while failed/backoff, else null. */
-  retryAt?: number | null;
-}
+import type { EventMessageOf, LlamaModel, LlamaState, MessageType } from "../../ui/wire.ts";
 
 /** What a stream knows of one local model beyond llama-swap's row. */
 export interface ModelFacts {
@@ -50,24 +24,11 @@ export interface ModelFacts {
   failures: number;
 }
 
-/** llama-swap's message types, plus modelswap's own kinds that have no llama-swap counterpart. */
-export type MessageType = "modelStatus" | "logData" | "metrics" | "inflight" | "request" | "clock" | "profileChanged";
-
 /** Failures in a row after which requests stop retrying until an unload or reload (the scheduler's give-up). */
 const GIVE_UP_AFTER = 5;
 
-/** The JSON inside one `event: message` frame. */
-export interface EventMessage {
-  type: MessageType;
-  /** JSON text, as llama-swap sends it. */
-  data: string;
-  /** The hub event's seq; for connect-time snapshot frames, the hub's last seq at connect. */
-  seq: number;
-  /** Wall time in ms. */
-  time: number;
-  /** The hub event; absent on snapshot frames. */
-  event?: SequencedEvent["event"];
-}
+/** The JSON inside one `event: message` frame (the shape the web UI reads, `src/ui/wire.ts`). */
+export type EventMessage = EventMessageOf<SequencedEvent["event"]>;
 
 /** Maps modelswap's state to the row's: a failed model waiting out its backoff reads `backoff`. */
 export function llamaState(facts: ModelFacts | undefined, now: number): LlamaState {
@@ -222,9 +183,6 @@ export class EventView {
       case "request":
       case "clock":
         return { type: event.kind, data: JSON.stringify(event), ...base };
-      case "profile":
-        this.profile = event.active;
-        return { type: "profileChanged", data: JSON.stringify({ active: event.active }), ...base };
       default: {
         const never: never = event;
         throw new TypeError(`Cannot format event: kind is unknown: ${JSON.stringify(never)}`);

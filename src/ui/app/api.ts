@@ -43,6 +43,19 @@ export async function errorText(res: Response): Promise<string> {
   return text.trim() || `HTTP ${res.status}`;
 }
 
+/** The complete lines of a text body as they arrive, one batch per read (a piece with no newline yet waits for the next). */
+export async function* lineBatches(body: NonNullable<Response["body"]>): AsyncGenerator<string[]> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    const lines = (rest + value).split("\n");
+    rest = lines.pop() ?? "";
+    if (lines.length > 0) yield lines;
+  }
+}
+
 /** A model id as a path (ids may contain `/`: each segment is encoded, the slashes kept). */
 export const idPath = (id: string) => id.split("/").map(encodeURIComponent).join("/");
 export const loadModel = (id: string) => post(`/api/models/load/${idPath(id)}`);

@@ -3,26 +3,10 @@
  * functions (no DOM), so they are tested without a browser.
  */
 import type { ActivityEntry } from "../../metrics/activity.ts";
+import type { EventMessageOf, LlamaModel } from "../wire.ts";
 
 /** One model as `/api/events` `modelStatus` rows carry it (llama-swap's fields, then modelswap's). */
-export interface ModelRow {
-  id: string;
-  name: string;
-  description: string;
-  /** llama-swap's states, plus `failed` (gave up or waiting for a request) and `backoff` (waiting to retry). */
-  state: string;
-  unlisted: boolean;
-  peerID: string;
-  aliases?: string[];
-  inFlight?: number;
-  queued?: number;
-  /** Wall time (ms) the model entered its state. */
-  since?: number;
-  /** The last start failure or crash, with the server's last lines. */
-  error?: string | null;
-  /** Wall time (ms) a request may start it again. */
-  retryAt?: number | null;
-}
+export type ModelRow = LlamaModel;
 
 export interface LiveState {
   connected: boolean;
@@ -41,12 +25,8 @@ const MAX_LINES = 2000;
 /** Activity rows kept in the page. */
 const MAX_ROWS = 1000;
 
-export interface Frame {
-  type: string;
-  data: string;
-  /** modelswap's event behind the frame (absent on connect-time snapshot frames). */
-  event?: { kind: string; model?: string; inFlight?: number; queued?: number };
-}
+/** What the page reads of a frame: llama-swap's type and data, and modelswap's event behind it (absent on connect-time snapshot frames). */
+export type Frame = Pick<EventMessageOf<{ kind: string; model?: string; inFlight?: number; queued?: number }>, "type" | "data" | "event">;
 
 /** Appends `text` (`\n`-terminated lines) to `lines`, bounded. */
 export function appendLines(lines: string[], text: string): string[] {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { delay, poll } from "../../../src/lib/async.ts";
+import { poll } from "../../../src/lib/async.ts";
 import { readLines } from "../../../src/supervisor/read-lines.ts";
 import { type Clock, ManualClock, RealClock } from "../../../src/lib/clock.ts";
 import { ModelProcess, type ProcessSpec, StartFailure } from "../../../src/supervisor/model-process.ts";
@@ -278,7 +278,8 @@ describe("ModelProcess.stop never hangs and leaves nothing", () => {
     const clock = new ManualClock();
     // A server stuck in uninterruptible sleep cannot be made on demand: this view never sees it go.
     let stuck = 0;
-    const view = { groupMembers: () => [stuck], describe: (pids: readonly number[]) => `pid ${pids[0]} in state D` };
+    let looks = 0;
+    const view = { groupMembers: () => (looks++, [stuck]), describe: (pids: readonly number[]) => `pid ${pids[0]} in state D` };
     const s = spec({ argv: ["sleep", "1000"] });
     const p = new ModelProcess(s, { onLog: () => undefined }, clock, view);
     created.push(p);
@@ -289,7 +290,10 @@ describe("ModelProcess.stop never hangs and leaves nothing", () => {
     clock.advance(1000); // grace over: SIGKILL
     await waitGone([p.pid!]); // the real process is gone; the view says otherwise
     clock.advance(4999);
-    await delay(50);
+    // Three more looks at the group: the stop asked whether to give up after the advance and went on polling
+    // (giving up would look once more, to describe what is stuck, and then never again).
+    const seen = looks;
+    await waitFor(() => (looks >= seen + 3 ? true : undefined));
     expect(state.settled).toBe(false);
     clock.advance(1);
     expect(await stopping).toEqual({ code: null, signal: "SIGTERM", problem: `unkillable: pid ${stuck} in state D` });

@@ -7,9 +7,8 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { poll } from "../../../src/lib/async.ts";
-import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { config } from "./config-fixture.ts";
-import { type LiveDeps, makeDeps, post, servedBy, startUpstream } from "./helpers.ts";
+import { type LiveDeps, listen, makeDeps, post, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
@@ -50,19 +49,16 @@ function halfBodyUpstream(resets = 0) {
   };
 }
 
-let server: HttpServer | null = null;
 let raw: ReturnType<typeof halfBodyUpstream> | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
+afterEach(() => {
   raw?.stop();
   raw = null;
 });
 
 function start(upstreamUrl: string) {
   const deps = makeDeps(servedBy(config({ llama: {} }), upstreamUrl));
-  server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
-  return { deps, url: server.url };
+  const server = listen(deps);
+  return { deps, url: server.url, server };
 }
 
 const signal = () => AbortSignal.timeout(5000);
@@ -108,10 +104,10 @@ describe("answers read whole", () => {
 
   test("a drain past its grace period ends a body still being read with 503", async () => {
     raw = halfBodyUpstream();
-    const { deps, url } = start(raw.url);
+    const { deps, url, server } = start(raw.url);
     const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
     await poll(() => (raw!.seen() > 0 ? true : undefined), 2, { signal: signal() });
-    await server?.drain(20);
+    await server.drain(20);
     const r = await res;
     expect(r.status).toBe(503);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("shutting_down");

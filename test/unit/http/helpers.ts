@@ -4,8 +4,9 @@
  * requests through `createFetch` (the handler `Bun.serve` gets), and a real
  * in-process upstream server that records what it received and streams on command.
  */
+import { afterEach } from "bun:test";
 import type { Config } from "../../../src/config/types.ts";
-import { type AppDeps, createFetch, type ServeFetch } from "../../../src/http/index.ts";
+import { type AppDeps, createFetch, type HttpServer, type ServeFetch, startHttpServer } from "../../../src/http/index.ts";
 import { createEventHub, createLogHub } from "../../../src/observe/index.ts";
 import { testConfig as sharedTestConfig } from "../../helpers/config-fixture.ts";
 import { LiveScheduler } from "./live-scheduler.ts";
@@ -81,6 +82,20 @@ export interface Upstream {
   /** Streams opened on `/stream` paths, in arrival order. */
   feeds: Feed[];
   stop(): Promise<void>;
+}
+
+/** Fronts `listen` started, closed after each test. */
+const listening = new Set<HttpServer>();
+afterEach(async () => {
+  for (const s of listening) await s.close();
+  listening.clear();
+});
+
+/** The front for `deps` on a real socket (127.0.0.1, any port), as `cli/serve.ts` serves it; closed after the test. */
+export function listen(deps: AppDeps): HttpServer {
+  const server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+  listening.add(server);
+  return server;
 }
 
 /**

@@ -6,19 +6,13 @@
  * records what the front asked of it (the seam under test) and gives tests a
  * way to put models into real states.
  */
-import { afterEach } from "bun:test";
 import type { Config } from "../../../src/config/types.ts";
 import { poll } from "../../../src/lib/async.ts";
 import type { AcquireOptions, Lease, Scheduler, SettleResult } from "../../../src/scheduler/api.ts";
-import { createSchedulerOverPort, type SchedulerClient } from "../../../src/scheduler/client.ts";
+import type { SchedulerClient } from "../../../src/scheduler/client.ts";
 import type { ModelStatus, SchedulerEvent } from "../../../src/scheduler/protocol.ts";
-import { Runner } from "../../../src/scheduler/runner.ts";
-import { type FakeProcess, fakeFactory } from "../scheduler/fake-process.ts";
-
-const open: LiveScheduler[] = [];
-afterEach(() => {
-  for (const s of open.splice(0)) s.dispose();
-});
+import { channelActor } from "../scheduler/channel-actor.ts";
+import type { FakeProcess } from "../scheduler/fake-process.ts";
 
 /** One `acquire` the front made, with its options (what the front asked, not what it got). */
 export interface AcquireCall {
@@ -33,26 +27,17 @@ export class LiveScheduler implements Scheduler {
   /** Every call the front made but `acquire`, `status` and `onEvent`, as `[op, ...args]`. */
   readonly calls: unknown[][] = [];
   /** Every scheduler event, in order. */
-  readonly events: SchedulerEvent[] = [];
+  readonly events: SchedulerEvent[];
   /** The fake model processes the runner started, in order. */
   readonly made: FakeProcess[];
   readonly #client: SchedulerClient;
-  readonly #runner: Runner;
-  readonly #ports: MessageChannel;
   /** Release events of the leases `ready()` took itself: not the front's. */
   readonly #own = new Set<SchedulerEvent>();
 
   /** `autoReady` false: a started process stays `starting` until the test calls `ready()` on it. */
   constructor(config: Config, autoReady = true) {
-    this.#ports = new MessageChannel();
-    const factory = fakeFactory(autoReady);
-    this.made = factory.made;
-    this.#runner = new Runner(this.#ports.port2, factory, config, { manualClock: true, recordFile: null, stateDir: "/nonexistent", selfCommand: [], random: () => 0 });
-    this.#client = createSchedulerOverPort(this.#ports.port1);
-    this.#client.onEvent((e) => this.events.push(e));
-    this.#ports.port1.start();
-    this.#ports.port2.start();
-    open.push(this);
+    // Closed after each test by channel-actor.ts.
+    ({ client: this.#client, made: this.made, events: this.events } = channelActor(config, { autoReady }));
   }
 
   acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
@@ -155,12 +140,5 @@ export class LiveScheduler implements Scheduler {
     const p = this.made.findLast((x) => x.model === model);
     if (p === undefined) throw new Error(`Cannot find a process of ${model}: it was never started`);
     return p;
-  }
-
-  dispose(): void {
-    this.#runner.detach();
-    this.#client.close();
-    this.#ports.port1.close();
-    this.#ports.port2.close();
   }
 }

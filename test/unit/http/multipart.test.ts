@@ -1,16 +1,10 @@
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
+import { afterAll, describe, expect, test } from "bun:test";
 import { boundaryOf, readMultipartHead } from "../../../src/http/edge/multipart.ts";
 import { config } from "./config-fixture.ts";
-import { makeDeps, servedBy, startUpstream } from "./helpers.ts";
+import { listen, makeDeps, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
-let server: HttpServer | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
 
 const B = "XyZ123";
 const enc = new TextEncoder();
@@ -66,8 +60,7 @@ describe("readMultipartHead", () => {
 describe("multipart through a listening server", () => {
   function start(maxUploadBytes = 1 << 20) {
     const deps = makeDeps(servedBy(config({ whisper: { useModelName: "large-v3" } }, { maxUploadBytes }), upstream.url));
-    server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
-    return { deps, url: server.url };
+    return { deps, url: listen(deps).url };
   }
 
   test("the rewritten upload arrives whole, with a Content-Length that matches", async () => {

@@ -1,12 +1,12 @@
 /**
- * The stall watchdog inside the guarded response stream (src/http/forward/guarded-stream.ts):
+ * The stall watchdog inside the guarded response stream (src/http/forward/proxy.ts):
  * no byte moved for stallMs, from the upstream or to the client, ends the
  * exchange exactly once; bytes that keep moving never do.
  */
 import { describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
 import { ManualClock } from "../../../src/lib/clock.ts";
-import { guardedStream } from "../../../src/http/forward/guarded-stream.ts";
+import { guardedStream } from "../../../src/http/forward/proxy.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -43,7 +43,7 @@ function guard(body: ReadableStream<Uint8Array>, sse: boolean, stallMs: number) 
   const clock = new ManualClock();
   let done = 0;
   let progress = 0;
-  const stream = guardedStream(body, { sse, abort, onDone: () => done++, stallMs, onProgress: () => progress++, clock });
+  const stream = guardedStream(body, { sse, abort, done: () => done++, register: () => {}, stallMs, onProgress: () => progress++, clock });
   return { stream, abort, clock, done: () => done, progress: () => progress };
 }
 

@@ -2,26 +2,19 @@
  * Streaming through a real listening modelswap front to a real upstream:
  * chunk timing, release-once, aborts, mid-stream failures, loading state, drain.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
-import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
 import { config } from "./config-fixture.ts";
-import { type Feed, makeDeps, OPENING, post, servedBy, startUpstream } from "./helpers.ts";
+import { type Feed, listen, makeDeps, OPENING, post, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
 
-let server: HttpServer | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
-
 /** A listening front whose models are served at `upstream` + `path`; `autoReady` false: starts wait for the test. */
 function start(over: Parameters<typeof config>[0] = { llama: {} }, path = "/stream", autoReady = true) {
   const deps = makeDeps(servedBy(config(over), path.startsWith("http") ? path : `${upstream.url}${path}`), { autoReady });
-  server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
-  return { deps, url: server.url };
+  const server = listen(deps);
+  return { deps, url: server.url, server };
 }
 
 /** The part of a stream reader these tests use. */
@@ -180,21 +173,21 @@ describe("sendLoadingState", () => {
 
 describe("drain", () => {
   test("ends a request still waiting for its model with 503", async () => {
-    const { deps, url } = start({ llama: {} }, "", false);
+    const { deps, url, server } = start({ llama: {} }, "", false);
     const res = fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
     await deps.scheduler.reach("llama", "starting");
-    await server?.drain(20);
+    await server.drain(20);
     const r = await res;
     expect(r.status).toBe(503);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("shutting_down");
   });
 
   test("waits for streams that finish within the grace period", async () => {
-    const { url } = start();
+    const { url, server } = start();
     const before = upstream.feeds.length;
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
     const feed = await nextFeed(before);
-    const drained = server?.drain(5000);
+    const drained = server.drain(5000);
     feed.push("data: last\n\n");
     feed.end();
     expect(await res.text()).toBe(`${OPENING}data: last\n\n`);
@@ -202,12 +195,12 @@ describe("drain", () => {
   });
 
   test("ends streams still open after the grace period with an SSE error event", async () => {
-    const { deps, url } = start();
+    const { deps, url, server } = start();
     const before = upstream.feeds.length;
     const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama", stream: true }));
     const feed = await nextFeed(before);
     feed.push("data: one\n\n");
-    const drained = server?.drain(50);
+    const drained = server.drain(50);
     const text = await res.text();
     await drained;
     expect(text.startsWith(`${OPENING}data: one\n\n`)).toBe(true);

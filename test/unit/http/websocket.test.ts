@@ -1,7 +1,6 @@
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { type HttpServer, startHttpServer } from "../../../src/http/index.ts";
+import { afterAll, describe, expect, test } from "bun:test";
 import { config } from "./config-fixture.ts";
-import { makeDeps, serve, servedBy } from "./helpers.ts";
+import { listen, makeDeps, serve, servedBy } from "./helpers.ts";
 
 /** An upstream that echoes each websocket message as `<path>:<message>`. */
 const echo = Bun.serve<{ path: string }>({
@@ -19,16 +18,10 @@ const echo = Bun.serve<{ path: string }>({
 });
 afterAll(() => echo.stop(true));
 
-let server: HttpServer | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
-
 describe("websocket passthrough on /upstream", () => {
   test("a websocket is bridged both ways, holds its slot while open, and releases it on close", async () => {
     const deps = makeDeps(servedBy(config({ llama: {} }), `http://127.0.0.1:${echo.port}`));
-    server = startHttpServer({ ...deps, hostname: "127.0.0.1", port: 0 });
+    const server = listen(deps);
     const ws = new WebSocket(`${server.url.replace("http", "ws")}/upstream/llama/ws/chat`);
     const reply = new Promise<string>((resolve, reject) => {
       ws.addEventListener("message", (e) => resolve(String(e.data)));

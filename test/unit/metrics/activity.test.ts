@@ -1,7 +1,7 @@
 /** The Activity log in llama-swap's shapes, bounded by metricsMaxInMemory; captures bounded by bytes. */
 import { describe, expect, test } from "bun:test";
 import { ActivityLog, DEFAULT_QUERY, type NewActivity, histogram } from "../../../src/metrics/activity.ts";
-import { CaptureStore, redactHeaders } from "../../../src/metrics/captures.ts";
+import { CaptureStore, HEADERS_ALLOWANCE, redactHeaders } from "../../../src/metrics/captures.ts";
 import { noTokens } from "../../../src/metrics/tokens.ts";
 
 function row(over: Partial<NewActivity> = {}): NewActivity {
@@ -57,17 +57,18 @@ describe("CaptureStore", () => {
   const cap = (id: number, n: number) => ({ id, reqPath: "/p", reqHeaders: {}, reqBody: bytes(n), respHeaders: {}, respBody: bytes(0) });
 
   test("drops the oldest captures to stay within the budget; serves bodies as base64", () => {
-    const store = new CaptureStore(100);
+    // Each capture counts its bodies, its path and the flat header allowance.
+    const store = new CaptureStore(100 + 2 * (HEADERS_ALLOWANCE + 2));
     expect(store.add(cap(1, 40))).toBe(true);
     expect(store.add(cap(2, 40))).toBe(true);
     expect(store.add(cap(3, 40))).toBe(true);
     expect([store.has(1), store.has(2), store.has(3)]).toEqual([false, true, true]);
-    expect(store.bytes).toBeLessThanOrEqual(100);
+    expect(store.bytes).toBeLessThanOrEqual(100 + 2 * (HEADERS_ALLOWANCE + 2));
     expect(store.get(3)).toEqual({ id: 3, req_path: "/p", req_headers: {}, req_body: Buffer.from(bytes(40)).toString("base64"), resp_headers: {}, resp_body: "" });
   });
 
   test("a capture larger than the whole budget is not kept; budget 0 means off", () => {
-    expect(new CaptureStore(10).add(cap(1, 40))).toBe(false);
+    expect(new CaptureStore(HEADERS_ALLOWANCE + 10).add(cap(1, 40))).toBe(false);
     expect(new CaptureStore(0).enabled).toBe(false);
   });
 

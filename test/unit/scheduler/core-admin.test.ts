@@ -4,12 +4,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { testConfig } from "../../helpers/config-fixture.ts";
-import { type Case, Harness, play, rulesConfig, UNLOAD } from "./core-harness.ts";
+import { type Case, Harness, play, rulesConfig, served, UNLOAD } from "./core-harness.ts";
 
 const cases: Case[] = [
   ["unload releases waiters, stops at once like llama-swap, and replies when stopped", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 A", ["grant 2 A"]],
     ["req 3 B", []],
     ["unload B 7", ["reject 3 unloaded", "reply 7 []"]],
@@ -25,16 +24,14 @@ const cases: Case[] = [
     ["stopped A", ['reply 7 ["A"]']],
   ]],
   ["shutdown rejects every waiter, stops everything and replies when all are gone", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []],
     ["shutdown 5", ["reject 2 shutting_down", `stop A shutdown ${UNLOAD}`, "kill A"]],
     ["req 3 A", ["reject 3 shutting_down"]],
     ["stopped A", ["reply 5 null"]],
   ]],
   ["shutdown with a grace period waits for in-flight requests", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 A", ["grant 2 A"]],
     ["shutdown 5 10000", []],
     ["release 1", []],
@@ -42,16 +39,14 @@ const cases: Case[] = [
     ["stopped A", ["reply 5 null"]],
   ]],
   ["shutdown grace ends at its deadline", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["shutdown 5 10000", []],
     ["tick 9999", []],
     ["tick 10000", [`stop A shutdown ${UNLOAD}`]],
     ["stopped A", ["reply 5 null"]],
   ]],
   ["shutdown (llama-swap's order): no swap starts; what was queued for a ready model is served; other waiters get 503 at once", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []], // queued: evicting A would cut request 1
     ["req 3 A", []], // queued: A is reserved for the swap to B
     ["shutdown 5 10000", ["grant 3 A", "reject 2 shutting_down"]],
@@ -65,8 +60,7 @@ const cases: Case[] = [
     ["stopped A", ["reply 5 null"]],
   ]],
   ["a forced shutdown (grace 0, the second signal) kills what a graceful one is still stopping", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["shutdown 5 10000", []],
     ["release 1", [`stop A shutdown ${UNLOAD}`]],
     ["shutdown 6", ["kill A"]],

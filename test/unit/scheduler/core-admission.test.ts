@@ -3,12 +3,11 @@
  * counting, and requests whose client leaves (src/scheduler/core/admission.ts).
  */
 import { describe, expect, test } from "bun:test";
-import { type Case, Harness, play, rulesConfig, SWAP } from "./core-harness.ts";
+import { type Case, Harness, play, rulesConfig, served, SWAP } from "./core-harness.ts";
 
 const cases: Case[] = [
   ["grants a ready model at once", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 A", ["grant 2 A"]],
   ]],
   ["starts exactly one process for concurrent requests to a cold model", [
@@ -28,8 +27,7 @@ const cases: Case[] = [
   ]],
   ["counts in flight exactly: unknown and repeated releases are ignored, cancel of a grant releases", [
     ["release 99", []],
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []],
     ["release 1", [`stop A swap ${SWAP}`]],
     ["release 1", []],
@@ -42,21 +40,17 @@ const cases: Case[] = [
   ["rejects unknown models and noStart requests for models not running", [
     ["req 1 nope", ["reject 1 model_not_found"]],
     ["req 2 A nostart", ["reject 2 not_running"]],
-    ["req 3 A", ["start A"]],
-    ["started A", ["grant 3 A"]],
+    ...served(3, "A"),
     ["req 4 A nostart", ["grant 4 A"]],
   ]],
   ["a queued request whose client left does not start its model", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []],
     ["cancel 2", []],
     ["release 1", []],
   ]],
   ["the last waiter leaving a swap that is still stopping others cancels the start", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
-    ["release 1", []],
+    ...served(1, "A", true),
     ["req 2 B", [`stop A swap ${SWAP}`]],
     ["cancel 2", []],
     ["stopped A", []],

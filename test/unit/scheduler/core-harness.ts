@@ -137,6 +137,16 @@ export type Step = [line: string, expected: string[]];
 /** A named table test: steps played on one fresh harness. */
 export type Case = [name: string, steps: Step[]];
 
+/**
+ * The two steps most tables open with: request `id` starts `model`, which
+ * turns healthy and is granted (`release` true: and the request ends, so the
+ * model is idle).
+ */
+export function served(id: number, model: string, release = false): Step[] {
+  const steps: Step[] = [[`req ${id} ${model}`, [`start ${model}`]], [`started ${model}`, [`grant ${id} ${model}`]]];
+  return release ? [...steps, [`release ${id}`, []]] : steps;
+}
+
 /** Grace of an eviction stop: unloadTimeout 5 s, as every other stop (not llama-swap's healthCheckTimeout). */
 export const SWAP = 5_000;
 /** Grace of an unload, TTL, health-timeout or shutdown stop: unloadTimeout 5 s. */

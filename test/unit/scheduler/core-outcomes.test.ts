@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { testConfig } from "../../helpers/config-fixture.ts";
-import { type Case, Harness, play, rulesConfig } from "./core-harness.ts";
+import { type Case, Harness, play, rulesConfig, served } from "./core-harness.ts";
 
 const cases: Case[] = [
   ["a process exiting while starting fails the start", [
@@ -145,8 +145,7 @@ describe("SchedulerCore crash while ready", () => {
 
   test.each<Case>([
     ["a single crash: the next request waits the 1 s delay and is served (no 503)", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       [`now ${HEALTHY}`, []],
       ["exited A", []],
       ["req 2 A", []],
@@ -159,22 +158,19 @@ describe("SchedulerCore crash while ready", () => {
       ["req 1 A", ["start A"]],
       ["failed A", ["reject 1 start_failed"]],
       ["now 1000", []],
-      ["req 2 A", ["start A"]],
-      ["started A", ["grant 2 A"]],
+      ...served(2, "A"),
       ["exited A", []],
       ["req 3 A", []],
       ["tick 2999", []],
       ["tick 3000", ["start A"]], // second failure: 2 s
     ]],
     ["a queued swap proceeds when the busy model it waits on crashes", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["req 2 B", []],
       ["exited A", ["start B"]],
     ]],
     ["a crash during shutdown does not back off, it ends in shutdown", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["shutdown 5 10000", []],
       ["exited A", ["reply 5 null"]],
     ]],

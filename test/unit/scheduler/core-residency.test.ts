@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Config, GroupConfig } from "../../../src/config/types.ts";
 import { testConfig } from "../../helpers/config-fixture.ts";
-import { type Case, Harness, play, SWAP, UNLOAD } from "./core-harness.ts";
+import { type Case, Harness, play, served, type Step, SWAP, UNLOAD } from "./core-harness.ts";
 
 const GiB = 2 ** 30;
 const together = (ids: string[]): Record<string, GroupConfig> => ({ all: { id: "all", members: ids, swap: false, exclusive: false, persistent: false } });
@@ -27,8 +27,7 @@ function runCases(config: () => Config, cases: Case[]): void {
 describe("maxSwapWait: a swap waits for a busy model at most this long", () => {
   runCases(() => testConfig(["A", "B"], { maxSwapWait: 30 }), [
     ["one stuck request never takes a second model out of service", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["now 1000", []],
       ["req 2 B", []], // would evict the busy A: queued, A reserved
       ["req 3 A", []], // reserved: queued behind the swap
@@ -37,8 +36,7 @@ describe("maxSwapWait: a swap waits for a busy model at most this long", () => {
       ["req 4 A", ["grant 4 A"]],
     ]],
     ["a swap whose busy model becomes idle in time proceeds", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["req 2 B", []],
       ["now 29000", []],
       ["release 1", [`stop A swap ${SWAP}`]],
@@ -71,10 +69,8 @@ describe("maxSwapWait: a swap waits for a busy model at most this long", () => {
 describe("maxLoaded: the LRU count limit", () => {
   runCases(() => four({ maxLoaded: 2 }), [
     ["a third model evicts the least recently used idle one", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      ["req 2 B", ["start B"]],
-      ["started B", ["grant 2 B"]],
+      ...served(1, "A"),
+      ...served(2, "B"),
       ["now 10", []],
       ["release 2", []],
       ["now 20", []],
@@ -92,10 +88,8 @@ describe("maxLoaded: the LRU count limit", () => {
       ["stopped A", ["start C"]],
     ]],
     ["a busy model is never evicted: the start waits until it is idle", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      ["req 2 B", ["start B"]],
-      ["started B", ["grant 2 B"]],
+      ...served(1, "A"),
+      ...served(2, "B"),
       ["req 3 C", []],
       ["release 2", [`stop B swap ${SWAP}`]],
       ["stopped B", ["start C"]],
@@ -107,10 +101,8 @@ describe("resources: memory fit", () => {
   const config = () => four({ resources: { vram: 24 * GiB, ram: null } }, { A: 10, B: 10, C: 12, D: 30 });
   runCases(config, [
     ["starts beside what fits, evicts the LRU idle model for what does not", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      ["req 2 B", ["start B"]],
-      ["started B", ["grant 2 B"]],
+      ...served(1, "A"),
+      ...served(2, "B"),
       ["now 5", []],
       ["release 1", []],
       ["now 6", []],
@@ -133,33 +125,26 @@ describe("resources: memory fit", () => {
 describe("out-of-memory start failure: evict one more idle model and retry once", () => {
   runCases(() => four(), [
     ["retries once after evicting the LRU idle model, without counting a failure", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      ["release 1", []],
+      ...served(1, "A", true),
       ["req 2 B", ["start B"]],
       ["failed B oom", [`stop A oom_retry ${SWAP}`]],
       ["stopped A", ["start B"]],
       ["started B", ["grant 2 B"]],
     ]],
     ["a second out-of-memory failure stands", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      ["release 1", []],
+      ...served(1, "A", true),
       ["req 2 B", ["start B"]],
       ["failed B oom", [`stop A oom_retry ${SWAP}`]],
       ["stopped A", ["start B"]],
       ["failed B oom", ["reject 2 start_failed"]],
     ]],
     ["no idle model to give up: the failure stands", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["req 2 B", ["start B"]],
       ["failed B oom", ["reject 2 start_failed"]],
     ]],
     ["another failure is not retried", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
-      ["release 1", []],
+      ...served(1, "A", true),
       ["req 2 B", ["start B"]],
       ["failed B", ["reject 2 start_failed"]],
     ]],
@@ -170,8 +155,7 @@ describe("busy watchdog: judged by progress, not wall clock", () => {
   const config = () => testConfig({ A: { watchdog: { stallTimeout: 0, busyTimeout: 10 } } });
   runCases(config, [
     ["a model busy with no byte to any client for busyTimeout is stopped and restarted through the restart policy", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["tick 9999", []],
       ["tick 10000", [`stop A watchdog ${UNLOAD}`]],
       ["stopped A", []],
@@ -179,8 +163,7 @@ describe("busy watchdog: judged by progress, not wall clock", () => {
       ["tick 11000", ["start A"]],
     ]],
     ["a long generation that keeps sending is never cut", [
-      ["req 1 A", ["start A"]],
-      ["started A", ["grant 1 A"]],
+      ...served(1, "A"),
       ["now 8000", []],
       ["activity A", []],
       ["tick 17999", []],
@@ -239,6 +222,13 @@ describe("replicas: one model, several processes", () => {
     const c = testConfig({ m: { replicas: ["m@1", "m@2"] }, "m@1": { replicaOf: "m", unlisted: true }, "m@2": { replicaOf: "m", unlisted: true }, x: {} }, over);
     return c;
   }
+  /** A burst of two requests starts both replicas, each serving one. */
+  const BOTH_REPLICAS: Step[] = [
+    ["req 1 m", ["start m@1"]],
+    ["req 2 m", ["start m@2"]],
+    ["started m@1", ["grant 1 m@1"]],
+    ["started m@2", ["grant 2 m@2"]],
+  ];
   runCases(() => replicated(), [
     ["a burst starts one replica per request, side by side (replicas never evict each other)", [
       ["req 1 m", ["start m@1"]],
@@ -247,10 +237,7 @@ describe("replicas: one model, several processes", () => {
       ["started m@1", ["grant 1 m@1"]],
     ]],
     ["requests go to the replica with the fewest in flight", [
-      ["req 1 m", ["start m@1"]],
-      ["req 2 m", ["start m@2"]],
-      ["started m@1", ["grant 1 m@1"]],
-      ["started m@2", ["grant 2 m@2"]],
+      ...BOTH_REPLICAS,
       ["release 2", []],
       ["req 3 m", ["grant 3 m@2"]],
       ["req 4 m", ["grant 4 m@1"]],
@@ -258,10 +245,7 @@ describe("replicas: one model, several processes", () => {
       ["req 5 m", ["grant 5 m@2"]],
     ]],
     ["a replica that crashed is restarted on its own; the other keeps serving", [
-      ["req 1 m", ["start m@1"]],
-      ["req 2 m", ["start m@2"]],
-      ["started m@1", ["grant 1 m@1"]],
-      ["started m@2", ["grant 2 m@2"]],
+      ...BOTH_REPLICAS,
       ["now 100000", []],
       ["exited m@2", []],
       ["release 2", []], // its client saw the upstream go
@@ -272,10 +256,7 @@ describe("replicas: one model, several processes", () => {
       ["req 5 m", ["grant 5 m@1"]],
     ]],
     ["another model evicts every replica (the default group is exclusive)", [
-      ["req 1 m", ["start m@1"]],
-      ["req 2 m", ["start m@2"]],
-      ["started m@1", ["grant 1 m@1"]],
-      ["started m@2", ["grant 2 m@2"]],
+      ...BOTH_REPLICAS,
       ["release 1", []],
       ["release 2", []],
       ["req 3 x", [`stop m@1 swap ${SWAP}`, `stop m@2 swap ${SWAP}`]],

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { testConfig } from "../../helpers/config-fixture.ts";
-import { type Case, Harness, play, rulesConfig, SWAP } from "./core-harness.ts";
+import { type Case, Harness, play, rulesConfig, served, SWAP } from "./core-harness.ts";
 
 const cases: Case[] = [
   ["collates A B A B into A A B B", [
@@ -19,17 +19,14 @@ const cases: Case[] = [
     ["started B", ["grant 2 B", "grant 4 B"]],
   ]],
   ["evicts an idle model at once (one model at a time by default)", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
-    ["release 1", []],
+    ...served(1, "A", true),
     ["req 2 B", [`stop A swap ${SWAP}`]],
     ["req 3 A", []],
     ["stopped A", ["start B"]],
     ["started B", ["grant 2 B"]],
   ]],
   ["never cuts a running generation: the swap waits, and reserves the busy model", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []],
     ["req 3 A", []],
     ["release 1", [`stop A swap ${SWAP}`]],
@@ -40,16 +37,14 @@ const cases: Case[] = [
     ["started A", ["grant 3 A"]],
   ]],
   ["a cancelled swap request unreserves the busy model", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []],
     ["req 3 A", []],
     ["cancel 2", ["grant 3 A"]],
     ["release 1", []],
   ]],
   ["orders the queue by priority, then arrival", [
-    ["req 1 A", ["start A"]],
-    ["started A", ["grant 1 A"]],
+    ...served(1, "A"),
     ["req 2 B", []],
     ["req 3 C", []],
     ["req 4 B", []],

@@ -3,36 +3,16 @@
  * the model id and an event, emitted by the runner as it acts (fake
  * processes, manual clock), with the facts an operator needs.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Config } from "../../../src/config/types.ts";
-import { createSchedulerOverPort } from "../../../src/scheduler/client.ts";
-import type { SchedulerEvent } from "../../../src/scheduler/protocol.ts";
-import { Runner } from "../../../src/scheduler/runner.ts";
 import { portOf, startFailedLine, stopLine } from "../../../src/scheduler/lifecycle-log.ts";
 import { poll } from "../../../src/lib/async.ts";
 import { testConfig } from "../../helpers/config-fixture.ts";
-import { fakeFactory } from "./fake-process.ts";
-
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+import { channelActor } from "./channel-actor.ts";
 
 function setup(config: Config, autoReady = true) {
-  const { port1, port2 } = new MessageChannel();
-  const factory = fakeFactory(autoReady);
-  const runner = new Runner(port2, factory, config, { manualClock: true, recordFile: null, stateDir: "/nonexistent", selfCommand: [], random: () => 0 });
-  const scheduler = createSchedulerOverPort(port1);
-  const events: SchedulerEvent[] = [];
-  scheduler.onEvent((e) => events.push(e));
-  port1.start();
-  port2.start();
-  cleanups.push(() => {
-    runner.detach();
-    scheduler.close();
-    port1.close();
-    port2.close();
-  });
+  const { client: scheduler, made, events } = channelActor(config, { autoReady });
+  const factory = { made };
   /** The lifecycle lines so far as "model event: text", measured durations (real time) shown as N.NNs. */
   const lines = () => events.flatMap((e) => (e.kind === "log" && e.event !== undefined ? [`${e.model} ${e.event}: ${e.line.replace(/\d+\.\d\ds/, "N.NNs")}`] : []));
   return { scheduler, factory, events, lines };

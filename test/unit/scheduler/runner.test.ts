@@ -8,35 +8,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../../src/config/types.ts";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
-import { createSchedulerOverPort, type SchedulerClient } from "../../../src/scheduler/client.ts";
-import type { SchedulerEvent } from "../../../src/scheduler/protocol.ts";
 import { replay } from "../../../src/scheduler/replay.ts";
-import { Runner } from "../../../src/scheduler/runner.ts";
 import { poll } from "../../../src/lib/async.ts";
 import { testConfig } from "../../helpers/config-fixture.ts";
-import { fakeFactory } from "./fake-process.ts";
+import { channelActor } from "./channel-actor.ts";
 
+/** Temporary directories to remove after each test. */
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
 function setup(config: Config, autoReady = true, recordFile: string | null = null) {
-  const { port1, port2 } = new MessageChannel();
-  const factory = fakeFactory(autoReady);
-  const runner = new Runner(port2, factory, config, { manualClock: true, recordFile, stateDir: "/nonexistent", selfCommand: [], random: () => 0.5 });
-  const scheduler: SchedulerClient = createSchedulerOverPort(port1);
-  const events: SchedulerEvent[] = [];
-  scheduler.onEvent((e) => events.push(e));
-  port1.start();
-  port2.start();
-  cleanups.push(() => {
-    runner.detach();
-    scheduler.close();
-    port1.close();
-    port2.close();
-  });
-  return { scheduler, factory, events };
+  const { client, made, events } = channelActor(config, { autoReady, recordFile, random: () => 0.5 });
+  return { scheduler: client, factory: { made }, events };
 }
 
 /** Waits until the runner has created `n` processes. */

@@ -6,7 +6,7 @@
 import { afterEach } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
 import { createSchedulerOverPort } from "../../../src/scheduler/client.ts";
-import type { FromWorker, ToWorker } from "../../../src/scheduler/protocol.ts";
+import { decodeToWorker, type FromWorker, type ToWorker } from "../../../src/scheduler/protocol.ts";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -17,7 +17,8 @@ afterEach(() => {
 export function scriptedPeer() {
   const { port1, port2 } = new MessageChannel();
   const seen: ToWorker[] = [];
-  port2.addEventListener("message", (e) => void seen.push((e as MessageEvent).data as ToWorker));
+  // Decoded as the Worker decodes them (a batch crosses as JSON text).
+  port2.addEventListener("message", (e) => void seen.push(decodeToWorker((e as MessageEvent).data as ToWorker | string)));
   port1.start();
   port2.start();
   const client = createSchedulerOverPort(port1);

@@ -1,15 +1,7 @@
 /** The capture of one request: its headers and bodies, decoded from base64 as text. */
 import { useEffect, useState } from "hono/jsx/dom";
 import { errorText } from "../api.ts";
-
-interface Capture {
-  id: number;
-  req_path: string;
-  req_headers: Record<string, string>;
-  req_body: string;
-  resp_headers: Record<string, string>;
-  resp_body: string;
-}
+import type { Capture } from "../../../metrics/captures.ts";
 
 /** base64 → text (UTF-8), pretty-printed when it is JSON. */
 function decode(b64: string): string {

@@ -1,5 +1,6 @@
 /** A live log: lines, a text filter, and scroll kept at the bottom unless the reader scrolled up. */
 import { useEffect, useRef, useState } from "hono/jsx/dom";
+import { lineBatches } from "../api.ts";
 
 export function LogView({ lines, testid }: { lines: string[]; testid: string }) {
   const [filter, setFilter] = useState("");
@@ -39,15 +40,7 @@ export function useTextStream(url: string): string[] {
         setLines([`cannot read ${url}: HTTP ${res.status}`]);
         return;
       }
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let rest = "";
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        const parts = (rest + value).split("\n");
-        rest = parts.pop() ?? "";
-        if (parts.length > 0) setLines((old) => old.concat(parts).slice(-2000));
-      }
+      for await (const lines of lineBatches(res.body)) setLines((old) => old.concat(lines).slice(-2000));
     })().catch(() => undefined);
     return () => ctrl.abort();
   }, [url]);

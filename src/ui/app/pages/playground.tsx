@@ -4,7 +4,7 @@
  * across chosen models so swaps can be watched happening.
  */
 import { useRef, useState } from "hono/jsx/dom";
-import { errorText, useLive } from "../api.ts";
+import { errorText, lineBatches, useLive } from "../api.ts";
 
 interface Message {
   role: "user" | "assistant";
@@ -15,13 +15,7 @@ interface Message {
 async function streamChat(body: unknown, signal: AbortSignal, onDelta: (text: string, reasoning: boolean) => void): Promise<void> {
   const res = await fetch("/v1/chat/completions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   if (!res.ok || res.body === null) throw new Error(await errorText(res));
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let rest = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    const lines = (rest + value).split("\n");
-    rest = lines.pop() ?? "";
+  for await (const lines of lineBatches(res.body)) {
     for (const line of lines) {
       if (!line.startsWith("data:")) continue;
       const data = line.slice(5).trim();

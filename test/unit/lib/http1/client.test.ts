@@ -1,0 +1,184 @@
+/**
+ * The pooled HTTP/1.1 client against real sockets: Bun.serve for ordinary
+ * answers, raw Bun.listen servers for what Bun.serve never sends.
+ */
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { closeIdleConnections, ConnectionReset, http1Fetch } from "../../../../src/lib/http1/client.ts";
+import { poll } from "../../../../src/lib/async.ts";
+
+const signal = () => AbortSignal.timeout(10_000);
+const init = (method: string, body: string | null = null, headers: Record<string, string> = {}) => ({
+  method,
+  headers: new Headers(headers),
+  body: body === null ? null : new TextEncoder().encode(body),
+  signal: signal(),
+});
+
+/** A Bun.serve upstream that counts the connections it saw and echoes what it got. */
+const ports = new Set<number>();
+const serve = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(req, srv) {
+    const ip = srv.requestIP(req);
+    if (ip) ports.add(ip.port);
+    const url = new URL(req.url);
+    if (url.pathname === "/big") return new Response(new Uint8Array(3 * 1024 * 1024).fill(7));
+    if (url.pathname === "/stream") {
+      return new Response(
+        new ReadableStream({
+          async start(c) {
+            for (let i = 0; i < 5; i++) c.enqueue(new TextEncoder().encode(`data: ${i}\n\n`));
+            c.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    }
+    return Response.json({ method: req.method, path: url.pathname + url.search, host: req.headers.get("host"), body: await req.text(), x: req.headers.get("x-test") });
+  },
+});
+const base = `http://127.0.0.1:${serve.port}`;
+
+/** A raw server that answers every request with `answer(n)` (n counts requests), or closes when it returns null. */
+function rawServer(answer: (n: number, socket: Socket) => string | null) {
+  let n = 0;
+  const sockets: Socket[] = [];
+  const closed: Socket[] = [];
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(s) {
+        sockets.push(s);
+      },
+      data(s) {
+        const a = answer(++n, s);
+        if (a === null) s.end();
+        else if (a !== "") s.write(a);
+      },
+      close(s) {
+        closed.push(s);
+      },
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, sockets, closed, requests: () => n, stop: () => server.stop(true) };
+}
+
+let raw: ReturnType<typeof rawServer> | null = null;
+afterEach(() => {
+  raw?.stop();
+  raw = null;
+  closeIdleConnections();
+});
+afterAll(() => serve.stop(true));
+
+describe("http1Fetch", () => {
+  test("sends method, path, query, Host, headers and body; a small answer comes whole", async () => {
+    const res = await http1Fetch(new URL(`${base}/v1/chat?x=1`), init("POST", '{"a":1}', { "x-test": "yes", "content-length": "999" }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ method: "POST", path: "/v1/chat?x=1", host: `127.0.0.1:${serve.port}`, body: '{"a":1}', x: "yes" });
+  });
+
+  test("sequential requests reuse one keep-alive connection", async () => {
+    ports.clear();
+    for (let i = 0; i < 5; i++) await (await http1Fetch(new URL(`${base}/r${i}`), init("GET"))).text();
+    expect(ports.size).toBe(1);
+  });
+
+  test("concurrent requests each get a connection, and all answers arrive", async () => {
+    const texts = await Promise.all(Array.from({ length: 20 }, (_, i) => http1Fetch(new URL(`${base}/c${i}`), init("POST", `b${i}`)).then((r) => r.json())));
+    expect(texts.map((t) => (t as { body: string }).body)).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`));
+  });
+
+  test("a large answer streams through intact", async () => {
+    const res = await http1Fetch(new URL(`${base}/big`), init("GET"));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(bytes.length).toBe(3 * 1024 * 1024);
+    expect(bytes.every((b) => b === 7)).toBe(true);
+  });
+
+  test("an event stream is a stream whose chunks all arrive", async () => {
+    const res = await http1Fetch(new URL(`${base}/stream`), init("GET"));
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    expect(await res.text()).toBe([0, 1, 2, 3, 4].map((i) => `data: ${i}\n\n`).join(""));
+  });
+
+  test("a 10 MB request body is written whole (backpressure on the socket)", async () => {
+    const big = "x".repeat(10 * 1024 * 1024);
+    const res = await http1Fetch(new URL(`${base}/echo`), init("POST", big));
+    expect(((await res.json()) as { body: string }).body.length).toBe(big.length);
+  });
+
+  test("a connection cut before any answer rejects with ConnectionReset", async () => {
+    raw = rawServer(() => null);
+    const err = await http1Fetch(new URL(`${raw.url}/x`), init("POST", "{}")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionReset);
+    expect((err as ConnectionReset).code).toBe("ECONNRESET");
+  });
+
+  test("a connection cut mid-body errors the body stream, not silently", async () => {
+    raw = rawServer((_, s) => {
+      s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      setImmediate(() => s.end());
+      return "";
+    });
+    const res = await http1Fetch(new URL(`${raw.url}/x`), init("GET"));
+    const err = await res.text().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain("closed before the response ended");
+  });
+
+  test("Connection: close is honoured: the next request opens a new connection", async () => {
+    raw = rawServer(() => "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok");
+    expect(await (await http1Fetch(new URL(`${raw.url}/a`), init("GET"))).text()).toBe("ok");
+    expect(await (await http1Fetch(new URL(`${raw.url}/b`), init("GET"))).text()).toBe("ok");
+    expect(raw.sockets.length).toBe(2);
+  });
+
+  test("a body delimited by the close arrives whole", async () => {
+    raw = rawServer((_, s) => {
+      s.write("HTTP/1.1 200 OK\r\n\r\nuntil ");
+      setImmediate(() => s.end("the end"));
+      return "";
+    });
+    expect(await (await http1Fetch(new URL(`${raw.url}/a`), init("GET"))).text()).toBe("until the end");
+  });
+
+  test("an abort while waiting for the answer rejects with the reason and closes the connection", async () => {
+    raw = rawServer(() => "");
+    const c = new AbortController();
+    const p = http1Fetch(new URL(`${raw.url}/hang`), { ...init("GET"), signal: c.signal }).catch((e: unknown) => e);
+    await poll(() => (raw!.requests() > 0 ? true : undefined), 2, { signal: signal() });
+    c.abort(new Error("client left"));
+    expect(((await p) as Error).message).toBe("client left");
+    await poll(() => (raw!.closed.length > 0 ? true : undefined), 2, { signal: signal() });
+  });
+
+  test("cancelling a streamed body closes the connection", async () => {
+    raw = rawServer((_, s) => {
+      s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      return "";
+    });
+    const res = await http1Fetch(new URL(`${raw.url}/x`), init("GET"));
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("hello");
+    await reader.cancel();
+    await poll(() => (raw!.closed.length > 0 ? true : undefined), 2, { signal: signal() });
+  });
+
+  test("a malformed answer rejects with a message that says so", async () => {
+    raw = rawServer(() => "SMTP ready\r\n\r\n");
+    const err = await http1Fetch(new URL(`${raw.url}/x`), init("GET")).catch((e: unknown) => e);
+    expect((err as Error).message).toContain("Bad response from upstream: bad status line");
+  });
+});
+
+test("a port nobody listens on rejects with 'connection refused'", async () => {
+  const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = closed.port;
+  closed.stop(true);
+  const err = await http1Fetch(new URL(`http://127.0.0.1:${port}/x`), init("GET")).catch((e: unknown) => e);
+  expect((err as Error).message).toBe("connection refused (ECONNREFUSED)");
+});
