@@ -185,7 +185,7 @@ class Exchange implements ResponseSink {
     try {
       this.#parser.feed(chunk);
     } catch (error) {
-      this.#fail(error instanceof ResponseParseError ? new Error(`Bad response from upstream: ${error.message}`) : error);
+      this.#fail(error instanceof ResponseParseError ? new Error(`Bad response from upstream: ${error.message}`) : error, true);
     }
   }
 
@@ -198,7 +198,7 @@ class Exchange implements ResponseSink {
       // Closed before any answer: as fetch, a reset (a reused socket the server was closing looks the same).
       const before = !this.#parser.started;
       const why = e instanceof Error ? e.message : String(e);
-      this.#fail(before ? new ConnectionReset(`The socket connection was closed: ${why}`) : new Error(`Upstream connection failed: ${why}`));
+      this.#fail(before ? new ConnectionReset(`The socket connection was closed: ${why}`) : new Error(`Upstream connection failed: ${why}`), true);
     }
   }
 
@@ -220,7 +220,12 @@ class Exchange implements ResponseSink {
             start: (c) => {
               this.#controller = c;
             },
-            pull: () => {
+            pull: (c) => {
+              // The reader has taken every chunk that arrived before the connection broke: now it learns why.
+              if (this.#lateError !== null && (c.desiredSize ?? 0) >= READ_AHEAD) {
+                c.error(this.#lateError.error);
+                return;
+              }
               if (this.#paused) {
                 this.#paused = false;
                 this.#conn.socket?.resume();
@@ -281,13 +286,24 @@ class Exchange implements ResponseSink {
     this.#fail(this.#signal.reason);
   };
 
-  #fail(error: unknown): void {
+  /** A broken connection's error, held until the reader took the chunks queued before it (see `#fail`). */
+  #lateError: { error: unknown } | null = null;
+
+  /**
+   * Ends the exchange with `error`. An abort errors the body at once; a
+   * broken connection (`afterQueued`) first lets the reader take what
+   * arrived before it: erroring a stream discards its queued chunks, and the
+   * tokens a model sent before it crashed must still reach the client.
+   */
+  #fail(error: unknown, afterQueued = false): void {
     if (this.#finished) return;
     this.#finished = true;
     this.#signal.removeEventListener("abort", this.#onAbort);
     if (!this.#settled) {
       this.#settled = true;
       this.#reject(error);
+    } else if (afterQueued && this.#controller !== null && (this.#controller.desiredSize ?? 0) < READ_AHEAD) {
+      this.#lateError = { error };
     } else {
       try {
         this.#controller?.error(error);

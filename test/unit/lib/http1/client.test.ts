@@ -182,3 +182,27 @@ test("a port nobody listens on rejects with 'connection refused'", async () => {
   const err = await http1Fetch(new URL(`http://127.0.0.1:${port}/x`), init("GET")).catch((e: unknown) => e);
   expect((err as Error).message).toBe("connection refused (ECONNREFUSED)");
 });
+
+test("chunks that arrived before the connection broke reach a late reader, then the error", async () => {
+  raw = rawServer((_, s) => {
+    s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n7\r\ntoken1 \r\n7\r\ntoken2 \r\n");
+    s.end();
+    return "";
+  });
+  const res = await http1Fetch(new URL(`${raw.url}/x`), init("GET"));
+  // Read only once the client side has handled the close (both ends share this event loop: a few turns
+  // after the server's side closed), so the chunks are queued in an errored-or-not stream before the first read.
+  await poll(() => (raw!.closed.length > 0 ? true : undefined), 2, { signal: signal() });
+  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  const reader = res.body!.getReader();
+  let text = "";
+  const err = await (async () => {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return null;
+      text += new TextDecoder().decode(r.value);
+    }
+  })().catch((e: unknown) => e);
+  expect(text).toBe("token1 token2 ");
+  expect((err as Error).message).toContain("closed before the response ended");
+});
