@@ -80,10 +80,11 @@ export function postJson(url: string, path: string, body: unknown, headers: Reco
 /**
  * Makes a fake upstream started with `--exit-after-requests 2` die now: this
  * is its second request, and it exits while answering it, cutting every
- * stream it has open. Why not let it crash on its own: Bun's fetch drops body
- * bytes it has received but not handed out yet when the connection dies, so
- * a proxy slow to read (a loaded machine) lost the tokens a test wanted to see
- * before the error. Read them first, then call this.
+ * stream it has open. Why not let it crash on its own: when the connection
+ * dies, the reader's body stream fails and drops the chunks it holds unread
+ * (Bun's fetch, and modelswap's upstream client), so a proxy slow to read (a
+ * loaded machine) lost the tokens a test wanted to see before the error. Read
+ * them first, then call this.
  */
 export async function crashFake(url: string, model: string, headers: Record<string, string> = {}): Promise<void> {
   // Its own answer is cut short too (a broken body, or a reset before any byte): either way it is over.

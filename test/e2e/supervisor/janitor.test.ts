@@ -4,7 +4,7 @@
  * removed, live ones stay, and passes run on their own.
  */
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { GROUP_TOKEN_ENV, tokenHolders } from "../../../src/supervisor/leftovers.ts";
 import { Janitor } from "../../../src/supervisor/janitor.ts";
 import { recordPath, writePidRecord } from "../../../src/supervisor/pid-record.ts";
@@ -21,7 +21,16 @@ afterEach(async () => {
 async function holder(token: string): Promise<number> {
   const proc = Bun.spawn({ cmd: ["setsid", "sleep", "1000"], env: { ...process.env, [GROUP_TOKEN_ENV]: token } });
   started.push(proc.pid);
-  await waitFor(() => (tokenHolders(token).length > 0 ? true : undefined));
+  // Settled: `setsid` has exec'd `sleep` (in the middle of an exec /proc/PID/environ cannot be read, and a pass
+  // would miss the holder: seen under load), in its own session, and a pass can see its token.
+  const settled = () => {
+    try {
+      return readFileSync(`/proc/${proc.pid}/comm`, "utf8").trim() === "sleep" && readProcStat(proc.pid)?.session === proc.pid && tokenHolders(token).includes(proc.pid);
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => (settled() ? true : undefined));
   return proc.pid;
 }
 
