@@ -1,4 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findSetpriv } from "../../../src/supervisor/launch.ts";
 import { readLines } from "../../../src/supervisor/read-lines.ts";
@@ -26,6 +27,9 @@ test.skipIf(findSetpriv() === null)(
       }, 10_000);
       expect(isAlive(child)).toBe(true);
       expect(readProcStat(child)?.ppid).toBe(parent.pid);
+      // setpriv sets the parent-death signal, then execs the server: killing the parent before that (a loaded
+      // machine can be that slow) leaves nothing to fire. Once the pid runs `sleep`, the signal is armed.
+      await waitFor(() => (readFileSync(`/proc/${child}/comm`, "utf8").trim() === "sleep" ? true : undefined), 10_000);
       parent.kill("SIGKILL");
       await parent.exited;
       await waitGone([child]);
