@@ -14,7 +14,7 @@ export interface IgnoredKey {
   reason: string;
 }
 
-const FETCH = "modelswap's upstream client (its own HTTP/1.1 pool for http://, Bun's fetch for https://)";
+const FETCH = "Bun's fetch, which carries modelswap's upstream requests,";
 
 /** The table. */
 export const IGNORED_KEYS: readonly IgnoredKey[] = [
@@ -23,7 +23,7 @@ export const IGNORED_KEYS: readonly IgnoredKey[] = [
     { path: [section, "*", "timeouts", "connect"], reason: `${FETCH} applies no connect timeout (\`responseHeader\` still bounds the wait for an answer)` },
     { path: [section, "*", "timeouts", "keepalive"], reason: `${FETCH} sets no TCP keepalive` },
     { path: [section, "*", "timeouts", "tlsHandshake"], reason: `${FETCH} applies no TLS handshake timeout` },
-    { path: [section, "*", "timeouts", "idleConn"], reason: `${FETCH} closes idle pooled connections after 2 s, with no setting` },
+    { path: [section, "*", "timeouts", "idleConn"], reason: `${FETCH} closes idle pooled connections on its own schedule, with no setting` },
   ]),
   { path: ["models", "*", "timeouts", "expectContinue"], reason: `${FETCH} never sends \`Expect: 100-continue\`` },
 ];
