@@ -1,6 +1,6 @@
 /**
- * The two ways a request reaches a model server (Bun's fetch, the default, and
- * the pooled HTTP/1.1 client with MODELSWAP_UPSTREAM_CLIENT=pooled) give clients the same
+ * The two ways a request reaches a model server (the pooled HTTP/1.1 client,
+ * and Bun's fetch with MODELSWAP_UPSTREAM_CLIENT=fetch) give clients the same
  * answers: a small JSON answer, a stream, a large body both ways, an upstream
  * error status, and a HEAD-less GET with a query.
  */
@@ -12,8 +12,8 @@ const config = (fake: (args?: string) => string) =>
 
 const servers: Record<string, ApiServer> = {};
 beforeAll(async () => {
-  servers.pooled = await startApiServer(config, [], { MODELSWAP_UPSTREAM_CLIENT: "pooled" });
-  servers.fetch = await startApiServer(config);
+  servers.pooled = await startApiServer(config);
+  servers.fetch = await startApiServer(config, [], { MODELSWAP_UPSTREAM_CLIENT: "fetch" });
 });
 afterAll(async () => {
   for (const s of Object.values(servers)) await s.stop();

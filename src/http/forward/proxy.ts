@@ -125,13 +125,8 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   }
 }
 
-/**
- * `MODELSWAP_UPSTREAM_CLIENT=pooled` sends plain-http requests over the pooled
- * HTTP/1.1 client (read once). Off by default: against llama-server it
- * answered an occasional request with an error (3 of 7 real-server suite
- * runs, cause not found yet), which Bun's fetch never did (4 of 4).
- */
-const POOLED = process.env.MODELSWAP_UPSTREAM_CLIENT === "pooled";
+/** `MODELSWAP_UPSTREAM_CLIENT=fetch` sends every request with Bun's fetch (a fallback, read once). */
+const POOLED = process.env.MODELSWAP_UPSTREAM_CLIENT !== "fetch";
 const encoder = new TextEncoder();
 
 /**

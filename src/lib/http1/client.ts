@@ -162,6 +162,7 @@ class Exchange implements ResponseSink {
   readonly #resolve: (r: Response) => void;
   readonly #reject: (e: unknown) => void;
   readonly #noBody: boolean;
+  #chunked = false;
   #settled = false;
   #finished = false;
   #head: { status: number; statusText: string; headers: Headers } | null = null;
@@ -204,6 +205,7 @@ class Exchange implements ResponseSink {
 
   head(status: number, statusText: string, headers: Headers): void {
     this.#head = { status, statusText, headers };
+    this.#chunked = headers.get("transfer-encoding") !== null;
     // No body follows (the parser ends the response next): `end` hands out a bodiless Response.
     if (this.#noBody || status === 204 || status === 304) return;
     const length = Number(headers.get("content-length") ?? NaN);
@@ -264,7 +266,9 @@ class Exchange implements ResponseSink {
     this.#signal.removeEventListener("abort", this.#onAbort);
     if (!this.#settled) this.#settle(new Response(this.#whole ?? null, this.#init()));
     else this.#controller?.close();
-    if (reusable && !this.#conn.closed && this.#conn.out.length === 0) {
+    // Only a connection whose answer had a length is reused: after a streamed (chunked) answer llama-server's
+    // cpp-httplib could close the socket unannounced, and the next request on it failed before any answer.
+    if (reusable && !this.#chunked && !this.#conn.closed && this.#conn.out.length === 0) {
       if (this.#paused) this.#conn.socket?.resume();
       putIdle(this.#conn);
     } else {
