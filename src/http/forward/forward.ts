@@ -205,14 +205,14 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
 }
 
 async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, t: Tracked): Promise<Response> {
-  const waitSignal = t.abort.signal;
+  // The exchange's one controller ends the wait for a lease as it ends the upstream request.
+  const abort = t.abort;
   const viaLease = (lease: Lease) => {
     const { target, prepared } = plan.settle(lease);
     return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, t));
   };
-  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, waitSignal)));
+  if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, abort.signal)));
 
-  const abort = t.abort;
   const relay = new ProgressRelay();
   const leaseP = plan.acquire(acquireOptions(init, abort.signal, relay.push));
   const first = await Promise.race([
