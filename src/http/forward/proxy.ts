@@ -9,7 +9,7 @@ import { type Clock, RealClock } from "../../lib/clock.ts";
 import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
-import { http1Fetch } from "../../lib/http1/client.ts";
+import { WHOLE_BODY_LIMIT, http1Fetch } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -105,9 +105,9 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     try {
       return await send();
     } catch (err) {
-      // A pooled keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
-      // oven-sh/bun#42212) looks exactly like an upstream that read the request and then reset:
-      // fetch cannot tell whether any byte was written. So only an idempotent request is sent again;
+      // A keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
+      // oven-sh/bun#42212; cpp-httplib after a chunked answer) looks exactly like an upstream that read
+      // the request and then reset: neither fetch nor the pooled client can tell whether any byte was taken. So only an idempotent request is sent again;
       // a POST that may have been processed is never repeated (a duplicate generation or side effect).
       if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body) || !idempotent(init)) throw err;
       return await send();
@@ -215,9 +215,10 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
 /**
  * Bodies up to this size with a declared length are read whole and sent as
  * bytes: a JS stream wrapper costs 25-40% of throughput (measured), and a
- * non-streamed answer gains nothing from chunk-by-chunk relay.
+ * non-streamed answer gains nothing from chunk-by-chunk relay. The pooled
+ * client already reads such bodies whole, so both use one limit.
  */
-export const BUFFER_LIMIT = 1024 * 1024;
+const BUFFER_LIMIT = WHOLE_BODY_LIMIT;
 
 /** Whether a response is small, non-streamed and of known length. */
 function bufferable(headers: Headers): boolean {

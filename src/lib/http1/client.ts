@@ -394,7 +394,7 @@ export async function http1Fetch(url: URL, init: Http1Init): Promise<Response> {
   });
 }
 
-/** Closes every idle pooled connection (tests, shutdown). */
+/** Closes every idle pooled connection (tests use it to start from an empty pool). */
 export function closeIdleConnections(): void {
   for (const list of idle.values()) for (const c of list) {
     c.closed = true;
