@@ -44,8 +44,15 @@ export class Live {
     this.#source = null;
   }
 
+  /**
+   * Calls `l` with the state now and on every change. Why at once: a page
+   * renders with the state of its first render and subscribes in an effect
+   * that runs later; frames that arrived in between (the connect-time
+   * snapshot, often) would otherwise stay unseen until the next frame.
+   */
   subscribe(l: Listener): () => void {
     this.#listeners.add(l);
+    l(this.state);
     return () => this.#listeners.delete(l);
   }
 
