@@ -1,7 +1,7 @@
 /** The Activity log in llama-swap's shapes, bounded by metricsMaxInMemory; captures bounded by bytes. */
 import { describe, expect, test } from "bun:test";
 import { ActivityLog, DEFAULT_QUERY, type NewActivity, histogram } from "../../../src/metrics/activity.ts";
-import { CaptureStore, HEADERS_ALLOWANCE, redactHeaders } from "../../../src/metrics/captures.ts";
+import { CaptureStore, redactHeaders } from "../../../src/metrics/captures.ts";
 import { noTokens } from "../../../src/metrics/tokens.ts";
 
 function row(over: Partial<NewActivity> = {}): NewActivity {
@@ -56,19 +56,59 @@ describe("CaptureStore", () => {
   const bytes = (n: number) => new Uint8Array(n).fill(65);
   const cap = (id: number, n: number) => ({ id, reqPath: "/p", reqHeaders: {}, reqBody: bytes(n), respHeaders: {}, respBody: bytes(0) });
 
+  // What one of these captures takes in the ring: path "/p", headers `[{},{}]`, body.
+  const held = (n: number) => 2 + 7 + n;
+
   test("drops the oldest captures to stay within the budget; serves bodies as base64", () => {
-    // Each capture counts its bodies, its path and the flat header allowance.
-    const store = new CaptureStore(100 + 2 * (HEADERS_ALLOWANCE + 2));
+    const store = new CaptureStore(2 * held(40) + 10);
     expect(store.add(cap(1, 40))).toBe(true);
     expect(store.add(cap(2, 40))).toBe(true);
     expect(store.add(cap(3, 40))).toBe(true);
     expect([store.has(1), store.has(2), store.has(3)]).toEqual([false, true, true]);
-    expect(store.bytes).toBeLessThanOrEqual(100 + 2 * (HEADERS_ALLOWANCE + 2));
+    expect(store.bytes).toBe(2 * held(40));
     expect(store.get(3)).toEqual({ id: 3, req_path: "/p", req_headers: {}, req_body: Buffer.from(bytes(40)).toString("base64"), resp_headers: {}, resp_body: "" });
   });
 
+  test("wrapping around the ring keeps the newest captures, oldest dropped first, each served intact", () => {
+    const store = new CaptureStore(2000);
+    const body = (id: number, n: number) => new Uint8Array(n).map((_, i) => (id * 31 + i) % 251);
+    const sizes = (id: number): [number, number] => [(id * 37) % 300, (id * 53) % 500];
+    for (let id = 1; id <= 150; id++) {
+      const [req, resp] = sizes(id);
+      expect(store.add({ id, reqPath: `/v1/${id}`, reqHeaders: { "x-id": String(id) }, reqBody: body(id, req), respHeaders: {}, respBody: body(-id, resp) })).toBe(true);
+      expect(store.bytes).toBeLessThanOrEqual(2000);
+      const kept = Array.from({ length: id }, (_, i) => i + 1).filter((k) => store.has(k));
+      // The kept ids are the newest ones, with no gap.
+      expect(kept.at(-1)).toBe(id);
+      expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => id - kept.length + 1 + i));
+      for (const k of kept) {
+        const [kReq, kResp] = sizes(k);
+        expect(store.get(k)).toEqual({
+          id: k, req_path: `/v1/${k}`, req_headers: { "x-id": String(k) }, req_body: Buffer.from(body(k, kReq)).toString("base64"),
+          resp_headers: {}, resp_body: Buffer.from(body(-k, kResp)).toString("base64"),
+        });
+      }
+    }
+    expect(store.get(1)).toBeNull();
+  });
+
+  test("a kept capture holds no credential and no content-encoding; a view of a larger buffer is copied", () => {
+    const store = new CaptureStore(1000);
+    const big = new Uint8Array(100).fill(66);
+    store.add({
+      id: 1, reqPath: "/v1/x", reqHeaders: new Headers({ Authorization: "Bearer k", "Content-Type": "a/b" }), reqBody: big.subarray(10, 14),
+      respHeaders: new Headers({ "Content-Encoding": "gzip", "X-Api-Key": "k", "Content-Type": "c/d" }), respBody: new Uint8Array(0),
+    });
+    big.fill(0);
+    expect(store.get(1)).toEqual({
+      id: 1, req_path: "/v1/x", req_headers: { authorization: "[REDACTED]", "content-type": "a/b" }, req_body: "QkJCQg==",
+      resp_headers: { "x-api-key": "[REDACTED]", "content-type": "c/d" }, resp_body: "",
+    });
+  });
+
   test("a capture larger than the whole budget is not kept; budget 0 means off", () => {
-    expect(new CaptureStore(HEADERS_ALLOWANCE + 10).add(cap(1, 40))).toBe(false);
+    expect(new CaptureStore(held(40) - 1).add(cap(1, 40))).toBe(false);
+    expect(new CaptureStore(held(40)).add(cap(1, 40))).toBe(true);
     expect(new CaptureStore(0).enabled).toBe(false);
   });
 
