@@ -71,7 +71,7 @@ export function metricsRoutes(front: Front): Hono {
   const app = new Hono();
   const m = front.metrics;
 
-  app.get("/metrics", async () => new Response(await m.prom.text(), { headers: { "Content-Type": m.prom.registry.contentType } }));
+  app.get("/metrics", () => new Response(m.prom.text(), { headers: { "Content-Type": m.prom.contentType } }));
 
   app.get("/api/metrics/activity", (c) => {
     const page = m.activity.list(activityQuery(c));

@@ -1,4 +1,4 @@
-/** /metrics through prom-client, read back with a real Prometheus text parser. */
+/** /metrics text, read back with a real Prometheus text parser. */
 import { describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { MetricsHub } from "../../../src/metrics/index.ts";
