@@ -5,17 +5,14 @@
  * last one seen: nothing lost, nothing repeated. While the stream is down the
  * state is marked stale.
  */
-import { applyFrame, type Frame, type LiveState } from "./frames.ts";
+import { applyFrame, type Frame } from "./frames.ts";
+import { LiveStore } from "./store.ts";
 
 export type { LiveState, ModelRow } from "./frames.ts";
 export { mergeActivity } from "./frames.ts";
 
-type Listener = (s: LiveState) => void;
-
 /** The one connection of the page and its state. */
-export class Live {
-  state: LiveState = { connected: false, loaded: false, models: [], proxyLog: [], upstreamLog: [], activity: [], inflight: 0 };
-  readonly #listeners = new Set<Listener>();
+export class Live extends LiveStore {
   #source: EventSource | null = null;
   /** The last event id seen (`id:` of hub events), for a fresh connection to resume from. */
   #lastId = "";
@@ -24,41 +21,24 @@ export class Live {
     // A fresh EventSource (after the browser gave up) resumes with ?since=, as a reconnect would with Last-Event-ID.
     const es = new EventSource(this.#lastId === "" ? "/api/events" : `/api/events?since=${encodeURIComponent(this.#lastId)}`);
     this.#source = es;
-    es.addEventListener("open", () => this.#set({ ...this.state, connected: true }));
+    es.addEventListener("open", () => this.set({ ...this.state, connected: true }));
     es.addEventListener("error", () => {
-      this.#set({ ...this.state, connected: false });
+      this.set({ ...this.state, connected: false });
       if (es.readyState === EventSource.CLOSED && this.#source === es) setTimeout(() => this.#source === es && this.start(), 2000);
     });
     es.addEventListener("message", (e: MessageEvent<string>) => {
       if (e.lastEventId !== "") this.#lastId = e.lastEventId;
-      this.#set(applyFrame(this.state, JSON.parse(e.data) as Frame));
+      this.set(applyFrame(this.state, JSON.parse(e.data) as Frame));
     });
     es.addEventListener("dropped", () => {
       // Dropped for reading too slowly: the browser reconnects with Last-Event-ID.
-      this.#set({ ...this.state, connected: false });
+      this.set({ ...this.state, connected: false });
     });
   }
 
   stop(): void {
     this.#source?.close();
     this.#source = null;
-  }
-
-  /**
-   * Calls `l` with the state now and on every change. Why at once: a page
-   * renders with the state of its first render and subscribes in an effect
-   * that runs later; frames that arrived in between (the connect-time
-   * snapshot, often) would otherwise stay unseen until the next frame.
-   */
-  subscribe(l: Listener): () => void {
-    this.#listeners.add(l);
-    l(this.state);
-    return () => this.#listeners.delete(l);
-  }
-
-  #set(s: LiveState): void {
-    this.state = s;
-    for (const l of this.#listeners) l(s);
   }
 }
 

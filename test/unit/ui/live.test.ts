@@ -1,7 +1,7 @@
 /** The UI's frame handling, without a browser: what a reconnect or a racing fetch must not break. */
 import { describe, expect, test } from "bun:test";
 import { appendLines, applyFrame, type LiveState, mergeActivity, perMinute } from "../../../src/ui/app/frames.ts";
-import { Live } from "../../../src/ui/app/live.ts";
+import { LiveStore } from "../../../src/ui/app/store.ts";
 import type { ActivityEntry } from "../../../src/metrics/activity.ts";
 import { noTokens } from "../../../src/metrics/tokens.ts";
 
@@ -50,7 +50,7 @@ describe("UI frame handling", () => {
 
 describe("the page's live state", () => {
   test("a late subscriber gets the state at once: a page whose effect runs after the snapshot arrived still shows it", () => {
-    const live = new Live();
+    const live = new LiveStore();
     live.state = applyFrame(live.state, { type: "logData", data: JSON.stringify({ source: "proxy", data: "[broken] start failed after 3 ms\n" }) });
     const seen: LiveState[] = [];
     const off = live.subscribe((s) => seen.push(s));
