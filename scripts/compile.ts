@@ -10,7 +10,7 @@ import { dirname, resolve } from "node:path";
 export const ROOT = resolve(import.meta.dir, "..");
 
 /** Worker entry files; each must be an entrypoint of the compile. */
-export const WORKERS = ["workers/scheduler.ts", "workers/config-loader.ts"];
+export const WORKERS = ["workers/scheduler.ts"];
 
 /**
  * Compiles src/main.ts for `target` (`bun` for this machine, or

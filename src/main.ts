@@ -5,6 +5,7 @@
 import { parseArgs, UsageError, type Command } from "./cli/args.ts";
 import { helpText, usageText } from "./cli/help.ts";
 import { versionText } from "./lib/version.ts";
+import { LOAD_CONFIG_COMMAND } from "./cli/config-process.ts";
 
 /** Runs `command` (parsed from `argv`) and resolves with the process exit status. */
 async function run(command: Command, argv: string[]): Promise<number> {
@@ -42,6 +43,11 @@ async function run(command: Command, argv: string[]): Promise<number> {
 
 /** Entry point: exit 2 with a one-line error and the usage for a bad command line. */
 async function main(argv: string[]): Promise<never> {
+  // `serve` loads its config in a child running this (src/cli/config-process.ts); never typed by a user.
+  if (argv[0] === LOAD_CONFIG_COMMAND) {
+    const { runConfigChild } = await import("./cli/config-child.ts");
+    process.exit(await runConfigChild());
+  }
   let command: Command;
   try {
     command = parseArgs(argv);

@@ -1,6 +1,6 @@
 /**
  * How a config that did not load is reported, the same way by `validate` and
- * by `serve`'s loader Worker (kept apart from both so neither imports the other).
+ * by `serve`'s config loader child (kept apart from both so neither imports the other).
  */
 import type { Io } from "./io.ts";
 

@@ -16,7 +16,7 @@ import type { PreviousPorts } from "../config/ports.ts";
 import { exposureWarning, isLoopback } from "../lib/listen.ts";
 import { selfCommand } from "../lib/self.ts";
 import { processIo, type Io } from "./io.ts";
-import { type ConfigTarget, describeTarget, loadConfigIsolated, targetFor } from "./config-worker.ts";
+import { type ConfigTarget, describeTarget, loadConfigIsolated, targetFor } from "./config-process.ts";
 import { watchConfigFile } from "./watch-config.ts";
 import { EMBEDDED_CONFIG_NAME, embeddedConfigText } from "./embedded-config.ts";
 import { existsSync } from "node:fs";
@@ -104,7 +104,7 @@ async function serveLocked(
     logs.append("proxy", null, text);
     if (!hubPrints) io.out(`modelswap: ${text}`);
   };
-  // The config loader Worker is gone and the scheduler is up: collect their startup garbage now,
+  // The scheduler is up: collect the start-up garbage now,
   // so the memory is returned before the first request (measured: idle RSS at first answer 66 → 56 MB).
   Bun.gc(true);
   let server: HttpServer;

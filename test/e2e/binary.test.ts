@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { deserialize, serialize } from "bun:jsc";
 import { BAD_CONFIG, fakeModelConfig, GOOD_CONFIG, tempDir } from "../helpers/configs.ts";
 import { postChat } from "../helpers/chat.ts";
 import {
@@ -52,6 +53,25 @@ describe("dist/modelswap", () => {
     const ko = await run(["validate", "--config", bad]);
     expect(ko.code).toBe(1);
     expect(ko.stderr).toMatch(/bad\.yaml:4:\d+: models\.a\.ttl: /);
+  });
+
+  test("serve loads its config in a child that is the binary itself (__load-config); a bad file is reported as validate does", async () => {
+    const good = tmp.write("child-good.yaml", GOOD_CONFIG);
+    const child = Bun.spawn([BINARY, "__load-config"], {
+      cwd,
+      stdin: new Uint8Array(serialize({ target: { file: good, dir: null }, selfCommand: [BINARY], env: {} })),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, code] = await Promise.all([new Response(child.stdout).arrayBuffer(), child.exited]);
+    expect(code).toBe(0);
+    const reply = deserialize(out) as { ok: boolean; config?: { models: Record<string, unknown> } };
+    expect(reply.ok && Object.keys(reply.config!.models)).toEqual(["a", "b"]);
+    const bad = tmp.write("serve-bad.yaml", BAD_CONFIG);
+    const served = await run(["--config", bad, "--listen", "127.0.0.1:0", "--state-dir", join(cwd, "bad-state")]);
+    expect(served.code).toBe(1);
+    expect(served.stderr).toMatch(/serve-bad\.yaml:4:\d+: models\.a\.ttl: /);
+    expect(served.stderr).toBe((await run(["validate", "--config", bad])).stderr);
   });
 
   test("fake-upstream answers a plain and a streamed chat completion", async () => {

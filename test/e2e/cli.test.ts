@@ -5,8 +5,9 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BAD_CONFIG, fakeModelConfig, GOOD_CONFIG, tempDir } from "../helpers/configs.ts";
+import { deserialize, serialize } from "bun:jsc";
 import { postChat } from "../helpers/chat.ts";
-import { cleanupProcesses, findPids, freePort, runModelswap, spawnModelswap, waitGone } from "../helpers/processes.ts";
+import { BUN, cleanupProcesses, findPids, freePort, MAIN_TS, runModelswap, spawnModelswap, waitGone } from "../helpers/processes.ts";
 
 const tmp = tempDir("modelswap-cli-");
 const dir = tmp.path;
@@ -59,6 +60,36 @@ describe("command-line errors exit 2 with one line, then the usage", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("refusing to enable --test-hooks on ':0'");
     expect(r.stderr).toContain("--test-hooks-unsafe");
+  });
+});
+
+describe("the config loader child serve runs (__load-config)", () => {
+  async function load(file: string) {
+    const child = Bun.spawn([BUN, MAIN_TS, "__load-config"], {
+      stdin: new Uint8Array(serialize({ target: { file, dir: null }, selfCommand: [BUN, MAIN_TS], env: {} })),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, code] = await Promise.all([new Response(child.stdout).arrayBuffer(), child.exited]);
+    expect(code).toBe(0);
+    return deserialize(out) as { ok: true; config: { models: Record<string, unknown> } } | { ok: false; configError: boolean; message: string };
+  }
+
+  test("answers the parsed config, or the errors serve prints", async () => {
+    const good = await load(configFile("child-good.yaml", GOOD_CONFIG));
+    expect(good.ok && Object.keys(good.config.models).length).toBe(2);
+    const bad = await load(configFile("child-bad.yaml", BAD_CONFIG));
+    expect(bad).toMatchObject({ ok: false, configError: true });
+    expect(!bad.ok && bad.message).toContain("child-bad.yaml:");
+  });
+
+  test("serve with a bad file reports exactly what validate reports (file, line, key), exit 1", async () => {
+    const file = configFile("serve-bad.yaml", BAD_CONFIG);
+    const served = await runModelswap(["--config", file, "--listen", "127.0.0.1:0", "--state-dir", join(dir, "serve-bad-state")]);
+    const validated = await runModelswap(["validate", "--config", file]);
+    expect(served.code).toBe(1);
+    expect(served.stderr).toMatch(/serve-bad\.yaml:4:\d+: models\.a\.ttl: /);
+    expect(served.stderr).toBe(validated.stderr);
   });
 });
 
