@@ -91,6 +91,8 @@ const decoder = new TextDecoder();
 export class CaptureStore {
   readonly #max: number;
   #ring: Uint8Array | null = null;
+  /** The ring could not be allocated: nothing is kept. */
+  #unavailable = false;
   /** FIELDS numbers per kept capture, oldest first from `#head`. */
   #index: number[] = [];
   #head = 0;
@@ -122,7 +124,8 @@ export class CaptureStore {
     const headers = encoder.encode(JSON.stringify([redactedForRing(c.reqHeaders), withoutEncoding(redactedForRing(c.respHeaders))]));
     const size = path.byteLength + headers.byteLength + c.reqBody.byteLength + c.respBody.byteLength;
     if (size > this.#max) return false;
-    const ring = (this.#ring ??= new Uint8Array(this.#max));
+    const ring = this.#ring ?? this.#allocate();
+    if (ring === null) return false;
     if (this.#write + size > this.#max) {
       // Wrap: what lies past the write position is older than everything before it.
       while (this.#count() > 0 && this.#oldestStart() >= this.#write) this.#dropOldest();
@@ -139,6 +142,18 @@ export class CaptureStore {
     this.#write = at;
     this.#bytes += size;
     return true;
+  }
+
+  /** The ring, made at the first capture; null when it cannot be had (a `captureBuffer` beyond what one buffer may hold). */
+  #allocate(): Uint8Array | null {
+    if (this.#unavailable) return null;
+    try {
+      this.#ring = new Uint8Array(this.#max);
+    } catch {
+      this.#unavailable = true; // why: a failed capture must never fail the request it belongs to
+      return null;
+    }
+    return this.#ring;
   }
 
   #count(): number {

@@ -112,6 +112,13 @@ describe("CaptureStore", () => {
     expect(new CaptureStore(0).enabled).toBe(false);
   });
 
+  test("a budget no buffer can hold keeps nothing and throws nothing", () => {
+    const store = new CaptureStore(2 ** 53);
+    expect(store.add(cap(1, 40))).toBe(false);
+    expect(store.add(cap(2, 40))).toBe(false);
+    expect(store.get(1)).toBeNull();
+  });
+
   test("credentials never reach a capture", () => {
     expect(redactHeaders(new Headers({ Authorization: "Bearer k", "X-Api-Key": "k", "Content-Type": "a/b" }))).toEqual({
       authorization: "[REDACTED]", "x-api-key": "[REDACTED]", "content-type": "a/b",
