@@ -12,16 +12,25 @@ import type { Segment } from "./yaml-positions.ts";
 export interface IgnoredKey {
   path: readonly string[];
   reason: string;
+  /** Ignored only where this holds of the entry the key sits in (`models.<id>`, `peers.<id>`); always when absent. */
+  when?: (entry: unknown) => boolean;
 }
 
 const FETCH = "Bun's fetch, which carries modelswap's upstream requests,";
+const FETCH_TLS = "For an https: upstream, Bun's fetch, which carries its requests,";
+
+/** Whether a model or peer entry's `proxy` is an https: URL. */
+function overTls(entry: unknown): boolean {
+  return isRecord(entry) && typeof entry.proxy === "string" && entry.proxy.trim().toLowerCase().startsWith("https:");
+}
 
 /** The table. */
 export const IGNORED_KEYS: readonly IgnoredKey[] = [
   { path: ["ui", "activity", "session_id"], reason: "modelswap's activity log does not group requests by a session header" },
   ...(["models", "peers"] as const).flatMap((section) => [
-    { path: [section, "*", "timeouts", "connect"], reason: `${FETCH} applies no connect timeout (\`responseHeader\` still bounds the wait for an answer)` },
-    { path: [section, "*", "timeouts", "keepalive"], reason: `${FETCH} sets no TCP keepalive` },
+    // Honoured by the pooled client that carries plain-HTTP upstreams; an https: upstream goes over fetch.
+    { path: [section, "*", "timeouts", "connect"], reason: `${FETCH_TLS} applies no connect timeout (\`responseHeader\` still bounds the wait for an answer)`, when: overTls },
+    { path: [section, "*", "timeouts", "keepalive"], reason: `${FETCH_TLS} sets no TCP keepalive`, when: overTls },
     { path: [section, "*", "timeouts", "tlsHandshake"], reason: `${FETCH} applies no TLS handshake timeout` },
     { path: [section, "*", "timeouts", "idleConn"], reason: `${FETCH} closes idle pooled connections on its own schedule, with no setting` },
   ]),
@@ -32,6 +41,7 @@ export const IGNORED_KEYS: readonly IgnoredKey[] = [
 export function warnIgnoredKeys(root: Record<string, unknown>, issues: IssueList, table: readonly IgnoredKey[] = IGNORED_KEYS): void {
   for (const entry of table) {
     for (const path of present(root, entry.path)) {
+      if (entry.when !== undefined && !entry.when(valueAt(root, path.slice(0, 2)))) continue;
       issues.warn(path, `Remove \`${String(path[path.length - 1])}\` (it has no effect): ${entry.reason}`);
     }
   }
@@ -43,4 +53,9 @@ function present(value: unknown, pattern: readonly string[], at: Segment[] = [])
   const [head, ...rest] = pattern as [string, ...string[]];
   const keys = head === "*" ? Object.keys(value) : head in value ? [head] : [];
   return keys.flatMap((k) => present(value[k], rest, [...at, k]));
+}
+
+function valueAt(value: unknown, path: readonly Segment[]): unknown {
+  for (const k of path) value = isRecord(value) ? value[String(k)] : undefined;
+  return value;
 }

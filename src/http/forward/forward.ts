@@ -192,7 +192,17 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
   });
   if (prepared.contentLength !== undefined) headers.set("content-length", String(prepared.contentLength));
   const timeouts = target.kind === "peer" ? target.peer.timeouts : front.deps.config.models[target.model]?.timeouts;
-  const base = { method: req.method, headers, body: prepared.body, headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000, abort: t.abort, inflight: front.inflight, observer: t.rec };
+  const base = {
+    method: req.method,
+    headers,
+    body: prepared.body,
+    headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000,
+    connectTimeoutMs: (timeouts?.connect ?? 0) * 1000,
+    tcpKeepAliveMs: (timeouts?.keepalive ?? 0) * 1000,
+    abort: t.abort,
+    inflight: front.inflight,
+    observer: t.rec,
+  };
   if (target.kind === "peer" || lease === null || lease.peer !== null) {
     const proxy = target.kind === "peer" ? target.peer.proxy : "";
     return { ...base, url: upstreamUrl(proxy, path, search), onDone: () => lease?.release() };

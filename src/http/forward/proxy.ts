@@ -28,6 +28,10 @@ export interface ProxyInit {
   inflight?: InflightTracker;
   /** ms to wait for the upstream's response headers (`timeouts.responseHeader`); 0 waits forever. */
   headerTimeoutMs?: number;
+  /** ms a new upstream connection may take to open (`timeouts.connect`; plain-HTTP upstreams); 0: no limit. */
+  connectTimeoutMs?: number;
+  /** TCP keepalive of new upstream connections in ms (`timeouts.keepalive`; plain-HTTP upstreams); 0: off. */
+  tcpKeepAliveMs?: number;
   /**
    * `watchdog.stallTimeout` in ms (0: off): no byte moved for this long, from
    * the upstream or to the client, ends the exchange (504 before the answer
@@ -97,9 +101,19 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     // Streams need half-duplex to be sent as request bodies.
     ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit;
+  const pooled = {
+    method: init.method,
+    headers: init.headers,
+    body: null as Uint8Array | null,
+    signal: abort.signal,
+    connectTimeoutMs: init.connectTimeoutMs ?? 0,
+    tcpKeepAliveMs: init.tcpKeepAliveMs ?? 0,
+  };
   const send = (): Promise<Response> => {
     const bytes = pooledBody(init);
-    return bytes === undefined ? fetch(init.url, options) : http1Fetch(new URL(init.url), { method: init.method, headers: init.headers, body: bytes, signal: abort.signal });
+    if (bytes === undefined) return fetch(init.url, options);
+    pooled.body = bytes;
+    return http1Fetch(new URL(init.url), pooled);
   };
   try {
     try {

@@ -10,21 +10,19 @@
  * (bytes, no stream), everything else as a pull-based stream that pauses the
  * socket when the reader falls behind.
  */
+import { type Conn, type ConnectOptions, type ConnUser, closeIdleConnections, connect, dropIdle, putIdle, takeIdle } from "./pool.ts";
 import { type ResponseSink, ResponseParser, ResponseParseError } from "./response-parser.ts";
 
-export interface Http1Init {
+export { closeIdleConnections };
+
+export interface Http1Init extends ConnectOptions {
   method: string;
   headers: Headers;
   body: Uint8Array | null;
-  signal: AbortSignal;
 }
 
 /** Bodies of at most this length (and not event streams) are read whole before the Response is handed out. */
 export const WHOLE_BODY_LIMIT = 1024 * 1024;
-/** Idle sockets are closed after this long: below common keep-alive timeouts (llama-server's 5 s), so a reused socket is rarely one the server is closing. */
-const IDLE_MS = 2_000;
-/** Idle sockets kept per origin. */
-const MAX_IDLE = 256;
 /** Bytes queued for a slow reader before the socket is paused. */
 const READ_AHEAD = 64 * 1024;
 
@@ -33,129 +31,8 @@ export class ConnectionReset extends Error {
   readonly code = "ECONNRESET";
 }
 
-type Socket = Bun.Socket<Conn>;
-
-/** One connection and the exchange it carries (at most one at a time). */
-class Conn {
-  socket: Socket | null = null;
-  readonly origin: string;
-  /** The exchange now on this connection, or null when idle. */
-  exchange: Exchange | null = null;
-  idleSince = 0;
-  closed = false;
-  /** Bytes not yet taken by the kernel. */
-  out: Uint8Array[] = [];
-
-  constructor(origin: string) {
-    this.origin = origin;
-  }
-
-  write(bytes: Uint8Array): void {
-    if (this.out.length > 0) {
-      this.out.push(bytes);
-      return;
-    }
-    const n = this.socket!.write(bytes);
-    if (n < bytes.length) this.out.push(bytes.subarray(Math.max(0, n)));
-  }
-
-  drain(): void {
-    while (this.out.length > 0) {
-      const head = this.out[0]!;
-      const n = this.socket!.write(head);
-      if (n < head.length) {
-        this.out[0] = head.subarray(Math.max(0, n));
-        return;
-      }
-      this.out.shift();
-    }
-  }
-}
-
-const idle = new Map<string, Conn[]>();
-let sweeper: ReturnType<typeof setInterval> | null = null;
-
-function sweep(): void {
-  const now = performance.now();
-  for (const [origin, list] of idle) {
-    const keep = list.filter((c) => {
-      if (now - c.idleSince < IDLE_MS) return true;
-      c.closed = true;
-      c.socket?.end();
-      return false;
-    });
-    if (keep.length === 0) idle.delete(origin);
-    else idle.set(origin, keep);
-  }
-  if (idle.size === 0 && sweeper !== null) {
-    clearInterval(sweeper);
-    sweeper = null;
-  }
-}
-
-function takeIdle(origin: string): Conn | null {
-  const list = idle.get(origin);
-  // The most recently used first: the least likely to be timing out on the server.
-  const c = list?.pop() ?? null;
-  if (list !== undefined && list.length === 0) idle.delete(origin);
-  return c;
-}
-
-function putIdle(c: Conn): void {
-  c.exchange = null;
-  c.idleSince = performance.now();
-  let list = idle.get(c.origin);
-  if (list === undefined) idle.set(c.origin, (list = []));
-  if (list.length >= MAX_IDLE) {
-    c.closed = true;
-    c.socket?.end();
-    return;
-  }
-  list.push(c);
-  sweeper ??= setInterval(sweep, IDLE_MS / 2);
-  sweeper.unref?.();
-}
-
-function dropIdle(c: Conn): void {
-  const list = idle.get(c.origin);
-  if (list === undefined) return;
-  const i = list.indexOf(c);
-  if (i >= 0) list.splice(i, 1);
-  if (list.length === 0) idle.delete(c.origin);
-}
-
-const handlers: Bun.SocketHandler<Conn> = {
-  data(socket, chunk) {
-    const c = socket.data;
-    if (c.exchange === null) {
-      // A server must not speak unasked: drop the connection.
-      c.closed = true;
-      dropIdle(c);
-      socket.terminate();
-      return;
-    }
-    c.exchange.received(chunk);
-  },
-  drain(socket) {
-    socket.data.drain();
-  },
-  end(socket) {
-    socket.data.exchange?.peerClosed();
-    socket.end();
-  },
-  close(socket, error) {
-    const c = socket.data;
-    c.closed = true;
-    dropIdle(c);
-    c.exchange?.peerClosed(error);
-  },
-  error(socket, error) {
-    socket.data.exchange?.peerClosed(error);
-  },
-};
-
 /** One request and its response on one connection. */
-class Exchange implements ResponseSink {
+class Exchange implements ResponseSink, ConnUser {
   readonly #conn: Conn;
   readonly #parser: ResponseParser;
   readonly #signal: AbortSignal;
@@ -326,18 +203,6 @@ class Exchange implements ResponseSink {
   }
 }
 
-async function connect(origin: string, hostname: string, port: number): Promise<Conn> {
-  const c = new Conn(origin);
-  try {
-    c.socket = await Bun.connect<Conn>({ hostname, port, data: c, socket: handlers });
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const why = code === "ECONNREFUSED" ? "connection refused" : error instanceof Error ? error.message : String(error);
-    throw Object.assign(new Error(typeof code === "string" ? `${why} (${code})` : why), { code });
-  }
-  c.socket.setNoDelay?.(true);
-  return c;
-}
 
 const encoder = new TextEncoder();
 
@@ -371,7 +236,7 @@ export async function http1Fetch(url: URL, init: Http1Init): Promise<Response> {
   const port = Number(url.port || 80);
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const origin = url.host;
-  const conn = takeIdle(origin) ?? (await connect(origin, hostname, port));
+  const conn = takeIdle(origin) ?? (await connect(origin, hostname, port, init));
   if (init.signal.aborted) {
     conn.closed = true;
     conn.socket?.terminate();
@@ -392,13 +257,4 @@ export async function http1Fetch(url: URL, init: Http1Init): Promise<Response> {
       if (body !== null && body.length > 0) conn.write(body);
     }
   });
-}
-
-/** Closes every idle pooled connection (tests use it to start from an empty pool). */
-export function closeIdleConnections(): void {
-  for (const list of idle.values()) for (const c of list) {
-    c.closed = true;
-    c.socket?.end();
-  }
-  idle.clear();
 }

@@ -48,13 +48,22 @@ describe("keys accepted for compatibility but without effect", () => {
   test.each(IGNORED_KEYS.filter((k) => k.path.length === 4).map((k) => [k.path.join("."), k] as const))("%s is reported at its position with the reason", (_name, key) => {
     const [section, , ...rest] = key.path;
     const nested = rest.reduceRight<string>((inner, k, i) => `\n${"  ".repeat(i + 2)}${k}:${inner}`, " 5");
-    const entry = section === "models" ? "  m:\n    cmd: s --port ${PORT}" : "  p:\n    proxy: http://127.0.0.1:9\n    models: [x]";
+    // Keys ignored only for an https: upstream (fetch carries it) are set on one.
+    const scheme = key.when === undefined ? "http" : "https";
+    const entry = section === "models" ? `  m:\n    cmd: s --port \${PORT}\n    proxy: ${scheme}://127.0.0.1:\${PORT}` : `  p:\n    proxy: ${scheme}://127.0.0.1:9\n    models: [x]`;
     const yaml = `${section === "peers" ? OK_MODEL : ""}${section}:\n${entry}${nested}\n`;
     const c = load(yaml);
     const leaf = key.path[key.path.length - 1]!;
     expect(c.warnings).toHaveLength(1);
     expect(c.warnings[0]).toMatch(new RegExp(`^test\\.yaml:\\d+:\\d+: ${section}\\.[mp]\\.${rest.join("\\.")}: Remove \`${leaf}\` \\(it has no effect\\): `));
     expect(c.warnings[0]).toContain(key.reason);
+  });
+
+  test("timeouts.connect and keepalive of a plain-HTTP model or peer work (the pooled client honours them), so they are not reported", () => {
+    const timeouts = "    timeouts:\n      connect: 5\n      keepalive: 15\n";
+    const c = load(`models:\n  m:\n    cmd: s --port \${PORT}\n${timeouts}peers:\n  p:\n    proxy: http://10.0.0.2:8080\n    models: [x]\n${timeouts}`);
+    expect(c.warnings).toEqual([]);
+    expect(c.models.m?.timeouts).toMatchObject({ connect: 5, keepalive: 15 });
   });
 
   test("are not reported when the file does not set them", () => {

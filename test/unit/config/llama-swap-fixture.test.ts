@@ -76,11 +76,10 @@ describe("llama-swap's config.example.yaml", () => {
         store: null,
         matrix: null,
       });
-      // Keys llama-swap has and modelswap cannot honour are reported, at their position, with the reason.
+      // Keys llama-swap has and modelswap cannot honour are reported, at their position, with the reason
+      // (connect and keepalive work for the plain-HTTP model; the https: peer goes over fetch, which has neither).
       expect(c.warnings.map((w) => w.split(" (it has no effect)")[0])).toEqual([
         "example.yaml:73:5: ui.activity.session_id: Remove `session_id`",
-        "example.yaml:442:7: models.gpt-oss-120b.timeouts.connect: Remove `connect`",
-        "example.yaml:443:7: models.gpt-oss-120b.timeouts.keepalive: Remove `keepalive`",
         "example.yaml:445:7: models.gpt-oss-120b.timeouts.tlsHandshake: Remove `tlsHandshake`",
         "example.yaml:446:7: models.gpt-oss-120b.timeouts.idleConn: Remove `idleConn`",
         "example.yaml:738:7: peers.openrouter.timeouts.connect: Remove `connect`",

@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
 import { config } from "./config-fixture.ts";
+import { blackHole } from "../../helpers/black-hole.ts";
 import { type Feed, listen, makeDeps, OPENING, post, servedBy, startUpstream } from "./helpers.ts";
 
 const upstream = startUpstream();
@@ -98,6 +99,20 @@ describe("proxied streams", () => {
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("upstream_timeout");
     expect(await deps.scheduler.released()).toEqual(["llama"]);
+  });
+
+  test("an upstream that does not accept within timeouts.connect is 502 naming the timeout, and releases once", async () => {
+    const hole = await blackHole();
+    try {
+      const timeouts = { connect: 1, keepalive: 0, responseHeader: 0, tlsHandshake: 0, idleConn: 0 };
+      const { deps, url } = start({ llama: { timeouts } }, `http://127.0.0.1:${hole.port}`);
+      const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(`Cannot reach upstream http://127.0.0.1:${hole.port}: connect timed out after 1 s (ETIMEDOUT)`);
+      expect(await deps.scheduler.released()).toEqual(["llama"]);
+    } finally {
+      hole.close();
+    }
   });
 
   test("an unreachable upstream is 502 and releases once", async () => {

@@ -4,8 +4,10 @@
  */
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
+import { readFileSync } from "node:fs";
 import { closeIdleConnections, ConnectionReset, http1Fetch } from "../../../../src/lib/http1/client.ts";
 import { poll } from "../../../../src/lib/async.ts";
+import { blackHole } from "../../../helpers/black-hole.ts";
 
 const signal = () => AbortSignal.timeout(10_000);
 const init = (method: string, body: string | null = null, headers: Record<string, string> = {}) => ({
@@ -182,6 +184,52 @@ test("a port nobody listens on rejects with 'connection refused'", async () => {
   const err = await http1Fetch(new URL(`http://127.0.0.1:${port}/x`), init("GET")).catch((e: unknown) => e);
   expect((err as Error).message).toBe("connection refused (ECONNREFUSED)");
 });
+
+describe("connecting", () => {
+  test("a connection that does not open within connectTimeoutMs fails with a message that says so", async () => {
+    const hole = await blackHole();
+    try {
+      const err = await http1Fetch(new URL(`http://127.0.0.1:${hole.port}/x`), { ...init("GET"), connectTimeoutMs: 200 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ message: "connect timed out after 0.2 s (ETIMEDOUT)", code: "ETIMEDOUT" });
+    } finally {
+      hole.close();
+    }
+  });
+
+  test("an abort while connecting rejects with its reason at once, timeout or not", async () => {
+    const hole = await blackHole();
+    try {
+      const ctrl = new AbortController();
+      const pending = http1Fetch(new URL(`http://127.0.0.1:${hole.port}/x`), { ...init("GET"), signal: ctrl.signal }).catch((e: unknown) => e);
+      ctrl.abort(new Error("client left"));
+      expect(((await pending) as Error).message).toBe("client left");
+    } finally {
+      hole.close();
+    }
+  });
+
+  test("TCP keepalive is on for new connections when asked, off otherwise (the kernel's keepalive timer in /proc/net/tcp)", async () => {
+    const timerOf = async (tcpKeepAliveMs: number): Promise<string> => {
+      closeIdleConnections();
+      ports.clear();
+      const res = await http1Fetch(new URL(`${base}/ka`), { ...init("GET"), tcpKeepAliveMs });
+      await res.arrayBuffer();
+      const [port] = [...ports];
+      return keepaliveTimer(port!);
+    };
+    expect(await timerOf(30_000)).toBe("02");
+    expect(await timerOf(0)).toBe("00");
+  });
+});
+
+/** The timer field (`tr`: 00 none, 02 keepalive) of this machine's TCP socket whose local port is `port`. */
+function keepaliveTimer(port: number): string {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const rows = readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1).map((l: string) => l.trim().split(/\s+/));
+  const row = rows.find((f: string[]) => f[1]?.endsWith(`:${hex}`) && f[3] === "01");
+  if (row === undefined) throw new Error(`no established socket on local port ${port}`);
+  return String(row[5]).split(":")[0]!;
+}
 
 test("chunks that arrived before the connection broke reach a late reader, then the error", async () => {
   raw = rawServer((_, s) => {
