@@ -66,16 +66,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Captures in one ring of `maxBytes` (allocated at the first capture; its
- * pages become resident as it fills), oldest overwritten first; a capture
+ * Captures in one ring of at most `maxBytes` (a resizable buffer made at the
+ * first capture, grown as it fills), oldest overwritten first; a capture
  * larger than the whole ring is not kept. Each is stored as bytes: path,
  * headers (redacted) as JSON, request body, response body, with six numbers
  * in the index.
  *
  * Why a ring: kept as given (two `Headers`, two buffers, an object and a map
- * entry), a small capture cost ~3 KB beyond its bytes, so the default 10 MB
- * budget held ~45 MB (measured, Bun 1.4.5); now it holds the budget plus
- * ~50 B of index per capture.
+ * entry), a small chat capture cost ~2.7 KB of RSS while the budget counted
+ * ~1.6 KB of it (a flat 1 KB for the headers); 10 MB of such captures are
+ * now ~1.1 KB each, the ring plus ~50 B of index (measured, Bun 1.4.5).
  *
  * Invariants: ids arrive in increasing order (activity ids); the kept
  * captures lie in the ring in arrival order from the oldest's start to
@@ -90,6 +90,8 @@ const decoder = new TextDecoder();
  */
 export class CaptureStore {
   readonly #max: number;
+  #buffer: ArrayBuffer | null = null;
+  /** A length-tracking view of `#buffer`. */
   #ring: Uint8Array | null = null;
   /** The ring could not be allocated: nothing is kept. */
   #unavailable = false;
@@ -133,6 +135,7 @@ export class CaptureStore {
     }
     // The oldest captures that start inside the new one's bytes go.
     while (this.#count() > 0 && this.#oldestStart() >= this.#write && this.#oldestStart() < this.#write + size) this.#dropOldest();
+    this.#room(this.#write + size);
     let at = this.#write;
     for (const part of [path, headers, c.reqBody, c.respBody]) {
       ring.set(part, at);
@@ -144,16 +147,33 @@ export class CaptureStore {
     return true;
   }
 
-  /** The ring, made at the first capture; null when it cannot be had (a `captureBuffer` beyond what one buffer may hold). */
+  /**
+   * The ring, made at the first capture as a resizable buffer of at most
+   * `maxBytes` that grows with the write position (`#room`); null when it
+   * cannot be had (a `captureBuffer` beyond what one buffer may hold).
+   *
+   * Why resizable: a plain `Uint8Array(maxBytes)` came from the allocator's
+   * already-used memory in some runs and was zeroed there, so the whole
+   * budget was resident from the first capture on (+10 MB after one request,
+   * in 1 of 2 runs), and JSC counted all of it as heap from the start.
+   */
   #allocate(): Uint8Array | null {
     if (this.#unavailable) return null;
     try {
-      this.#ring = new Uint8Array(this.#max);
+      this.#buffer = new ArrayBuffer(0, { maxByteLength: this.#max });
     } catch {
       this.#unavailable = true; // why: a failed capture must never fail the request it belongs to
       return null;
     }
+    this.#ring = new Uint8Array(this.#buffer); // length-tracking: follows each resize
     return this.#ring;
+  }
+
+  /** Grows the ring (doubling, at least 64 KiB, at most `maxBytes`) so that it holds `end` bytes. */
+  #room(end: number): void {
+    const buffer = this.#buffer!;
+    if (end <= buffer.byteLength) return;
+    buffer.resize(Math.min(this.#max, Math.max(end, buffer.byteLength * 2, 64 * 1024)));
   }
 
   #count(): number {

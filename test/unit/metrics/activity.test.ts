@@ -92,6 +92,17 @@ describe("CaptureStore", () => {
     expect(store.get(1)).toBeNull();
   });
 
+  test("the ring grows as it fills (64 KiB, doubling, up to the budget) and wraps once full, captures intact", () => {
+    const store = new CaptureStore(200_000);
+    const body = (id: number) => new Uint8Array(9000 + ((id * 997) % 4000)).map((_, i) => (id + i) % 256);
+    for (let id = 1; id <= 60; id++) {
+      expect(store.add({ id, reqPath: "/v1/x", reqHeaders: {}, reqBody: body(id), respHeaders: {}, respBody: new Uint8Array(0) })).toBe(true);
+      for (const k of [1, Math.max(1, id - 5), id]) if (store.has(k)) expect(store.get(k)!.req_body).toBe(body(k).toBase64());
+    }
+    expect(store.has(60) && !store.has(1)).toBe(true);
+    expect(store.bytes).toBeLessThanOrEqual(200_000);
+  });
+
   test("a kept capture holds no credential and no content-encoding; a view of a larger buffer is copied", () => {
     const store = new CaptureStore(1000);
     const big = new Uint8Array(100).fill(66);
