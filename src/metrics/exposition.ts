@@ -1,7 +1,7 @@
 /**
  * Counters, gauges and histograms with labels, written as Prometheus text
  * (exposition format 0.0.4) in the same bytes prom-client 15 writes: the
- * three metric kinds `/metrics` needs, in ~150 lines instead of a library
+ * three metric kinds `/metrics` needs, in ~200 lines instead of a library
  * whose import alone cost 2.6 MB of anonymous memory and 0.9 MB of Bun's code
  * pages at idle (measured on Bun 1.4.5), and which hashed a labels object
  * on every observation.

@@ -66,6 +66,25 @@ describe("Prometheus exposition", () => {
     );
   });
 
+  test("a series handle (labels) writes the same series as direct calls, and appears only once used", () => {
+    const reg = new Registry();
+    const hits = reg.add(new Value("hits_total", "Hits.", "counter", ["path"]));
+    const lat = reg.add(new Histogram("lat", "Latency.", ["path"], [1]));
+    const hitsA = hits.labels(["/a"]);
+    const latA = lat.labels(["/a"]);
+    hits.labels(["/unused"]);
+    lat.labels(["/unused"]);
+    expect(reg.text()).not.toContain("/a");
+    hitsA.inc();
+    hits.inc(["/a"], 2);
+    latA.observe(0.5);
+    lat.observe(["/a"], 3);
+    const text = reg.text();
+    expect(text).toContain('hits_total{path="/a"} 3\n');
+    expect(text).toContain('lat_bucket{le="1",path="/a"} 1\nlat_bucket{le="+Inf",path="/a"} 2\nlat_sum{path="/a"} 3.5\nlat_count{path="/a"} 2\n');
+    expect(text).not.toContain("/unused");
+  });
+
   test("a reading is taken each time the text is written", () => {
     let n = 0;
     const reg = new Registry();
