@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { installCleanup, openFiles, openFilesLimit, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
+import { descendants, installCleanup, openFiles, openFilesLimit, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
 import { bodyThroughput, chat, median, openStreams, streamTimings } from "./probes.ts";
 import { measureReadiness, type ReadinessResult } from "./readiness.ts";
 import { addedTable, figuresTable, medians, verdicts, verdictTable, type ModelswapFigures, type Samples, type Target } from "./report.ts";
@@ -93,6 +93,8 @@ interface Endpoint {
   /** Model id sent in requests (modelswap routes by it). */
   fastModel: string;
   streamModel: string;
+  /** The proxy's processes, whose CPU per request is measured at 64 connections (none for direct). */
+  pids?: () => number[];
 }
 
 async function main(): Promise<void> {
@@ -103,11 +105,11 @@ async function main(): Promise<void> {
   const nginx = await startNginx(tmp, [fast.url, slow.url], opts["nginx-workers"]);
   const endpoints: Endpoint[] = [
     { name: "direct", fast: fast.url, stream: slow.url, fastModel: "bench", streamModel: "stream" },
-    { name: "nginx", fast: nginx.urls[0]!, stream: nginx.urls[1]!, fastModel: "bench", streamModel: "stream" },
+    { name: "nginx", fast: nginx.urls[0]!, stream: nginx.urls[1]!, fastModel: "bench", streamModel: "stream", pids: () => [nginx.child.pid, ...descendants(nginx.child.pid)] },
   ];
   if (!opts["skip-baseline"]) {
     const bp = await startBunProxy(tmp, [fast.url, slow.url]);
-    endpoints.push({ name: "bun-proxy", fast: bp.urls[0]!, stream: bp.urls[1]!, fastModel: "bench", streamModel: "stream" });
+    endpoints.push({ name: "bun-proxy", fast: bp.urls[0]!, stream: bp.urls[1]!, fastModel: "bench", streamModel: "stream", pids: () => [bp.child.pid] });
   }
 
   let ms: Awaited<ReturnType<typeof startModelswap>> | undefined;
@@ -124,7 +126,9 @@ async function main(): Promise<void> {
     await chat(ms.url, "bench", AbortSignal.timeout(60_000));
     await streamTimings(ms.url, "stream", 1);
     rss.warmKb = rssKb(ms.child.pid);
-    endpoints.push({ name: "modelswap", fast: ms.url, stream: ms.url, fastModel: "bench", streamModel: "stream" });
+    // Its own process only: its children are the model servers.
+    const msPid = ms.child.pid;
+    endpoints.push({ name: "modelswap", fast: ms.url, stream: ms.url, fastModel: "bench", streamModel: "stream", pids: () => [msPid] });
   }
 
   const scripts = { bench: writeWrkScript(tmp, "bench") };
@@ -143,7 +147,10 @@ async function main(): Promise<void> {
           const watched = e.name === "modelswap" && c === 64 && ms ? ms.child.pid : null;
           const sample = watched !== null ? rssSampler(watched) : null;
           const before = watched !== null ? threadCpuTicks(watched) : null;
+          const pids = c === 64 ? (e.pids?.() ?? []) : [];
+          const cpuBefore = processTicks(pids);
           const w = await runWrk(tmp, `${e.fast}/v1/chat/completions`, scripts.bench, c, opts.duration);
+          if (pids.length > 0 && w.requests > 0) push("cpu64", e.name, ((processTicks(pids) - cpuBefore) * 1e6) / 100 / w.requests);
           if (sample) rss.peak64Kb = Math.max(rss.peak64Kb ?? 0, sample());
           if (watched !== null && before !== null) {
             for (const [name, t] of Object.entries(threadCpuTicks(watched))) cpu64.ticks[name] = (cpu64.ticks[name] ?? 0) + t - (before[name] ?? 0);
@@ -219,6 +226,13 @@ async function main(): Promise<void> {
     }
   }
   extra.elapsedS = (performance.now() - t0) / 1000;
+}
+
+/** CPU ticks (1/100 s) of every thread of `pids`, together. */
+function processTicks(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) for (const t of Object.values(threadCpuTicks(pid))) sum += t;
+  return sum;
 }
 
 /** CPU µs per request of modelswap's main thread, its scheduler Worker and the whole process, over the 64-connection runs. */

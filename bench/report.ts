@@ -27,6 +27,7 @@ export const METRICS: Metric[] = [
   { key: "ttfb", label: "stream time to first byte ms", higherIsBetter: false, additive: true },
   { key: "gap", label: "stream mean inter-chunk gap ms", higherIsBetter: false, additive: true },
   { key: "streamTotal", label: "stream total ms (20 × 5 ms)", higherIsBetter: false, additive: true },
+  { key: "cpu64", label: "CPU µs per request, 64 connections (the proxy's processes, all threads)", higherIsBetter: false, additive: false },
 ];
 
 /** samples[metric][target] = one value per round. */
@@ -115,7 +116,10 @@ export function verdicts(m: Medians, f: ModelswapFigures): Verdict[] {
   const rps64 = ms("rps64");
   const bare64 = of("rps64", "bun-proxy");
   if (rps64 !== undefined && bare64 !== undefined) {
-    out.push({ target: "req/s at 64 connections ≥ the bare Bun proxy's", met: rps64 >= bare64, detail: `${fmt(rps64)} vs ${fmt(bare64)} (${ratio(rps64, bare64)})` });
+    const cpu = of("cpu64", "modelswap");
+    const bareCpu = of("cpu64", "bun-proxy");
+    const cpuNote = cpu === undefined || bareCpu === undefined ? "" : `; CPU per request ${fmt(cpu)} vs ${fmt(bareCpu)} µs`;
+    out.push({ target: "req/s at 64 connections ≥ the bare Bun proxy's", met: rps64 >= bare64, detail: `${fmt(rps64)} vs ${fmt(bare64)} (${ratio(rps64, bare64)})${cpuNote}` });
   }
   const nginx64 = of("rps64", "nginx");
   if (rps64 !== undefined && nginx64 !== undefined) {
