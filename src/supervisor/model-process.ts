@@ -226,7 +226,10 @@ export class ModelProcess {
     }
     this.#proc = proc;
     const stat = readProcStat(proc.pid);
-    this.#pgid = stat?.pgrp ?? proc.pid;
+    // The group is the pid (detached: the child calls setsid before exec), never what /proc says this
+    // early: where spawn returns before the child ran setsid (qemu-user turns vfork into fork), /proc
+    // still shows OUR group, and stopping the model would have killed modelswap and its parent with it.
+    this.#pgid = proc.pid;
     this.spec.janitor?.spawned(proc.pid);
     try {
       writePidRecord(stateDir, { pid: proc.pid, pgid: this.#pgid, startTime: stat?.startTime ?? 0, model, argv, token, owner: selfIdentity() });

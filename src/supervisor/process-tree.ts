@@ -102,13 +102,23 @@ export type SignalOutcome = "sent" | "gone" | "denied";
  * kernel answers (ESRCH → "gone", EPERM → "denied"): an exception inside the
  * scheduler Worker would report a running model as stopped and kill the
  * scheduler. A `pgid` ≤ 1 is refused as "gone" (kill(-1) would reach every
- * process of the user).
+ * process of the user), and so is modelswap's own group.
  */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): SignalOutcome {
   if (!(pgid > 1)) return "gone";
+  // Never our own group: that is modelswap itself and whoever started it (a shell, a test runner, CI).
+  if (pgid === ownGroup()) return "gone";
   // Windows has no process groups: any stop ends the whole tree.
   if (WINDOWS) return taskkillTree(pgid) ? "sent" : "gone";
   return signalTarget(-pgid, signal);
+}
+
+let ownPgrp: number | null | undefined;
+
+/** This process's group id (null where /proc and ps cannot tell), read once: modelswap never changes it. */
+function ownGroup(): number | null {
+  if (ownPgrp === undefined) ownPgrp = WINDOWS ? null : (readProcStat(process.pid)?.pgrp ?? null);
+  return ownPgrp;
 }
 
 /** Sends `signal` to one process; never throws (see `signalGroup`). */

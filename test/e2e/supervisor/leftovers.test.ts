@@ -59,6 +59,19 @@ describe("cleanupLeftovers", () => {
     for (const p of members) expect(isAlive(p)).toBe(false);
   });
 
+  test("never signals as a group a group the recorded pid does not lead (someone else's): only the token holder dies", async () => {
+    const dir = tempStateDir();
+    // Someone else's group (its leader is sh): a sleep of theirs, and a process carrying our token.
+    const proc = Bun.spawn({ cmd: ["sh", "-c", `sleep 1000 & env ${GROUP_TOKEN_ENV}=tok sleep 1000 & wait`], detached: true });
+    groups.push(proc.pid);
+    await waitFor(() => (groupMembers(proc.pid).length === 3 ? true : undefined));
+    const holder = await waitFor(() => tokenHolders("tok")[0]);
+    writePidRecord(dir, { pid: holder, pgid: proc.pid, startTime: readProcStat(holder)!.startTime, model: "old", argv: ["sleep"], token: "tok" });
+    expect(await cleanupLeftovers(dir)).toBe(1);
+    expect(isAlive(holder)).toBe(false);
+    expect(groupMembers(proc.pid)).toHaveLength(2);
+  });
+
   test("leaves a group alone when its leader is gone and no member carries the token", async () => {
     const dir = tempStateDir();
     const { pid, record } = await orphanGroup("mine");

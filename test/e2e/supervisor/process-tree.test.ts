@@ -59,6 +59,16 @@ describe("isAlive and groupMembers", () => {
     expect(signalGroup(1, "SIGKILL")).toBe("gone");
   });
 
+  test("signalGroup never signals its own process's group (modelswap and whoever started it)", async () => {
+    // In a child with a group of its own, so that a regression kills only the child.
+    const src = `import { signalGroup, readProcStat } from ${JSON.stringify(`${import.meta.dir}/../../../src/supervisor/process-tree.ts`)};
+      console.log(signalGroup(readProcStat(process.pid).pgrp, "SIGKILL"));`;
+    const child = Bun.spawn({ cmd: [process.execPath, "-e", src], detached: true, stdout: "pipe", stderr: "inherit" });
+    expect(await child.exited).toBe(0);
+    expect(child.signalCode).toBeNull();
+    expect((await new Response(child.stdout).text()).trim()).toBe("gone");
+  });
+
   test("signals never throw: a missing process is 'gone', another user's is 'denied' (EPERM)", () => {
     expect(signalPid(2 ** 22 + 1, "SIGTERM")).toBe("gone");
     expect(signalGroup(2 ** 22 + 1, "SIGTERM")).toBe("gone");
