@@ -120,9 +120,10 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
       return await send();
     } catch (err) {
       // A keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
-      // oven-sh/bun#42212; cpp-httplib after a chunked answer) looks exactly like an upstream that read
-      // the request and then reset: neither fetch nor the pooled client can tell whether any byte was taken. So only an idempotent request is sent again;
-      // a POST that may have been processed is never repeated (a duplicate generation or side effect).
+      // oven-sh/bun#42212; cpp-httplib after a chunked answer) looks exactly like an upstream that
+      // read the request and then reset: neither fetch nor the pooled client can tell whether any
+      // byte was taken. So only an idempotent request is sent again; a POST that may have been
+      // processed is never repeated (a duplicate generation or side effect).
       if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body) || !idempotent(init)) throw err;
       return await send();
     }
