@@ -20,8 +20,9 @@ export function tokenHolders(token: string): number[] {
 
 /**
  * Whether group `record.pgid` is still the one modelswap spawned: it is the
- * spawned pid's own group, and its leader has the recorded start time, or (leader gone, e.g. killed by the parent-death
- * signal) a member still carries the spawn's token.
+ * spawned pid's own group, and its leader has the recorded start time, or
+ * (leader gone, e.g. killed by the parent-death signal) a member still
+ * carries the spawn's token.
  */
 function groupStillOurs(record: PidRecord, holders: readonly number[]): boolean {
   // A group modelswap spawned is led by the spawned pid (setsid); any other id is someone else's group.
