@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { delay, poll } from "../../src/lib/async.ts";
 import { readProcStat } from "../../src/supervisor/process-tree.ts";
+import { SITE_MARK } from "./test-marks.ts";
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -60,7 +61,7 @@ export interface SpawnOptions {
 export function spawnProcess(argv: string[], options: SpawnOptions = {}): Spawned {
   const proc = Bun.spawn(argv, {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, [SITE_MARK]: callerTestSite(), ...options.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -118,6 +119,13 @@ export function spawnProcess(argv: string[], options: SpawnOptions = {}): Spawne
   live.add(spawned);
   void proc.exited.then(() => live.delete(spawned));
   return spawned;
+}
+
+/** The first `file:line` of a test file on the current stack, for the leftover guard's report. */
+function callerTestSite(): string {
+  const frame = new Error().stack?.split("\n").find((line) => /\.(test|real)\.ts:\d+/.test(line));
+  const m = frame?.match(/([^/\s(]+\.(?:test|real)\.ts:\d+)/);
+  return m?.[1] ?? "unknown";
 }
 
 /** Subcommands that never use a state directory. */
