@@ -21,8 +21,8 @@ async function run(command: Command, argv: string[]): Promise<number> {
       return validate(command.options);
     }
     case "serve": {
-      const { ensureFetchConcurrency } = await import("./cli/reexec.ts");
-      ensureFetchConcurrency(argv);
+      const { ensureRuntimeSettings } = await import("./cli/reexec.ts");
+      ensureRuntimeSettings(argv);
       const { serve } = await import("./cli/serve.ts");
       return serve(command.options);
     }

@@ -7,6 +7,7 @@ import { delay } from "../lib/async.ts";
 import type { Clock } from "../lib/clock.ts";
 import { Nudge, waitHealthy } from "./health.ts";
 import { launchArgv, resolveArgv, stopArgvFor } from "./launch.ts";
+import { withoutRuntimeDefaults } from "../lib/runtime-env.ts";
 import type { Janitor } from "./janitor.ts";
 import { GROUP_TOKEN_ENV, tokenHolders } from "./leftovers.ts";
 import { removePidRecord, writePidRecord } from "./pid-record.ts";
@@ -215,7 +216,8 @@ export class ModelProcess {
     const { model, argv, stateDir } = this.spec;
     const token = crypto.randomUUID();
     this.#token = token;
-    const env: Record<string, string | undefined> = { ...process.env, ...this.spec.env, [GROUP_TOKEN_ENV]: token };
+    // modelswap's own Bun settings stay its own (runtime-env.ts); the model's env entries come on top.
+    const env: Record<string, string | undefined> = { ...withoutRuntimeDefaults(process.env), ...this.spec.env, [GROUP_TOKEN_ENV]: token };
     let proc: Subprocess<"ignore", "pipe", "pipe">;
     try {
       proc = Bun.spawn({ cmd: launchArgv(argv, env), env, detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -371,7 +373,7 @@ export class ModelProcess {
   /** Runs cmdStop, logging its output; true when it exited with code 0. */
   async #runStopCommand(argv: string[]): Promise<boolean> {
     try {
-      const env: Record<string, string | undefined> = { ...process.env, ...this.spec.env };
+      const env: Record<string, string | undefined> = { ...withoutRuntimeDefaults(process.env), ...this.spec.env };
       const stopper = Bun.spawn({ cmd: resolveArgv(argv, env), env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const output = Promise.all([readLines(stopper.stdout, this.#line), readLines(stopper.stderr, this.#line)]);
       const code = await stopper.exited;
