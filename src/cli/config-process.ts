@@ -43,15 +43,23 @@ export type LoadReply = { ok: true; config: Config } | { ok: false; configError:
  * if (!config) return 1;
  * ```
  */
-export async function loadConfigIsolated(target: string | ConfigTarget, io: Io, text?: string, previousPorts?: PreviousPorts): Promise<Config | null> {
+export async function loadConfigIsolated(
+  target: string | ConfigTarget,
+  io: Io,
+  text?: string,
+  previousPorts?: PreviousPorts,
+  ask: (request: LoadRequest) => Promise<LoadReply> = askChild,
+): Promise<Config | null> {
   const t = targetOf(target);
   let reply: LoadReply | null;
   try {
     const request: LoadRequest = { target: t, selfCommand: selfCommand(), env: { ...process.env } };
     if (text !== undefined) request.text = text;
     if (previousPorts !== undefined) request.previousPorts = previousPorts;
-    reply = await askChild(request);
-  } catch {
+    reply = await ask(request);
+  } catch (error) {
+    // Still loaded, in this process: the same config and messages, only the parser's memory stays.
+    io.err(`modelswap: warning: ${error instanceof Error ? error.message : String(error)}; loading it in this process instead`);
     reply = null;
   }
   if (reply === null) {
