@@ -7,9 +7,9 @@
  * (`MODELSWAP_TEST_SITE`, set by `spawnProcess`), then kills it.
  */
 import { afterAll } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { poll } from "../../src/lib/async.ts";
-import { readProcStat } from "../../src/supervisor/process-tree.ts";
+import { findPids } from "./processes.ts";
 import { RUN_MARK, SITE_MARK } from "./test-marks.ts";
 
 const mark = `${RUN_MARK}=${process.pid}`;
@@ -21,26 +21,18 @@ interface Marked {
   site: string;
 }
 
-function alive(pid: number): boolean {
-  const state = readProcStat(pid)?.state;
-  return state !== undefined && state !== "Z" && state !== "X";
-}
-
 /** Live processes other than this one whose environment carries this run's mark. */
 function markedProcesses(): Marked[] {
   const found: Marked[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
+  // NULs read as spaces: the trailing one keeps run 12 from matching run 123.
+  for (const pid of findPids(`${mark} `, "environ")) {
     try {
       const env = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
-      if (!env.includes(mark) || !alive(pid)) continue;
       const site = env.find((v) => v.startsWith(`${SITE_MARK}=`))?.slice(SITE_MARK.length + 1) ?? "unknown";
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").join(" ").trim();
       found.push({ pid, cmdline, site });
     } catch {
-      // Gone while we looked, or not ours to read.
+      // Gone while we looked.
     }
   }
   return found;
