@@ -6,7 +6,7 @@
  *
  * setpriv arms the signal some milliseconds after the fork (on a loaded
  * machine, tens): a modelswap killed in between has already died, nothing
- * fires, and the server runs on as an orphan (seen: 6 of 60 SIGKILLs during
+ * fires, and the server runs on as an orphan (seen: 10 of 120 SIGKILLs during
  * a model start under load). So a POSIX shell runs between setpriv and the
  * server and checks, with the signal armed, that its parent is still
  * modelswap; if not, it exits 125 instead of starting the server.
