@@ -46,6 +46,12 @@ export type Effect =
   | { type: "stateChanged"; model: string; from: ModelState; to: ModelState; detail?: string; retryAt?: number; failures?: number }
   | { type: "reply"; replyId: number; reply: Reply }
   | { type: "inflight"; model: string; inFlight: number; queued: number }
+  /**
+   * Whether a new request for `model` would be granted at once (ready, no queue, no swap or
+   * reservation touching it, not shutting down): while it is, the main thread may hand a released
+   * lease straight to the next request (protocol.ts `reusable`).
+   */
+  | { type: "reusable"; model: string; ok: boolean }
   | { type: "request"; id: number; model: string; action: "queued" | "released" | "cancelled" }
   /** A failure was counted: the next start of `model` waits `delayMs`; from `BACKOFF.fastFailAfter` failures on requests get 503 meanwhile (`fastFail`). */
   | { type: "restartScheduled"; model: string; delayMs: number; failures: number; fastFail: boolean };

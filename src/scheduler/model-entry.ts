@@ -31,7 +31,7 @@ export interface ModelEntry {
   afterStop: "stopped" | "failed" | "shutdown";
   /** Removed by a reload: dropped once stopped. */
   removed: boolean;
-  reported: { inFlight: number; queued: number };
+  reported: { inFlight: number; queued: number; reusable: boolean };
   /** `CoreState.uses` at the last grant or release; -Infinity when never used (LRU order). */
   lastUsed: number;
   /** The last granted request's keep_alive in ms (negative: never unload), or null for the model's ttl. */
@@ -52,7 +52,7 @@ export function newEntry(now: number): ModelEntry {
   return {
     state: "stopped", since: now, inFlight: 0, idleSince: now, startedAt: now, readyAt: null,
     lastHealthyMs: 0, failures: 0, retryAt: 0, lastError: null, restartPending: false, afterStop: "stopped",
-    removed: false, reported: { inFlight: 0, queued: 0 }, lastUsed: Number.NEGATIVE_INFINITY, keepAliveMs: null,
+    removed: false, reported: { inFlight: 0, queued: 0, reusable: false }, lastUsed: Number.NEGATIVE_INFINITY, keepAliveMs: null,
     lastActivity: now, oomRetried: false,
   };
 }

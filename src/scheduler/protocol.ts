@@ -188,6 +188,13 @@ export type FromWorker =
   | { type: "reply"; reqId: number; ok: true; reply: Reply }
   | { type: "reply"; reqId: number; ok: false; rejection: Rejection }
   | { type: "event"; event: SchedulerEvent }
+  /**
+   * Whether a new request for `model` would be granted at once. While it is, a lease
+   * released on the main thread may be handed to the next request for the same model
+   * (within `LEASE_HOLD_MS`) without a round trip; when it stops being so, held leases
+   * are released at once.
+   */
+  | { type: "reusable"; model: string; ok: boolean }
   | { type: "fatal"; message: string }
   /** Several messages in one post, in order. */
   | { type: "batch"; messages: FromWorker[] };

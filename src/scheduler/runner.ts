@@ -250,6 +250,8 @@ export class Runner {
         return this.#post({ type: "reply", reqId: e.replyId, ok: true, reply: e.reply });
       case "inflight":
         return this.#event({ kind: "inflight", model: e.model, inFlight: e.inFlight, queued: e.queued });
+      case "reusable":
+        return this.#post({ type: "reusable", model: e.model, ok: e.ok });
       case "request":
         return this.#event({ kind: "request", model: e.model, id: e.id, action: e.action });
       case "restartScheduled":

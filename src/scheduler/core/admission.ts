@@ -72,13 +72,37 @@ export function onActivity(s: CoreState, models: readonly string[]): void {
   }
 }
 
-/** Emits `inflight` for every model whose in-flight or queued count changed since last reported. */
+/**
+ * Emits `inflight` for every model whose in-flight or queued count changed
+ * since last reported, and `reusable` for every model whose answer to "would
+ * a new request be granted at once" changed.
+ */
 export function reportCounts(s: CoreState): void {
   for (const [id, m] of s.models) {
     const queued = waiting(s, id);
     if (m.reported.inFlight !== m.inFlight || m.reported.queued !== queued) {
-      m.reported = { inFlight: m.inFlight, queued };
+      m.reported = { ...m.reported, inFlight: m.inFlight, queued };
       emit(s, { type: "inflight", model: id, inFlight: m.inFlight, queued });
     }
+    const ok = grantableNow(s, id, queued);
+    if (m.reported.reusable !== ok) {
+      m.reported = { ...m.reported, reusable: ok };
+      emit(s, { type: "reusable", model: id, ok });
+    }
   }
+}
+
+/**
+ * Step 4 of the decision tree for a model with nobody waiting: ready, not
+ * shutting down, no swap for it or evicting it, not reserved by a queued swap
+ * (whose eviction would starve if newcomers kept it busy). Never for a model
+ * with replicas: which replica serves is chosen per request.
+ */
+function grantableNow(s: CoreState, id: string, queued: number): boolean {
+  const m = s.models.get(id)!;
+  if (m.removed || m.state !== "ready" || s.shutdown !== null || queued > 0) return false;
+  if ((s.config.models[id]?.replicas.length ?? 0) > 0) return false;
+  if (s.active.has(id) || s.reserved.has(id)) return false;
+  for (const swap of s.active.values()) if (swap.evict.includes(id)) return false;
+  return true;
 }

@@ -113,3 +113,64 @@ test("a grant's request goes on before the events of its batch are handled; the 
   await poll(() => order.length === 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
   expect(order).toEqual(["granted A", "log ready", "log later"]);
 });
+
+test("a released lease of a reusable model goes to the next request for it without asking; held leases are released after LEASE_HOLD_MS", async () => {
+  const { client, seen, send, until } = setup();
+  send({ type: "reusable", model: "A", ok: true });
+  const first = client.acquire("A");
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  (await first).release();
+  const second = await client.acquire("A");
+  expect(second.upstream).toBe("http://x");
+  second.release();
+  await until(2);
+  // One grant served both requests; the scheduler saw one acquire and, once the hold was over, one release.
+  expect(seen).toEqual([
+    { type: "acquire", id: 1, model: "A", wantProgress: false, noStart: false },
+    { type: "release", id: 1 },
+  ]);
+});
+
+test("a model that stops being reusable gets its held leases back at once; its next request asks", async () => {
+  const { client, seen, send, until } = setup();
+  send({ type: "reusable", model: "A", ok: true });
+  const first = client.acquire("A");
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  (await first).release();
+  send({ type: "reusable", model: "A", ok: false });
+  await until(2);
+  client.acquire("A").catch(() => {}); // rejected when the test closes the client
+  await until(3);
+  expect(seen.slice(1)).toEqual([
+    { type: "release", id: 1 },
+    { type: "acquire", id: 2, model: "A", wantProgress: false, noStart: false },
+  ]);
+});
+
+test("a call reaches the scheduler after every held lease was released", async () => {
+  const { client, seen, send, until } = setup();
+  send({ type: "reusable", model: "A", ok: true });
+  const first = client.acquire("A");
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  (await first).release();
+  client.status().catch(() => {});
+  await until(3);
+  expect(seen.slice(1).map((m) => m.type)).toEqual(["release", "call"]);
+});
+
+test("a request with its own keep_alive or through a selector never takes a held lease", async () => {
+  const { client, seen, send, until } = setup();
+  send({ type: "reusable", model: "A", ok: true });
+  const first = client.acquire("A");
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  (await first).release();
+  client.acquire("A", { keepAliveMs: 60_000 }).catch(() => {});
+  client.acquire("A", { select: { strategy: "warm", targets: ["A"], peers: [], reserve: 1 } }).catch(() => {});
+  await until(3);
+  const acquires = seen.flatMap((m) => (m.type === "batch" ? m.messages : [m])).filter((m) => m.type === "acquire");
+  expect(acquires.map((m) => m.id)).toEqual([1, 2, 3]);
+});

@@ -43,6 +43,8 @@ export function summarize(e: Effect): string | null {
       return `inflight ${e.model} ${e.inFlight}/${e.queued}`;
     case "request":
       return `request ${e.id} ${e.action}`;
+    case "reusable":
+      return `reusable ${e.model} ${e.ok}`;
     case "restartScheduled":
       return `restart ${e.model} in ${e.delayMs} after ${e.failures}${e.fastFail ? " fast-fail" : ""}`;
     default: {
@@ -52,7 +54,7 @@ export function summarize(e: Effect): string | null {
   }
 }
 
-const quiet = new Set(["armTimer", "stateChanged", "inflight", "request", "restartScheduled"]);
+const quiet = new Set(["armTimer", "stateChanged", "inflight", "request", "restartScheduled", "reusable"]);
 
 /** Drives a core with script lines; `now` only moves with `now`/`tick`. */
 export class Harness {

@@ -21,8 +21,22 @@ describe("SchedulerCore progress, state and idleness", () => {
   test("emits every state change and in-flight count", () => {
     const h = new Harness(testConfig(["A"]));
     expect(h.run("req 1 A", true)).toEqual(["state A stopped>starting", "start A", "timer 120000", "inflight A 0/1"]);
-    expect(h.run("started A", true)).toEqual(["state A starting>ready", "grant 1 A", "timer null", "inflight A 1/0"]);
+    expect(h.run("started A", true)).toEqual(["state A starting>ready", "grant 1 A", "timer null", "inflight A 1/0", "reusable A true"]);
     expect(h.run("release 1", true)).toEqual(["request 1 released", "inflight A 0/0"]);
+  });
+
+  test("says when a new request would be granted at once (reusable), and when no longer", () => {
+    const h = new Harness(testConfig(["A", "B"]));
+    const reusable = (line: string) => h.run(line, true).filter((l) => l.startsWith("reusable"));
+    expect(reusable("req 1 A")).toEqual([]);
+    expect(reusable("started A")).toEqual(["reusable A true"]);
+    // B evicts A, which is busy: A is reserved for B's swap, so a newcomer for A would queue.
+    expect(reusable("req 2 B")).toEqual(["reusable A false"]);
+    expect(reusable("release 1")).toEqual([]);
+    expect(reusable("stopped A")).toEqual([]);
+    expect(reusable("started B")).toEqual(["reusable B true"]);
+    // A request queued for B (none here) or a shutdown ends it too.
+    expect(reusable("shutdown 9 1000")).toEqual(["reusable B false"]);
   });
 
   test("isIdle lists what is in progress", () => {
