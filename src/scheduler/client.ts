@@ -74,6 +74,11 @@ export class SchedulerClient implements Scheduler {
   readonly #reusable = new Set<string>();
   /** Released leases held for the next request, by model (see `LEASE_HOLD_MS`). */
   readonly #held = new Map<string, HeldLease[]>();
+  /**
+   * Models whose latest acquire carried a keep_alive: the scheduler sets a model's idle time from
+   * each grant on, so until a request without one has gone through it, nothing is held or handed over.
+   */
+  readonly #keepAliveSet = new Set<string>();
 
   constructor(port: Port<FromWorker>, onClose: () => void = () => {}) {
     this.#port = port;
@@ -143,12 +148,16 @@ export class SchedulerClient implements Scheduler {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     // A per-request idle time and a selector's pick are the scheduler's to decide: those always ask.
-    if (options.keepAliveMs === undefined && options.select === undefined) {
+    if (options.keepAliveMs !== undefined) {
+      this.#keepAliveSet.add(model);
+      this.#releaseHeld(model);
+    } else if (options.select === undefined) {
       const held = this.#held.get(model)?.pop();
       if (held !== undefined) {
         clearTimeout(held.timer);
         return Promise.resolve(this.#lease(held.id, model, held.upstream));
       }
+      this.#keepAliveSet.delete(model);
     }
     const id = this.#nextId++;
     return new Promise<Lease>((resolve, reject) => {
@@ -233,6 +242,7 @@ export class SchedulerClient implements Scheduler {
     for (const list of this.#held.values()) for (const h of list) clearTimeout(h.timer);
     this.#held.clear();
     this.#reusable.clear();
+    this.#keepAliveSet.clear();
     const pending = this.#acquires.size + this.#calls.size;
     if (loud) console.error(`${message} (${pending} pending request(s) rejected)`);
     const err = this.#deadError();
@@ -279,7 +289,7 @@ export class SchedulerClient implements Scheduler {
         if (released) return;
         released = true;
         if (this.#dead !== null) return;
-        if (this.#reusable.has(model)) this.#hold(id, model, upstream);
+        if (this.#reusable.has(model) && !this.#keepAliveSet.has(model)) this.#hold(id, model, upstream);
         else this.#post({ type: "release", id });
       },
       progress: () => this.#markActive(model),

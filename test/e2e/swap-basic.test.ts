@@ -113,6 +113,29 @@ describe("busy models and the queue", () => {
     expect(released).toBeLessThan(stopping);
   });
 
+  test("back-to-back requests for a model (each handing its lease to the next) do not hold off a swap away from it", async () => {
+    await ok(await ms.chat("b"));
+    const since = await ms.lastSeq();
+    // Four clients keep b busy back to back, their released leases handed straight to the next request:
+    // a swap away from b must still get its turn (the core stops the hand-overs once b is reserved).
+    let stop = false;
+    let served = 0;
+    const client = async () => {
+      while (!stop) {
+        const res = await ms.chat("b");
+        await res.text();
+        if (res.status === 200) served++;
+      }
+    };
+    const loops = Promise.all([client(), client(), client(), client()]);
+    await poll(() => (served >= 40 ? true : undefined), 10, { signal: AbortSignal.timeout(30_000) });
+    const other = await ms.chat("busy");
+    stop = true;
+    await ok(other);
+    await loops;
+    expect(await ms.transitions("b", "stopping", since)).toBe(1);
+  });
+
   test.each([
     ["b", false],
     ["queued", true],

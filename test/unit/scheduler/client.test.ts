@@ -161,16 +161,37 @@ test("a call reaches the scheduler after every held lease was released", async (
   expect(seen.slice(1).map((m) => m.type)).toEqual(["release", "call"]);
 });
 
-test("a request with its own keep_alive or through a selector never takes a held lease", async () => {
+test("a request through a selector or with its own keep_alive never takes a held lease; keep_alive releases them", async () => {
   const { client, seen, send, until } = setup();
+  const all = () => seen.flatMap((m) => (m.type === "batch" ? m.messages : [m]));
   send({ type: "reusable", model: "A", ok: true });
   const first = client.acquire("A");
   await until(1);
   send({ type: "granted", id: 1, upstream: "http://x" });
   (await first).release();
+  client.acquire("A", { select: { strategy: "warm", targets: ["A"], peers: [], reserve: 1 } }).catch(() => {}); // rejected when the test closes the client
   client.acquire("A", { keepAliveMs: 60_000 }).catch(() => {});
-  client.acquire("A", { select: { strategy: "warm", targets: ["A"], peers: [], reserve: 1 } }).catch(() => {});
-  await until(3);
-  const acquires = seen.flatMap((m) => (m.type === "batch" ? m.messages : [m])).filter((m) => m.type === "acquire");
-  expect(acquires.map((m) => m.id)).toEqual([1, 2, 3]);
+  await poll(() => all().filter((m) => m.type === "acquire").length >= 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  expect(all().map((m) => `${m.type} ${"id" in m ? m.id : ""}`)).toEqual(["acquire 1", "acquire 2", "release 1", "acquire 3"]);
+});
+
+test("after a request with its own keep_alive, releases go straight to the scheduler until a request without one has asked", async () => {
+  const { client, seen, send, until } = setup();
+  const all = () => seen.flatMap((m) => (m.type === "batch" ? m.messages : [m]));
+  send({ type: "reusable", model: "A", ok: true });
+  const first = client.acquire("A", { keepAliveMs: 60_000 });
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  (await first).release();
+  // Not held: the scheduler must see the next request, whose grant sets the model's idle time back.
+  await poll(() => all().some((m) => m.type === "release" && m.id === 1) || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  const second = client.acquire("A");
+  await poll(() => all().some((m) => m.type === "acquire" && m.id === 2) || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  send({ type: "granted", id: 2, upstream: "http://x" });
+  (await second).release();
+  // That one went through the scheduler: its lease may be handed over again.
+  const third = await client.acquire("A");
+  expect(third.upstream).toBe("http://x");
+  expect(all().filter((m) => m.type === "acquire").map((m) => m.id)).toEqual([1, 2]);
+  third.release();
 });
