@@ -7,6 +7,7 @@ import type { Config } from "../config/types.ts";
 import { type AcquireOptions, type Lease, type Scheduler, SchedulerError } from "./api.ts";
 import type { Port } from "./port.ts";
 import { workerEntry } from "../lib/self.ts";
+import { LeaseHandover } from "./lease-handover.ts";
 import {
   decodeFromWorker, encodeToWorker, rejection, type Call, type CallOp, type CallReplies, type FromWorker, type ModelStatus, type Progress, type Reply, type ReplyOf,
   type SchedulerEvent, type SettleResult, type ToWorker, type WorkerOptions,
@@ -24,24 +25,6 @@ interface PendingAcquire {
 
 /** How often the main thread tells the scheduler which models moved bytes (the busy watchdog's resolution). */
 export const ACTIVITY_REPORT_MS = 1000;
-
-/**
- * How long a released lease of a model the scheduler calls reusable is held
- * for the next request of that model, which then needs no round trip to the
- * Worker (two thread handoffs: at 1 connection 20 % of the latency and 30 %
- * of the CPU per request, measured). Short enough that the Worker's view of
- * in-flight counts, idle times and LRU order is late by at most this much;
- * anything that must see it exact (a call, a non-reusable turn) releases
- * held leases first.
- */
-export const LEASE_HOLD_MS = 2;
-
-/** A released lease kept for the next request of its model. */
-interface HeldLease {
-  id: number;
-  upstream: string;
-  timer: ReturnType<typeof setTimeout>;
-}
 
 interface PendingCall {
   resolve(reply: Reply): void;
@@ -70,15 +53,10 @@ export class SchedulerClient implements Scheduler {
   readonly #deathListeners = new Set<(message: string) => void>();
   #nextId = 1;
   #dead: string | null = null;
-  /** Models a new request would be granted at once, as the scheduler last said (its `reusable` messages). */
-  readonly #reusable = new Set<string>();
-  /** Released leases held for the next request, by model (see `LEASE_HOLD_MS`). */
-  readonly #held = new Map<string, HeldLease[]>();
-  /**
-   * Models whose latest acquire carried a keep_alive: the scheduler sets a model's idle time from
-   * each grant on, so until a request without one has gone through it, nothing is held or handed over.
-   */
-  readonly #keepAliveSet = new Set<string>();
+  /** Released leases held for the next request of their model (lease-handover.ts). */
+  readonly #handover = new LeaseHandover((id) => {
+    if (this.#dead === null) this.#post({ type: "release", id });
+  });
 
   constructor(port: Port<FromWorker>, onClose: () => void = () => {}) {
     this.#port = port;
@@ -96,7 +74,7 @@ export class SchedulerClient implements Scheduler {
 
   #post(m: ToWorker): void {
     // Whatever else is asked, the scheduler must see every request that ended first.
-    if (m.type !== "acquire" && m.type !== "release" && m.type !== "activity") this.#releaseHeld(null);
+    if (m.type !== "acquire" && m.type !== "release" && m.type !== "activity") this.#handover.releaseHeld(null);
     if (m.type === "acquire" || m.type === "release") {
       this.#outbox.push(m);
       if (!this.#flushArmed) {
@@ -147,18 +125,8 @@ export class SchedulerClient implements Scheduler {
     if (this.#dead !== null) return Promise.reject(this.#deadError());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    // A per-request idle time and a selector's pick are the scheduler's to decide: those always ask.
-    if (options.keepAliveMs !== undefined) {
-      this.#keepAliveSet.add(model);
-      this.#releaseHeld(model);
-    } else if (options.select === undefined) {
-      const held = this.#held.get(model)?.pop();
-      if (held !== undefined) {
-        clearTimeout(held.timer);
-        return Promise.resolve(this.#lease(held.id, model, held.upstream));
-      }
-      this.#keepAliveSet.delete(model);
-    }
+    const held = this.#handover.take(model, options);
+    if (held !== null) return Promise.resolve(this.#lease(held.id, model, held.upstream));
     const id = this.#nextId++;
     return new Promise<Lease>((resolve, reject) => {
       const onAbort = () => {
@@ -239,10 +207,7 @@ export class SchedulerClient implements Scheduler {
     this.#dead = message;
     if (this.#activityTimer !== null) clearInterval(this.#activityTimer);
     this.#activityTimer = null;
-    for (const list of this.#held.values()) for (const h of list) clearTimeout(h.timer);
-    this.#held.clear();
-    this.#reusable.clear();
-    this.#keepAliveSet.clear();
+    this.#handover.clear();
     const pending = this.#acquires.size + this.#calls.size;
     if (loud) console.error(`${message} (${pending} pending request(s) rejected)`);
     const err = this.#deadError();
@@ -289,39 +254,10 @@ export class SchedulerClient implements Scheduler {
         if (released) return;
         released = true;
         if (this.#dead !== null) return;
-        if (this.#reusable.has(model) && !this.#keepAliveSet.has(model)) this.#hold(id, model, upstream);
-        else this.#post({ type: "release", id });
+        if (!this.#handover.hold(id, model, upstream)) this.#post({ type: "release", id });
       },
       progress: () => this.#markActive(model),
     };
-  }
-
-  /** Keeps a released lease for the next request of `model`, released for good after `LEASE_HOLD_MS`. */
-  #hold(id: number, model: string, upstream: string): void {
-    let list = this.#held.get(model);
-    if (list === undefined) this.#held.set(model, (list = []));
-    const entry: HeldLease = {
-      id,
-      upstream,
-      timer: setTimeout(() => {
-        const i = list.indexOf(entry);
-        if (i < 0) return;
-        list.splice(i, 1);
-        if (this.#dead === null) this.#post({ type: "release", id });
-      }, LEASE_HOLD_MS),
-    };
-    list.push(entry);
-  }
-
-  /** Releases every held lease of `model` (null: of every model) now. */
-  #releaseHeld(model: string | null): void {
-    for (const [m, list] of this.#held) {
-      if (model !== null && m !== model) continue;
-      for (const h of list.splice(0)) {
-        clearTimeout(h.timer);
-        if (this.#dead === null) this.#post({ type: "release", id: h.id });
-      }
-    }
   }
 
   /** The pending acquire `id`, taken out of the map with its abort listener detached (its answer arrived). */
@@ -369,12 +305,7 @@ export class SchedulerClient implements Scheduler {
         return;
       }
       case "reusable":
-        if (m.ok) this.#reusable.add(m.model);
-        else {
-          this.#reusable.delete(m.model);
-          this.#releaseHeld(m.model);
-        }
-        return;
+        return this.#handover.reusable(m.model, m.ok);
       case "event":
         if (this.#later !== null) this.#later.push(m.event);
         else for (const l of this.#listeners) l(m.event);
