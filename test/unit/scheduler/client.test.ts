@@ -6,6 +6,7 @@ import { expect, test } from "bun:test";
 import { SchedulerError } from "../../../src/scheduler/api.ts";
 import { scriptedPeer } from "./scripted-peer.ts";
 import { poll } from "../../../src/lib/async.ts";
+import type { ToWorker } from "../../../src/scheduler/protocol.ts";
 
 const setup = scriptedPeer;
 
@@ -114,13 +115,22 @@ test("a grant's request goes on before the events of its batch are handled; the 
   expect(order).toEqual(["granted A", "log ready", "log later"]);
 });
 
-test("a released lease of a reusable model goes to the next request for it without asking; held leases are released after LEASE_HOLD_MS", async () => {
-  const { client, seen, send, until } = setup();
-  send({ type: "reusable", model: "A", ok: true });
-  const first = client.acquire("A");
-  await until(1);
-  send({ type: "granted", id: 1, upstream: "http://x" });
+/** Every message the client sent, batches opened. */
+const flat = (seen: ToWorker[]) => seen.flatMap((m) => (m.type === "batch" ? m.messages : [m]));
+
+/** A scripted peer whose client holds lease 1 of the reusable model A (granted once, then released). */
+async function withHeldLease() {
+  const peer = setup();
+  peer.send({ type: "reusable", model: "A", ok: true });
+  const first = peer.client.acquire("A");
+  await peer.until(1);
+  peer.send({ type: "granted", id: 1, upstream: "http://x" });
   (await first).release();
+  return peer;
+}
+
+test("a released lease of a reusable model goes to the next request for it without asking; held leases are released after LEASE_HOLD_MS", async () => {
+  const { client, seen, until } = await withHeldLease();
   const second = await client.acquire("A");
   expect(second.upstream).toBe("http://x");
   second.release();
@@ -133,12 +143,7 @@ test("a released lease of a reusable model goes to the next request for it witho
 });
 
 test("a model that stops being reusable gets its held leases back at once; its next request asks", async () => {
-  const { client, seen, send, until } = setup();
-  send({ type: "reusable", model: "A", ok: true });
-  const first = client.acquire("A");
-  await until(1);
-  send({ type: "granted", id: 1, upstream: "http://x" });
-  (await first).release();
+  const { client, seen, send, until } = await withHeldLease();
   send({ type: "reusable", model: "A", ok: false });
   await until(2);
   client.acquire("A").catch(() => {}); // rejected when the test closes the client
@@ -150,48 +155,36 @@ test("a model that stops being reusable gets its held leases back at once; its n
 });
 
 test("a call reaches the scheduler after every held lease was released", async () => {
-  const { client, seen, send, until } = setup();
-  send({ type: "reusable", model: "A", ok: true });
-  const first = client.acquire("A");
-  await until(1);
-  send({ type: "granted", id: 1, upstream: "http://x" });
-  (await first).release();
+  const { client, seen, until } = await withHeldLease();
   client.status().catch(() => {});
   await until(3);
   expect(seen.slice(1).map((m) => m.type)).toEqual(["release", "call"]);
 });
 
 test("a request through a selector or with its own keep_alive never takes a held lease; keep_alive releases them", async () => {
-  const { client, seen, send, until } = setup();
-  const all = () => seen.flatMap((m) => (m.type === "batch" ? m.messages : [m]));
-  send({ type: "reusable", model: "A", ok: true });
-  const first = client.acquire("A");
-  await until(1);
-  send({ type: "granted", id: 1, upstream: "http://x" });
-  (await first).release();
+  const { client, seen } = await withHeldLease();
   client.acquire("A", { select: { strategy: "warm", targets: ["A"], peers: [], reserve: 1 } }).catch(() => {}); // rejected when the test closes the client
   client.acquire("A", { keepAliveMs: 60_000 }).catch(() => {});
-  await poll(() => all().filter((m) => m.type === "acquire").length >= 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
-  expect(all().map((m) => `${m.type} ${"id" in m ? m.id : ""}`)).toEqual(["acquire 1", "acquire 2", "release 1", "acquire 3"]);
+  await poll(() => flat(seen).filter((m) => m.type === "acquire").length >= 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  expect(flat(seen).map((m) => `${m.type} ${"id" in m ? m.id : ""}`)).toEqual(["acquire 1", "acquire 2", "release 1", "acquire 3"]);
 });
 
 test("after a request with its own keep_alive, releases go straight to the scheduler until a request without one has asked", async () => {
   const { client, seen, send, until } = setup();
-  const all = () => seen.flatMap((m) => (m.type === "batch" ? m.messages : [m]));
   send({ type: "reusable", model: "A", ok: true });
   const first = client.acquire("A", { keepAliveMs: 60_000 });
   await until(1);
   send({ type: "granted", id: 1, upstream: "http://x" });
   (await first).release();
   // Not held: the scheduler must see the next request, whose grant sets the model's idle time back.
-  await poll(() => all().some((m) => m.type === "release" && m.id === 1) || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  await poll(() => flat(seen).some((m) => m.type === "release" && m.id === 1) || undefined, 1, { signal: AbortSignal.timeout(2000) });
   const second = client.acquire("A");
-  await poll(() => all().some((m) => m.type === "acquire" && m.id === 2) || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  await poll(() => flat(seen).some((m) => m.type === "acquire" && m.id === 2) || undefined, 1, { signal: AbortSignal.timeout(2000) });
   send({ type: "granted", id: 2, upstream: "http://x" });
   (await second).release();
   // That one went through the scheduler: its lease may be handed over again.
   const third = await client.acquire("A");
   expect(third.upstream).toBe("http://x");
-  expect(all().filter((m) => m.type === "acquire").map((m) => m.id)).toEqual([1, 2]);
+  expect(flat(seen).filter((m) => m.type === "acquire").map((m) => m.id)).toEqual([1, 2]);
   third.release();
 });
