@@ -15,8 +15,13 @@ export interface Lease {
   readonly peer: string | null;
   /** Base URL of the model's server, no trailing slash. */
   readonly upstream: string;
-  /** Idempotent: only the first call counts. */
-  release(): void;
+  /**
+   * Idempotent: only the first call counts. `cleanEnd`: the proxied answer
+   * ended without an error, so the lease may go straight to the next request
+   * of its model while the scheduler allows it (client.ts); after a failure
+   * (a crashed server, a broken stream) it always goes back to the scheduler.
+   */
+  release(cleanEnd?: boolean): void;
   /**
    * Bytes of this response reached the client: evidence for the busy
    * watchdog. Cheap enough to call per chunk (reports are batched per second).

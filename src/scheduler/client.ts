@@ -250,11 +250,11 @@ export class SchedulerClient implements Scheduler {
       model,
       peer: null,
       upstream,
-      release: () => {
+      release: (cleanEnd = false) => {
         if (released) return;
         released = true;
         if (this.#dead !== null) return;
-        if (!this.#handover.hold(id, model, upstream)) this.#post({ type: "release", id });
+        if (!cleanEnd || !this.#handover.hold(id, model, upstream)) this.#post({ type: "release", id });
       },
       progress: () => this.#markActive(model),
     };

@@ -205,10 +205,10 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
   };
   if (target.kind === "peer" || lease === null || lease.peer !== null) {
     const proxy = target.kind === "peer" ? target.peer.proxy : "";
-    return { ...base, url: upstreamUrl(proxy, path, search), onDone: () => lease?.release() };
+    return { ...base, url: upstreamUrl(proxy, path, search), onDone: (clean) => lease?.release(clean) };
   }
   const watchdog = front.deps.config.models[target.model]?.watchdog;
-  const out: ProxyInit = { ...base, url: upstreamUrl(lease.upstream, path, search), onDone: () => lease.release(), stallMs: (watchdog?.stallTimeout ?? 0) * 1000 };
+  const out: ProxyInit = { ...base, url: upstreamUrl(lease.upstream, path, search), onDone: (clean) => lease.release(clean), stallMs: (watchdog?.stallTimeout ?? 0) * 1000 };
   // Only when the busy watchdog is on: otherwise the hot path does not even mark the model.
   if ((watchdog?.busyTimeout ?? 0) > 0) out.onProgress = () => lease.progress();
   return out;

@@ -23,8 +23,8 @@ export interface ProxyInit {
    * with an HttpError for its own timeouts and when the client cancels the body.
    */
   abort: AbortController;
-  /** Called exactly once when the exchange is over, whatever the outcome. */
-  onDone: () => void;
+  /** Called exactly once when the exchange is over, whatever the outcome; `clean` when it ended without an error. */
+  onDone: (clean: boolean) => void;
   inflight?: InflightTracker;
   /** ms to wait for the upstream's response headers (`timeouts.responseHeader`); 0 waits forever. */
   headerTimeoutMs?: number;
@@ -182,12 +182,12 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
   const observer = init.observer;
   const done = once((error: string | null) => {
     removeInflight();
-    init.onDone();
+    init.onDone(error === null);
     observer?.end(error);
   });
   if (abort.signal.aborted) {
     // The caller records the status; the release happens here.
-    init.onDone();
+    init.onDone(false);
     throw abort.signal.reason instanceof HttpError ? abort.signal.reason : clientClosed();
   }
   let upstream: Response;
@@ -195,7 +195,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     upstream = await fetchUpstream(init);
   } catch (err) {
     // The caller records a failed exchange (it knows the status the client gets); the release happens here.
-    init.onDone();
+    init.onDone(false);
     throw err;
   }
   observer?.response(upstream.status, upstream.headers);

@@ -125,7 +125,7 @@ async function withHeldLease() {
   const first = peer.client.acquire("A");
   await peer.until(1);
   peer.send({ type: "granted", id: 1, upstream: "http://x" });
-  (await first).release();
+  (await first).release(true);
   return peer;
 }
 
@@ -133,13 +133,25 @@ test("a released lease of a reusable model goes to the next request for it witho
   const { client, seen, until } = await withHeldLease();
   const second = await client.acquire("A");
   expect(second.upstream).toBe("http://x");
-  second.release();
+  second.release(true);
   await until(2);
   // One grant served both requests; the scheduler saw one acquire and, once the hold was over, one release.
   expect(seen).toEqual([
     { type: "acquire", id: 1, model: "A", wantProgress: false, noStart: false },
     { type: "release", id: 1 },
   ]);
+});
+
+test("a lease whose answer failed (a crashed server, a broken stream) goes back to the scheduler, never to the next request", async () => {
+  const { client, seen, send, until } = setup();
+  send({ type: "reusable", model: "A", ok: true });
+  const first = client.acquire("A");
+  await until(1);
+  send({ type: "granted", id: 1, upstream: "http://x" });
+  (await first).release(false);
+  client.acquire("A").catch(() => {}); // rejected when the test closes the client
+  await poll(() => flat(seen).length >= 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
+  expect(flat(seen).map((m) => `${m.type} ${"id" in m ? m.id : ""}`)).toEqual(["acquire 1", "release 1", "acquire 2"]);
 });
 
 test("a model that stops being reusable gets its held leases back at once; its next request asks", async () => {
@@ -175,16 +187,16 @@ test("after a request with its own keep_alive, releases go straight to the sched
   const first = client.acquire("A", { keepAliveMs: 60_000 });
   await until(1);
   send({ type: "granted", id: 1, upstream: "http://x" });
-  (await first).release();
+  (await first).release(true);
   // Not held: the scheduler must see the next request, whose grant sets the model's idle time back.
   await poll(() => flat(seen).some((m) => m.type === "release" && m.id === 1) || undefined, 1, { signal: AbortSignal.timeout(2000) });
   const second = client.acquire("A");
   await poll(() => flat(seen).some((m) => m.type === "acquire" && m.id === 2) || undefined, 1, { signal: AbortSignal.timeout(2000) });
   send({ type: "granted", id: 2, upstream: "http://x" });
-  (await second).release();
+  (await second).release(true);
   // That one went through the scheduler: its lease may be handed over again.
   const third = await client.acquire("A");
   expect(third.upstream).toBe("http://x");
   expect(flat(seen).filter((m) => m.type === "acquire").map((m) => m.id)).toEqual([1, 2]);
-  third.release();
+  third.release(true);
 });
