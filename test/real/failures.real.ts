@@ -72,12 +72,19 @@ describe("kill -9 of llama-server", () => {
     expect(last?.message).toContain("Cannot finish response: the upstream stream failed");
     report("kill -9 mid-stream, the client's last event", last);
     await waitGone(pid);
+    // A dead process is not yet a crash modelswap has seen (its scheduler reaps the exit in its own time, and a
+    // request granted before that reaches a closed port: 502): wait until it no longer lists the model as ready.
+    await poll(async () => {
+      const { running } = (await (await fetch(`${ms.url}/running`)).json()) as { running: Array<{ model: string; state: string }> };
+      return running.some((r) => r.model === "long" && r.state === "ready") ? undefined : true;
+    }, 10, { signal: AbortSignal.timeout(15_000) });
     // It died soon after it started: requests get 503 with Retry-After until the restart backoff has passed, then it starts again.
     const statuses: number[] = [];
     await poll(async () => {
       const again = await postJson(`${ms.url}/v1/chat/completions`, chatBody("long", { maxTokens: 2 }));
       statuses.push(again.status);
       if (again.status === 503) expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
+      if (again.status !== 503 && again.status !== 200) throw new Error(`Cannot restart long: status ${again.status} after ${JSON.stringify(statuses)}: ${await again.text()}`);
       await again.body?.cancel();
       return again.status === 503 ? undefined : again.status;
     }, 100, { signal: AbortSignal.timeout(30_000) });
