@@ -9,6 +9,7 @@ import type { Waiter } from "../queue.ts";
 import { type CoreState, emit, limit, priority, reject, stop, unloadGrace, waiting } from "./state.ts";
 import { place } from "./swaps.ts";
 import { choose } from "./choice.ts";
+import { collides } from "../swap.ts";
 import type { Select } from "../core-types.ts";
 
 /** A new request: pick its target (replica, selector), then reject it, place it (grant, join, start a swap) or queue it. */
@@ -81,12 +82,13 @@ export function reportCounts(s: CoreState): void {
   for (const [id, m] of s.models) {
     const queued = waiting(s, id);
     if (m.reported.inFlight !== m.inFlight || m.reported.queued !== queued) {
-      m.reported = { ...m.reported, inFlight: m.inFlight, queued };
+      m.reported.inFlight = m.inFlight;
+      m.reported.queued = queued;
       emit(s, { type: "inflight", model: id, inFlight: m.inFlight, queued });
     }
     const ok = grantableNow(s, id, queued);
     if (m.reported.reusable !== ok) {
-      m.reported = { ...m.reported, reusable: ok };
+      m.reported.reusable = ok;
       emit(s, { type: "reusable", model: id, ok });
     }
   }
@@ -102,7 +104,5 @@ function grantableNow(s: CoreState, id: string, queued: number): boolean {
   const m = s.models.get(id)!;
   if (m.removed || m.state !== "ready" || s.shutdown !== null || queued > 0) return false;
   if ((s.config.models[id]?.replicas.length ?? 0) > 0) return false;
-  if (s.active.has(id) || s.reserved.has(id)) return false;
-  for (const swap of s.active.values()) if (swap.evict.includes(id)) return false;
-  return true;
+  return !s.active.has(id) && !s.reserved.has(id) && !collides(id, [], s.active);
 }
