@@ -176,7 +176,7 @@ export const configSchema = obj({
   logToStdout: oneOf(["proxy", "upstream", "both", "none"]).default("proxy"),
   logFormat: oneOf(["text", "json"]).default("text").describe("modelswap: `json` writes one JSON object a line to stdout and the log streams."),
   metricsMaxInMemory: anyInt().default(1000),
-  captureBuffer: intAtLeast(0).default(10).describe("Megabytes kept for request/response captures; 0 disables."),
+  captureBuffer: intAtLeast(0).default(5).describe("Megabytes kept for request/response captures; 0 disables."),
   store: obj({ path: nonEmpty() }).optional().describe("SQLite file for persistent activity."),
   ui: obj({
     activity: obj({

@@ -18,7 +18,7 @@ describe("a minimal config gets llama-swap's defaults", () => {
       logTimeFormat: "",
       logToStdout: "proxy",
       metricsMaxInMemory: 1000,
-      captureBuffer: 10,
+      captureBuffer: 5,
       startPort: 5800,
       sendLoadingState: false,
       includeAliasesInList: false,
