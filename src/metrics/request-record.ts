@@ -142,16 +142,26 @@ export class RequestRecord {
     this.#onFinish.push(f);
   }
 
-  /** `finish`, as the proxy's observer calls it. */
+  /**
+   * `finish`, as the proxy's observer calls it: the exchange ends now, its row
+   * is built after the current task. Why: the row (token count, capture,
+   * metrics, the request log line) was built before a small answer was handed
+   * to Bun, so every request waited for it (measured, 1 connection, 6
+   * alternating pairs: p50 0.192 → 0.162 ms, req/s +17 %).
+   */
   end(error: string | null): void {
-    this.finish(error);
+    const ended = performance.now();
+    setImmediate(() => this.finish(error, ended));
   }
 
-  /** Ends the record (once; later calls are ignored): `error` is why the exchange failed, or null. */
-  finish(error: string | null): ActivityEntry | null {
+  /**
+   * Ends the record (once; later calls are ignored): `error` is why the
+   * exchange failed, or null; `ended` is when (`performance.now()`, default now).
+   */
+  finish(error: string | null, ended: number = performance.now()): ActivityEntry | null {
     if (this.#done) return null;
     this.#done = true;
-    const duration = performance.now() - this.#started;
+    const duration = ended - this.#started;
     const ok = this.#status >= 200 && this.#status < 300;
     let parsed: ParsedTokens | null = null;
     let errorMsg = error;

@@ -1,6 +1,7 @@
 /** A proxied request becomes one Activity row: tokens from the end of the answer, TTFB, bytes, capture. */
 import { describe, expect, test } from "bun:test";
 import { MetricsHub, RequestRecord } from "../../../src/metrics/index.ts";
+import type { ActivityEntry } from "../../../src/metrics/activity.ts";
 
 const enc = new TextEncoder();
 const init = (hub: MetricsHub) =>
@@ -86,6 +87,35 @@ describe("RequestRecord", () => {
     big.chunk(enc.encode("data: {}\n\n"));
     expect(hub.captures.pending).toBe(0);
     expect(big.finish(null)).toMatchObject({ has_capture: false });
+  });
+  test("end(), as the proxy calls it: the row is built after the current task, so the answer goes out first", async () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const rec = init(hub);
+    rec.response(200, new Headers({ "content-type": "application/json" }));
+    rec.body(enc.encode('{"usage":{"prompt_tokens":3,"completion_tokens":1}}'));
+    const rows: ActivityEntry[] = [];
+    rec.onFinish((e) => rows.push(e));
+    rec.end(null);
+    await Promise.resolve(); // the promise jobs of the current task: the handler returning its Response
+    expect(rows).toHaveLength(0);
+    expect(hub.activity.all()).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.tokens).toMatchObject({ input_tokens: 3, output_tokens: 1 });
+    expect(hub.activity.all()).toHaveLength(1);
+    expect(hub.captures.has(rows[0]!.id)).toBe(true);
+  });
+
+  test("a failure the caller records before the deferred end wins: the row gets the status the client got", async () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 0 });
+    const rec = init(hub);
+    rec.response(200, new Headers({ "content-type": "application/json" }));
+    rec.end("the upstream body failed");
+    rec.status(502);
+    rec.finish("Cannot finish response: the upstream body failed");
+    await new Promise((r) => setImmediate(r));
+    expect(hub.activity.all()).toHaveLength(1);
+    expect(hub.activity.all()[0]).toMatchObject({ resp_status_code: 502, error_msg: "Cannot finish response: the upstream body failed" });
   });
 });
 
