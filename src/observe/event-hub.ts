@@ -6,8 +6,16 @@
  */
 import type { EventHub, SequencedEvent } from "./types.ts";
 
-/** Events kept for `since` replays by default. */
-export const EVENT_BUFFER_CAPACITY = 10_000;
+/**
+ * Events kept for `since` replays by default. A proxied request publishes two
+ * (its log line and its activity row), so this covers the last ~1,000
+ * requests, as many as the activity log keeps by default (`metricsMaxInMemory`),
+ * plus the model events among them. Why not more: the ring's objects stay in
+ * the heap after a burst (10,000: ~4 MB, spread over heap blocks that then
+ * cannot be given back), and a client away longer gets the current model
+ * state in the replay anyway.
+ */
+export const EVENT_BUFFER_CAPACITY = 2_000;
 
 export interface EventHubOptions {
   /** Wall clock in ms, for tests. */
