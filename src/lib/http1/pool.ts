@@ -35,6 +35,8 @@ export class Conn {
   /** The exchange now on this connection, or null when idle. */
   exchange: ConnUser | null = null;
   idleSince = 0;
+  /** `performance.now()` from which the idle connection may carry a request again. */
+  usableFrom = 0;
   closed = false;
   /** Bytes not yet taken by the kernel. */
   out: Uint8Array[] = [];
@@ -86,17 +88,27 @@ function sweep(): void {
   }
 }
 
+/** An idle connection to `origin` that may be used now (the most recently used first), taken out of the pool; or null. */
 export function takeIdle(origin: string): Conn | null {
   const list = idle.get(origin);
+  if (list === undefined) return null;
   // The most recently used first: the least likely to be timing out on the server.
-  const c = list?.pop() ?? null;
-  if (list !== undefined && list.length === 0) idle.delete(origin);
+  let i = list.length - 1;
+  if (list[i]!.usableFrom > 0) {
+    const now = performance.now();
+    while (i >= 0 && list[i]!.usableFrom > now) i--;
+    if (i < 0) return null;
+  }
+  const c = i === list.length - 1 ? list.pop()! : list.splice(i, 1)[0]!;
+  if (list.length === 0) idle.delete(origin);
   return c;
 }
 
-export function putIdle(c: Conn): void {
+/** Pools an idle connection; it may carry a request again after `waitMs` (0: at once). */
+export function putIdle(c: Conn, waitMs = 0): void {
   c.exchange = null;
   c.idleSince = performance.now();
+  c.usableFrom = waitMs > 0 ? c.idleSince + waitMs : 0;
   let list = idle.get(c.origin);
   if (list === undefined) idle.set(c.origin, (list = []));
   if (list.length >= MAX_IDLE) {

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { closeIdleConnections, ConnectionReset, http1Fetch } from "../../../../src/lib/http1/client.ts";
+import { CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, http1Fetch } from "../../../../src/lib/http1/client.ts";
 import { poll } from "../../../../src/lib/async.ts";
 import { blackHole } from "../../../helpers/black-hole.ts";
 
@@ -137,6 +137,32 @@ describe("http1Fetch", () => {
     expect(await (await http1Fetch(new URL(`${raw.url}/a`), init("GET"))).text()).toBe("ok");
     expect(await (await http1Fetch(new URL(`${raw.url}/b`), init("GET"))).text()).toBe("ok");
     expect(raw.sockets.length).toBe(2);
+  });
+
+  test("after a streamed answer the server closes at once (llama-server's way): the POST right after goes out on a new connection and is answered", async () => {
+    const streamed = "HTTP/1.1 200 OK\r\nkeep-alive: timeout=5, max=100\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    raw = rawServer((n, s) => {
+      if (n > 1) return "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+      s.write(streamed);
+      s.end();
+      return "";
+    });
+    expect(await (await http1Fetch(new URL(`${raw.url}/stream`), init("POST", "{}"))).text()).toBe("hello");
+    for (let i = 0; i < 3; i++) expect(await (await http1Fetch(new URL(`${raw.url}/after`), init("POST", "{}"))).text()).toBe("ok");
+    expect(raw.sockets.length).toBe(2);
+  });
+
+  test("a connection that carried a streamed answer and stayed open is reused once it waited CHUNKED_REUSE_WAIT_MS, not before", async () => {
+    raw = rawServer((n) => (n === 1 ? "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" : "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+    expect(await (await http1Fetch(new URL(`${raw.url}/stream`), init("POST", "{}"))).text()).toBe("hello");
+    const ended = performance.now();
+    expect(await (await http1Fetch(new URL(`${raw.url}/soon`), init("POST", "{}"))).text()).toBe("ok");
+    expect(raw.sockets.length).toBe(2); // the streamed one was still waiting: a new connection
+    await poll(() => (performance.now() - ended > CHUNKED_REUSE_WAIT_MS ? true : undefined), 5, { signal: signal() });
+    await (await http1Fetch(new URL(`${raw.url}/later`), init("POST", "{}"))).text();
+    await (await http1Fetch(new URL(`${raw.url}/later`), init("POST", "{}"))).text();
+    expect(raw.sockets.length).toBe(2); // both pooled connections were usable again: no third
+    expect(raw.closed.length).toBe(0);
   });
 
   test("a body delimited by the close arrives whole", async () => {
