@@ -9,7 +9,7 @@ import { type Clock, RealClock } from "../../lib/clock.ts";
 import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
-import { WHOLE_BODY_LIMIT, http1Fetch } from "../../lib/http1/client.ts";
+import { WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -207,6 +207,12 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
   if (bufferable(upstream.headers)) {
+    const whole = wholeBody(upstream);
+    if (whole !== undefined) {
+      observer?.body(whole);
+      done(null);
+      return new Response(whole, { status: upstream.status, statusText: upstream.statusText, headers });
+    }
     return new Response(await readWhole(upstream, init, done), {
       status: upstream.status,
       statusText: upstream.statusText,

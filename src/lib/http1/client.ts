@@ -31,6 +31,20 @@ export const WHOLE_BODY_LIMIT = 1024 * 1024;
  * ready instead of opening a new connection each.
  */
 export const CHUNKED_REUSE_WAIT_MS = 50;
+
+/** The whole body of each answer read whole, by its Response (see `wholeBody`). */
+const wholeBodies = new WeakMap<Response, Uint8Array>();
+
+/**
+ * The body of a Response this client read whole (a small answer of known
+ * length), without reading it again; undefined for any other Response. Why:
+ * the proxy would otherwise await `arrayBuffer()` on bytes already in hand,
+ * copy them and run a read's guards (stall timer, drain registration) for
+ * every small answer.
+ */
+export function wholeBody(res: Response): Uint8Array | undefined {
+  return wholeBodies.get(res);
+}
 /** Bytes queued for a slow reader before the socket is paused. */
 const READ_AHEAD = 64 * 1024;
 
@@ -149,7 +163,11 @@ class Exchange implements ResponseSink, ConnUser {
   end(reusable: boolean): void {
     this.#finished = true;
     this.#signal.removeEventListener("abort", this.#onAbort);
-    if (!this.#settled) this.#settle(new Response(this.#whole ?? null, this.#init()));
+    if (!this.#settled) {
+      const res = new Response(this.#whole ?? null, this.#init());
+      if (this.#whole !== null) wholeBodies.set(res, this.#whole);
+      this.#settle(res);
+    }
     else this.#controller?.close();
     if (reusable && !this.#conn.closed && this.#conn.out.length === 0) {
       if (this.#paused) this.#conn.socket?.resume();

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, http1Fetch } from "../../../../src/lib/http1/client.ts";
+import { CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, http1Fetch, wholeBody } from "../../../../src/lib/http1/client.ts";
 import { poll } from "../../../../src/lib/async.ts";
 import { blackHole } from "../../../helpers/black-hole.ts";
 
@@ -92,6 +92,17 @@ describe("http1Fetch", () => {
   test("concurrent requests each get a connection, and all answers arrive", async () => {
     const texts = await Promise.all(Array.from({ length: 20 }, (_, i) => http1Fetch(new URL(`${base}/c${i}`), init("POST", `b${i}`)).then((r) => r.json())));
     expect(texts.map((t) => (t as { body: string }).body)).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`));
+  });
+
+  test("a small answer read whole hands out its bytes (wholeBody); a streamed one has none", async () => {
+    const small = await http1Fetch(new URL(`${base}/w`), init("POST", "hi"));
+    const bytes = wholeBody(small)!;
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toMatchObject({ path: "/w", body: "hi" });
+    expect([...new Uint8Array(await small.arrayBuffer())]).toEqual([...bytes]);
+    const streamed = await http1Fetch(new URL(`${base}/stream`), init("GET"));
+    expect(wholeBody(streamed)).toBeUndefined();
+    await streamed.text();
+    expect(wholeBody(new Response("x"))).toBeUndefined();
   });
 
   test("a large answer streams through intact", async () => {
