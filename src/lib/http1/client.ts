@@ -45,6 +45,7 @@ const wholeBodies = new WeakMap<Response, Uint8Array>();
 export function wholeBody(res: Response): Uint8Array | undefined {
   return wholeBodies.get(res);
 }
+
 /** Bytes queued for a slow reader before the socket is paused. */
 const READ_AHEAD = 64 * 1024;
 
