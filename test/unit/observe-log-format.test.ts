@@ -1,5 +1,6 @@
 /** One formatter for every log line: llama-swap's text, or JSON lines. */
 import { describe, expect, test } from "bun:test";
+import { isRope } from "bun:jsc";
 import { formatRecord, type LogRecord } from "../../src/observe/log-format.ts";
 
 const T = Date.UTC(2026, 11, 1, 6, 30, 0, 250);
@@ -30,5 +31,15 @@ describe("formatRecord", () => {
     const line = formatRecord({ ...ready, msg: "a\nb", fields: { msg: "x", level: "debug", exit: 3 } }, { format: "json", timeFormat: "" });
     expect(line.split("\n")).toHaveLength(1);
     expect(JSON.parse(line)).toMatchObject({ msg: "a\nb", level: "info", exit: 3 });
+  });
+
+  test("text lines come out flat, not as ropes of their parts (they are kept in the buffers and the event ring)", () => {
+    const client = ["127", "0", "0", "1"].join(".");
+    const msg = `Request ${client} "POST /v1/chat/completions HTTP/1.1" ${200} ${605} "" ${(0.31).toFixed(1)}ms model=${"llama"}`;
+    expect(isRope(msg)).toBe(true); // what the request log builds
+    for (const line of [formatRecord({ ...ready, msg }, { format: "text", timeFormat: "" }), formatRecord({ time: T, source: "upstream", level: null, model: "llama", event: null, msg }, { format: "text", timeFormat: "" })]) {
+      expect(isRope(line)).toBe(false);
+      expect(line.endsWith(msg)).toBe(true);
+    }
   });
 });
