@@ -216,8 +216,7 @@ export class ModelProcess {
     const { model, argv, stateDir } = this.spec;
     const token = crypto.randomUUID();
     this.#token = token;
-    // modelswap's own Bun settings stay its own (runtime-env.ts); the model's env entries come on top.
-    const env: Record<string, string | undefined> = { ...withoutRuntimeDefaults(process.env), ...this.spec.env, [GROUP_TOKEN_ENV]: token };
+    const env = this.#env({ [GROUP_TOKEN_ENV]: token });
     let proc: Subprocess<"ignore", "pipe", "pipe">;
     try {
       proc = Bun.spawn({ cmd: launchArgv(argv, env), env, detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -370,10 +369,15 @@ export class ModelProcess {
     return problem === null ? exit : { ...exit, problem };
   }
 
+  /** The environment of the model's server and its cmdStop: modelswap's own Bun settings stay its own (runtime-env.ts), the model's env entries and `extra` come on top. */
+  #env(extra: Record<string, string> = {}): Record<string, string | undefined> {
+    return { ...withoutRuntimeDefaults(process.env), ...this.spec.env, ...extra };
+  }
+
   /** Runs cmdStop, logging its output; true when it exited with code 0. */
   async #runStopCommand(argv: string[]): Promise<boolean> {
     try {
-      const env: Record<string, string | undefined> = { ...withoutRuntimeDefaults(process.env), ...this.spec.env };
+      const env = this.#env();
       const stopper = Bun.spawn({ cmd: resolveArgv(argv, env), env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const output = Promise.all([readLines(stopper.stdout, this.#line), readLines(stopper.stderr, this.#line)]);
       const code = await stopper.exited;

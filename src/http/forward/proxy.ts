@@ -207,17 +207,13 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
   if (bufferable(upstream.headers)) {
+    // The pooled client's small answers are in hand already; fetch's are read (readWhole).
     const whole = wholeBody(upstream);
     if (whole !== undefined) {
       observer?.body(whole);
       done(null);
-      return new Response(whole, { status: upstream.status, statusText: upstream.statusText, headers });
     }
-    return new Response(await readWhole(upstream, init, done), {
-      status: upstream.status,
-      statusText: upstream.statusText,
-      headers,
-    });
+    return new Response(whole ?? (await readWhole(upstream, init, done)), { status: upstream.status, statusText: upstream.statusText, headers });
   }
   const stream = guardedStream(body, {
     sse: isEventStream(upstream.headers),
