@@ -37,8 +37,10 @@ test("serve runs with Bun's settings; its model servers do not inherit them", as
   const { ms, model } = await startWithModel({});
   expect(ms.BUN_CONFIG_MAX_HTTP_REQUESTS).toBe("65336");
   expect(ms.BUN_JSC_useGenerationalGC).toBe("0");
+  expect(ms.BUN_JSC_heapGrowthMaxIncrease).toBe("1");
   expect(model.BUN_CONFIG_MAX_HTTP_REQUESTS).toBeUndefined();
   expect(model.BUN_JSC_useGenerationalGC).toBeUndefined();
+  expect(model.BUN_JSC_heapGrowthMaxIncrease).toBeUndefined();
   expect(model.MODELSWAP_RUNTIME_ENV).toBeUndefined();
 });
 
