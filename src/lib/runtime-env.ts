@@ -16,7 +16,7 @@
  *   load 104-126 MB instead of 151-202 MB (22 A/B pairs), at about -5 % req/s.
  *   A proxy beside model weights should not grow by 100 MB in a burst.
  * - `BUN_JSC_heapGrowthMaxIncrease=1`: the heap may grow to about twice what
- *   the last collection kept before the next one, not four times. JavaScriptCore
+ *   the last collection kept before the next one, not three times. JavaScriptCore
  *   lets a heap grow by up to `1 + heapGrowthMaxIncrease` (Bun's default 2) on
  *   machines with 16 GB of RAM or more, the machines model weights live on;
  *   below that it uses 2. Peak RSS under a 64-connection load 105-107 → 86-91
