@@ -64,6 +64,8 @@ const samples: Samples = {};
 const push = (key: string, t: Target, v: number) => ((samples[key] ??= {})[t] ??= []).push(v);
 const extra: Record<string, unknown> = {};
 const rss: Record<string, number> = {};
+/** The bare Bun proxy's RSS at the same steps (no streams: it is the floor for the memory rows). */
+const bareRss: Record<string, number> = {};
 const readiness: ReadinessResult[] = [];
 const streamRuns: Record<string, unknown>[] = [];
 const wrkErrors: Record<string, number> = {};
@@ -97,6 +99,8 @@ interface Endpoint {
   pids?: () => number[];
 }
 
+let barePid: number | null = null;
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   log(`temp dir ${tmp}`);
@@ -109,6 +113,8 @@ async function main(): Promise<void> {
   ];
   if (!opts["skip-baseline"]) {
     const bp = await startBunProxy(tmp, [fast.url, slow.url]);
+    bareRss.idleKb = rssKb(bp.child.pid);
+    barePid = bp.child.pid;
     endpoints.push({ name: "bun-proxy", fast: bp.urls[0]!, stream: bp.urls[1]!, fastModel: "bench", streamModel: "stream", pids: () => [bp.child.pid] });
   }
 
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     endpoints.push({ name: "modelswap", fast: ms.url, stream: ms.url, fastModel: "bench", streamModel: "stream", pids: () => [msPid] });
   }
 
+  if (barePid !== null) bareRss.warmKb = rssKb(barePid);
   const scripts = { bench: writeWrkScript(tmp, "bench") };
   // warm every path (and this process's JIT) before anything is timed
   for (const e of endpoints) {
@@ -146,12 +153,14 @@ async function main(): Promise<void> {
         for (const e of order) {
           const watched = e.name === "modelswap" && c === 64 && ms ? ms.child.pid : null;
           const sample = watched !== null ? rssSampler(watched) : null;
+          const bareSample = e.name === "bun-proxy" && c === 64 && barePid !== null ? rssSampler(barePid) : null;
           const before = watched !== null ? threadCpuTicks(watched) : null;
           const pids = c === 64 ? (e.pids?.() ?? []) : [];
           const cpuBefore = processTicks(pids);
           const w = await runWrk(tmp, `${e.fast}/v1/chat/completions`, scripts.bench, c, opts.duration);
           if (pids.length > 0 && w.requests > 0) push("cpu64", e.name, ((processTicks(pids) - cpuBefore) * 1e6) / 100 / w.requests);
           if (sample) rss.peak64Kb = Math.max(rss.peak64Kb ?? 0, sample());
+          if (bareSample) bareRss.peak64Kb = Math.max(bareRss.peak64Kb ?? 0, bareSample());
           if (watched !== null && before !== null) {
             for (const [name, t] of Object.entries(threadCpuTicks(watched))) cpu64.ticks[name] = (cpu64.ticks[name] ?? 0) + t - (before[name] ?? 0);
             cpu64.requests += w.requests;
@@ -185,11 +194,13 @@ async function main(): Promise<void> {
 
   if (ms) {
     rss.afterLoadKb = rssKb(ms.child.pid);
+    if (barePid !== null) bareRss.afterLoadKb = rssKb(barePid);
     if (want("rss")) {
       const settleS = Number(opts.settle);
-      log(`waiting ${settleS} s for modelswap to settle after the load`);
+      log(`waiting ${settleS} s for modelswap and the bare Bun proxy to settle after the load`);
       await Bun.sleep(settleS * 1000);
       rss.settledKb = rssKb(ms.child.pid);
+      if (barePid !== null) bareRss.settledKb = rssKb(barePid);
       // Each stream holds a client socket and an upstream socket: stay inside modelswap's open-files limit
       // (what it has open now, and a few spare for its logs and the model's pipes).
       const limit = openFilesLimit(ms.child.pid);
@@ -275,11 +286,16 @@ function render(): { md: string; json: unknown } {
     addedTable(m),
     "",
   ];
+  if (rss.idleKb !== undefined) {
+    const row = (label: string, key: string) => `| ${label} | ${mb(bareRss[key])} | ${mb(rss[key])} |`;
+    const grown = (r: Record<string, number>) => (r.settledKb === undefined || r.idleKb === undefined ? undefined : r.settledKb - r.idleKb);
+    lines.push("| RSS, MB | bare Bun proxy | modelswap |", "|---|---:|---:|");
+    lines.push(row("idle after start", "idleKb"), row("after warm-up", "warmKb"), row("peak during the 64-connection runs", "peak64Kb"));
+    lines.push(row("after the load above", "afterLoadKb"), row(`${opts.settle} s after the load`, "settledKb"));
+    lines.push(`| ${opts.settle} s after the load − idle | ${mb(grown(bareRss))} | ${mb(grown(rss))} |`, "");
+  }
   if (rss.idleKb !== undefined || readiness.length) {
     lines.push("| modelswap only | value |", "|---|---:|");
-    lines.push(`| RSS idle after start, MB | ${mb(rss.idleKb)} |`, `| RSS after warm-up, MB | ${mb(rss.warmKb)} |`);
-    lines.push(`| peak RSS during the 64-connection runs, MB | ${mb(rss.peak64Kb)} |`, `| RSS after the load above, MB | ${mb(rss.afterLoadKb)} |`);
-    lines.push(`| RSS ${opts.settle} s after the load, MB | ${mb(rss.settledKb)} |`);
     if (streams) {
       const capped = streams.measured < streams.requested ? ` (open-files limit ${streams.openFilesLimit}: ${streams.measured} measured)` : "";
       lines.push(`| RSS with ${streams.opened}/${streams.measured} open streams${capped}, MB; KB per stream | ${mb(rss.streamsKb)}; ${streams.kbPerStream.toFixed(1)} |`);
@@ -296,6 +312,9 @@ function render(): { md: string; json: unknown } {
   if (idleMb !== undefined) figures.idleMb = idleMb;
   if (rss.peak64Kb !== undefined) figures.peak64Mb = rss.peak64Kb / 1024;
   if (rss.settledKb !== undefined) figures.settledMb = rss.settledKb / 1024;
+  const bare: Record<string, number> = {};
+  for (const [k, v] of Object.entries(bareRss)) bare[k.replace(/Kb$/, "Mb")] = v / 1024;
+  figures.bare = bare;
   if (streams) figures.streams = { requested: streams.measured, opened: streams.opened, kbPerStream: streams.kbPerStream };
   if (readyMs !== undefined) figures.readinessMs = readyMs;
   const share = workerShare();
@@ -308,7 +327,7 @@ function render(): { md: string; json: unknown } {
   const errs = Object.entries(wrkErrors).filter(([, n]) => n > 0);
   if (errs.length) lines.push(`wrk errors (non-2xx or socket): ${errs.map(([k, n]) => `${k}: ${n}`).join(", ")}.`);
   lines.push(`Elapsed: ${Number(extra.elapsedS ?? 0).toFixed(0)} s.`);
-  const json = { machine: mach, options: opts, samples, medians: m, rss, cpu64, readiness, streamRuns, wrkErrors, extra, verdicts: vs };
+  const json = { machine: mach, options: opts, samples, medians: m, rss, bareRss, cpu64, readiness, streamRuns, wrkErrors, extra, verdicts: vs };
   return { md: lines.join("\n") + "\n", json };
 }
 

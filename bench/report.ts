@@ -104,6 +104,8 @@ export interface ModelswapFigures {
   streams?: { requested: number; opened: number; kbPerStream: number };
   /** First byte after the upstream's health check first passed, ms (median). */
   readinessMs?: number;
+  /** The bare Bun proxy's RSS at the same steps, MB (`idleMb`, `peak64Mb`, `settledMb`, ...). */
+  bare?: Record<string, number>;
   /** The scheduler Worker thread's CPU over the main thread's, during the 64-connection runs. */
   workerShare?: { worker: number; main: number; total: number };
 }
@@ -148,11 +150,14 @@ export function verdicts(m: Medians, f: ModelswapFigures): Verdict[] {
   if (p99 !== undefined && nginxP99 !== undefined) {
     out.push({ target: "p99 at 64 connections ≤ 2 × nginx's", met: p99 <= 2 * nginxP99, detail: `${fmt(p99)} ms vs nginx ${fmt(nginxP99)} ms (${ratio(p99, nginxP99)})` });
   }
-  if (f.idleMb !== undefined) out.push({ target: "RSS idle ≤ 45 MB", met: f.idleMb <= 45, detail: `${f.idleMb.toFixed(1)} MB` });
-  if (f.peak64Mb !== undefined) out.push({ target: "peak RSS during the 64-connection load ≤ 100 MB", met: f.peak64Mb <= 100, detail: `${f.peak64Mb.toFixed(1)} MB` });
+  const b = f.bare ?? {};
+  const bareMb = (v: number | undefined) => (v === undefined ? "" : `; bare Bun proxy ${v.toFixed(1)} MB`);
+  if (f.idleMb !== undefined) out.push({ target: "RSS idle ≤ 45 MB", met: f.idleMb <= 45, detail: `${f.idleMb.toFixed(1)} MB${bareMb(b.idleMb)}` });
+  if (f.peak64Mb !== undefined) out.push({ target: "peak RSS during the 64-connection load ≤ 100 MB", met: f.peak64Mb <= 100, detail: `${f.peak64Mb.toFixed(1)} MB${bareMb(b.peak64Mb)}` });
   if (f.settledMb !== undefined && f.idleMb !== undefined) {
     const d = f.settledMb - f.idleMb;
-    out.push({ target: "RSS 30 s after the load within 20 MB of idle", met: d <= 20, detail: `${f.settledMb.toFixed(1)} MB (idle + ${d.toFixed(1)} MB)` });
+    const bareD = b.settledMb !== undefined && b.idleMb !== undefined ? `; bare Bun proxy idle + ${(b.settledMb - b.idleMb).toFixed(1)} MB` : "";
+    out.push({ target: "RSS 30 s after the load within 20 MB of idle", met: d <= 20, detail: `${f.settledMb.toFixed(1)} MB (idle + ${d.toFixed(1)} MB)${bareD}` });
   }
   if (f.streams) {
     const s = f.streams;

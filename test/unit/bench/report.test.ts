@@ -71,6 +71,13 @@ describe("verdicts", () => {
     expect(v?.met).toBe(met);
   });
 
+  test("the memory rows name the bare Bun proxy's figures beside modelswap's", () => {
+    const v = verdicts(m, { ...f, bare: { idleMb: 28.4, peak64Mb: 51.9, settledMb: 42.4 } });
+    expect(v.find((x) => x.target === "RSS idle ≤ 45 MB")?.detail).toBe("52.0 MB; bare Bun proxy 28.4 MB");
+    expect(v.find((x) => x.target.startsWith("peak RSS"))?.detail).toBe("90.0 MB; bare Bun proxy 51.9 MB");
+    expect(v.find((x) => x.target.startsWith("RSS 30 s"))?.detail).toBe("70.0 MB (idle + 18.0 MB); bare Bun proxy idle + 14.0 MB");
+  });
+
   test("a stream count short of the request is not met, whatever the size", () => {
     const v = verdicts(m, { streams: { requested: 100, opened: 99, kbPerStream: 1 } });
     expect(v.find((x) => x.target.includes("streams"))?.met).toBe(false);
