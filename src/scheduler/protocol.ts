@@ -191,8 +191,8 @@ export type FromWorker =
   /**
    * Whether a new request for `model` would be granted at once. While it is, a lease
    * released on the main thread may be handed to the next request for the same model
-   * (within `LEASE_HOLD_MS`) without a round trip; when it stops being so, held leases
-   * are released at once.
+   * without a round trip (held while requests for it keep coming: lease-handover.ts);
+   * when it stops being so, held leases are released at once.
    */
   | { type: "reusable"; model: string; ok: boolean }
   | { type: "fatal"; message: string }

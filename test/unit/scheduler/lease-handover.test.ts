@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { LEASE_HOLD_MS, LeaseHandover } from "../../../src/scheduler/lease-handover.ts";
-import { poll } from "../../../src/lib/async.ts";
+import { LEASE_HOLD_MS, LEASE_MAX_HOLD_MS, LeaseHandover } from "../../../src/scheduler/lease-handover.ts";
+import { delay, poll } from "../../../src/lib/async.ts";
 
 function handover() {
   const released: number[] = [];
@@ -10,7 +10,7 @@ function handover() {
   return { h, released };
 }
 
-test("every held lease goes back to the scheduler once its hold ran out, those held later too", async () => {
+test("every held lease goes back to the scheduler once its model had no request for a while, those held later too", async () => {
   const { h, released } = handover();
   expect(h.hold(1, "A", "http://a")).toBe(true);
   // Held while the first one's timer is pending (in the same task, so it cannot have fired; when it fires
@@ -44,4 +44,36 @@ test("a model that stops being reusable gets its held leases back at once, the o
   expect(released).toEqual([1]);
   expect(h.hold(3, "A", "http://a")).toBe(false);
   expect(h.take("B", {})).toEqual({ id: 2, upstream: "http://b" });
+});
+
+/** One request of `model` every ~1 ms (takes a held lease and holds it again) until `stop` says so. */
+async function traffic(h: LeaseHandover, model: string, stop: () => boolean): Promise<void> {
+  while (!stop()) {
+    const lease = h.take(model, {});
+    if (lease !== null) h.hold(lease.id, model, lease.upstream);
+    await delay(1);
+  }
+}
+
+test("a model that keeps getting requests keeps its held leases; they go back once its requests stop", async () => {
+  const { h, released } = handover();
+  h.hold(1, "A", "http://a");
+  h.hold(2, "A", "http://a");
+  const start = performance.now();
+  // Many periods of traffic: a lease that went back after a fixed hold would have gone long ago.
+  await traffic(h, "A", () => performance.now() - start > 20 * LEASE_HOLD_MS);
+  expect(released).toEqual([]);
+  await poll(() => released.length >= 2 || undefined, 1, { signal: AbortSignal.timeout(5000) });
+  expect(released.sort()).toEqual([1, 2]);
+});
+
+test("a lease held for LEASE_MAX_HOLD_MS goes back even while its model keeps getting requests", async () => {
+  const { h, released } = handover();
+  h.hold(1, "A", "http://a");
+  h.hold(2, "A", "http://a");
+  // The traffic only ever needs one lease: the newest (2) goes round, 1 stays below it.
+  await traffic(h, "A", () => released.length > 0);
+  expect(released).toEqual([1]);
+  expect(h.take("A", {})).toEqual({ id: 2, upstream: "http://a" });
+  expect(LEASE_MAX_HOLD_MS).toBeGreaterThan(LEASE_HOLD_MS);
 });
