@@ -19,8 +19,8 @@
  *   the last collection kept before the next one, not three times. JavaScriptCore
  *   lets a heap grow by up to `1 + heapGrowthMaxIncrease` (Bun's default 2) on
  *   machines with 16 GB of RAM or more, the machines model weights live on;
- *   below that it uses 2. Peak RSS under a 64-connection load 105-107 → 86-91
- *   MB, CPU per request within the noise (two runs of 6 A/B pairs).
+ *   below that it uses 2. Peak RSS under a 64-connection load 103.7 → 90.4
+ *   MB, req/s and CPU per request within the noise (12 A/B pairs, bench/ab.ts).
  */
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
   BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",

@@ -84,7 +84,8 @@ export class LeaseHandover {
   /**
    * A held lease for this acquire, or null when it must ask the scheduler. A
    * per-request idle time and a selector's pick are the scheduler's to
-   * decide: those always ask (a keep_alive also releases what is held).
+   * decide: those always ask (a keep_alive also releases what is held, a
+   * selector what its targets hold, so it picks by their real load).
    */
   take(model: string, options: AcquireOptions): HeldLease | null {
     if (options.keepAliveMs !== undefined) {
@@ -92,7 +93,10 @@ export class LeaseHandover {
       this.releaseHeld(model);
       return null;
     }
-    if (options.select !== undefined) return null;
+    if (options.select !== undefined) {
+      for (const target of options.select.targets) this.releaseHeld(target);
+      return null;
+    }
     const held = this.#held.get(model);
     const entry = held?.entries.pop();
     if (entry !== undefined) {

@@ -173,12 +173,13 @@ test("a call reaches the scheduler after every held lease was released", async (
   expect(seen.slice(1).map((m) => m.type)).toEqual(["release", "call"]);
 });
 
-test("a request through a selector or with its own keep_alive never takes a held lease; keep_alive releases them", async () => {
+test("a request through a selector or with its own keep_alive never takes a held lease; both release what they would have taken", async () => {
   const { client, seen } = await withHeldLease();
   client.acquire("A", { select: { strategy: "warm", targets: ["A"], peers: [], reserve: 1 } }).catch(() => {}); // rejected when the test closes the client
   client.acquire("A", { keepAliveMs: 60_000 }).catch(() => {});
   await poll(() => flat(seen).filter((m) => m.type === "acquire").length >= 3 || undefined, 1, { signal: AbortSignal.timeout(2000) });
-  expect(flat(seen).map((m) => `${m.type} ${"id" in m ? m.id : ""}`)).toEqual(["acquire 1", "acquire 2", "release 1", "acquire 3"]);
+  // The selector's target A gave its held lease back before the selector asked (real load for the pick).
+  expect(flat(seen).map((m) => `${m.type} ${"id" in m ? m.id : ""}`)).toEqual(["acquire 1", "release 1", "acquire 2", "acquire 3"]);
 });
 
 test("after a request with its own keep_alive, releases go straight to the scheduler until a request without one has asked", async () => {

@@ -77,3 +77,12 @@ test("a lease held for LEASE_MAX_HOLD_MS goes back even while its model keeps ge
   expect(h.take("A", {})).toEqual({ id: 2, upstream: "http://a" });
   expect(LEASE_MAX_HOLD_MS).toBeGreaterThan(LEASE_HOLD_MS);
 });
+
+test("a selector's request gives back what its targets hold, so the scheduler picks by their real load", () => {
+  const { h, released } = handover();
+  h.hold(1, "A", "http://a");
+  h.hold(2, "B", "http://b");
+  expect(h.take("A", { select: { strategy: "spillover", targets: ["A"], peers: [], reserve: 0 } })).toBeNull();
+  expect(released).toEqual([1]);
+  expect(h.take("B", {})).toEqual({ id: 2, upstream: "http://b" });
+});
