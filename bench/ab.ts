@@ -11,11 +11,11 @@
  * Prints each run (req/s, p50, p99, CPU per request of the modelswap process,
  * its peak RSS) and the medians.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, installCleanup, rssKb, start, stopAll, waitHttp } from "./children.ts";
+import { freePort, installCleanup, processTicks, rssKb, start, stopAll, waitHttp } from "./children.ts";
 import { chat, median } from "./probes.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
@@ -33,12 +33,6 @@ const { values: opts } = parseArgs({
 });
 
 const envOf = (kvs: string[]): Record<string, string> => Object.fromEntries(kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-
-/** User + system CPU ticks (1/100 s) of `pid`, all threads. */
-function ticks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
 
 interface Run {
   rps: number;
@@ -76,12 +70,12 @@ async function main(): Promise<void> {
   for (let i = 0; i < Number(opts.pairs); i++) {
     for (const name of i % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
       const { child, url } = sides[name];
-      const before = ticks(child.pid);
+      const before = processTicks([child.pid]);
       let peak = rssKb(child.pid);
       const sampler = setInterval(() => (peak = Math.max(peak, rssKb(child.pid))), 50);
       const w = await runWrk(tmp, `${url}/v1/chat/completions`, script, c, opts.duration);
       clearInterval(sampler);
-      const run = { rps: w.rps, p50Ms: w.p50Ms, p99Ms: w.p99Ms, cpuUs: ((ticks(child.pid) - before) * 10_000) / w.requests, peakMb: peak / 1024 };
+      const run = { rps: w.rps, p50Ms: w.p50Ms, p99Ms: w.p99Ms, cpuUs: ((processTicks([child.pid]) - before) * 10_000) / w.requests, peakMb: peak / 1024 };
       runs[name].push(run);
       console.log(`${name} req/s ${run.rps.toFixed(0)}  p50 ${run.p50Ms.toFixed(3)} ms  p99 ${run.p99Ms.toFixed(2)} ms  CPU ${run.cpuUs.toFixed(1)} µs/request  peak ${run.peakMb.toFixed(1)} MB`);
     }

@@ -76,6 +76,13 @@ export function threadCpuTicks(pid: number): Record<string, number> {
   return out;
 }
 
+/** CPU time (user + system, clock ticks) of all threads of `pids`, together. */
+export function processTicks(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) for (const t of Object.values(threadCpuTicks(pid))) sum += t;
+  return sum;
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { descendants, installCleanup, openFiles, openFilesLimit, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
+import { descendants, installCleanup, openFiles, openFilesLimit, processTicks, rssKb, stop, stopAll, tail, threadCpuTicks } from "./children.ts";
 import { bodyThroughput, chat, median, openStreams, streamTimings } from "./probes.ts";
 import { measureReadiness, type ReadinessResult } from "./readiness.ts";
 import { addedTable, figuresTable, medians, verdicts, verdictTable, type ModelswapFigures, type Samples, type Target } from "./report.ts";
@@ -237,13 +237,6 @@ async function main(): Promise<void> {
     }
   }
   extra.elapsedS = (performance.now() - t0) / 1000;
-}
-
-/** CPU ticks (1/100 s) of every thread of `pids`, together. */
-function processTicks(pids: number[]): number {
-  let sum = 0;
-  for (const pid of pids) for (const t of Object.values(threadCpuTicks(pid))) sum += t;
-  return sum;
 }
 
 /** CPU µs per request of modelswap's main thread, its scheduler Worker and the whole process, over the 64-connection runs. */

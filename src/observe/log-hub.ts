@@ -92,20 +92,25 @@ let stdoutTimer: ReturnType<typeof setTimeout> | null = null;
 const STDOUT_BATCH_MS = 5;
 const STDOUT_BATCH_LINES = 256;
 
-function flushStdout(): void {
+/** The queued lines as one text (null when none), the queue emptied and its timer stopped. */
+function takeStdout(): string | null {
   if (stdoutTimer !== null) clearTimeout(stdoutTimer);
   stdoutTimer = null;
-  if (pendingStdout.length === 0) return;
+  if (pendingStdout.length === 0) return null;
   const text = `${pendingStdout.join("\n")}\n`;
   pendingStdout = [];
-  process.stdout.write(text);
+  return text;
+}
+
+function flushStdout(): void {
+  const text = takeStdout();
+  if (text !== null) process.stdout.write(text);
 }
 
 // Whatever is still queued when the process exits goes out synchronously.
 process.on("exit", () => {
-  if (pendingStdout.length === 0) return;
-  const text = `${pendingStdout.join("\n")}\n`;
-  pendingStdout = [];
+  const text = takeStdout();
+  if (text === null) return;
   try {
     writeSync(1, text);
   } catch {

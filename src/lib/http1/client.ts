@@ -168,8 +168,7 @@ class Exchange implements ResponseSink, ConnUser {
       const res = new Response(this.#whole ?? null, this.#init());
       if (this.#whole !== null) wholeBodies.set(res, this.#whole);
       this.#settle(res);
-    }
-    else this.#controller?.close();
+    } else this.#controller?.close();
     if (reusable && !this.#conn.closed && this.#conn.out.length === 0) {
       if (this.#paused) this.#conn.socket?.resume();
       // After a streamed (chunked) answer llama-server (cpp-httplib) closes the socket although its headers
