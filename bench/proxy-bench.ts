@@ -99,10 +99,9 @@ interface Endpoint {
   pids?: () => number[];
 }
 
-let barePid: number | null = null;
-
 async function main(): Promise<void> {
   const t0 = performance.now();
+  let barePid: number | null = null;
   log(`temp dir ${tmp}`);
   const fast = await startUpstream(tmp, "upstream-fast", { tokens: 20, tokenInterval: "0" }, binary);
   const slow = await startUpstream(tmp, "upstream-stream", { tokens: 20, tokenInterval: "5ms" }, binary);
