@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ApiServer, echoOf, postJson, startApiServer } from "./api-harness.ts";
+import { SCAN_FROM_BYTES } from "../../src/http/edge/body.ts";
 
 let s: ApiServer;
 
@@ -122,5 +123,27 @@ describe("filters", () => {
     const first = JSON.parse(text.split("\n").find((l) => l.startsWith("data: {"))!.slice(6)) as { echo: { body: Record<string, unknown> } };
     expect(first.echo.body).toMatchObject({ model: "served-name", stream: true, temperature: 0.2 });
     expect(first.echo.body.top_p).toBeUndefined();
+  });
+});
+
+describe("a large body (read by its top-level keys, not parsed whole)", () => {
+  const content = "y".repeat(SCAN_FROM_BYTES + 1000);
+
+  test("goes through byte for byte, spacing and all", async () => {
+    const sent = `{ "messages" : [{"role":"user","content":"${content}"}], "model":"plain-alias" }`;
+    const echo = await echoOf(await fetch(`${s.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: sent }));
+    expect(echo.headers["content-length"]).toBe(String(sent.length));
+    expect(echo.body).toEqual(JSON.parse(sent));
+  });
+
+  test("still gets its filters", async () => {
+    const echo = await echoOf(await chat("filtered", { temperature: 0.9, top_p: 0.5, messages: [{ role: "user", content }] }));
+    expect(echo.body).toEqual({ model: "served-name", temperature: 0.2, max_tokens: 100, nested: { a: 1 }, messages: [{ role: "user", content }] });
+  });
+
+  test("loses its keep_alive on the way, with a Content-Length to match", async () => {
+    const echo = await echoOf(await chat("plain", { keep_alive: "5m", messages: [{ role: "user", content }] }));
+    expect(echo.body).toEqual({ model: "plain", messages: [{ role: "user", content }] });
+    expect(Number(echo.headers["content-length"])).toBe(new TextEncoder().encode(JSON.stringify(echo.body)).length);
   });
 });

@@ -43,8 +43,8 @@ export function applyFilters(body: Record<string, unknown>, input: FilterInput):
 
 const encoder = new TextEncoder();
 
-/** Returns the bytes to send upstream: the original ones unless a filter changes them. */
-export function filteredBody(original: Uint8Array, parsed: Record<string, unknown>, input: FilterInput): Uint8Array {
+/** Returns the bytes to send upstream: the original ones unless a filter changes them (only then is `parsed` asked for the body as an object). */
+export function filteredBody(original: Uint8Array, parsed: () => Record<string, unknown>, input: FilterInput): Uint8Array {
   if (filtersAreNoop(input)) return original;
-  return encoder.encode(JSON.stringify(applyFilters(parsed, input)));
+  return encoder.encode(JSON.stringify(applyFilters(parsed(), input)));
 }

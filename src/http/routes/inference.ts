@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { parseModelJson, readLimited, tooLarge, wantsStream } from "../edge/body.ts";
+import { type ParsedJson, parseModelJson, readLimited, tooLarge } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
 import { applyFilters, filteredBody } from "../resolve/filters.ts";
 import { type ConcreteTarget, forward, type ForwardInit, type Prepared } from "../forward/forward.ts";
@@ -89,30 +89,30 @@ function resolve(front: Front, requested: string): Target {
 /** A POST whose JSON body names the model. */
 async function handleJson(c: Exchange, front: Front): Promise<Response> {
   let bytes = await readLimited(c.raw, front.deps.config.maxUploadBytes);
-  const { json } = parseModelJson(bytes);
-  const keepAlive = takeKeepAlive(json);
+  const body = parseModelJson(bytes);
+  const keepAlive = takeKeepAlive(body);
   // keep_alive is modelswap's to act on, never the upstream's: the body is re-encoded without it.
-  if (keepAlive !== undefined) bytes = new TextEncoder().encode(JSON.stringify(json));
-  const target = resolve(front, json.model);
+  if (keepAlive !== undefined) bytes = new TextEncoder().encode(JSON.stringify(body.object()));
+  const target = resolve(front, body.model);
   const path = upstreamPathOf(c.path);
   const prepare = (t: ConcreteTarget): Prepared => {
     if (t.kind === "peer") {
       const f = t.peer.filters;
       const requestedName = t.model;
-      const body = filteredBody(bytes, json, { requested: requestedName, useModelName: requestedName === json.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
-      return { body, bodyChanged: body !== bytes || keepAlive !== undefined };
+      const out = filteredBody(bytes, body.object, { requested: requestedName, useModelName: requestedName === body.model ? "" : requestedName, filters: { ...f, setParamsByID: {} } });
+      return { body: out, bodyChanged: out !== bytes || keepAlive !== undefined };
     }
     const m = front.deps.config.models[t.model];
     if (!m) throw new HttpError("model_not_found", `Cannot find model: '${t.model}' is not configured`);
     const input = { requested: t.requested, useModelName: m.useModelName, filters: m.filters };
     // A profile pin renamed the request: the body must say so even when no filter applies (llama-swap rewrites it).
-    const body = t.requested !== json.model ? new TextEncoder().encode(JSON.stringify(applyFilters(json, input))) : filteredBody(bytes, json, input);
-    const loadingState = m.sendLoadingState && wantsStream(json) && LOADING_STATE_PATHS.has(path);
-    return { body, bodyChanged: body !== bytes || keepAlive !== undefined, loadingState };
+    const out = t.requested !== body.model ? new TextEncoder().encode(JSON.stringify(applyFilters(body.object(), input))) : filteredBody(bytes, body.object, input);
+    const loadingState = m.sendLoadingState && body.stream && LOADING_STATE_PATHS.has(path);
+    return { body: out, bodyChanged: out !== bytes || keepAlive !== undefined, loadingState };
   };
   // A selector may show loading state when any of its local candidates would (the pick is the scheduler's).
   const selectLoading = (t: Target) =>
-    t.kind === "select" && wantsStream(json) && LOADING_STATE_PATHS.has(path) && t.select.targets.some((id) => front.deps.config.models[id]?.sendLoadingState === true);
+    t.kind === "select" && body.stream && LOADING_STATE_PATHS.has(path) && t.select.targets.some((id) => front.deps.config.models[id]?.sendLoadingState === true);
   const init: ForwardInit =
     target.kind === "select" ? { target, body: null, bodyChanged: false, prepare, path, loadingState: selectLoading(target) } : { target, ...prepare(target), path };
   if (keepAlive !== undefined) init.keepAliveMs = keepAlive;
@@ -120,15 +120,16 @@ async function handleJson(c: Exchange, front: Front): Promise<Response> {
 }
 
 /** Removes Ollama's `keep_alive` from the body and returns it in ms (undefined when absent); 400 when malformed. */
-function takeKeepAlive(json: Record<string, unknown>): number | undefined {
-  if (!Object.hasOwn(json, "keep_alive")) return undefined;
-  const value = json.keep_alive;
-  delete json.keep_alive;
+function takeKeepAlive(body: ParsedJson): number | undefined {
+  if (body.keepAlive === null) return undefined;
+  let ms: number;
   try {
-    return parseKeepAlive(value);
+    ms = parseKeepAlive(body.keepAlive.value);
   } catch (e) {
     throw new HttpError("invalid_keep_alive", (e as Error).message);
   }
+  delete body.object().keep_alive;
+  return ms;
 }
 
 async function handleForm(c: Context, front: Front): Promise<Response> {
