@@ -162,12 +162,30 @@ export function installCleanup(): void {
   }
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
+/** Ports this process handed out: a model's port is bound only when the model starts, maybe minutes later. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free a moment ago on 127.0.0.1, below the kernel's ephemeral range
+ * (32768+ on Linux), that this process did not hand out before. Why: from port
+ * 0 the kernel gave the same port twice while the first was not bound yet (a
+ * model started on demand), and modelswap listened on its stream model's
+ * port, whose /health was then modelswap's own; and a port in the ephemeral
+ * range may become some client socket's before a model binds it.
+ */
 export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+    } catch {
+      continue; // taken
+    }
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("Cannot find a free port below 32000: 200 attempts failed");
 }
 
 /** Waits until `url` answers anything with a status in `ok`, or the child dies. */
