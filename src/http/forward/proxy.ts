@@ -9,7 +9,7 @@ import { type Clock, RealClock } from "../../lib/clock.ts";
 import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
-import { WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
+import { POOLED_CLIENT, WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -140,8 +140,6 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   }
 }
 
-/** `MODELSWAP_UPSTREAM_CLIENT=fetch` sends every request with Bun's fetch (a fallback, read once). */
-const POOLED = process.env.MODELSWAP_UPSTREAM_CLIENT !== "fetch";
 const encoder = new TextEncoder();
 
 /**
@@ -150,7 +148,7 @@ const encoder = new TextEncoder();
  * one-shot streams such as a multipart upload read on the fly).
  */
 function pooledBody(init: Pick<ProxyInit, "url" | "body">): Uint8Array | null | undefined {
-  if (!POOLED || !init.url.startsWith("http:")) return undefined;
+  if (!POOLED_CLIENT || !init.url.startsWith("http:")) return undefined;
   const b = init.body;
   if (b === null || b === undefined) return null;
   if (b instanceof Uint8Array) return b;

@@ -21,6 +21,9 @@ export interface Http1Init extends ConnectOptions {
   body: Uint8Array | null;
 }
 
+/** False when `MODELSWAP_UPSTREAM_CLIENT=fetch`: every request to a model server then goes through Bun's fetch (a fallback, read once). */
+export const POOLED_CLIENT = process.env.MODELSWAP_UPSTREAM_CLIENT !== "fetch";
+
 /** Bodies of at most this length (and not event streams) are read whole before the Response is handed out. */
 export const WHOLE_BODY_LIMIT = 1024 * 1024;
 

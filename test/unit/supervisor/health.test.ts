@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
 import { ManualClock } from "../../../src/lib/clock.ts";
-import { HEALTH_MAX_INTERVAL_MS, HEALTH_MIN_INTERVAL_MS, healthInterval, Nudge, waitHealthy } from "../../../src/supervisor/health.ts";
+import { HEALTH_MAX_INTERVAL_MS, HEALTH_MIN_INTERVAL_MS, healthInterval, Nudge, probe, waitHealthy } from "../../../src/supervisor/health.ts";
+import { closeIdleConnections } from "../../../src/lib/http1/client.ts";
 
 const until = (fn: () => boolean) => poll(() => fn() || undefined, 1, { signal: AbortSignal.timeout(5000) });
 
@@ -119,5 +120,62 @@ describe("waitHealthy", () => {
     abort.abort(new Error("start cancelled"));
     await expect(p).rejects.toThrow("start cancelled");
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe("probe", () => {
+  test("200 is healthy; any other status, a redirect included, says which; a closed port says connection refused", async () => {
+    const s = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        const path = new URL(req.url).pathname;
+        if (path === "/ok") return new Response("ok");
+        if (path === "/moved") return new Response(null, { status: 302, headers: { location: "/ok" } });
+        return new Response("loading", { status: 503 });
+      },
+    });
+    try {
+      const base = `http://127.0.0.1:${s.port}`;
+      expect(await probe(`${base}/ok`, AbortSignal.timeout(5000))).toBeNull();
+      expect(await probe(`${base}/health`, AbortSignal.timeout(5000))).toBe("status 503");
+      expect(await probe(`${base}/moved`, AbortSignal.timeout(5000))).toBe("status 302");
+    } finally {
+      s.stop(true);
+    }
+    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = closed.port;
+    closed.stop(true);
+    expect(await probe(`http://127.0.0.1:${port}/health`, AbortSignal.timeout(5000))).toContain("connection refused");
+  });
+
+  test("attempts reuse one kept-alive connection", async () => {
+    const peers = new Set<number>();
+    const s = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req, srv) => {
+        peers.add(srv.requestIP(req)!.port);
+        return new Response("ok");
+      },
+    });
+    try {
+      for (let i = 0; i < 5; i++) expect(await probe(`http://127.0.0.1:${s.port}/health`, AbortSignal.timeout(5000))).toBeNull();
+      expect(peers.size).toBe(1);
+    } finally {
+      closeIdleConnections();
+      s.stop(true);
+    }
+  });
+
+  test("an attempt that gets no answer gives up after attemptTimeoutMs", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const why = await probe(`http://127.0.0.1:${silent.port}/health`, AbortSignal.timeout(5000), 50);
+      expect(why).toContain("timed out");
+    } finally {
+      closeIdleConnections();
+      silent.stop(true);
+    }
   });
 });
