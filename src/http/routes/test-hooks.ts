@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import * as v from "valibot";
+import type * as V from "valibot";
 import type { SequencedEvent } from "../../observe/index.ts";
 import type { AppDeps } from "../state.ts";
 import { HttpError } from "../errors.ts";
@@ -17,18 +17,23 @@ import { parseDuration } from "../../lib/duration.ts";
 /** How long `/test/settle` and `/test/events` wait when no `timeout` is given. */
 export const DEFAULT_WAIT_MS = 10_000;
 
-const AdvanceBody = v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0)) });
-const HealthBody = v.object({ fail: v.boolean() });
+type Valibot = typeof V;
+/** valibot, loaded by the first test hook that reads a body (why: nothing else on the main thread needs it: ~2 MB of RSS). */
+let valibot: Promise<Valibot> | null = null;
 
-/** Reads and validates a JSON body; throws HttpError 400 with valibot's first issue. */
-async function readBody<T extends v.GenericSchema>(c: Context, schema: T): Promise<v.InferOutput<T>> {
+const advanceBody = (v: Valibot) => v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+const healthBody = (v: Valibot) => v.object({ fail: v.boolean() });
+
+/** Reads and validates a JSON body against `schemaOf(valibot)`; throws HttpError 400 with valibot's first issue. */
+async function readBody<T extends V.GenericSchema>(c: Context, schemaOf: (v: Valibot) => T): Promise<V.InferOutput<T>> {
   let raw: unknown;
   try {
     raw = await c.req.json();
   } catch {
     throw new HttpError("invalid_body", "Cannot parse request body: it must be a JSON object");
   }
-  const result = v.safeParse(schema, raw);
+  const v = await (valibot ??= import("valibot"));
+  const result = v.safeParse(schemaOf(v), raw);
   if (!result.success) {
     const issue = result.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
@@ -95,7 +100,7 @@ export function testHookRoutes(deps: AppDeps, options: TestHookOptions = {}): Ho
   app.get("/test/clock", async (c) => c.json({ now: await deps.scheduler.clockNow() }));
 
   app.post("/test/clock/advance", async (c) => {
-    const { ms } = await readBody(c, AdvanceBody);
+    const { ms } = await readBody(c, advanceBody);
     const timeoutMs = waitParam(c);
     keepOpen(c);
     const now = await deps.scheduler.clockAdvance(ms);
@@ -136,7 +141,7 @@ export function testHookRoutes(deps: AppDeps, options: TestHookOptions = {}): Ho
 
   app.post("/test/models/:model{.+}/health", async (c) => {
     const model = modelParam(c, index);
-    const { fail } = await readBody(c, HealthBody);
+    const { fail } = await readBody(c, healthBody);
     await deps.scheduler.healthOverride(model, fail);
     return c.json({ model, fail });
   });

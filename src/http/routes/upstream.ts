@@ -5,12 +5,11 @@
  * `/comfyui/<path>`: the same for llama-swap's fixed ComfyUI model.
  */
 import { Hono } from "hono";
-import { getBunServer } from "hono/bun";
 import type { Context } from "hono";
 import { HttpError } from "../errors.ts";
 import { forward } from "../forward/forward.ts";
 import type { Front } from "../state.ts";
-import { disableIdleTimeout, exchangeOf } from "../exchange.ts";
+import { bunServerOf, disableIdleTimeout, exchangeOf } from "../exchange.ts";
 import { searchOf, upstreamUrl } from "../forward/url.ts";
 import { type ModelIndex, pinnedUpstreamPath, realModelId } from "../resolve/targets.ts";
 import { once } from "../forward/proxy.ts";
@@ -31,7 +30,7 @@ interface UpgradeServer {
 async function upgrade(c: Context, front: Front, model: string, rest: string, ignoredPath: boolean): Promise<Response> {
   const ignore = ignoredPath || (front.deps.config.models[model]?.ignoreWebsockets ?? false);
   const lease = await front.deps.scheduler.acquire(model, ignore ? { noStart: true, signal: c.req.raw.signal } : { signal: c.req.raw.signal });
-  const server = getBunServer<UpgradeServer>(c);
+  const server = bunServerOf<UpgradeServer>(c);
   if (!server) {
     lease.release();
     throw new HttpError("websocket_unavailable", "Cannot upgrade to websocket: not served by Bun.serve");
