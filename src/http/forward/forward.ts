@@ -218,8 +218,16 @@ async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: 
   // The exchange's one controller ends the wait for a lease as it ends the upstream request.
   const abort = t.abort;
   const viaLease = (lease: Lease) => {
-    const { target, prepared } = plan.settle(lease);
-    return proxyRequest(upstreamInit(c, front, init, target, prepared, lease, t));
+    let up: ProxyInit;
+    try {
+      const { target, prepared } = plan.settle(lease);
+      up = upstreamInit(c, front, init, target, prepared, lease, t);
+    } catch (err) {
+      // Nothing was sent (a selector's pick whose filters could not read the body): the lease goes back.
+      lease.release(false);
+      throw err;
+    }
+    return proxyRequest(up);
   };
   if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, abort.signal)));
 

@@ -3,6 +3,7 @@ import { poll } from "../../../src/lib/async.ts";
 import { config, peer } from "./config-fixture.ts";
 import { type LiveDeps, makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
 import { startHttpServer } from "../../../src/http/index.ts";
+import { SCAN_FROM_BYTES } from "../../../src/http/edge/body.ts";
 
 const upstream = startUpstream();
 const peerServer = startUpstream();
@@ -127,6 +128,17 @@ describe("selectors decided by the scheduler", () => {
     await app.request("/v1/chat/completions", post({ model: "fast", temperature: 1 }));
     expect(deps.scheduler.acquires.at(-1)?.options.select).toEqual({ strategy: "warm", targets: ["filtered", "llama"], peers: [], reserve: 0 });
     expect(lastBody()).toEqual({ model: "real-name", temperature: 0.1, top_p: 0.5 });
+  });
+
+  test("a large body its pick's filters cannot parse is a 400, and the pick's lease goes back", async () => {
+    const { app, deps } = setup();
+    await deps.scheduler.ready("filtered");
+    // Read by its top-level keys it routes; the filters of the scheduler's pick need the whole object.
+    const body = `{"model":"fast","x":[01],"messages":[{"role":"user","content":"${"y".repeat(SCAN_FROM_BYTES)}"}]}`;
+    const res = await app.request("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
+    await poll(async () => ((await deps.scheduler.status()).find((s) => s.model === "filtered")?.inFlight === 0 ? true : undefined), 5, { signal: AbortSignal.timeout(10_000) });
   });
 
   test("a spillover selector the scheduler routes to a peer goes there, with the peer's key", async () => {
