@@ -6,7 +6,7 @@
  * minutes costing tens of thousands of requests.
  */
 import { type Clock, RealClock } from "../lib/clock.ts";
-import { http1Fetch, POOLED_CLIENT } from "../lib/http1/client.ts";
+import { ConnectionReset, http1Fetch, POOLED_CLIENT } from "../lib/http1/client.ts";
 
 /** The fastest pause between attempts, in ms. */
 export const HEALTH_MIN_INTERVAL_MS = 2;
@@ -106,14 +106,27 @@ export async function checkOnce(url: string, signal: AbortSignal, attemptTimeout
 export async function probe(url: string, signal: AbortSignal, attemptTimeoutMs = 1000): Promise<string | null> {
   try {
     const s = AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]);
-    const res =
-      POOLED_CLIENT && url.startsWith("http:")
-        ? await http1Fetch(new URL(url), { method: "GET", headers: new Headers(), body: null, signal: s })
-        : await fetch(url, { signal: s, redirect: "manual" });
+    const res = POOLED_CLIENT && url.startsWith("http:") ? await pooledGet(new URL(url), s) : await fetch(url, { signal: s, redirect: "manual" });
     await res.body?.cancel().catch(() => undefined);
     return res.status === 200 ? null : `status ${res.status}`;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * A GET over the pooled client, sent once more on a fresh connection when the
+ * kept-alive one turns out closed before any answer (the server closed it as
+ * the check went out), so that race is not a failed attempt that waits out a
+ * pause. A GET may be sent twice.
+ */
+async function pooledGet(url: URL, signal: AbortSignal): Promise<Response> {
+  const get = () => http1Fetch(url, { method: "GET", headers: new Headers(), body: null, signal });
+  try {
+    return await get();
+  } catch (err) {
+    if (err instanceof ConnectionReset && !signal.aborted) return await get();
+    throw err;
   }
 }
 

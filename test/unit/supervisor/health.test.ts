@@ -168,6 +168,32 @@ describe("probe", () => {
     }
   });
 
+  test("a kept-alive connection the server closes instead of answering: the check goes out again on a new one", async () => {
+    // Each connection answers its first request (keep-alive) and closes on its second without a word.
+    const served = new Map<object, number>();
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s) {
+          const n = (served.get(s) ?? 0) + 1;
+          served.set(s, n);
+          if (n === 1) s.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+          else s.end();
+        },
+      },
+    });
+    try {
+      const url = `http://127.0.0.1:${server.port}/health`;
+      expect(await probe(url, AbortSignal.timeout(5000))).toBeNull();
+      expect(await probe(url, AbortSignal.timeout(5000))).toBeNull();
+      expect(served.size).toBe(2);
+    } finally {
+      closeIdleConnections();
+      server.stop(true);
+    }
+  });
+
   test("an attempt that gets no answer gives up after attemptTimeoutMs", async () => {
     const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
