@@ -6,7 +6,7 @@
  * minutes costing tens of thousands of requests.
  */
 import { type Clock, RealClock } from "../lib/clock.ts";
-import { ConnectionReset, http1Fetch, POOLED_CLIENT } from "../lib/http1/client.ts";
+import { closeIdleConnections, ConnectionReset, http1Fetch, POOLED_CLIENT } from "../lib/http1/client.ts";
 
 /** The fastest pause between attempts, in ms. */
 export const HEALTH_MIN_INTERVAL_MS = 2;
@@ -145,16 +145,25 @@ export async function waitHealthy(url: string, signal: AbortSignal, options: Hea
   const { interval = healthInterval, clock = REAL_CLOCK, nudge, attemptTimeoutMs = 1000, forceFail, onFail } = options;
   const check = options.check ?? ((s: AbortSignal) => probe(url, s, attemptTimeoutMs));
   const started = clock.now();
-  for (;;) {
-    signal.throwIfAborted();
-    nudge?.take();
-    const why = forceFail?.() ? "failing on purpose (test hook)" : await check(signal);
-    if (why === null) return;
-    onFail?.(why);
-    signal.throwIfAborted();
-    // A line printed while that attempt ran: the server may have just turned ready, try again now.
-    if (nudge?.take()) continue;
-    await pause(clock, interval(clock.now() - started), signal, nudge);
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      nudge?.take();
+      const why = forceFail?.() ? "failing on purpose (test hook)" : await check(signal);
+      if (why === null) return;
+      onFail?.(why);
+      signal.throwIfAborted();
+      // A line printed while that attempt ran: the server may have just turned ready, try again now.
+      if (nudge?.take()) continue;
+      await pause(clock, interval(clock.now() - started), signal, nudge);
+    }
+  } finally {
+    // The checks' kept-alive connection is not needed any more. Closed after this task (the grant that
+    // follows a pass goes first), so a server that serves one connection at a time is free for the proxy.
+    if (options.check === undefined && URL.canParse(url)) {
+      const origin = new URL(url).host;
+      setTimeout(() => closeIdleConnections(origin), 0);
+    }
   }
 }
 

@@ -192,11 +192,14 @@ export async function connect(origin: string, hostname: string, port: number, in
   return c;
 }
 
-/** Closes every idle pooled connection (tests use it to start from an empty pool). */
-export function closeIdleConnections(): void {
-  for (const list of idle.values()) for (const c of list) {
-    c.closed = true;
-    c.socket?.end();
+/** Closes the idle pooled connections to `origin` (`host:port`), or every one (tests use that to start from an empty pool). */
+export function closeIdleConnections(origin?: string): void {
+  for (const [o, list] of idle) {
+    if (origin !== undefined && o !== origin) continue;
+    for (const c of list) {
+      c.closed = true;
+      c.socket?.end();
+    }
+    idle.delete(o);
   }
-  idle.clear();
 }

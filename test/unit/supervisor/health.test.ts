@@ -8,6 +8,7 @@ import { poll } from "../../../src/lib/async.ts";
 import { ManualClock } from "../../../src/lib/clock.ts";
 import { HEALTH_MAX_INTERVAL_MS, HEALTH_MIN_INTERVAL_MS, healthInterval, Nudge, probe, waitHealthy } from "../../../src/supervisor/health.ts";
 import { closeIdleConnections } from "../../../src/lib/http1/client.ts";
+import { takeIdle } from "../../../src/lib/http1/pool.ts";
 
 const until = (fn: () => boolean) => poll(() => fn() || undefined, 1, { signal: AbortSignal.timeout(5000) });
 
@@ -191,6 +192,19 @@ describe("probe", () => {
     } finally {
       closeIdleConnections();
       server.stop(true);
+    }
+  });
+
+  test("once waitHealthy is done, its checks' kept-alive connection is closed (a one-connection server is free for the proxy)", async () => {
+    const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
+    try {
+      await waitHealthy(`http://127.0.0.1:${s.port}/health`, AbortSignal.timeout(5000));
+      // The close runs in the task after the pass (a timer of 0): one more task, then the pool has none left.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(takeIdle(`127.0.0.1:${s.port}`)).toBeNull();
+    } finally {
+      closeIdleConnections();
+      s.stop(true);
     }
   });
 
