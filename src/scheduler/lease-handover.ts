@@ -154,10 +154,8 @@ export class LeaseHandover {
 
   /** Releases every held lease of `model` (null: of every model) now. */
   releaseHeld(model: string | null): void {
-    for (const [m, held] of this.#held) {
-      if (model !== null && m !== model) continue;
-      for (const entry of held.entries.splice(0)) this.#release(entry.id);
-    }
+    const models = model === null ? [...this.#held.values()] : [this.#held.get(model)];
+    for (const held of models) if (held !== undefined) for (const entry of held.entries.splice(0)) this.#release(entry.id);
   }
 
   /** Forgets everything without releasing (the scheduler is gone). */

@@ -106,12 +106,17 @@ export async function checkOnce(url: string, signal: AbortSignal, attemptTimeout
 export async function probe(url: string, signal: AbortSignal, attemptTimeoutMs = 1000): Promise<string | null> {
   try {
     const s = AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]);
-    const res = POOLED_CLIENT && url.startsWith("http:") ? await pooledGet(new URL(url), s) : await fetch(url, { signal: s, redirect: "manual" });
+    const res = viaPool(url) ? await pooledGet(new URL(url), s) : await fetch(url, { signal: s, redirect: "manual" });
     await res.body?.cancel().catch(() => undefined);
     return res.status === 200 ? null : `status ${res.status}`;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** Whether checks of `url` go through the pooled client (http://, unless `MODELSWAP_UPSTREAM_CLIENT=fetch`). */
+function viaPool(url: string): boolean {
+  return POOLED_CLIENT && url.startsWith("http:") && URL.canParse(url);
 }
 
 /**
@@ -160,7 +165,7 @@ export async function waitHealthy(url: string, signal: AbortSignal, options: Hea
   } finally {
     // The checks' kept-alive connection is not needed any more. Closed after this task (the grant that
     // follows a pass goes first), so a server that serves one connection at a time is free for the proxy.
-    if (options.check === undefined && URL.canParse(url)) {
+    if (options.check === undefined && viaPool(url)) {
       const origin = new URL(url).host;
       setTimeout(() => closeIdleConnections(origin), 0);
     }
