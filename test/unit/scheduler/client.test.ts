@@ -115,6 +115,28 @@ test("a grant's request goes on before the events of its batch are handled; the 
   expect(order).toEqual(["granted A", "log ready", "log later"]);
 });
 
+test("a grant's request opens its upstream connection before the events of its batch are handled", async () => {
+  // The model server: a listener that accepts and says nothing.
+  const upstream = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { client, send, until } = setup();
+  const order: string[] = [];
+  client.onEvent((e) => order.push(e.kind === "log" ? `log ${e.line}` : e.kind));
+  let socket: Bun.Socket | null = null;
+  const connected = client.acquire("A").then(() =>
+    Bun.connect({ hostname: "127.0.0.1", port: upstream.port, socket: { open: () => void order.push("connected"), data() {} } }).then((s) => (socket = s)),
+  );
+  try {
+    await until(1);
+    send({ type: "batch", messages: [{ type: "event", event: { kind: "log", source: "upstream", model: "A", line: "ready" } }, { type: "granted", id: 1, upstream: "http://x", model: "A" }] });
+    await connected;
+    await poll(() => order.length === 2 || undefined, 1, { signal: AbortSignal.timeout(2000) });
+    expect(order).toEqual(["connected", "log ready"]);
+  } finally {
+    (socket as Bun.Socket | null)?.terminate();
+    upstream.stop(true);
+  }
+});
+
 /** Every message the client sent, batches opened. */
 const flat = (seen: ToWorker[]) => seen.flatMap((m) => (m.type === "batch" ? m.messages : [m]));
 
