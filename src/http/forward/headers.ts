@@ -2,18 +2,10 @@
  * Which headers cross the proxy in each direction.
  */
 
-/** RFC 9110 hop-by-hop headers, plus ones fetch recomputes itself. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+import { CONNECTION_FIELDS } from "../../lib/http1/response-parser.ts";
+
+/** RFC 9110 hop-by-hop headers (the pooled client flags answers that have any). */
+const HOP_BY_HOP = CONNECTION_FIELDS;
 
 export interface RequestHeaderOptions {
   /** Drop the client's credentials (they were modelswap's own keys). */
@@ -27,15 +19,10 @@ export interface RequestHeaderOptions {
 /** Headers to send upstream for a client request. */
 export function upstreamRequestHeaders(src: Headers, options: RequestHeaderOptions): Headers {
   const out = new Headers();
-  const connection = src.get("connection");
-  // Most clients send none, or just keep-alive (hop-by-hop anyway): no set to build then.
-  const connectionListed =
-    connection === null || connection.toLowerCase() === "keep-alive"
-      ? null
-      : new Set(connection.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
+  const listed = connectionListed(src.get("connection"));
   for (const [k, v] of src) {
     const key = k.toLowerCase();
-    if (HOP_BY_HOP.has(key) || connectionListed?.has(key) || key === "host") continue;
+    if (HOP_BY_HOP.has(key) || listed?.has(key) || key === "host") continue;
     if (options.bodyChanged && key === "content-length") continue;
     if (options.stripAuth && (key === "authorization" || key === "x-api-key")) continue;
     out.append(k, v);
@@ -47,12 +34,30 @@ export function upstreamRequestHeaders(src: Headers, options: RequestHeaderOptio
   return out;
 }
 
-/** Headers to send to the client for an upstream response. */
-export function clientResponseHeaders(src: Headers): Headers {
+/** The lower-cased field names a `Connection` value lists (they are hop-by-hop too), or null for none but keep-alive/close. */
+function connectionListed(connection: string | null): Set<string> | null {
+  // Most peers send none, or just keep-alive or close (hop-by-hop anyway): no set to build then.
+  if (connection === null) return null;
+  const v = connection.toLowerCase();
+  if (v === "keep-alive" || v === "close") return null;
+  return new Set(v.split(",").map((s) => s.trim()).filter(Boolean));
+}
+
+/**
+ * Headers to send to the client for an upstream response: all but the
+ * hop-by-hop ones and those its `Connection` names. `own`: the answer's
+ * fields with none of those among them, a Headers to change in place.
+ */
+export function clientResponseHeaders(src: Headers, own?: Headers): Headers {
+  if (own !== undefined) {
+    own.set("X-Accel-Buffering", "no");
+    return own;
+  }
   const out = new Headers();
+  const listed = connectionListed(src.get("connection"));
   for (const [k, v] of src) {
     const key = k.toLowerCase();
-    if (HOP_BY_HOP.has(key)) continue;
+    if (HOP_BY_HOP.has(key) || listed?.has(key)) continue;
     out.append(k, v);
   }
   out.set("X-Accel-Buffering", "no");

@@ -9,7 +9,7 @@ import { type Clock, RealClock } from "../../lib/clock.ts";
 import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
-import { POOLED_CLIENT, WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
+import { forwardableHeaders, POOLED_CLIENT, WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -197,7 +197,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     throw err;
   }
   observer?.response(upstream.status, upstream.headers);
-  const headers = clientResponseHeaders(upstream.headers);
+  const headers = clientResponseHeaders(upstream.headers, forwardableHeaders(upstream));
   const body = upstream.body;
   if (body === null || init.method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
     if (body !== null) await body.cancel().catch(() => {});

@@ -7,7 +7,8 @@
 
 /** What the parser reports, in order: `head` once, `data` zero or more times, then `end` once (or `fail`). */
 export interface ResponseSink {
-  head(status: number, statusText: string, headers: Headers): void;
+  /** `connectionFields`: a field of `CONNECTION_FIELDS` came with the answer (a proxy must not pass those on). */
+  head(status: number, statusText: string, headers: Headers, connectionFields: boolean): void;
   data(bytes: Uint8Array): void;
   /** The response ended; `reusable`: the connection may carry another request. */
   end(reusable: boolean): void;
@@ -15,6 +16,22 @@ export interface ResponseSink {
 
 /** A malformed or oversized response; the connection must be dropped. */
 export class ResponseParseError extends Error {}
+
+/**
+ * The fields that describe one connection, not the message (RFC 9110 §7.6.1,
+ * hop-by-hop): a proxy drops them, with any field that `Connection` names.
+ */
+export const CONNECTION_FIELDS: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -160,17 +177,20 @@ export class ResponseParser {
     const http10 = m[1] === "0";
     const status = Number(m[2]);
     const headers = new Headers();
+    let connectionFields = false;
     for (let k = 1; k < lines.length; k++) {
       const line = lines[k]!;
       const colon = line.indexOf(":");
       if (colon <= 0) throw new ResponseParseError(`bad header line ${JSON.stringify(line.slice(0, 80))}`);
-      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      const name = line.slice(0, colon).trim();
+      connectionFields ||= CONNECTION_FIELDS.has(name.toLowerCase());
+      headers.append(name, line.slice(colon + 1).trim());
     }
     // 1xx answers (100 Continue, 103 Early Hints) come before the real one.
     if (status >= 100 && status < 200) return;
     const connection = (headers.get("connection") ?? "").toLowerCase();
     this.#keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
-    this.#sink.head(status, m[3] ?? "", headers);
+    this.#sink.head(status, m[3] ?? "", headers, connectionFields);
     if (this.#noBodyMethod || status === 204 || status === 304) return this.#finish();
     const te = headers.get("transfer-encoding");
     if (te !== null) {

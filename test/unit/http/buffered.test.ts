@@ -77,6 +77,35 @@ describe("answers read whole", () => {
     await releasedOnce(deps);
   });
 
+  test("an answer's connection-specific fields stay behind and its others go on, with or without any", async () => {
+    // One raw upstream, two answers: one with hop-by-hop fields (and one its Connection names), one without.
+    let n = 0;
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          const extra = n++ === 0 ? "connection: keep-alive, x-conn-only\r\nkeep-alive: timeout=5\r\nx-conn-only: 1\r\ntrailer: x-t\r\n" : "";
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n${extra}x-model-server: fake\r\ncontent-length: 2\r\n\r\n{}`);
+        },
+      },
+    });
+    try {
+      const { url } = start(`http://127.0.0.1:${server.port}`);
+      for (const withHopByHop of [true, false]) {
+        const res = await fetch(`${url}/v1/chat/completions`, post({ model: "llama" }));
+        expect(await res.text()).toBe("{}");
+        expect(res.headers.get("x-model-server")).toBe("fake");
+        expect(res.headers.get("x-accel-buffering")).toBe("no");
+        expect(res.headers.get("content-type")).toBe("application/json");
+        for (const name of ["keep-alive", "x-conn-only", "trailer"]) expect(res.headers.get(name)).toBeNull();
+        expect(n).toBe(withHopByHop ? 1 : 2);
+      }
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("a client abort while the body is read closes the upstream connection and releases once", async () => {
     raw = halfBodyUpstream();
     const { deps, url } = start(raw.url);

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, http1Fetch, wholeBody } from "../../../../src/lib/http1/client.ts";
+import { CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, forwardableHeaders, http1Fetch, wholeBody } from "../../../../src/lib/http1/client.ts";
 import { poll } from "../../../../src/lib/async.ts";
 import { blackHole } from "../../../helpers/black-hole.ts";
 
@@ -103,6 +103,30 @@ describe("http1Fetch", () => {
     expect(wholeBody(streamed)).toBeUndefined();
     await streamed.text();
     expect(wholeBody(new Response("x"))).toBeUndefined();
+  });
+
+  test("an answer with no connection-specific field hands out its fields once (forwardableHeaders), to change freely", async () => {
+    const plain = await http1Fetch(new URL(`${base}/w`), init("POST", "hi"));
+    const own = forwardableHeaders(plain)!;
+    expect(own.get("content-type")).toBe(plain.headers.get("content-type"));
+    own.set("x-added", "1");
+    expect(plain.headers.get("x-added")).toBeNull();
+    expect(forwardableHeaders(plain)).toBeUndefined();
+    await plain.text();
+    // Transfer-Encoding is connection-specific.
+    const raw = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: { data: (s) => void s.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n") },
+    });
+    try {
+      const chunked = await http1Fetch(new URL(`http://127.0.0.1:${raw.port}/`), init("GET"));
+      expect(forwardableHeaders(chunked)).toBeUndefined();
+      expect(await chunked.text()).toBe("hi");
+    } finally {
+      raw.stop(true);
+    }
+    expect(forwardableHeaders(new Response("x"))).toBeUndefined();
   });
 
   test("a large answer streams through intact", async () => {
