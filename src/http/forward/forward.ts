@@ -135,8 +135,9 @@ function track(c: Exchange, front: Front, init: ForwardInit): Tracked {
   if (clientLeft.aborted) abort.abort(clientLeft.reason);
   else clientLeft.addEventListener("abort", () => abort.abort(clientLeft.reason), { once: true });
   // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
-  const open = front.requests.add({ model, path: c.path, client, started_at: new Date().toISOString() }, abort);
-  const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time: Date.now(), reqHeaders: req.headers, reqBody: capturable(init.body) });
+  const time = Date.now();
+  const open = front.requests.add({ model, path: c.path, client, startedAt: time }, abort);
+  const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time, reqHeaders: req.headers, reqBody: capturable(init.body) });
   deferredLog.add(req);
   rec.onFinish((e) => {
     open.remove();

@@ -15,27 +15,50 @@ export interface OpenRequest {
   started_at: string;
 }
 
+/** What a request registers: as listed, but its arrival as epoch ms (formatted only when listed). */
+export interface NewRequest {
+  model: string;
+  path: string;
+  client: string;
+  /** Epoch ms of its arrival. */
+  startedAt: number;
+}
+
+interface Entry {
+  id: number;
+  request: NewRequest;
+  cancel: AbortController;
+}
+
 export class RequestRegistry {
-  readonly #open = new Map<string, { info: OpenRequest; cancel: AbortController }>();
+  // Why numbers, a reference and no copy: `add` runs on every proxied request, `list` seldom.
+  readonly #open = new Map<number, Entry>();
   #next = 1;
 
   /** Registers a request that a cancel ends by aborting `cancel`; returns its id and the removal. */
-  add(info: Omit<OpenRequest, "id">, cancel: AbortController): { id: string; remove: () => void } {
-    const id = String(this.#next++);
-    this.#open.set(id, { info: { id, ...info }, cancel });
-    return { id, remove: () => this.#open.delete(id) };
+  add(request: NewRequest, cancel: AbortController): { id: string; remove: () => void } {
+    const id = this.#next++;
+    this.#open.set(id, { id, request, cancel });
+    return { id: String(id), remove: () => this.#open.delete(id) };
   }
 
   /** Cancels request `id`; false when no such request is open. */
   cancel(id: string): boolean {
-    const r = this.#open.get(id);
+    const key = /^[1-9][0-9]*$/.test(id) ? Number(id) : NaN;
+    const r = this.#open.get(key);
     if (r === undefined) return false;
-    this.#open.delete(id);
+    this.#open.delete(key);
     r.cancel.abort(new Error(`Request ${id} was cancelled through the API`));
     return true;
   }
 
   list(): OpenRequest[] {
-    return [...this.#open.values()].map((r) => r.info);
+    return [...this.#open.values()].map(({ id, request: r }) => ({
+      id: String(id),
+      model: r.model,
+      path: r.path,
+      client: r.client,
+      started_at: new Date(r.startedAt).toISOString(),
+    }));
   }
 }
