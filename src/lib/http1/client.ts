@@ -54,8 +54,9 @@ export function wholeBody(res: Response): Uint8Array | undefined {
  * none of them is connection-specific (`CONNECTION_FIELDS`): a Headers of the
  * caller's own to change and pass on (the Response holds its own copy), given
  * once; undefined otherwise. Why: a proxy copied every field into a new
- * Headers to drop fields that were never there (measured at 64 connections:
- * the copy was ~7 % of modelswap's CPU per request).
+ * Headers to drop fields that were never there (measured at 64 connections,
+ * 2 × 10 alternating pairs without the copy: requests/s +3.9 and +1.9 %, p99
+ * -11 and -19 %).
  */
 export function forwardableHeaders(res: Response): Headers | undefined {
   const known = handedOut.get(res);
