@@ -6,7 +6,8 @@
 import type { Config } from "../config/types.ts";
 import type { SchedulerEvent } from "../scheduler/protocol.ts";
 import { ActivityLog, type ActivityEntry, type NewActivity } from "./activity.ts";
-import { type CaptureInput, CaptureStore } from "./captures.ts";
+import type { CaptureInput } from "./captures.ts";
+import { CaptureStore } from "./capture-store.ts";
 import { createPromMetrics, type PromMetrics } from "./prometheus.ts";
 
 /** What the hub needs of `ActivityStore` (so the hub never loads bun:sqlite itself). */

@@ -1,7 +1,8 @@
 /** The Activity log in llama-swap's shapes, bounded by metricsMaxInMemory; captures bounded by bytes. */
 import { describe, expect, test } from "bun:test";
 import { ActivityLog, DEFAULT_QUERY, type NewActivity, histogram } from "../../../src/metrics/activity.ts";
-import { CaptureStore, redactHeaders } from "../../../src/metrics/captures.ts";
+import { redactHeaders } from "../../../src/metrics/captures.ts";
+import { BLOCK_BYTES, CaptureStore } from "../../../src/metrics/capture-store.ts";
 import { noTokens } from "../../../src/metrics/tokens.ts";
 
 function row(over: Partial<NewActivity> = {}): NewActivity {
@@ -56,7 +57,7 @@ describe("CaptureStore", () => {
   const bytes = (n: number) => new Uint8Array(n).fill(65);
   const cap = (id: number, n: number) => ({ id, reqPath: "/p", reqHeaders: {}, reqBody: bytes(n), respHeaders: {}, respBody: bytes(0) });
 
-  // What one of these captures takes in the ring: path "/p", headers `[{},{}]`, body.
+  // What the budget counts for one of these captures: path "/p", headers `[{},{}]`, body.
   const held = (n: number) => 2 + 7 + n;
 
   test("drops the oldest captures to stay within the budget; serves bodies as base64", () => {
@@ -69,7 +70,7 @@ describe("CaptureStore", () => {
     expect(store.get(3)).toEqual({ id: 3, req_path: "/p", req_headers: {}, req_body: Buffer.from(bytes(40)).toString("base64"), resp_headers: {}, resp_body: "" });
   });
 
-  test("wrapping around the ring keeps the newest captures, oldest dropped first, each served intact", () => {
+  test("the newest captures are kept, oldest dropped first, each served intact", () => {
     const store = new CaptureStore(2000);
     const body = (id: number, n: number) => new Uint8Array(n).map((_, i) => (id * 31 + i) % 251);
     const sizes = (id: number): [number, number] => [(id * 37) % 300, (id * 53) % 500];
@@ -92,7 +93,7 @@ describe("CaptureStore", () => {
     expect(store.get(1)).toBeNull();
   });
 
-  test("the ring grows as it fills (64 KiB, doubling, up to the budget) and wraps once full, captures intact", () => {
+  test("captures across many blocks stay intact and newest-kept within the budget", () => {
     const store = new CaptureStore(200_000);
     const body = (id: number) => new Uint8Array(9000 + ((id * 997) % 4000)).map((_, i) => (id + i) % 256);
     for (let id = 1; id <= 60; id++) {
@@ -123,11 +124,43 @@ describe("CaptureStore", () => {
     expect(new CaptureStore(0).enabled).toBe(false);
   });
 
-  test("a budget no buffer can hold keeps nothing and throws nothing", () => {
+  test("any budget works: a budget far beyond memory keeps captures, holding only what they need", () => {
     const store = new CaptureStore(2 ** 53);
-    expect(store.add(cap(1, 40))).toBe(false);
-    expect(store.add(cap(2, 40))).toBe(false);
-    expect(store.get(1)).toBeNull();
+    expect(store.add(cap(1, 40))).toBe(true);
+    expect(store.add(cap(2, 40))).toBe(true);
+    expect(store.get(1)!.req_body).toBe(bytes(40).toBase64());
+    expect(store.storedBytes).toBeLessThan(1024 * 1024);
+  });
+
+  test("captures that look alike are held compressed, many times smaller than the budget counts them", () => {
+    const store = new CaptureStore(5 * 1024 * 1024);
+    const chat = (id: number) => new TextEncoder().encode(JSON.stringify({ id: `chatcmpl-${id}`, choices: [{ message: { role: "assistant", content: `answer number ${id}: ${"tok ".repeat(40)}` } }], usage: { prompt_tokens: 12, completion_tokens: 40 } }));
+    const headers = { "content-type": "application/json", "user-agent": "app/1.0" };
+    for (let id = 1; id <= 20_000; id++) store.add({ id, reqPath: "/v1/chat/completions", reqHeaders: headers, reqBody: chat(-id), respHeaders: headers, respBody: chat(id) });
+    expect(store.bytes).toBeGreaterThan(4.9 * 1024 * 1024);
+    expect(store.bytes).toBeLessThanOrEqual(5 * 1024 * 1024);
+    expect(store.storedBytes).toBeLessThan(store.bytes / 5);
+    // The newest and the oldest kept are served whole; the ones before the oldest are gone.
+    const kept = Array.from({ length: 20_000 }, (_, i) => i + 1).filter((id) => store.has(id));
+    expect(kept.at(-1)).toBe(20_000);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 20_000 - kept.length + 1 + i));
+    for (const id of [kept[0]!, kept[Math.floor(kept.length / 2)]!, 20_000]) {
+      expect(store.get(id)).toEqual({ id, req_path: "/v1/chat/completions", req_headers: headers, req_body: chat(-id).toBase64(), resp_headers: headers, resp_body: chat(id).toBase64() });
+    }
+    expect(store.get(kept[0]! - 1)).toBeNull();
+  });
+
+  test("a capture of a block's size or more is kept alone and as it is, in order among the others", () => {
+    const store = new CaptureStore(400_000);
+    const body = (id: number, n: number) => new Uint8Array(n).map((_, i) => (id * 7 + i) % 256);
+    const sizes = (id: number) => (id % 5 === 0 ? BLOCK_BYTES + id : 3000 + id);
+    for (let id = 1; id <= 40; id++) {
+      expect(store.add({ id, reqPath: "/v1/x", reqHeaders: {}, reqBody: body(id, sizes(id)), respHeaders: {}, respBody: new Uint8Array(0) })).toBe(true);
+      expect(store.bytes).toBeLessThanOrEqual(400_000);
+    }
+    const kept = Array.from({ length: 40 }, (_, i) => i + 1).filter((id) => store.has(id));
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 40 - kept.length + 1 + i));
+    for (const id of kept) expect(store.get(id)!.req_body).toBe(body(id, sizes(id)).toBase64());
   });
 
   test("credentials never reach a capture", () => {
