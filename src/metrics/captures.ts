@@ -45,7 +45,7 @@ export function redactHeaders(headers: Headers | Record<string, string>): Record
  * `redactHeaders` for the store: `Headers.toJSON` (native, names lower-cased)
  * then the secret names replaced; ~1 µs for a request's two header sets.
  */
-function redactedForRing(headers: CapturedHeaders): Record<string, string> {
+function redactedForStore(headers: CapturedHeaders): Record<string, string> {
   if (!(headers instanceof Headers)) return redactHeaders(headers);
   // Bun's Headers has toJSON; the web UI's type check (DOM types) does not know it.
   const out = (headers as Headers & { toJSON(): Record<string, string> }).toJSON();
@@ -70,6 +70,6 @@ const encoder = new TextEncoder();
 export function encodedHead(c: Pick<CaptureInput, "reqPath" | "reqHeaders" | "respHeaders">): { path: Uint8Array; headers: Uint8Array } {
   return {
     path: encoder.encode(c.reqPath),
-    headers: encoder.encode(JSON.stringify([redactedForRing(c.reqHeaders), withoutEncoding(redactedForRing(c.respHeaders))])),
+    headers: encoder.encode(JSON.stringify([redactedForStore(c.reqHeaders), withoutEncoding(redactedForStore(c.respHeaders))])),
   };
 }

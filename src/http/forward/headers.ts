@@ -2,10 +2,8 @@
  * Which headers cross the proxy in each direction.
  */
 
-import { CONNECTION_FIELDS } from "../../lib/http1/response-parser.ts";
-
-/** RFC 9110 hop-by-hop headers (the pooled client flags answers that have any). */
-const HOP_BY_HOP = CONNECTION_FIELDS;
+// RFC 9110's hop-by-hop fields: the pooled client's parser flags answers that have any.
+import { CONNECTION_FIELDS as HOP_BY_HOP } from "../../lib/http1/response-parser.ts";
 
 export interface RequestHeaderOptions {
   /** Drop the client's credentials (they were modelswap's own keys). */

@@ -25,7 +25,6 @@ export interface NewRequest {
 }
 
 interface Entry {
-  id: number;
   request: NewRequest;
   cancel: AbortController;
 }
@@ -38,7 +37,7 @@ export class RequestRegistry {
   /** Registers a request that a cancel ends by aborting `cancel`; returns its id and the removal. */
   add(request: NewRequest, cancel: AbortController): { id: string; remove: () => void } {
     const id = this.#next++;
-    this.#open.set(id, { id, request, cancel });
+    this.#open.set(id, { request, cancel });
     return { id: String(id), remove: () => this.#open.delete(id) };
   }
 
@@ -53,7 +52,7 @@ export class RequestRegistry {
   }
 
   list(): OpenRequest[] {
-    return [...this.#open.values()].map(({ id, request: r }) => ({
+    return [...this.#open].map(([id, { request: r }]) => ({
       id: String(id),
       model: r.model,
       path: r.path,
