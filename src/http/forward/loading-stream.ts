@@ -12,7 +12,7 @@ import { SSE_HEADERS, sseData } from "../stream/sse.ts";
 import type { InflightTracker } from "./inflight.ts";
 import type { ExchangeObserver } from "./proxy.ts";
 import type { ChunkSource } from "../stream/push-stream.ts";
-import { stalled } from "./proxy.ts";
+import { stalled } from "./stream-guard.ts";
 
 /**
  * One SSE chunk whose first choice carries `text` as reasoning content.

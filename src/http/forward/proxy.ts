@@ -5,11 +5,11 @@
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */
-import { type Clock, RealClock } from "../../lib/clock.ts";
-import { HttpError, type HttpErrorCode, sseErrorEvent } from "../errors.ts";
+import { HttpError } from "../errors.ts";
 import { clientResponseHeaders, isEventStream } from "./headers.ts";
 import type { InflightTracker } from "./inflight.ts";
-import { forwardableHeaders, POOLED_CLIENT, WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
+import { type GuardOptions, guardedStream, StreamGuard, stalled } from "./stream-guard.ts";
+import { type Http1Init, forwardableHeaders, POOLED_CLIENT, WHOLE_BODY_LIMIT, http1Fetch, wholeBody } from "../../lib/http1/client.ts";
 
 export interface ProxyInit {
   /** Full upstream URL (base + path + query). */
@@ -56,11 +56,6 @@ export interface ExchangeObserver {
   end(error: string | null): void;
 }
 
-/** The error a stalled exchange ends with. */
-export function stalled(ms: number): HttpError {
-  return new HttpError("upstream_stalled", `Cannot finish request: upstream stalled for ${ms / 1000} s`);
-}
-
 /** Statuses whose responses cannot carry a body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -79,8 +74,12 @@ export function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A
   };
 }
 
-/** Opens the upstream request; rejects with HttpError 502 when it cannot connect. */
-export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">): Promise<Response> {
+/**
+ * Opens the upstream request; rejects with HttpError 502 when it cannot
+ * connect. `watchBody` watches a streamed answer from inside the pooled
+ * client's body stream (plain-HTTP upstreams; see `http1Fetch`).
+ */
+export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">, watchBody?: Http1Init["watchBody"]): Promise<Response> {
   const abort = init.abort;
   const waitMs = init.headerTimeoutMs ?? 0;
   const stallMs = init.stallMs ?? 0;
@@ -108,6 +107,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     signal: abort.signal,
     connectTimeoutMs: init.connectTimeoutMs ?? 0,
     tcpKeepAliveMs: init.tcpKeepAliveMs ?? 0,
+    ...(watchBody === undefined ? {} : { watchBody }),
   };
   const send = (): Promise<Response> => {
     const bytes = pooledBody(init);
@@ -188,17 +188,38 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     init.onDone(false);
     throw abort.signal.reason instanceof HttpError ? abort.signal.reason : clientClosed();
   }
+  const guard = (headers: Headers): GuardOptions => ({
+    sse: isEventStream(headers),
+    abort,
+    done,
+    ...(observer === undefined ? {} : { observer }),
+    stallMs: init.stallMs ?? 0,
+    ...(init.onProgress ? { onProgress: init.onProgress } : {}),
+    register: (entry) => {
+      if (init.inflight) removeInflight = init.inflight.add(entry);
+    },
+  });
+  // A streamed answer over the pooled client is guarded inside its own body stream, as its head arrives
+  // (before any of its bytes): one stream to the client instead of two (measured: ~0.1 ms of time to first byte).
+  let watched = false;
+  const watchBody: Http1Init["watchBody"] = (status, headers, out) => {
+    if (init.method === "HEAD" || NULL_BODY_STATUSES.has(status)) return null;
+    watched = true;
+    observer?.response(status, headers);
+    return new StreamGuard(guard(headers), out);
+  };
   let upstream: Response;
   try {
-    upstream = await fetchUpstream(init);
+    upstream = await fetchUpstream(init, watchBody);
   } catch (err) {
     // The caller records a failed exchange (it knows the status the client gets); the release happens here.
     init.onDone(false);
     throw err;
   }
-  observer?.response(upstream.status, upstream.headers);
   const headers = clientResponseHeaders(upstream.headers, forwardableHeaders(upstream));
   const body = upstream.body;
+  if (watched) return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+  observer?.response(upstream.status, upstream.headers);
   if (body === null || init.method === "HEAD" || NULL_BODY_STATUSES.has(upstream.status)) {
     if (body !== null) await body.cancel().catch(() => {});
     done(null);
@@ -213,18 +234,7 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     }
     return new Response(whole ?? (await readWhole(upstream, init, done)), { status: upstream.status, statusText: upstream.statusText, headers });
   }
-  const stream = guardedStream(body, {
-    sse: isEventStream(upstream.headers),
-    abort,
-    done,
-    ...(observer === undefined ? {} : { observer }),
-    stallMs: init.stallMs ?? 0,
-    ...(init.onProgress ? { onProgress: init.onProgress } : {}),
-    register: (entry) => {
-      if (init.inflight) removeInflight = init.inflight.add(entry);
-    },
-  });
-  return new Response(stream, { status: upstream.status, statusText: upstream.statusText, headers });
+  return new Response(guardedStream(body, guard(upstream.headers)), { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
 /**
@@ -281,110 +291,4 @@ async function readWhole(upstream: Response, init: ProxyInit, done: (error: stri
     unregister();
     done(failure);
   }
-}
-
-interface GuardOptions {
-  sse: boolean;
-  abort: AbortController;
-  /** Runs once, with why the stream failed (or null when it ended normally). */
-  done: (error: string | null) => void;
-  observer?: ExchangeObserver;
-  register: (entry: { end(reason: string): void }) => void;
-  /** 0: off. See `ProxyInit.stallMs`. */
-  stallMs?: number;
-  onProgress?: () => void;
-  /** The stall watchdog's time (default: real; tests pass a ManualClock so no test waits on a wall-clock margin). */
-  clock?: Clock;
-}
-
-const REAL_CLOCK = new RealClock();
-
-/** Wraps an upstream body so its end, failure or cancellation runs `done` once. */
-export function guardedStream(body: ReadableStream<Uint8Array>, o: GuardOptions): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let ended = false;
-  let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
-  // The stall watchdog: one sleep per stream, re-armed only when it ends (a chunk just stamps the time).
-  const stallMs = o.stallMs ?? 0;
-  const clock = o.clock ?? REAL_CLOCK;
-  const unwatch = stallMs > 0 ? new AbortController() : null;
-  let lastMove = clock.now();
-  const finish = (error: string | null) => {
-    ended = true;
-    unwatch?.abort();
-    o.done(error);
-  };
-  const watch = (ms: number) => {
-    clock.sleep(ms, unwatch!.signal).then(checkStall, () => {});
-  };
-  const checkStall = () => {
-    if (ended) return;
-    const idle = clock.now() - lastMove;
-    if (idle < stallMs) {
-      watch(stallMs - idle);
-      return;
-    }
-    // Neither the upstream sent nor the client took a byte for stallMs (a hung server, or a client gone silent).
-    const e = stalled(stallMs);
-    endWith(e.code, e.message, e);
-    o.abort.abort(e);
-    reader.cancel(e).catch(() => {});
-  };
-  if (stallMs > 0) watch(stallMs);
-  const endWith = (code: HttpErrorCode, message: string, error?: unknown) => {
-    if (ended) return;
-    try {
-      if (o.sse) {
-        ctrl?.enqueue(sseErrorEvent(code, message));
-        ctrl?.close();
-      } else {
-        ctrl?.error(error ?? new Error(message));
-      }
-    } catch {
-      // The client side is already gone.
-    }
-    finish(message);
-  };
-  o.register({
-    end(reason: string) {
-      endWith("shutting_down", reason);
-      o.abort.abort(new Error(reason));
-      reader.cancel().catch(() => {});
-    },
-  });
-  return new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        ctrl = c;
-      },
-      async pull(c) {
-        if (ended) return;
-        try {
-          const { done, value } = await reader.read();
-          if (ended) return;
-          if (done) {
-            c.close();
-            finish(null);
-            return;
-          }
-          o.observer?.chunk(value);
-          c.enqueue(value);
-          if (stallMs > 0) lastMove = clock.now();
-          o.onProgress?.();
-        } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err);
-          endWith("upstream_error", `Cannot finish response: the upstream stream failed: ${msg}`, err);
-        }
-      },
-      cancel(reason) {
-        if (ended) return;
-        ended = true;
-        unwatch?.abort();
-        o.abort.abort(reason);
-        reader.cancel(reason).catch(() => {});
-        o.done("the client closed the connection");
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }

@@ -19,6 +19,38 @@ export interface Http1Init extends ConnectOptions {
   method: string;
   headers: Headers;
   body: Uint8Array | null;
+  /**
+   * Called as the head of an answer that will be streamed arrives, before
+   * any of its bytes: what watches the body from inside the one stream this
+   * client hands out (a proxy's guard without a second stream), or null.
+   */
+  watchBody?: (status: number, headers: Headers, out: BodyControl) => BodyWatcher | null;
+}
+
+/** What sees a streamed body from inside its stream (see `Http1Init.watchBody`). */
+export interface BodyWatcher {
+  /** A chunk arrived and was queued for the reader (its own copy: it may be kept). */
+  chunk(c: Uint8Array): void;
+  /** The reader took bytes. */
+  taken(): void;
+  /** The reader took the last byte of a body that ended whole. */
+  finished(): void;
+  /** The body cannot end whole: the connection broke, the answer was malformed or the request aborted. */
+  broke(error: unknown): void;
+  /** The reader cancelled the body (the connection is closed). */
+  cancelled(reason: unknown): void;
+}
+
+/** How a watcher ends the body itself. */
+export interface BodyControl {
+  /**
+   * Ends the body: `last` (if any) queued after what the reader has not yet
+   * taken, then the end; or, with `error`, the reader takes what was queued
+   * and then gets `error`. A connection still carrying the answer is closed.
+   */
+  end(last: Uint8Array | null, error?: unknown): void;
+  /** Stops reading from the upstream (the connection is closed, if it still carries the answer). */
+  cancelSource(reason: unknown): void;
 }
 
 /** False when `MODELSWAP_UPSTREAM_CLIENT=fetch`: every request to a model server then goes through Bun's fetch (a fallback, read once). */
@@ -93,10 +125,16 @@ class Exchange implements ResponseSink, ConnUser {
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   #paused = false;
 
-  constructor(conn: Conn, method: string, signal: AbortSignal, resolve: (r: Response) => void, reject: (e: unknown) => void) {
+  readonly #watchBody: Http1Init["watchBody"];
+  #watcher: BodyWatcher | null = null;
+  /** The body ended whole while chunks were still queued: the watcher learns it once the reader took them. */
+  #endPending = false;
+
+  constructor(conn: Conn, method: string, signal: AbortSignal, resolve: (r: Response) => void, reject: (e: unknown) => void, watchBody?: Http1Init["watchBody"]) {
     this.#conn = conn;
     this.#parser = new ResponseParser(method, this);
     this.#signal = signal;
+    this.#watchBody = watchBody;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#noBody = method.toUpperCase() === "HEAD";
@@ -137,34 +175,64 @@ class Exchange implements ResponseSink, ConnUser {
       return;
     }
     if (length === 0) return;
-    this.#settle(
-      new Response(
-        new ReadableStream<Uint8Array>(
-          {
-            start: (c) => {
-              this.#controller = c;
-            },
-            pull: (c) => {
-              // The reader has taken every chunk that arrived before the connection broke: now it learns why.
-              if (this.#lateError !== null && (c.desiredSize ?? 0) >= READ_AHEAD) {
-                c.error(this.#lateError.error);
-                return;
-              }
-              if (this.#paused) {
-                this.#paused = false;
-                this.#conn.socket?.resume();
-              }
-            },
-            cancel: () => {
-              this.#finished = true;
-              this.#drop();
-            },
-          },
-          { highWaterMark: READ_AHEAD, size: (chunk) => chunk?.byteLength ?? 0 },
-        ),
-        this.#init(),
-      ),
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.#controller = c;
+        },
+        pull: (c) => {
+          const empty = (c.desiredSize ?? 0) >= READ_AHEAD;
+          // The reader has taken every chunk that arrived before the connection broke: now it learns why.
+          if (this.#lateError !== null && empty) {
+            c.error(this.#lateError.error);
+            return;
+          }
+          if (this.#endPending && empty) {
+            this.#endPending = false;
+            c.close();
+            this.#watcher?.finished();
+            return;
+          }
+          this.#watcher?.taken();
+          if (this.#paused) {
+            this.#paused = false;
+            this.#conn.socket?.resume();
+          }
+        },
+        cancel: (reason) => {
+          this.#abandon();
+          this.#watcher?.cancelled(reason);
+        },
+      },
+      { highWaterMark: READ_AHEAD, size: (chunk) => chunk?.byteLength ?? 0 },
     );
+    this.#watcher = this.#watchBody?.(status, headers, this.#bodyControl) ?? null;
+    this.#settle(new Response(body, this.#init()));
+  }
+
+  /** How the watcher ends the body (see `BodyControl`). */
+  readonly #bodyControl: BodyControl = {
+    end: (last, error) => {
+      const c = this.#controller;
+      this.#endPending = false;
+      if (c !== null) {
+        if (error !== undefined) this.#errorBody(error, true);
+        else {
+          if (last !== null) c.enqueue(last);
+          c.close();
+        }
+      }
+      this.#abandon();
+    },
+    cancelSource: () => this.#abandon(),
+  };
+
+  /** Gives up the answer: a connection still carrying it is closed (one that already went back to the pool is not). */
+  #abandon(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#signal.removeEventListener("abort", this.#onAbort);
+    this.#drop();
   }
 
   data(bytes: Uint8Array): void {
@@ -176,7 +244,9 @@ class Exchange implements ResponseSink, ConnUser {
     const c = this.#controller;
     if (c === null) return;
     // The socket's buffer is not ours to keep.
-    c.enqueue(bytes.slice());
+    const own = bytes.slice();
+    c.enqueue(own);
+    this.#watcher?.chunk(own);
     if (!this.#paused && (c.desiredSize ?? 1) <= 0) {
       this.#paused = true;
       this.#conn.socket?.pause();
@@ -186,9 +256,14 @@ class Exchange implements ResponseSink, ConnUser {
   end(reusable: boolean): void {
     this.#finished = true;
     this.#signal.removeEventListener("abort", this.#onAbort);
+    const c = this.#controller;
     if (!this.#settled) {
       this.#settle(new Response(this.#whole ?? null, this.#init()), this.#whole);
-    } else this.#controller?.close();
+    } else if (this.#watcher === null || c === null) c?.close();
+    else if ((c.desiredSize ?? 0) >= READ_AHEAD) {
+      c.close();
+      this.#watcher.finished();
+    } else this.#endPending = true; // the reader's last pull closes it (see the stream's pull)
     if (reusable && !this.#conn.closed && this.#conn.out.length === 0) {
       if (this.#paused) this.#conn.socket?.resume();
       // After a streamed (chunked) answer llama-server (cpp-httplib) closes the socket although its headers
@@ -232,16 +307,22 @@ class Exchange implements ResponseSink, ConnUser {
     if (!this.#settled) {
       this.#settled = true;
       this.#reject(error);
-    } else if (afterQueued && this.#controller !== null && (this.#controller.desiredSize ?? 0) < READ_AHEAD) {
-      this.#lateError = { error };
-    } else {
-      try {
-        this.#controller?.error(error);
-      } catch {
-        // The reader is already gone.
-      }
-    }
+    } else if (this.#watcher !== null) this.#watcher.broke(error);
+    else this.#errorBody(error, afterQueued);
     this.#drop();
+  }
+
+  /** Errors the body: at once, or (`afterQueued`) once the reader took what was queued. */
+  #errorBody(error: unknown, afterQueued: boolean): void {
+    if (afterQueued && this.#controller !== null && (this.#controller.desiredSize ?? 0) < READ_AHEAD) {
+      this.#lateError = { error };
+      return;
+    }
+    try {
+      this.#controller?.error(error);
+    } catch {
+      // The reader is already gone.
+    }
   }
 
   #drop(): void {
@@ -292,7 +373,7 @@ export async function http1Fetch(url: URL, init: Http1Init): Promise<Response> {
     throw init.signal.reason;
   }
   return new Promise<Response>((resolve, reject) => {
-    conn.exchange = new Exchange(conn, init.method, init.signal, resolve, reject);
+    conn.exchange = new Exchange(conn, init.method, init.signal, resolve, reject, init.watchBody);
     const head = requestHead(init.method, url.pathname + url.search, url.host, init.headers, init.body);
     const body = init.body;
     if (body !== null && body.length > 0 && body.length <= 16 * 1024) {

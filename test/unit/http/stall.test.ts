@@ -1,12 +1,15 @@
 /**
- * The stall watchdog inside the guarded response stream (src/http/forward/proxy.ts):
+ * The stall watchdog of a streamed answer (src/http/forward/stream-guard.ts):
  * no byte moved for stallMs, from the upstream or to the client, ends the
- * exchange exactly once; bytes that keep moving never do.
+ * exchange exactly once; bytes that keep moving never do. Both carriers:
+ * the guarded second stream (over fetch's body) and the pooled client's own
+ * body stream (a real socket).
  */
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { poll } from "../../../src/lib/async.ts";
 import { ManualClock } from "../../../src/lib/clock.ts";
-import { guardedStream } from "../../../src/http/forward/proxy.ts";
+import { guardedStream, StreamGuard } from "../../../src/http/forward/stream-guard.ts";
+import { closeIdleConnections, http1Fetch } from "../../../src/lib/http1/client.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -97,5 +100,98 @@ describe("the stall watchdog in the guarded stream", () => {
     g.clock.advance(50);
     await expect(text).rejects.toThrow("upstream stalled");
     expect(g.done()).toBe(1);
+  });
+});
+
+/** A raw upstream that answers with an event stream's head and `first` chunk, then sends what `then` is called with. */
+function rawSse(first: string) {
+  const closed: unknown[] = [];
+  let socket: { write(s: string): void; end(): void } | null = null;
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(s) {
+        socket = s;
+        s.write(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n${first.length.toString(16)}\r\n${first}\r\n`);
+      },
+      close(s) {
+        closed.push(s);
+      },
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}/x`, closed, cut: () => socket?.end(), stop: () => server.stop(true) };
+}
+
+let upstream: ReturnType<typeof rawSse> | null = null;
+afterEach(() => {
+  upstream?.stop();
+  upstream = null;
+  closeIdleConnections();
+});
+
+/** The pooled client with the guard inside its body stream, on a manual clock. */
+async function pooledGuard(url: string, stallMs: number) {
+  const abort = new AbortController();
+  const clock = new ManualClock();
+  const done: Array<string | null> = [];
+  let progress = 0;
+  const res = await http1Fetch(new URL(url), {
+    method: "GET",
+    headers: new Headers(),
+    body: null,
+    signal: abort.signal,
+    watchBody: (_status, _headers, out) =>
+      new StreamGuard({ sse: true, abort, done: (e) => void done.push(e), register: () => {}, stallMs, onProgress: () => progress++, clock }, out),
+  });
+  return { res, abort, clock, done, progress: () => progress };
+}
+
+describe("the guard inside the pooled client's body stream", () => {
+  test("an SSE upstream that goes silent ends with the error event, once; the connection is closed", async () => {
+    upstream = rawSse("data: {}\n\n");
+    const g = await pooledGuard(upstream.url, 50);
+    const reader = g.res.body!.getReader();
+    // The reader takes the first chunk at time 0 (a reader taking bytes is a move too).
+    expect(decoder.decode((await reader.read()).value)).toBe("data: {}\n\n");
+    const rest = (async () => {
+      let t = "";
+      for (let r = await reader.read(); !r.done; r = await reader.read()) t += decoder.decode(r.value);
+      return t;
+    })();
+    g.clock.advance(49);
+    expect(g.done).toEqual([]);
+    g.clock.advance(1);
+    const text = await rest;
+    expect(text.startsWith("event: error\n")).toBe(true);
+    expect(text).toContain('"code":"upstream_stalled"');
+    expect(g.done).toEqual(["Cannot finish request: upstream stalled for 0.05 s"]);
+    expect(g.abort.signal.aborted).toBe(true);
+    await until(() => upstream!.closed.length === 1);
+  });
+
+  test("an upstream cut mid-stream: the chunks it sent, then the SSE error event; done once with why", async () => {
+    upstream = rawSse("data: 1\n\n");
+    const g = await pooledGuard(upstream.url, 0);
+    await until(() => g.progress() === 1);
+    upstream.cut();
+    const text = await g.res.text();
+    expect(text.startsWith("data: 1\n\n")).toBe(true);
+    expect(text).toContain('"code":"upstream_error"');
+    expect(g.done.length).toBe(1);
+    expect(g.done[0]).toContain("Cannot finish response: the upstream stream failed");
+  });
+
+  test("a client that cancels ends the exchange once, as the client's doing", async () => {
+    upstream = rawSse("data: 1\n\n");
+    const g = await pooledGuard(upstream.url, 50);
+    const reader = g.res.body!.getReader();
+    await reader.read();
+    await reader.cancel(new Error("client left"));
+    expect(g.done).toEqual(["the client closed the connection"]);
+    expect(g.abort.signal.aborted).toBe(true);
+    g.clock.advance(100);
+    expect(g.done.length).toBe(1);
+    await until(() => upstream!.closed.length === 1);
   });
 });

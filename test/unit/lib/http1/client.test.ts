@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, forwardableHeaders, http1Fetch, wholeBody } from "../../../../src/lib/http1/client.ts";
+import { type BodyControl, type BodyWatcher, CHUNKED_REUSE_WAIT_MS, closeIdleConnections, ConnectionReset, forwardableHeaders, http1Fetch, wholeBody } from "../../../../src/lib/http1/client.ts";
 import { poll } from "../../../../src/lib/async.ts";
 import { blackHole } from "../../../helpers/black-hole.ts";
 
@@ -314,4 +314,92 @@ test("chunks that arrived before the connection broke reach a late reader, then 
   })().catch((e: unknown) => e);
   expect(text).toBe("token1 token2 ");
   expect((err as Error).message).toContain("closed before the response ended");
+});
+
+describe("watchBody: a watcher inside the one body stream", () => {
+  const sse = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
+  const decode = (c: Uint8Array) => new TextDecoder().decode(c);
+
+  /** A watcher that writes down what it is told; `out` is the control it was given. */
+  function recorder() {
+    const events: string[] = [];
+    let out: BodyControl | null = null;
+    const watcher: BodyWatcher = {
+      chunk: (c) => void events.push(`chunk ${decode(c)}`),
+      taken: () => {},
+      finished: () => void events.push("finished"),
+      broke: (e) => void events.push(`broke ${(e as Error).message}`),
+      cancelled: () => void events.push("cancelled"),
+    };
+    const watchBody = (status: number, _headers: Headers, control: BodyControl) => {
+      events.push(`head ${status}`);
+      out = control;
+      return watcher;
+    };
+    return { events, watchBody, out: () => out! };
+  }
+
+  test("sees each chunk as it arrives, and the end only once the reader took the last byte", async () => {
+    raw = rawServer(() => sse);
+    const r = recorder();
+    const res = await http1Fetch(new URL(`${raw.url}/s`), { ...init("GET"), watchBody: r.watchBody });
+    await poll(() => (r.events.length >= 3 ? true : undefined), 2, { signal: signal() });
+    // The whole answer is in; the reader has taken none of it.
+    expect(r.events).toEqual(["head 200", "chunk hello", "chunk world"]);
+    expect(await res.text()).toBe("helloworld");
+    expect(r.events).toEqual(["head 200", "chunk hello", "chunk world", "finished"]);
+  });
+
+  test("a small answer read whole, and a bodiless one, are not watched", async () => {
+    raw = rawServer((n) => (n === 1 ? "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok" : "HTTP/1.1 204 No Content\r\n\r\n"));
+    const r = recorder();
+    expect(await (await http1Fetch(new URL(`${raw.url}/a`), { ...init("GET"), watchBody: r.watchBody })).text()).toBe("ok");
+    expect((await http1Fetch(new URL(`${raw.url}/b`), { ...init("GET"), watchBody: r.watchBody })).status).toBe(204);
+    expect(r.events).toEqual([]);
+  });
+
+  test("a watcher that ends a body whose answer already came whole adds its last bytes and leaves the connection pooled", async () => {
+    raw = rawServer(() => sse);
+    const r = recorder();
+    const res = await http1Fetch(new URL(`${raw.url}/s`), { ...init("GET"), watchBody: r.watchBody });
+    await poll(() => (r.events.length >= 3 ? true : undefined), 2, { signal: signal() });
+    r.out().end(new TextEncoder().encode("event: error\n\n"));
+    expect(await res.text()).toBe("helloworldevent: error\n\n");
+    expect(r.events).not.toContain("finished");
+    const ended = performance.now();
+    await poll(() => (performance.now() - ended > CHUNKED_REUSE_WAIT_MS ? true : undefined), 5, { signal: signal() });
+    expect(await (await http1Fetch(new URL(`${raw.url}/again`), init("GET"))).text()).toBe("helloworld");
+    expect(raw.sockets.length).toBe(1);
+    expect(raw.closed.length).toBe(0);
+  });
+
+  test("a cut mid-body goes to the watcher, which decides what the reader gets; the connection is closed", async () => {
+    raw = rawServer((_, s) => {
+      s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      setImmediate(() => s.end());
+      return "";
+    });
+    const r = recorder();
+    const res = await http1Fetch(new URL(`${raw.url}/x`), { ...init("GET"), watchBody: r.watchBody });
+    await poll(() => (r.events.some((e) => e.startsWith("broke")) ? true : undefined), 2, { signal: signal() });
+    expect(r.events[2]).toContain("closed before the response ended");
+    r.out().end(null, new Error("cut, as the watcher says"));
+    const reader = res.body!.getReader();
+    expect(decode((await reader.read()).value!)).toBe("hello");
+    expect(((await reader.read().catch((e: unknown) => e)) as Error).message).toBe("cut, as the watcher says");
+  });
+
+  test("a reader that cancels tells the watcher, and the connection is closed", async () => {
+    raw = rawServer((_, s) => {
+      s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      return "";
+    });
+    const r = recorder();
+    const res = await http1Fetch(new URL(`${raw.url}/x`), { ...init("GET"), watchBody: r.watchBody });
+    const reader = res.body!.getReader();
+    expect(decode((await reader.read()).value!)).toBe("hello");
+    await reader.cancel(new Error("gone"));
+    expect(r.events).toEqual(["head 200", "chunk hello", "cancelled"]);
+    await poll(() => (raw!.closed.length > 0 ? true : undefined), 2, { signal: signal() });
+  });
 });
