@@ -1,7 +1,9 @@
 /**
  * Forwards one request upstream and streams the answer back chunk by chunk.
  *
- * The response body is a pull-based stream over the upstream body, so a slow
+ * A streamed answer reaches the client through the pooled client's own body
+ * stream, watched from inside it (`StreamGuard`), or, over Bun's fetch,
+ * through a guarded stream pulled as the client reads; either way a slow
  * client slows the upstream (backpressure). `onDone` (the lease release) runs
  * exactly once: when the body ends, errors, the client leaves, or a drain ends it.
  */

@@ -194,7 +194,8 @@ class Exchange implements ResponseSink, ConnUser {
             return;
           }
           this.#watcher?.taken();
-          if (this.#paused) {
+          // Once the answer is over the connection may carry another: its pauses are not ours to undo.
+          if (this.#paused && !this.#finished) {
             this.#paused = false;
             this.#conn.socket?.resume();
           }
@@ -213,16 +214,15 @@ class Exchange implements ResponseSink, ConnUser {
   /** How the watcher ends the body (see `BodyControl`). */
   readonly #bodyControl: BodyControl = {
     end: (last, error) => {
-      const c = this.#controller;
       this.#endPending = false;
-      if (c !== null) {
-        if (error !== undefined) this.#errorBody(error, true);
-        else {
-          if (last !== null) c.enqueue(last);
-          c.close();
-        }
-      }
       this.#abandon();
+      const c = this.#controller;
+      if (c === null) return;
+      if (error !== undefined) this.#errorBody(error, true);
+      else {
+        if (last !== null) c.enqueue(last);
+        c.close();
+      }
     },
     cancelSource: () => this.#abandon(),
   };
