@@ -91,17 +91,19 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     : waitMs > 0
       ? setTimeout(() => abort.abort(new HttpError("upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
       : undefined;
-  const options = {
-    method: init.method,
-    headers: init.headers,
-    body: init.body,
-    signal: abort.signal,
-    redirect: "manual",
-    timeout: false,
-    decompress: false,
-    // Streams need half-duplex to be sent as request bodies.
-    ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
-  } as RequestInit;
+  // Bun's fetch (https: peers, one-shot body streams); built only when used: most requests go over the pooled client.
+  const viaFetch = (): Promise<Response> =>
+    fetch(init.url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: abort.signal,
+      redirect: "manual",
+      timeout: false,
+      decompress: false,
+      // Streams need half-duplex to be sent as request bodies.
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
   const pooled = {
     method: init.method,
     headers: init.headers,
@@ -113,7 +115,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   };
   const send = (): Promise<Response> => {
     const bytes = pooledBody(init);
-    if (bytes === undefined) return fetch(init.url, options);
+    if (bytes === undefined) return viaFetch();
     pooled.body = bytes;
     return http1Fetch(new URL(init.url), pooled);
   };

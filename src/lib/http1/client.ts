@@ -222,25 +222,27 @@ class Exchange implements ResponseSink, ConnUser {
       },
       BODY_STRATEGY,
     );
-    this.#watcher = this.#watchBody?.(status, headers, this.#bodyControl) ?? null;
+    if (this.#watchBody !== undefined) this.#watcher = this.#watchBody(status, headers, this.#bodyControl());
     this.#settle(new Response(body, this.#init()));
   }
 
-  /** How the watcher ends the body (see `BodyControl`). */
-  readonly #bodyControl: BodyControl = {
-    end: (last, error) => {
-      this.#endPending = false;
-      this.#abandon();
-      const c = this.#controller;
-      if (c === null) return;
-      if (error !== undefined) this.#errorBody(error, true);
-      else {
-        if (last !== null) c.enqueue(last);
-        c.close();
-      }
-    },
-    cancelSource: () => this.#abandon(),
-  };
+  /** How the watcher ends the body (see `BodyControl`); made only for a watched body, not for every exchange. */
+  #bodyControl(): BodyControl {
+    return {
+      end: (last, error) => {
+        this.#endPending = false;
+        this.#abandon();
+        const c = this.#controller;
+        if (c === null) return;
+        if (error !== undefined) this.#errorBody(error, true);
+        else {
+          if (last !== null) c.enqueue(last);
+          c.close();
+        }
+      },
+      cancelSource: () => this.#abandon(),
+    };
+  }
 
   /** Gives up the answer: a connection still carrying it is closed (one that already went back to the pool is not). */
   #abandon(): void {
