@@ -15,16 +15,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { envOf, SIDE_OPTIONS } from "./ab-sides.ts";
 import { freePort, installCleanup, processTicks, rssKb, start, stopAll, waitHttp } from "./children.ts";
 import { chat, median } from "./probes.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const { values: opts } = parseArgs({
   options: {
-    a: { type: "string", default: "." },
-    b: { type: "string", default: "." },
-    "a-env": { type: "string", multiple: true, default: [] },
-    "b-env": { type: "string", multiple: true, default: [] },
+    ...SIDE_OPTIONS,
     "b-config-line": { type: "string", multiple: true, default: [] },
     connections: { type: "string", default: "64" },
     pairs: { type: "string", default: "12" },
@@ -32,7 +30,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-const envOf = (kvs: string[]): Record<string, string> => Object.fromEntries(kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 
 interface Run {
   rps: number;

@@ -18,15 +18,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { envOf, SIDE_OPTIONS } from "./ab-sides.ts";
 import { type Child, freePort, installCleanup, processTicks, rssKb, start, stop, waitHttp } from "./children.ts";
 import { median, openStreams, streamTimings } from "./probes.ts";
 
 const { values: opts } = parseArgs({
   options: {
-    a: { type: "string", default: "." },
-    b: { type: "string", default: "." },
-    "a-env": { type: "string", multiple: true, default: [] },
-    "b-env": { type: "string", multiple: true, default: [] },
+    ...SIDE_OPTIONS,
     measure: { type: "string", default: "ttfb,cpu,kb" },
     "streams-per-side": { type: "string", default: "60" },
     concurrent: { type: "string", default: "200" },
@@ -35,7 +33,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-const envOf = (kvs: string[]): Record<string, string> => Object.fromEntries(kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 const SIDES = { A: { root: opts.a, env: envOf(opts["a-env"]) }, B: { root: opts.b, env: envOf(opts["b-env"]) } } as const;
 type Side = keyof typeof SIDES;
 const tmp = mkdtempSync(join(tmpdir(), "modelswap-stream-ab-"));
