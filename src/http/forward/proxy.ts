@@ -204,7 +204,8 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     },
   });
   // A streamed answer over the pooled client is guarded inside its own body stream, as its head arrives
-  // (before any of its bytes): one stream to the client instead of two (measured: ~0.1 ms of time to first byte).
+  // (before any of its bytes): one stream to the client instead of two (measured: the same time to first
+  // byte, ~3 % less CPU per streamed token; README § Benchmarks).
   let watched = false;
   const watchBody: Http1Init["watchBody"] = (status, headers, out) => {
     if (init.method === "HEAD" || NULL_BODY_STATUSES.has(status)) return null;

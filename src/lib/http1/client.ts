@@ -31,7 +31,7 @@ export interface Http1Init extends ConnectOptions {
 export interface BodyWatcher {
   /** A chunk arrived and was queued for the reader (its own copy: it may be kept). */
   chunk(c: Uint8Array): void;
-  /** The reader took bytes. */
+  /** The reader took every queued chunk and asks for more. */
   taken(): void;
   /** The reader took the last byte of a body that ended whole. */
   finished(): void;
