@@ -93,6 +93,7 @@ export class StreamGuard implements BodyWatcher {
 
   cancelled(reason: unknown): void {
     if (this.#ended) return;
+    // Ended before the abort below: its echo (a failed read) must not end the stream a second way.
     this.#ended = true;
     this.#unwatch?.abort();
     this.#o.abort.abort(reason);

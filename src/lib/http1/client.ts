@@ -195,14 +195,14 @@ class Exchange implements ResponseSink, ConnUser {
         start: (c) => {
           this.#controller = c;
         },
+        // Comes only when a reader waits on an empty queue (BODY_STRATEGY): every queued chunk was taken.
         pull: (c) => {
-          const empty = drained(c);
           // The reader has taken every chunk that arrived before the connection broke: now it learns why.
-          if (this.#lateError !== null && empty) {
+          if (this.#lateError !== null) {
             c.error(this.#lateError.error);
             return;
           }
-          if (this.#endPending && empty) {
+          if (this.#endPending) {
             this.#endPending = false;
             c.close();
             this.#watcher?.finished();
@@ -276,11 +276,12 @@ class Exchange implements ResponseSink, ConnUser {
     const c = this.#controller;
     if (!this.#settled) {
       this.#settle(new Response(this.#whole ?? null, this.#init()), this.#whole);
-    } else if (this.#watcher === null || c === null) c?.close();
-    else if (drained(c)) {
-      c.close();
-      this.#watcher.finished();
-    } else this.#endPending = true; // the reader's last pull closes it (see the stream's pull)
+    } else if (this.#watcher !== null && c !== null && !drained(c)) {
+      this.#endPending = true; // the reader's last pull closes it, and tells the watcher (see the stream's pull)
+    } else {
+      c?.close();
+      this.#watcher?.finished();
+    }
     if (reusable && !this.#conn.closed && this.#conn.out.length === 0) {
       if (this.#paused) this.#conn.socket?.resume();
       // After a streamed (chunked) answer llama-server (cpp-httplib) closes the socket although its headers
