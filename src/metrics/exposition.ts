@@ -135,8 +135,13 @@ export class Histogram extends Family<HistogramState> {
   }
 
   #observe(s: HistogramState, v: number): void {
-    const i = this.buckets.findIndex((b) => v <= b);
-    if (i >= 0) s.counts[i]!++;
+    const buckets = this.buckets;
+    for (let i = 0; i < buckets.length; i++) {
+      if (v <= buckets[i]!) {
+        s.counts[i]!++;
+        break;
+      }
+    }
     s.sum += v;
     s.count++;
   }

@@ -77,8 +77,12 @@ export function createPromMetrics(): PromMetrics {
   registry.add(new Reading("modelswap_process_resident_memory_bytes", "Resident memory of modelswap itself.", "gauge", () => process.memoryUsage().rss));
   registry.add(new Reading("modelswap_process_heap_bytes", "JavaScript heap in use by modelswap itself.", "gauge", () => process.memoryUsage().heapUsed));
 
-  // The series handles of each (model, path), looked up once: no label key is built per request.
-  const routeSeries = new Map<string, { byStatus: Map<number, { inc(): void }>; duration: { observe(v: number): void }; ttfb: { observe(v: number): void } }>();
+  // The series handles of each (model, path) and each model, looked up once: no label key is built per request.
+  const routeSeries = new Map<string, Map<string, { byStatus: Map<number, { inc(): void }>; duration: { observe(v: number): void }; ttfb: { observe(v: number): void } }>>();
+  const modelSeries = new Map<string, {
+    prompt: { inc(by: number): void }; generated: { inc(by: number): void }; cached: { inc(by: number): void };
+    promptSpeed: { observe(v: number): void }; genSpeed: { observe(v: number): void };
+  }>();
 
   const loadSeries = new Map<string, { inFlight: { set(v: number): void }; queued: { set(v: number): void } }>();
 
@@ -90,24 +94,34 @@ export function createPromMetrics(): PromMetrics {
     contentType: CONTENT_TYPE,
     setState,
     observeActivity(e) {
+      const model = e.model;
       const path = pathLabel(e.req_path);
-      let perRoute = routeSeries.get(`${e.model}\u0000${path}`);
+      let byPath = routeSeries.get(model);
+      if (byPath === undefined) routeSeries.set(model, (byPath = new Map()));
+      let perRoute = byPath.get(path);
       if (perRoute === undefined) {
-        const labels = [e.model, path];
-        perRoute = { byStatus: new Map(), duration: duration.labels(labels), ttfb: ttfb.labels(labels) };
-        routeSeries.set(`${e.model}\u0000${path}`, perRoute);
+        const labels = [model, path];
+        byPath.set(path, (perRoute = { byStatus: new Map(), duration: duration.labels(labels), ttfb: ttfb.labels(labels) }));
       }
       let count = perRoute.byStatus.get(e.resp_status_code);
-      if (count === undefined) perRoute.byStatus.set(e.resp_status_code, (count = requests.labels([e.model, path, String(e.resp_status_code)])));
+      if (count === undefined) perRoute.byStatus.set(e.resp_status_code, (count = requests.labels([model, path, String(e.resp_status_code)])));
       count.inc();
       perRoute.duration.observe(e.duration_ms / 1000);
       perRoute.ttfb.observe(e.ttfb_ms / 1000);
+      let m = modelSeries.get(model);
+      if (m === undefined) {
+        m = {
+          prompt: tokens.labels([model, "prompt"]), generated: tokens.labels([model, "generated"]), cached: tokens.labels([model, "cached"]),
+          promptSpeed: promptSpeed.labels([model]), genSpeed: genSpeed.labels([model]),
+        };
+        modelSeries.set(model, m);
+      }
       const t = e.tokens;
-      if (t.input_tokens > 0) tokens.inc([e.model, "prompt"], t.input_tokens);
-      if (t.output_tokens > 0) tokens.inc([e.model, "generated"], t.output_tokens);
-      if (t.cache_tokens > 0) tokens.inc([e.model, "cached"], t.cache_tokens);
-      if (t.prompt_per_second > 0) promptSpeed.observe([e.model], t.prompt_per_second);
-      if (t.tokens_per_second > 0) genSpeed.observe([e.model], t.tokens_per_second);
+      if (t.input_tokens > 0) m.prompt.inc(t.input_tokens);
+      if (t.output_tokens > 0) m.generated.inc(t.output_tokens);
+      if (t.cache_tokens > 0) m.cached.inc(t.cache_tokens);
+      if (t.prompt_per_second > 0) m.promptSpeed.observe(t.prompt_per_second);
+      if (t.tokens_per_second > 0) m.genSpeed.observe(t.tokens_per_second);
       // The stall watchdog acts in the proxy: its trace is the exchange's error.
       if (e.error_msg?.includes("upstream stalled")) watchdog.inc([e.model, "stall"]);
     },

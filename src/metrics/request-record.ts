@@ -8,7 +8,7 @@
  * it is collecting a capture.
  */
 import type { MetricsHub } from "./metrics-hub.ts";
-import type { ActivityEntry } from "./activity.ts";
+import type { ActivityEntry, NewActivity } from "./activity.ts";
 import { noTokens, type ParsedTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
 import { BodyUsageTail, SseUsageTail, type UsageTail } from "./usage-tail.ts";
 
@@ -25,6 +25,19 @@ export interface RecordInit {
 }
 
 const decoder = new TextDecoder();
+
+/** The last wall time (ms) `isoTime` formatted, and its text: under load several rows arrive in one millisecond. */
+let isoAt = Number.NaN;
+let isoText = "";
+
+/** `new Date(ms).toISOString()`, formatted once per millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== isoAt) {
+    isoText = new Date(ms).toISOString();
+    isoAt = ms;
+  }
+  return isoText;
+}
 
 /** llama-swap's error text for a failed answer: the body's error message, else the status. */
 export function errorMessage(status: number, body: string): string {
@@ -173,8 +186,8 @@ export class RequestRecord {
       parsed = this.#sse() ? tokensFromSseTail(this.#tail.text()) : tokensFromJson(this.#tail.text());
     }
     if (errorMsg === null && !ok) errorMsg = `HTTP ${this.#status}`;
-    const row = {
-      timestamp: new Date(this.#time).toISOString(),
+    const row: NewActivity = {
+      timestamp: isoTime(this.#time),
       model: this.model,
       req_path: this.#path,
       resp_content_type: this.#contentType,
@@ -183,8 +196,8 @@ export class RequestRecord {
       duration_ms: Math.round(Math.max(duration, parsed?.timingsMs ?? 0)),
       ttfb_ms: Math.round(this.#ttfb < 0 ? duration : this.#ttfb),
       bytes: this.#bytes,
-      ...(errorMsg === null ? {} : { error_msg: errorMsg }),
     };
+    if (errorMsg !== null) row.error_msg = errorMsg;
     const capture = this.#capture(ok);
     this.#hub.captures.release(this.#reserved);
     this.#reserved = 0;
