@@ -30,7 +30,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-
 interface Run {
   rps: number;
   p50Ms: number;
