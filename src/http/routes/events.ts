@@ -7,7 +7,7 @@
  * A client that stops reading is dropped, never allowed to hold the
  * publisher back.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { ActivityEntry } from "../../metrics/index.ts";
 import { EVENT_BUFFER_CAPACITY, type LogHub, type SequencedEvent } from "../../observe/index.ts";
 import type { AppDeps } from "../state.ts";
@@ -48,11 +48,10 @@ export interface EventRoutesOptions {
  *
  * @example
  * ```ts
- * app.route("/", eventRoutes(deps, { activity: () => metrics.activity.all() }));
+ * eventRoutes(app, deps, { activity: () => metrics.activity.all() });
  * ```
  */
-export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Hono {
-  const app = new Hono();
+export function eventRoutes(app: Hono, deps: AppDeps, options: EventRoutesOptions = {}): void {
   /** Unread bytes per client before it is dropped (the connect-time batch does not count). */
   const limit = MAX_QUEUED_BYTES;
 
@@ -118,5 +117,4 @@ export function eventRoutes(deps: AppDeps, options: EventRoutesOptions = {}): Ho
     return new Response(out.stream, { headers: SSE_HEADERS });
   });
 
-  return app;
 }

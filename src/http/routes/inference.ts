@@ -2,7 +2,7 @@
  * Model-routed endpoints: the model comes from the JSON body, a multipart
  * form field, or the `?model=` query, as in llama-swap.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Context } from "hono";
 import { type ParsedJson, parseModelJson, readLimited, tooLarge } from "../edge/body.ts";
 import { HttpError } from "../errors.ts";
@@ -208,16 +208,12 @@ export function jsonEndpoint(front: Front): JsonEndpoint {
  * `%` escapes, reach the same function). Mount before any middleware: the
  * endpoint writes its own log line and checks its own keys.
  */
-export function jsonRoutes(endpoint: JsonEndpoint): Hono {
-  const app = new Hono();
+export function jsonRoutes(app: Hono, endpoint: JsonEndpoint): void {
   for (const p of JSON_MODEL_PATHS) app.post(p, (c) => endpoint(c.req.raw, serverOf(c), c.req.path));
-  return app;
 }
 
 /** Routes for endpoints that name their model in a form field or the query (why: one table mirrors llama-swap's router). */
-export function inferenceRoutes(front: Front): Hono {
-  const app = new Hono();
+export function inferenceRoutes(app: Hono, front: Front): void {
   for (const p of FORM_MODEL_PATHS) app.post(p, (c) => handleForm(c, front));
   for (const p of QUERY_MODEL_PATHS) app.get(p, (c) => handleQuery(c, front));
-  return app;
 }

@@ -3,7 +3,7 @@
  * the UI for browsers) and `GET /logs/stream[/proxy|/upstream|/:model]`
  * (history, then live lines, as chunked text until the client leaves).
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Context } from "hono";
 import type { LogFilter, LogLine } from "../../observe/index.ts";
 import type { AppDeps } from "../state.ts";
@@ -44,11 +44,10 @@ function streamLogs(c: Context, deps: AppDeps, filter: LogFilter): Response {
  *
  * @example
  * ```ts
- * app.route("/", logRoutes(deps));
+ * logRoutes(app, deps);
  * ```
  */
-export function logRoutes(deps: AppDeps): Hono {
-  const app = new Hono();
+export function logRoutes(app: Hono, deps: AppDeps): void {
   const index = buildIndex(deps.config);
 
   app.get("/logs", (c) => {
@@ -68,5 +67,4 @@ export function logRoutes(deps: AppDeps): Hono {
     return streamLogs(c, deps, { kind: "model", model });
   });
 
-  return app;
 }

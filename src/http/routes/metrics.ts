@@ -3,7 +3,7 @@
  * `/api/metrics/stats`, `/api/captures/:id`, `POST /api/inflight/:id/cancel`
  * (plus `GET /api/inflight`, the ids to cancel), and Prometheus `/metrics`.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Context } from "hono";
 import { type ActivityQuery, DEFAULT_QUERY, isSortKey } from "../../metrics/index.ts";
 import { HttpError } from "../errors.ts";
@@ -64,11 +64,10 @@ export function activityQuery(c: Context): ActivityQuery {
  *
  * @example
  * ```ts
- * app.route("/", metricsRoutes(front));
+ * metricsRoutes(app, front);
  * ```
  */
-export function metricsRoutes(front: Front): Hono {
-  const app = new Hono();
+export function metricsRoutes(app: Hono, front: Front): void {
   const m = front.metrics;
 
   app.get("/metrics", () => new Response(m.prom.text(), { headers: { "Content-Type": m.prom.contentType } }));
@@ -96,5 +95,4 @@ export function metricsRoutes(front: Front): Hono {
     return c.json({ msg: "ok" });
   });
 
-  return app;
 }

@@ -2,7 +2,7 @@
  * Non-model routes in llama-swap's shapes: the model list, what is running,
  * unloading, health (`/health`, `/wol-health`) and the tab icon.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Context } from "hono";
 import type { ModelConfig } from "../../config/types.ts";
 import type { ModelState } from "../../scheduler/protocol.ts";
@@ -98,8 +98,7 @@ export async function listRunning(front: Front): Promise<{ running: Array<Record
 }
 
 /** Routes for listing, running, unload and health (why: what UIs and scripts poll). */
-export function modelRoutes(front: Front): Hono {
-  const app = new Hono();
+export function modelRoutes(app: Hono, front: Front): void {
   app.get("/v1/models", (c) => modelsHandler(c, front));
   app.get("/models", (c) => modelsHandler(c, front));
   app.get("/running", async (c) => c.json(await listRunning(front)));
@@ -140,5 +139,4 @@ export function modelRoutes(front: Front): Hono {
     await front.deps.scheduler.unload(model);
     return c.text("OK");
   });
-  return app;
 }

@@ -6,7 +6,7 @@
  * (`resolve/targets.ts`). None is active at start-up and after a reload.
  * A change is logged and published as `profileChanged` on `/api/events`.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { HttpError } from "../errors.ts";
 import type { Front } from "../state.ts";
 
@@ -35,8 +35,7 @@ export function setActiveProfile(front: Front, name: string | null): boolean {
 }
 
 /** Routes for `/api/profiles` (why: clients switch pins at runtime, as in llama-swap's UI). */
-export function profileRoutes(front: Front): Hono {
-  const app = new Hono();
+export function profileRoutes(app: Hono, front: Front): void {
   app.get("/api/profiles", (c) => c.json(listProfiles(front)));
   app.put("/api/profiles/active", async (c) => {
     let body: unknown;
@@ -53,5 +52,4 @@ export function profileRoutes(front: Front): Hono {
     setActiveProfile(front, name);
     return c.json({ active: front.profile });
   });
-  return app;
 }

@@ -2,7 +2,7 @@
  * This machine: llama-swap's `/api/hardware` (a snapshot taken once) and
  * `/api/performance` (system and GPU samples; `?after=` for the newer ones).
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { hardwareSnapshot, type HardwareSnapshot } from "../../system/index.ts";
 import { HttpError } from "../errors.ts";
 import type { Front } from "../state.ts";
@@ -13,11 +13,10 @@ import { VERSION } from "../../lib/version.ts";
  *
  * @example
  * ```ts
- * app.route("/", systemRoutes(front));
+ * systemRoutes(app, front);
  * ```
  */
-export function systemRoutes(front: Front): Hono {
-  const app = new Hono();
+export function systemRoutes(app: Hono, front: Front): void {
   const none = async () => ({ present: false, gpus: [], reason: "no GPU query configured" });
   let snapshot: Promise<HardwareSnapshot> | null = null;
 
@@ -43,5 +42,4 @@ export function systemRoutes(front: Front): Hono {
     });
   });
 
-  return app;
 }

@@ -3,7 +3,7 @@
  * a config without sleeping: move the scheduler's manual clock, wait until it
  * is idle, long-poll the event stream, kill a model or fail its health checks.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Context } from "hono";
 import type * as V from "valibot";
 import type { SequencedEvent } from "../../observe/index.ts";
@@ -85,7 +85,7 @@ export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: 
  *
  * @example
  * ```ts
- * if (deps.testHooks) app.route("/", testHookRoutes(deps));
+ * if (deps.testHooks) testHookRoutes(app, deps);
  * ```
  */
 export interface TestHookOptions {
@@ -93,8 +93,7 @@ export interface TestHookOptions {
   dropEventStreams?: () => number;
 }
 
-export function testHookRoutes(deps: AppDeps, options: TestHookOptions = {}): Hono {
-  const app = new Hono();
+export function testHookRoutes(app: Hono, deps: AppDeps, options: TestHookOptions = {}): void {
   const index = buildIndex(deps.config);
 
   app.get("/test/clock", async (c) => c.json({ now: await deps.scheduler.clockNow() }));
@@ -146,5 +145,4 @@ export function testHookRoutes(deps: AppDeps, options: TestHookOptions = {}): Ho
     return c.json({ model, fail });
   });
 
-  return app;
 }

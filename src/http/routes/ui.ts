@@ -4,7 +4,7 @@
  * from `src/ui/` (embedded in the executable; from source, bundled on the
  * first request).
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { UI_CSP, UI_PAGE, UI_PATH } from "../ui/page.ts";
 
 const SECURITY = {
@@ -28,16 +28,14 @@ function uiBundle(): Promise<{ js: string; css: string }> {
  *
  * @example
  * ```ts
- * app.route("/", uiRoutes());
+ * uiRoutes(app);
  * ```
  */
-export function uiRoutes(): Hono {
-  const app = new Hono();
+export function uiRoutes(app: Hono): void {
   // llama-swap sends its root to /ui (302), which leads on to /ui/.
   app.get("/", (c) => c.redirect("/ui", 302));
   app.get("/ui", (c) => c.redirect(UI_PATH, 301));
   app.get(UI_PATH, () => new Response(UI_PAGE, { headers: PAGE_HEADERS }));
   app.get("/ui/app.js", async () => new Response((await uiBundle()).js, { headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache", ...SECURITY } }));
   app.get("/ui/app.css", async () => new Response((await uiBundle()).css, { headers: { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "no-cache", ...SECURITY } }));
-  return app;
 }

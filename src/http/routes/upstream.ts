@@ -4,7 +4,7 @@
  * that prefixes the path wins. Paths matching `ignorePaths` never start a model.
  * `/comfyui/<path>`: the same for llama-swap's fixed ComfyUI model.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Context } from "hono";
 import { HttpError } from "../errors.ts";
 import { forward } from "../forward/forward.ts";
@@ -129,13 +129,11 @@ async function comfy(c: Context, front: Front): Promise<Response> {
 }
 
 /** The passthrough routes (why: UIs and tools of a model server work unchanged behind modelswap). */
-export function upstreamRoutes(front: Front): Hono {
+export function upstreamRoutes(app: Hono, front: Front): void {
   const ignore = front.deps.config.ignorePaths.map((s) => new RegExp(s));
-  const app = new Hono();
   // llama-swap sends `GET /upstream` to its UI's model list; modelswap's UI lists models on its one page.
   app.get("/upstream", (c) => c.redirect(UI_PATH, 302));
   app.all("/upstream/*", (c) => handle(c, front, ignore));
   app.all("/comfyui", (c) => permanentRedirect(c, "/comfyui/"));
   app.all("/comfyui/*", (c) => comfy(c, front));
-  return app;
 }

@@ -3,7 +3,7 @@
  * they talk to. modelswap is not built with a commit or date stamp, so both
  * are empty strings (llama-swap's own value for a plain `go build`).
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { VERSION } from "../../lib/version.ts";
 
 /**
@@ -11,11 +11,11 @@ import { VERSION } from "../../lib/version.ts";
  *
  * @example
  * ```ts
- * await versionRoutes().request("/api/version"); // {"version":"0.1.0","commit":"","build_date":""}
+ * const app = new Hono();
+ * versionRoutes(app);
+ * await app.request("/api/version"); // {"version":"0.1.0","commit":"","build_date":""}
  * ```
  */
-export function versionRoutes(): Hono {
-  const app = new Hono();
+export function versionRoutes(app: Hono): void {
   app.get("/api/version", (c) => c.json({ version: VERSION, commit: "", build_date: "" }));
-  return app;
 }
