@@ -37,6 +37,9 @@ self.addEventListener("message", (e: MessageEvent<ToWorker>) => {
       post({ type: "ready" });
       // After `ready`: the main thread subscribes to events only once the scheduler is up.
       if (killed > 0) log(`sweep: killed ${killed} leftover process(es) of an earlier run`);
+      // This thread's own heap (the main thread collects its own): the garbage of loading its modules and
+      // starting, given back before the first request (idle RSS -0.5 MB, 3 of 3 interleaved runs).
+      Bun.gc(true);
     } catch (err) {
       fatal(err);
     }

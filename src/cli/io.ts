@@ -2,6 +2,7 @@
  * Where subcommands write: an interface so tests can capture output
  * without spawning a process.
  */
+import { writeStderr, writeStdout } from "../lib/stdio.ts";
 
 /** Line-oriented stdout and stderr. */
 export interface Io {
@@ -9,8 +10,8 @@ export interface Io {
   err(line: string): void;
 }
 
-/** Writes to the process's stdout and stderr. */
+/** Writes to the process's stdout and stderr (through `lib/stdio.ts`: see there why not `process.stdout`). */
 export const processIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => writeStdout(`${line}\n`),
+  err: (line) => writeStderr(`${line}\n`),
 };

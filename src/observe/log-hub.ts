@@ -7,6 +7,7 @@
 import type { Config } from "../config/types.ts";
 import type { LogFilter, LogHub, LogLine, LogSource } from "./types.ts";
 import { writeSync } from "node:fs";
+import { writeStdout } from "../lib/stdio.ts";
 import { formatRecord } from "./log-format.ts";
 import { levelEnabled } from "./proxy-log.ts";
 
@@ -104,7 +105,7 @@ function takeStdout(): string | null {
 
 function flushStdout(): void {
   const text = takeStdout();
-  if (text !== null) process.stdout.write(text);
+  if (text !== null) writeStdout(text);
 }
 
 // Whatever is still queued when the process exits goes out synchronously.
