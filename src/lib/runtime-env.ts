@@ -21,11 +21,20 @@
  *   machines with 16 GB of RAM or more, the machines model weights live on;
  *   below that it uses 2. Peak RSS under a 64-connection load 103.7 → 90.4
  *   MB, req/s and CPU per request within the noise (12 A/B pairs, bench/ab.ts).
+ * - `BUN_JSC_useFTLJIT=0`: JavaScriptCore's last tier (FTL) is not used. A
+ *   proxy's hot code is glue between native calls, which the tier below
+ *   (DFG) compiles as well: at 64 connections req/s 1.048 and 1.033 ×, CPU
+ *   per request 1.013 and 1.004 × (8 and 10 A/B pairs, bench/ab.ts), at 1
+ *   connection req/s 1.057 ×; CPU per streamed token 0.88 × (4 runs,
+ *   bench/stream-ab.ts). What it saves is memory: p99 0.91-0.92 ×, peak RSS
+ *   under load 0.93 ×, and 30 s after the load 66.7 MB instead of 70.6
+ *   (bench/mem-probe.ts): the FTL compiler's code pages and its output.
  */
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
   BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",
   BUN_JSC_useGenerationalGC: "0",
   BUN_JSC_heapGrowthMaxIncrease: "1",
+  BUN_JSC_useFTLJIT: "0",
 };
 
 /** Names the variables the re-exec added (comma-separated), so they can be left out of children's environments. */
@@ -39,7 +48,8 @@ export const INJECTED_ENV = "MODELSWAP_RUNTIME_ENV";
  * ```ts
  * withRuntimeDefaults({ PATH: "/bin", BUN_JSC_useGenerationalGC: "1" });
  * // { PATH: "/bin", BUN_JSC_useGenerationalGC: "1", BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",
- * //   BUN_JSC_heapGrowthMaxIncrease: "1", MODELSWAP_RUNTIME_ENV: "BUN_CONFIG_MAX_HTTP_REQUESTS,BUN_JSC_heapGrowthMaxIncrease" }
+ * //   BUN_JSC_heapGrowthMaxIncrease: "1", BUN_JSC_useFTLJIT: "0",
+ * //   MODELSWAP_RUNTIME_ENV: "BUN_CONFIG_MAX_HTTP_REQUESTS,BUN_JSC_heapGrowthMaxIncrease,BUN_JSC_useFTLJIT" }
  * ```
  */
 export function withRuntimeDefaults(env: Record<string, string | undefined>): Record<string, string | undefined> {

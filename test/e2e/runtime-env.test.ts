@@ -38,9 +38,11 @@ test("serve runs with Bun's settings; its model servers do not inherit them", as
   expect(ms.BUN_CONFIG_MAX_HTTP_REQUESTS).toBe("65336");
   expect(ms.BUN_JSC_useGenerationalGC).toBe("0");
   expect(ms.BUN_JSC_heapGrowthMaxIncrease).toBe("1");
+  expect(ms.BUN_JSC_useFTLJIT).toBe("0");
   expect(model.BUN_CONFIG_MAX_HTTP_REQUESTS).toBeUndefined();
   expect(model.BUN_JSC_useGenerationalGC).toBeUndefined();
   expect(model.BUN_JSC_heapGrowthMaxIncrease).toBeUndefined();
+  expect(model.BUN_JSC_useFTLJIT).toBeUndefined();
   expect(model.MODELSWAP_RUNTIME_ENV).toBeUndefined();
 });
 

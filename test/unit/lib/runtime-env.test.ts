@@ -9,7 +9,8 @@ describe("runtime settings of serve", () => {
       BUN_JSC_useGenerationalGC: "1",
       BUN_CONFIG_MAX_HTTP_REQUESTS: RUNTIME_DEFAULTS.BUN_CONFIG_MAX_HTTP_REQUESTS,
       BUN_JSC_heapGrowthMaxIncrease: RUNTIME_DEFAULTS.BUN_JSC_heapGrowthMaxIncrease,
-      [INJECTED_ENV]: "BUN_CONFIG_MAX_HTTP_REQUESTS,BUN_JSC_heapGrowthMaxIncrease",
+      BUN_JSC_useFTLJIT: RUNTIME_DEFAULTS.BUN_JSC_useFTLJIT,
+      [INJECTED_ENV]: "BUN_CONFIG_MAX_HTTP_REQUESTS,BUN_JSC_heapGrowthMaxIncrease,BUN_JSC_useFTLJIT",
     });
   });
 
