@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 
-const STDIO = resolve(import.meta.dir, "../../../src/lib/stdio.ts");
+const STDIO = resolve(import.meta.dir, "../../src/lib/stdio.ts");
 
 /** Runs a script that imports `writeStdout` and `writeStderr`; its stdout and stderr are pipes. */
 function run(body: string) {
