@@ -205,6 +205,8 @@ async function serveLocked(
   say(`listening on ${started.url}${options.testHooks ? " (test hooks enabled)" : ""}${options.watchConfig ? ", watching the config file" : ""}`);
   // Once more after the listener and the preload started (measured: settles at ~53 MB instead of ~57 MB).
   setTimeout(() => Bun.gc(true), 100).unref();
+  // Serving from here on: the normal JIT policy again (main.ts made it reluctant for the start).
+  Bun.unsafe.setJITPolicy(1);
   void preload(scheduler, config.preload, logs, io);
   return await exitCode;
 }
