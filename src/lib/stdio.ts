@@ -2,8 +2,9 @@
  * Text to stdout and stderr through Bun's native file sinks, not
  * `process.stdout` / `process.stderr`. Why: the first use of either loads
  * Node's stream machinery into the process, and `serve` prints from its
- * first second (measured with `bench/floor-idle.ts`'s Bun parts: the first
- * `process.stdout.write` +2.2 MB RSS, a `Bun.stdout.writer()` +0.6 MB).
+ * first second (measured: `serve`'s idle RSS -0.7 MB with stdout a pipe, as
+ * under systemd or Docker; in a process with nothing else, the first
+ * `process.stdout.write` +2.2 MB, a `Bun.stdout.writer()` +0.6 MB).
  * One sink per stream, so text goes out in call order; a reader that falls
  * behind is buffered for, as by `process.stdout`.
  */

@@ -116,5 +116,4 @@ export function eventRoutes(app: Hono, deps: AppDeps, options: EventRoutesOption
       });
     return new Response(out.stream, { headers: SSE_HEADERS });
   });
-
 }

@@ -66,5 +66,4 @@ export function logRoutes(app: Hono, deps: AppDeps): void {
     }
     return streamLogs(c, deps, { kind: "model", model });
   });
-
 }

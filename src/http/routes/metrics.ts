@@ -94,5 +94,4 @@ export function metricsRoutes(app: Hono, front: Front): void {
     if (!front.requests.cancel(id)) throw new HttpError("inflight_not_found", `Cannot cancel request as none is in flight with id: ${id}`);
     return c.json({ msg: "ok" });
   });
-
 }

@@ -41,5 +41,4 @@ export function systemRoutes(app: Hono, front: Front): void {
       gpu_stats: gpu_stats.filter((s) => Date.parse(s.timestamp) > after),
     });
   });
-
 }

@@ -144,5 +144,4 @@ export function testHookRoutes(app: Hono, deps: AppDeps, options: TestHookOption
     await deps.scheduler.healthOverride(model, fail);
     return c.json({ model, fail });
   });
-
 }
