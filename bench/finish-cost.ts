@@ -8,12 +8,16 @@
  * record and its log line, against ~8 µs here), and leaving it out altogether
  * gave 0.76-0.81 × the CPU per request (README § Benchmarks).
  *
+ * Also the token count of a long answer (an embeddings answer of ~500 KB):
+ * parsed whole, and searched from its end (`tokensFromJsonBody`).
+ *
  *   ./node_modules/.bin/bun bench/finish-cost.ts [--records 100000] [--rounds 12]
  */
 import { parseArgs } from "node:util";
 import { logRequest } from "../src/http/request-log.ts";
 import { MetricsHub } from "../src/metrics/metrics-hub.ts";
 import { RequestRecord } from "../src/metrics/request-record.ts";
+import { tokensFromJson, tokensFromJsonBody } from "../src/metrics/tokens.ts";
 import { createLogHub } from "../src/observe/log-hub.ts";
 import { createProxyLogger } from "../src/observe/proxy-log.ts";
 import type { Config } from "../src/config/types.ts";
@@ -73,7 +77,31 @@ function logLines(): { min: number; median: number } {
   );
 }
 
+/** An embeddings answer of 24 × 1024 numbers (~500 KB), usage last, as OpenAI and llama-server send it. */
+const embeddings = new TextEncoder().encode(
+  JSON.stringify({
+    object: "list", model: "bench",
+    data: Array.from({ length: 24 }, (_, i) => ({ object: "embedding", index: i, embedding: Array.from({ length: 1024 }, (_, j) => Math.sin(i * 1024 + j)) })),
+    usage: { prompt_tokens: 480, total_tokens: 480 },
+  }),
+);
+
+/** µs per token count of `embeddings`, over fewer calls than the rows (each reads ~500 KB). */
+function longAnswer(count: (b: Uint8Array) => unknown): { min: number; median: number } {
+  const per: number[] = [];
+  const calls = Math.max(1, Math.round(N / 500));
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) count(embeddings);
+    per.push(((performance.now() - t0) * 1000) / calls);
+  }
+  return { min: Math.min(...per), median: median(per) };
+}
+
+const decoder = new TextDecoder();
 const show = (name: string, t: { min: number; median: number }) => console.log(`${name.padEnd(34)} min ${t.min.toFixed(2)}  median ${t.median.toFixed(2)} µs`);
 show("activity record, captures on (5 MB)", records(5));
 show("activity record, captures off", records(0));
 show("request log line", logLines());
+show(`tokens of a ${Math.round(embeddings.length / 1024)} KB answer, parsed whole`, longAnswer((b) => tokensFromJson(decoder.decode(b))));
+show(`tokens of a ${Math.round(embeddings.length / 1024)} KB answer, from its end`, longAnswer((b) => tokensFromJsonBody(b)));

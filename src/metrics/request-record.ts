@@ -9,7 +9,7 @@
  */
 import type { MetricsHub } from "./metrics-hub.ts";
 import type { ActivityEntry, NewActivity } from "./activity.ts";
-import { noTokens, type ParsedTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
+import { noTokens, type ParsedTokens, tokensFromJson, tokensFromJsonBody, tokensFromJsonTail, tokensFromSseTail } from "./tokens.ts";
 import { BodyUsageTail, SseUsageTail, type UsageTail } from "./usage-tail.ts";
 
 export interface RecordInit {
@@ -179,11 +179,12 @@ export class RequestRecord {
     let parsed: ParsedTokens | null = null;
     let errorMsg = error;
     if (this.#whole !== null) {
-      const text = decoder.decode(this.#whole);
-      if (ok) parsed = tokensFromJson(text);
-      else errorMsg ??= errorMessage(this.#status, text);
+      if (ok) parsed = tokensFromJsonBody(this.#whole);
+      else errorMsg ??= errorMessage(this.#status, decoder.decode(this.#whole));
     } else if (this.#tail !== null && ok) {
-      parsed = this.#sse() ? tokensFromSseTail(this.#tail.text()) : tokensFromJson(this.#tail.text());
+      const tail = this.#tail;
+      if (!(tail instanceof BodyUsageTail)) parsed = tokensFromSseTail(tail.text());
+      else parsed = tail.complete ? tokensFromJson(tail.text()) : tokensFromJsonTail(tail.text());
     }
     if (errorMsg === null && !ok) errorMsg = `HTTP ${this.#status}`;
     const row: NewActivity = {

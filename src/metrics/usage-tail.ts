@@ -117,34 +117,43 @@ export class SseUsageTail implements UsageTail {
 
 /**
  * Any other streamed body: kept whole while it is at most `max` bytes, since
- * only a whole JSON document parses; past that it keeps nothing.
+ * only a whole JSON document parses; past that only its last `max` bytes or
+ * a little more (whole chunks), where usage and timings come
+ * (`tokensFromJsonTail`).
  *
  * @example
  * ```ts
  * const t = new BodyUsageTail();
  * t.push(bytes('{"usage":{"prompt_tokens":1,"completion_tokens":2}}'));
- * tokensFromJson(t.text());
+ * t.complete ? tokensFromJson(t.text()) : tokensFromJsonTail(t.text());
  * ```
  */
 export class BodyUsageTail implements UsageTail {
   total = 0;
-  #chunks: Uint8Array[] | null = [];
+  #chunks: Uint8Array[] = [];
+  /** Bytes in `#chunks`. */
+  #kept = 0;
   readonly #max: number;
 
   constructor(max = 16 * 1024) {
     this.#max = max;
   }
 
+  /** Whether `text()` is the whole body (else its end only). */
+  get complete(): boolean {
+    return this.#kept === this.total;
+  }
+
   push(chunk: Uint8Array): void {
     this.total += chunk.byteLength;
-    if (this.#chunks === null) return;
-    if (this.total <= this.#max) this.#chunks.push(chunk);
-    else this.#chunks = null;
+    this.#chunks.push(chunk);
+    this.#kept += chunk.byteLength;
+    // Drop from the front while what stays still covers the last `max` bytes.
+    while (this.#chunks.length > 1 && this.#kept - this.#chunks[0]!.byteLength >= this.#max) this.#kept -= this.#chunks.shift()!.byteLength;
   }
 
   text(): string {
-    if (this.#chunks === null) return "";
-    const out = new Uint8Array(this.total);
+    const out = new Uint8Array(this.#kept);
     let at = 0;
     for (const c of this.#chunks) {
       out.set(c, at);

@@ -34,6 +34,18 @@ describe("RequestRecord", () => {
     expect(hub.activity.all()).toHaveLength(1);
   });
 
+  test("a JSON answer streamed without a length, longer than what is kept whole: usage read from its end", () => {
+    const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
+    const rec = init(hub);
+    rec.response(200, new Headers({ "content-type": "application/json" }));
+    const chunks = ['{"object":"list","data":[{"embedding":[', ...Array.from({ length: 3000 }, () => "0.125,"), '0.5]}],"usage":{"prompt_tokens":8,"total_tokens":8}}'];
+    for (const c of chunks) rec.chunk(enc.encode(c));
+    const row = rec.finish(null)!;
+    expect(row.bytes).toBe(chunks.join("").length);
+    expect(row.bytes).toBeGreaterThan(16 * 1024);
+    expect(row.tokens).toMatchObject({ input_tokens: 8 });
+  });
+
   test("a failed answer keeps the upstream's error message, and the capture has no response body", () => {
     const hub = new MetricsHub({ metricsMaxInMemory: 10, captureBuffer: 1 });
     const rec = init(hub);

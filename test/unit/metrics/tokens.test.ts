@@ -1,6 +1,6 @@
 /** Token counts from usage (JSON or the last SSE events) and llama-server timings. */
 import { describe, expect, test } from "bun:test";
-import { BodyUsageTail, SseUsageTail, tokensFromJson, tokensFromSseTail } from "../../../src/metrics/index.ts";
+import { BodyUsageTail, JSON_TAIL_BYTES, SseUsageTail, tokensFromJson, tokensFromJsonBody, tokensFromJsonTail, tokensFromSseTail } from "../../../src/metrics/index.ts";
 
 const enc = new TextEncoder();
 
@@ -118,11 +118,61 @@ describe("BodyUsageTail", () => {
     expect(tokensFromJson(t.text())?.tokens).toMatchObject({ input_tokens: 1, output_tokens: 2 });
   });
 
-  test("past the limit nothing is kept (a cut JSON document cannot parse anyway)", () => {
+  test("past the limit its end is kept: the whole chunks that cover the last `max` bytes", () => {
     const t = new BodyUsageTail(4);
     t.push(enc.encode("0123"));
+    expect(t.complete).toBe(true);
     t.push(enc.encode("456789"));
     expect(t.total).toBe(10);
-    expect(t.text()).toBe("");
+    expect(t.complete).toBe(false);
+    expect(t.text()).toBe("456789");
+    t.push(enc.encode("ab"));
+    expect(t.text()).toBe("456789ab");
+    t.push(enc.encode("cdef"));
+    expect(t.text()).toBe("cdef");
+  });
+
+  test("a JSON answer longer than the limit: its usage is read from the end", () => {
+    const t = new BodyUsageTail(64);
+    t.push(enc.encode('{"object":"list","data":[{"embedding":['));
+    for (let i = 0; i < 200; i++) t.push(enc.encode("0.125,"));
+    t.push(enc.encode('0.5]}],"usage":{"prompt_tokens":8,"total_tokens":8}}'));
+    expect(t.complete).toBe(false);
+    expect(tokensFromJsonTail(t.text())?.tokens).toMatchObject({ input_tokens: 8 });
+  });
+});
+
+/** An embeddings answer of `n` numbers: far past JSON_TAIL_BYTES for n in the thousands. */
+function embeddings(n: number, usage: object): string {
+  return JSON.stringify({ object: "list", data: [{ object: "embedding", index: 0, embedding: Array.from({ length: n }, (_, i) => i / 7) }], model: "e5", usage });
+}
+
+describe("tokensFromJsonBody: a long answer is searched from its end", () => {
+  test("an embeddings answer: the same tokens as parsing it whole", () => {
+    const text = embeddings(4000, { prompt_tokens: 8, total_tokens: 8 });
+    expect(text.length).toBeGreaterThan(JSON_TAIL_BYTES);
+    expect(tokensFromJsonBody(enc.encode(text))).toEqual(tokensFromJson(text));
+    expect(tokensFromJsonBody(enc.encode(text))?.tokens.input_tokens).toBe(8);
+  });
+
+  test("llama-server's timings after a long answer give its speeds and duration", () => {
+    const text = JSON.stringify({ content: "word ".repeat(5000), usage: { prompt_tokens: 1, completion_tokens: 1 }, timings: { prompt_n: 20, prompt_ms: 100, prompt_per_second: 200, predicted_n: 50, predicted_ms: 1000, predicted_per_second: 50 } });
+    expect(tokensFromJsonBody(enc.encode(text))).toEqual(tokensFromJson(text));
+    expect(tokensFromJsonBody(enc.encode(text))?.timingsMs).toBe(1100);
+  });
+
+  test("a usage key in model output (escaped, inside a string) or without an object is passed over", () => {
+    const text = '{"usage":{"prompt_tokens":5,"completion_tokens":6},"choices":[{"message":{"content":"the \\"usage\\":{\\"prompt_tokens\\":99} text"}}],"stats":{"usage":null}}';
+    expect(JSON.parse(text).choices[0].message.content).toContain('"usage":{"prompt_tokens":99}');
+    expect(tokensFromJsonTail(text)?.tokens).toMatchObject({ input_tokens: 5, output_tokens: 6 });
+  });
+
+  test("a long answer whose usage comes first is read whole", () => {
+    const text = JSON.stringify({ usage: { prompt_tokens: 3, completion_tokens: 4 }, data: "x".repeat(3 * JSON_TAIL_BYTES) });
+    expect(tokensFromJsonBody(enc.encode(text))?.tokens).toMatchObject({ input_tokens: 3, output_tokens: 4 });
+  });
+
+  test("a long answer with no usage at all reports nothing", () => {
+    expect(tokensFromJsonBody(enc.encode(JSON.stringify({ data: [{ b64_json: "A".repeat(3 * JSON_TAIL_BYTES) }] })))).toBeNull();
   });
 });
