@@ -76,6 +76,13 @@ export function threadCpuTicks(pid: number): Record<string, number> {
   return out;
 }
 
+/** Kernel-mode CPU time (clock ticks) of all threads of `pid`: its syscalls, including the loopback TCP work a send does for the receiver. */
+export function systemTicks(pid: number): number {
+  let sum = 0;
+  for (const [, stat] of taskFiles(pid, "stat")) sum += Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[12]);
+  return sum;
+}
+
 /** CPU time (user + system, clock ticks) of all threads of `pids`, together. */
 export function processTicks(pids: number[]): number {
   let sum = 0;

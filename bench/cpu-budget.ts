@@ -8,11 +8,11 @@
  *
  *   ./node_modules/.bin/bun bench/cpu-budget.ts [--pairs 6] [--duration 5s] [--connections 64]
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { descendants, installCleanup, processTicks, stopAll, threadCpuTicks } from "./children.ts";
+import { descendants, installCleanup, processTicks, stopAll, systemTicks, threadCpuTicks } from "./children.ts";
 import { chat, median } from "./probes.ts";
 import { startBunProxy, startModelswap, startUpstream, writeModelswapConfig } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
@@ -30,16 +30,6 @@ function machineTicks(): { busy: number; idle: number } {
   const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3]! + f[4]!;
   return { busy: f.slice(0, 8).reduce((a, b) => a + b, 0) - idle, idle };
-}
-
-/** Kernel-mode CPU (clock ticks) of all threads of `pid`: its syscalls, including the loopback TCP work a send does for the receiver. */
-function systemTicks(pid: number): number {
-  let sum = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    sum += Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[12]);
-  }
-  return sum;
 }
 
 interface Split {

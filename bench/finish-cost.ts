@@ -44,13 +44,13 @@ const answer = new TextEncoder().encode(
 const reqHeaders = new Headers({ host: "127.0.0.1:8080", "content-type": "application/json", "content-length": String(reqBody.length) });
 const respHeaders = new Headers({ "content-type": "application/json", date: new Date().toUTCString(), "content-length": String(answer.length) });
 
-/** µs per call of `one` over `N` calls, min and median of `ROUNDS` rounds. */
-function time(one: (i: number) => void): { min: number; median: number } {
+/** µs per call of `one` over `calls` calls, min and median of `ROUNDS` rounds. */
+function time(one: (i: number) => void, calls = N): { min: number; median: number } {
   const per: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < N; i++) one(i);
-    per.push(((performance.now() - t0) * 1000) / N);
+    for (let i = 0; i < calls; i++) one(i);
+    per.push(((performance.now() - t0) * 1000) / calls);
   }
   return { min: Math.min(...per), median: median(per) };
 }
@@ -88,14 +88,7 @@ const embeddings = new TextEncoder().encode(
 
 /** µs per token count of `embeddings`, over fewer calls than the rows (each reads ~500 KB). */
 function longAnswer(count: (b: Uint8Array) => unknown): { min: number; median: number } {
-  const per: number[] = [];
-  const calls = Math.max(1, Math.round(N / 500));
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) count(embeddings);
-    per.push(((performance.now() - t0) * 1000) / calls);
-  }
-  return { min: Math.min(...per), median: median(per) };
+  return time(() => count(embeddings), Math.max(1, Math.round(N / 500)));
 }
 
 const decoder = new TextDecoder();

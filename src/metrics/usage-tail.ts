@@ -7,6 +7,7 @@
  * (~64 SSE chunks and their objects, 16-20 KB per open stream), to find one
  * usage event at the end.
  */
+import { JSON_TAIL_BYTES } from "./tokens.ts";
 
 /** Collects the bytes tokens are read from at the end; `push` is the per-chunk work. */
 export interface UsageTail {
@@ -135,7 +136,7 @@ export class BodyUsageTail implements UsageTail {
   #kept = 0;
   readonly #max: number;
 
-  constructor(max = 16 * 1024) {
+  constructor(max = JSON_TAIL_BYTES) {
     this.#max = max;
   }
 
