@@ -80,6 +80,12 @@ export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: 
   });
 }
 
+/** What the test hooks reach beyond `AppDeps`. */
+export interface TestHookOptions {
+  /** Ends every open `/api/events` stream (a network blip), returning how many. */
+  dropEventStreams?: () => number;
+}
+
 /**
  * Routes for `/test/*`; mount only when `deps.testHooks` is true.
  *
@@ -88,11 +94,6 @@ export function waitForEvents(deps: AppDeps, since: number, ms: number, signal: 
  * if (deps.testHooks) testHookRoutes(app, deps);
  * ```
  */
-export interface TestHookOptions {
-  /** Ends every open `/api/events` stream (a network blip), returning how many. */
-  dropEventStreams?: () => number;
-}
-
 export function testHookRoutes(app: Hono, deps: AppDeps, options: TestHookOptions = {}): void {
   const index = buildIndex(deps.config);
 
