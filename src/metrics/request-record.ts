@@ -9,7 +9,7 @@
  */
 import type { MetricsHub } from "./metrics-hub.ts";
 import type { ActivityEntry, NewActivity } from "./activity.ts";
-import { noTokens, type ParsedTokens, tokensFromJson, tokensFromJsonBody, tokensFromJsonTail, tokensFromSseTail } from "./tokens.ts";
+import { noTokens, type ParsedTokens, tokensFromJsonBody } from "./tokens.ts";
 import { BodyUsageTail, SseUsageTail, type UsageTail } from "./usage-tail.ts";
 
 export interface RecordInit {
@@ -182,9 +182,7 @@ export class RequestRecord {
       if (ok) parsed = tokensFromJsonBody(this.#whole);
       else errorMsg ??= errorMessage(this.#status, decoder.decode(this.#whole));
     } else if (this.#tail !== null && ok) {
-      const tail = this.#tail;
-      if (!(tail instanceof BodyUsageTail)) parsed = tokensFromSseTail(tail.text());
-      else parsed = tail.complete ? tokensFromJson(tail.text()) : tokensFromJsonTail(tail.text());
+      parsed = this.#tail.tokens();
     }
     if (errorMsg === null && !ok) errorMsg = `HTTP ${this.#status}`;
     const row: NewActivity = {

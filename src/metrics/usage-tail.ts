@@ -7,15 +7,17 @@
  * (~64 SSE chunks and their objects, 16-20 KB per open stream), to find one
  * usage event at the end.
  */
-import { JSON_TAIL_BYTES } from "./tokens.ts";
+import { JSON_TAIL_BYTES, type ParsedTokens, tokensFromJson, tokensFromJsonTail, tokensFromSseTail } from "./tokens.ts";
 
 /** Collects the bytes tokens are read from at the end; `push` is the per-chunk work. */
 export interface UsageTail {
   /** Every byte seen, for the activity row and `bytes sent`. */
   readonly total: number;
   push(chunk: Uint8Array): void;
-  /** The kept text, for `tokensFromSseTail` or `tokensFromJson`. */
+  /** The kept text. */
   text(): string;
+  /** The token counts read from the kept text by the parser that fits what was kept, or null when none were found. */
+  tokens(): ParsedTokens | null;
 }
 
 const decoder = new TextDecoder();
@@ -41,7 +43,7 @@ const CR = 13;
  * const t = new SseUsageTail();
  * t.push(bytes('data: {"choices":[]}\n\n'));
  * t.push(bytes('data: {"usage":{"prompt_tokens":3,"completion_tokens":9}}\n\n'));
- * tokensFromSseTail(t.text()); // 3 in, 9 out
+ * t.tokens(); // 3 in, 9 out
  * ```
  */
 export class SseUsageTail implements UsageTail {
@@ -90,6 +92,10 @@ export class SseUsageTail implements UsageTail {
     return this.#kept.map((e) => `${e}\n\n`).join("") + partial;
   }
 
+  tokens(): ParsedTokens | null {
+    return tokensFromSseTail(this.text());
+  }
+
   /** Keeps a piece of the event being received; an event too long to keep is dropped (its rest cannot parse, and is skipped). */
   #hold(piece: Uint8Array): void {
     this.#curBytes += piece.byteLength;
@@ -126,7 +132,7 @@ export class SseUsageTail implements UsageTail {
  * ```ts
  * const t = new BodyUsageTail();
  * t.push(bytes('{"usage":{"prompt_tokens":1,"completion_tokens":2}}'));
- * t.complete ? tokensFromJson(t.text()) : tokensFromJsonTail(t.text());
+ * t.tokens(); // 1 in, 2 out
  * ```
  */
 export class BodyUsageTail implements UsageTail {
@@ -161,5 +167,9 @@ export class BodyUsageTail implements UsageTail {
       at += c.byteLength;
     }
     return decoder.decode(out);
+  }
+
+  tokens(): ParsedTokens | null {
+    return this.complete ? tokensFromJson(this.text()) : tokensFromJsonTail(this.text());
   }
 }
