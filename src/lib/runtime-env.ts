@@ -29,10 +29,11 @@
  * default until the memory it saved was bounded otherwise (the heap growth
  * above, the captures out of the heap, the idle release in
  * src/http/idle-collect.ts). Bun's generational collector now, against full
- * collections: requests/s 1.061 ×, CPU per request 0.897 ×, p99 0.929 ×, peak
- * 1.081 × (8 A/B pairs at 64 connections, bench/ab.ts); 30 s after the
- * load, with the idle release, idle + 17.0 MB against + 18.8 before both (two
- * `npm run bench` runs in one hour).
+ * collections: requests/s 1.061 and 1.062 ×, CPU per request 0.897 and 0.928
+ * ×, p99 0.929 and 0.945 ×, peak 1.081 and 1.086 × (8 and 10 A/B pairs at 64
+ * connections, bench/ab.ts); 30 s after the load, with the idle release,
+ * idle + 15.8-17.9 MB in eight `npm run bench` runs against + 18.1-18.8 in
+ * three before both.
  */
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
   BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",

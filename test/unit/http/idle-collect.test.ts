@@ -69,7 +69,7 @@ describe("IdleGc", () => {
     gc.tick();
     quiet(gc, 3); // collection, then two quiet intervals
     expect([s.collected, s.released]).toEqual([2, 0]);
-    s.busy = true; // a stream opened without a new request being noted in this interval
+    s.busy = true; // something in flight that no new request announced
     quiet(gc, 5);
     expect(s.released).toBe(0);
     s.busy = false;
