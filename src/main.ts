@@ -6,6 +6,14 @@ import { parseArgs, UsageError, type Command } from "./cli/args.ts";
 import { helpText, usageText } from "./cli/help.ts";
 import { versionText } from "./lib/version.ts";
 import { LOAD_CONFIG_COMMAND } from "./cli/config-process.ts";
+import { drainStdio } from "./lib/stdio.ts";
+
+/**
+ * How long a finished command waits for a slow reader of its stdout and
+ * stderr before it exits: bounded, so a reader that stopped reading does not
+ * keep a stopped modelswap alive (an orchestrator's stop timeout is ~10 s).
+ */
+const OUTPUT_DRAIN_MS = 2000;
 
 /** How much more reluctant to compile JavaScriptCore is while `serve` loads and starts (`Bun.unsafe.setJITPolicy`). */
 const STARTUP_JIT_POLICY = 10;
@@ -62,12 +70,16 @@ async function main(argv: string[]): Promise<never> {
     process.stderr.write(`modelswap: ${error.message}\n\n${usageText(error.command)}`);
     process.exit(2);
   }
+  let code: number;
   try {
-    process.exit(await run(command, argv));
+    code = await run(command, argv);
   } catch (error) {
     process.stderr.write(`modelswap: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    code = 1;
   }
+  // What a slow reader has not taken yet would be lost by the exit (src/lib/stdio.ts).
+  await drainStdio(OUTPUT_DRAIN_MS);
+  process.exit(code);
 }
 
 if (import.meta.main) await main(process.argv.slice(2));

@@ -6,7 +6,7 @@
 import { createScheduler } from "../scheduler/client.ts";
 import type { Scheduler } from "../scheduler/api.ts";
 import { type HttpServer, startHttpServer } from "../http/index.ts";
-import { connectHubs, connectMetrics, createEventHub, createLogHub, type LogHub } from "../observe/index.ts";
+import { connectHubs, connectMetrics, createEventHub, createLogHub, flushStdout, type LogHub } from "../observe/index.ts";
 import { MetricsHub, type ActivityStoreLike } from "../metrics/index.ts";
 import { queryGpus } from "../hardware/index.ts";
 import { deadline } from "../lib/async.ts";
@@ -208,7 +208,10 @@ async function serveLocked(
   // Serving from here on: the normal JIT policy again (main.ts made it reluctant for the start).
   Bun.unsafe.setJITPolicy(1);
   void preload(scheduler, config.preload, logs, io);
-  return await exitCode;
+  const code = await exitCode;
+  // The shutdown's last lines are queued for stdout: hand them over before main.ts drains and exits.
+  flushStdout();
+  return code;
 }
 
 /**

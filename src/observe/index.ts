@@ -4,7 +4,7 @@
  * the UI, the test hooks) and by stdout.
  */
 export type { EventHub, LogFilter, LogHub, LogLine, LogSource, SequencedEvent } from "./types.ts";
-export { createLogHub, LOG_BUFFER_BYTES, matches, type LogHubOptions } from "./log-hub.ts";
+export { createLogHub, flushStdout, LOG_BUFFER_BYTES, matches, type LogHubOptions } from "./log-hub.ts";
 export { createEventHub, EVENT_BUFFER_CAPACITY, type EventHubOptions } from "./event-hub.ts";
 export { createProxyLogger, formatProxyLine, levelEnabled, type LogExtra, type ProxyLogger } from "./proxy-log.ts";
 export { formatRecord, type LifecycleEvent, type LogFields, type LogRecord, type LogStyle } from "./log-format.ts";

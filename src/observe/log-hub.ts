@@ -7,7 +7,7 @@
 import type { Config } from "../config/types.ts";
 import type { LogFilter, LogHub, LogLine, LogSource } from "./types.ts";
 import { writeSync } from "node:fs";
-import { writeStdout } from "../lib/stdio.ts";
+import { stdoutBacklogged, writeStdout } from "../lib/stdio.ts";
 import { formatRecord } from "./log-format.ts";
 import { levelEnabled } from "./proxy-log.ts";
 
@@ -103,19 +103,26 @@ function takeStdout(): string | null {
   return text;
 }
 
-function flushStdout(): void {
+/** Hands the queued lines to stdout now (before an exit: `drainStdio` then waits for them to go out). */
+export function flushStdout(): void {
   const text = takeStdout();
   if (text !== null) writeStdout(text);
 }
 
-// Whatever is still queued when the process exits goes out synchronously.
+// Whatever is still queued when the process exits goes out synchronously, unless the sink still holds
+// earlier lines for a slow reader: a direct write would overtake them, so the rest goes behind them
+// (and, as they are, is lost if the process ends before the reader takes it).
 process.on("exit", () => {
   const text = takeStdout();
   if (text === null) return;
+  if (stdoutBacklogged()) {
+    writeStdout(text);
+    return;
+  }
   try {
     writeSync(1, text);
   } catch {
-    // stdout is gone: nothing to do.
+    // stdout is gone, or its pipe is full (EAGAIN): nothing more can be done at exit.
   }
 });
 
