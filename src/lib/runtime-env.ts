@@ -10,6 +10,20 @@
  * What `serve` sets when it re-executes itself, unless the operator set it:
  * - `BUN_CONFIG_MAX_HTTP_REQUESTS`: Bun's outbound fetch runs at most 256
  *   requests at once by default; 65336 is its upper limit.
+ * - `BUN_JSC_useGenerationalGC=0`: every collection is a full one. The
+ *   generational collector promotes the objects of requests in flight and
+ *   frees them only at a rare full collection: peak RSS under a 64-connection
+ *   load 104-126 MB instead of 151-202 MB (22 A/B pairs), at about -5 % req/s.
+ *   A proxy beside model weights should not grow by 100 MB in a burst.
+ *   Re-measured with the idle release (src/http/idle-collect.ts), FTL off and
+ *   the captures out of the heap: in bench/ab.ts pairs the generational
+ *   collector did better (requests/s 1.061 and 1.062 ×, CPU per request
+ *   0.897 and 0.928 ×, peak 1.081 and 1.086 ×; 8 and 10 pairs), but in
+ *   `npm run bench` runs paired in the same minutes it did worse at 64
+ *   connections in 4 of 4 pairs (modelswap/bare Bun 0.48 against 0.62,
+ *   0.48 against 0.66, 0.47 against 0.56, 0.64 against 0.69), where two
+ *   builds that differed in nothing that ran gave 0.50 against 0.59 and
+ *   0.60 against 0.60. Not settled, so the lower peak stays.
  * - `BUN_JSC_heapGrowthMaxIncrease=1`: the heap may grow to about twice what
  *   the last collection kept before the next one, not three times. JavaScriptCore
  *   lets a heap grow by up to `1 + heapGrowthMaxIncrease` (Bun's default 2) on
@@ -24,19 +38,10 @@
  *   bench/stream-ab.ts). What it saves is memory: p99 0.91-0.92 ×, peak RSS
  *   under load 0.93 ×, and 30 s after the load 66.7 MB instead of 70.6
  *   (bench/mem-probe.ts): the FTL compiler's code pages and its output.
- *
- * Not set: `BUN_JSC_useGenerationalGC=0` (every collection a full one), the
- * default until the memory it saved was bounded otherwise (the heap growth
- * above, the captures out of the heap, the idle release in
- * src/http/idle-collect.ts). Bun's generational collector now, against full
- * collections: requests/s 1.061 and 1.062 ×, CPU per request 0.897 and 0.928
- * ×, p99 0.929 and 0.945 ×, peak 1.081 and 1.086 × (8 and 10 A/B pairs at 64
- * connections, bench/ab.ts); 30 s after the load, with the idle release,
- * idle + 15.8-17.9 MB in eight `npm run bench` runs against + 18.1-18.8 in
- * three before both.
  */
 export const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = {
   BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",
+  BUN_JSC_useGenerationalGC: "0",
   BUN_JSC_heapGrowthMaxIncrease: "1",
   BUN_JSC_useFTLJIT: "0",
 };
@@ -50,10 +55,10 @@ export const INJECTED_ENV = "MODELSWAP_RUNTIME_ENV";
  *
  * @example
  * ```ts
- * withRuntimeDefaults({ PATH: "/bin", BUN_JSC_useFTLJIT: "1" });
- * // { PATH: "/bin", BUN_JSC_useFTLJIT: "1", BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",
- * //   BUN_JSC_heapGrowthMaxIncrease: "1",
- * //   MODELSWAP_RUNTIME_ENV: "BUN_CONFIG_MAX_HTTP_REQUESTS,BUN_JSC_heapGrowthMaxIncrease" }
+ * withRuntimeDefaults({ PATH: "/bin", BUN_JSC_useGenerationalGC: "1" });
+ * // { PATH: "/bin", BUN_JSC_useGenerationalGC: "1", BUN_CONFIG_MAX_HTTP_REQUESTS: "65336",
+ * //   BUN_JSC_heapGrowthMaxIncrease: "1", BUN_JSC_useFTLJIT: "0",
+ * //   MODELSWAP_RUNTIME_ENV: "BUN_CONFIG_MAX_HTTP_REQUESTS,BUN_JSC_heapGrowthMaxIncrease,BUN_JSC_useFTLJIT" }
  * ```
  */
 export function withRuntimeDefaults(env: Record<string, string | undefined>): Record<string, string | undefined> {
@@ -71,7 +76,7 @@ export function withRuntimeDefaults(env: Record<string, string | undefined>): Re
  *
  * @example
  * ```ts
- * withoutRuntimeDefaults({ PATH: "/bin", BUN_JSC_useFTLJIT: "0", MODELSWAP_RUNTIME_ENV: "BUN_JSC_useFTLJIT" });
+ * withoutRuntimeDefaults({ PATH: "/bin", BUN_JSC_useGenerationalGC: "0", MODELSWAP_RUNTIME_ENV: "BUN_JSC_useGenerationalGC" });
  * // { PATH: "/bin" }
  * ```
  */

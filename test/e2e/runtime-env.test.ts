@@ -36,18 +36,20 @@ async function startWithModel(env: Record<string, string>): Promise<{ ms: Record
 test("serve runs with Bun's settings; its model servers do not inherit them", async () => {
   const { ms, model } = await startWithModel({});
   expect(ms.BUN_CONFIG_MAX_HTTP_REQUESTS).toBe("65336");
+  expect(ms.BUN_JSC_useGenerationalGC).toBe("0");
   expect(ms.BUN_JSC_heapGrowthMaxIncrease).toBe("1");
   expect(ms.BUN_JSC_useFTLJIT).toBe("0");
   expect(model.BUN_CONFIG_MAX_HTTP_REQUESTS).toBeUndefined();
+  expect(model.BUN_JSC_useGenerationalGC).toBeUndefined();
   expect(model.BUN_JSC_heapGrowthMaxIncrease).toBeUndefined();
   expect(model.BUN_JSC_useFTLJIT).toBeUndefined();
   expect(model.MODELSWAP_RUNTIME_ENV).toBeUndefined();
 });
 
 test("a setting the operator chose is kept, for modelswap and its model servers alike", async () => {
-  const { ms, model } = await startWithModel({ BUN_JSC_useFTLJIT: "1" });
-  expect(ms.BUN_JSC_useFTLJIT).toBe("1");
-  expect(model.BUN_JSC_useFTLJIT).toBe("1");
+  const { ms, model } = await startWithModel({ BUN_JSC_useGenerationalGC: "1" });
+  expect(ms.BUN_JSC_useGenerationalGC).toBe("1");
+  expect(model.BUN_JSC_useGenerationalGC).toBe("1");
   expect(ms.BUN_CONFIG_MAX_HTTP_REQUESTS).toBe("65336");
   expect(model.BUN_CONFIG_MAX_HTTP_REQUESTS).toBeUndefined();
 });
