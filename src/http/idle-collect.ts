@@ -37,10 +37,6 @@ export interface IdleCollectorOptions {
    * ms late), or in the middle of a stream's tokens.
    */
   busy?: () => boolean;
-  /** Quiet intervals after the collection before the release; default 20 (20 s). */
-  releaseAfter?: number;
-  /** The release; default `Bun.shrink()`. */
-  release?: () => void;
 }
 
 /** The second step's work and how many quiet intervals after the collection it waits. */
@@ -95,9 +91,10 @@ export class IdleGc {
       if (this.#release !== null) this.#quiet = 0;
       return;
     }
-    if (this.#quiet < 0 || ++this.#quiet < this.#release!.afterIntervals) return;
+    const release = this.#release;
+    if (release === null || this.#quiet < 0 || ++this.#quiet < release.afterIntervals) return;
     this.#quiet = -1;
-    this.#release!.run();
+    release.run();
   }
 }
 
@@ -108,7 +105,8 @@ export class IdleGc {
  * Bun.serve({ fetch(req) { gc.touch(); return handle(req); } });
  */
 export function startIdleCollector(options: IdleCollectorOptions = {}): IdleCollector {
-  const release = { run: options.release ?? (() => Bun.shrink()), afterIntervals: options.releaseAfter ?? 20 };
+  // 20 intervals: 20 s at the default interval (the module's comment says why not sooner).
+  const release = { run: () => Bun.shrink(), afterIntervals: 20 };
   const gc = new IdleGc(options.collect ?? (() => Bun.gc(true)), options.busy, release);
   const timer = setInterval(() => gc.tick(), options.quietMs ?? 1000);
   timer.unref();

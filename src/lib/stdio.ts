@@ -15,17 +15,18 @@
 import type { FileSink } from "bun";
 
 interface Sink {
+  open: () => FileSink;
   sink: FileSink | null;
   /** The flush still waiting for the reader, if any (it settles once everything written so far went out). */
   pending: Promise<unknown> | null;
 }
 
-const out: Sink = { sink: null, pending: null };
-const err: Sink = { sink: null, pending: null };
+const out: Sink = { open: () => Bun.stdout.writer(), sink: null, pending: null };
+const err: Sink = { open: () => Bun.stderr.writer(), sink: null, pending: null };
 
-function write(s: Sink, open: () => FileSink, text: string): void {
+function write(s: Sink, text: string): void {
   try {
-    const sink = (s.sink ??= open());
+    const sink = (s.sink ??= s.open());
     sink.write(text);
     // A promise means the rest waits for the reader; the sink writes it when it can.
     const flushed = sink.flush();
@@ -41,12 +42,12 @@ function write(s: Sink, open: () => FileSink, text: string): void {
 
 /** Writes `text` to stdout as it is (add the newline yourself). */
 export function writeStdout(text: string): void {
-  write(out, () => Bun.stdout.writer(), text);
+  write(out, text);
 }
 
 /** Writes `text` to stderr as it is (add the newline yourself). */
 export function writeStderr(text: string): void {
-  write(err, () => Bun.stderr.writer(), text);
+  write(err, text);
 }
 
 /** Whether stdout's sink holds text its reader has not taken yet (a direct write to fd 1 would overtake it). */

@@ -34,8 +34,15 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | null => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** Folds one parsed JSON document (a body or an SSE event) into `acc`; true when it carried anything. */
-function fold(doc: unknown, acc: { tokens: TokenMetrics; timingsMs: number | null; any: boolean }): void {
+interface Acc {
+  tokens: TokenMetrics;
+  timingsMs: number | null;
+  /** Whether any document carried usage or timings. */
+  any: boolean;
+}
+
+/** Folds one parsed JSON document (a body or an SSE event) into `acc`. */
+function fold(doc: unknown, acc: Acc): void {
   const root = Array.isArray(doc) ? doc.at(-1) : doc; // /infill answers are arrays: timings in the last element
   const o = obj(root);
   if (o === null) return;
@@ -87,8 +94,13 @@ function parseJson(text: string): unknown {
  * ```
  */
 export function tokensFromJson(body: string): ParsedTokens | null {
-  const acc = { tokens: noTokens(), timingsMs: null as number | null, any: false };
-  fold(parseJson(body), acc);
+  return tokensOf([parseJson(body)]);
+}
+
+/** The documents folded in order (the last usage wins), or null when none carried usage or timings. */
+function tokensOf(docs: Iterable<unknown>): ParsedTokens | null {
+  const acc: Acc = { tokens: noTokens(), timingsMs: null, any: false };
+  for (const doc of docs) fold(doc, acc);
   return acc.any ? { tokens: acc.tokens, timingsMs: acc.timingsMs } : null;
 }
 
@@ -157,12 +169,7 @@ function lastObjectOf(text: string, key: string): Json | null {
  * ```
  */
 export function tokensFromJsonTail(text: string): ParsedTokens | null {
-  const usage = lastObjectOf(text, "usage");
-  const timings = lastObjectOf(text, "timings");
-  if (usage === null && timings === null) return null;
-  const acc = { tokens: noTokens(), timingsMs: null as number | null, any: false };
-  fold({ usage, timings }, acc);
-  return acc.any ? { tokens: acc.tokens, timingsMs: acc.timingsMs } : null;
+  return tokensOf([{ usage: lastObjectOf(text, "usage"), timings: lastObjectOf(text, "timings") }]);
 }
 
 /**
@@ -191,13 +198,13 @@ export function tokensFromJsonBody(bytes: Uint8Array): ParsedTokens | null {
  * ```
  */
 export function tokensFromSseTail(tail: string): ParsedTokens | null {
-  const acc = { tokens: noTokens(), timingsMs: null as number | null, any: false };
+  const docs: unknown[] = [];
   for (const raw of tail.split("\n")) {
     const line = raw.trim();
     if (!line.startsWith("data:")) continue;
     const data = line.slice(5).trim();
     if (data === "" || data === "[DONE]" || (data[0] !== "{" && data[0] !== "[")) continue;
-    fold(parseJson(data), acc);
+    docs.push(parseJson(data));
   }
-  return acc.any ? { tokens: acc.tokens, timingsMs: acc.timingsMs } : null;
+  return tokensOf(docs);
 }
