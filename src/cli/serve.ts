@@ -20,7 +20,8 @@ import { type ConfigTarget, describeTarget, loadConfigIsolated, targetFor } from
 import { watchConfigFile } from "./watch-config.ts";
 import { EMBEDDED_CONFIG_NAME, embeddedConfigText } from "./embedded-config.ts";
 import { existsSync } from "node:fs";
-import { acquireStateLock, prepareStateDir } from "../supervisor/index.ts";
+import { acquireStateLock } from "../supervisor/lock.ts";
+import { prepareStateDir } from "../supervisor/state-dir.ts";
 import { killOwnRecords } from "../supervisor/leftovers.ts";
 
 /** How long the forced path waits for models to be killed before exiting anyway. */

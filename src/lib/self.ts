@@ -3,8 +3,6 @@
  * scheduler's `cmdStop` helpers, need a command line that works both from
  * source and from the compiled binary.
  */
-import { fileURLToPath } from "node:url";
-
 /**
  * True inside a `bun build --compile` executable, whose bundled files live
  * under `/$bunfs/` (checked on Bun 1.4.5: `Bun.main` is `/$bunfs/root/<outfile>`);
@@ -25,7 +23,7 @@ export function isCompiled(): boolean {
  */
 export function selfCommand(): string[] {
   if (isCompiled()) return [process.execPath];
-  return [process.execPath, fileURLToPath(new URL("../main.ts", import.meta.url))];
+  return [process.execPath, Bun.fileURLToPath(new URL("../main.ts", import.meta.url))];
 }
 
 /**

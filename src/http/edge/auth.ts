@@ -2,12 +2,21 @@
  * API-key access control: Bearer, `x-api-key` or the password of Basic auth,
  * compared in constant time. Keys are never logged.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { HttpError } from "../errors.ts";
 
-function digest(s: string): Buffer {
-  return createHash("sha256").update(s).digest();
+// Bun's own SHA-256, not node:crypto: that module alone costs a Bun process 3.3 MB of RSS (serve idles 1.3 MB
+// lower without it and node:url: bench/mem-idle.ts).
+function digest(s: string): Uint8Array {
+  return Bun.SHA256.hash(s) as Uint8Array;
+}
+
+/** Whether two digests are equal, reading every byte whatever the first difference (constant time). */
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 /**
@@ -34,11 +43,11 @@ export function presentedKey(headers: Headers): string {
 }
 
 /** Whether `key` is one of `keys`, comparing equal-length digests so timing leaks nothing. */
-export function keyAccepted(key: string, keyDigests: Buffer[]): boolean {
+export function keyAccepted(key: string, keyDigests: Uint8Array[]): boolean {
   if (key === "") return false;
   const d = digest(key);
   let ok = false;
-  for (const k of keyDigests) if (timingSafeEqual(d, k)) ok = true;
+  for (const k of keyDigests) if (sameDigest(d, k)) ok = true;
   return ok;
 }
 

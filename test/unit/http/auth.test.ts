@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { config } from "./config-fixture.ts";
 import { makeDeps, post, serve, servedBy, startUpstream } from "./helpers.ts";
+import { keyGuard } from "../../../src/http/edge/auth.ts";
 
 const upstream = startUpstream();
 afterAll(() => upstream.stop());
@@ -28,6 +29,16 @@ describe("API keys", () => {
       const body = (await res.json()) as { error: { type: string; message: string } };
       expect(body.error.type).toBe("authentication_error");
       expect(body.error.message).not.toContain("sk-");
+    }
+  });
+
+  test("a key is compared whole, byte for byte", () => {
+    const check = keyGuard(["sk-long-key-0123456789", "sk-two"])!;
+    const bearer = (key: string) => new Headers({ Authorization: `Bearer ${key}` });
+    expect(() => check("GET", "/v1/models", bearer("sk-long-key-0123456789"))).not.toThrow();
+    expect(() => check("GET", "/v1/models", bearer("sk-two"))).not.toThrow();
+    for (const wrong of ["sk-long-key-0123456788", "xk-long-key-0123456789", "sk-long-key-012345678", "sk-long-key-01234567890", "sk-twO"]) {
+      expect(() => check("GET", "/v1/models", bearer(wrong))).toThrow("invalid or missing API key");
     }
   });
 
