@@ -19,7 +19,7 @@ import { descendants, installCleanup, openFiles, openFilesLimit, processTicks, r
 import { bodyThroughput, chat, median, openStreams, streamTimings } from "./probes.ts";
 import { measureReadiness, type ReadinessResult } from "./readiness.ts";
 import { addedTable, figuresTable, medians, verdicts, verdictTable, type ModelswapFigures, type Samples, type Target } from "./report.ts";
-import { checkTools, startBunProxy, startModelswap, startNginx, startUpstream, writeModelswapConfig } from "./targets.ts";
+import { binaryIdleKb, checkTools, startBunProxy, startModelswap, startNginx, startUpstream, writeModelswapConfig } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const PARTS = ["rps", "body", "ttfb", "ready", "rss"] as const;
@@ -125,6 +125,9 @@ async function main(): Promise<void> {
       { id: "stream", flags: { tokens: 20, tokenInterval: "5ms" } },
       { id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } },
     ]);
+    // The binary users download idles lower than a run from source (one bundle, no per-module transpiling).
+    const binaryKb = binary === null && want("rss") ? await binaryIdleKb(tmp, cfg) : undefined;
+    if (binaryKb !== undefined) rss.binaryIdleKb = binaryKb;
     ms = await startModelswap(tmp, "modelswap", cfg, binary);
     rss.idleKb = rssKb(ms.child.pid);
     log(`modelswap pid ${ms.child.pid} idle RSS ${(rss.idleKb / 1024).toFixed(1)} MB; warming up`);
@@ -282,7 +285,9 @@ function render(): { md: string; json: unknown } {
     const row = (label: string, key: string) => `| ${label} | ${mb(bareRss[key])} | ${mb(rss[key])} |`;
     const grown = (r: Record<string, number>) => (r.settledKb === undefined || r.idleKb === undefined ? undefined : r.settledKb - r.idleKb);
     lines.push("| RSS, MB | bare Bun proxy | modelswap |", "|---|---:|---:|");
-    lines.push(row("idle after start", "idleKb"), row("after warm-up", "warmKb"), row("peak during the 64-connection runs", "peak64Kb"));
+    lines.push(row("idle after start", "idleKb"));
+    if (rss.binaryIdleKb !== undefined) lines.push(`| idle after start, the compiled binary | – | ${mb(rss.binaryIdleKb)} |`);
+    lines.push(row("after warm-up", "warmKb"), row("peak during the 64-connection runs", "peak64Kb"));
     lines.push(row("after the load above", "afterLoadKb"), row(`${opts.settle} s after the load`, "settledKb"));
     lines.push(`| ${opts.settle} s after the load − idle | ${mb(grown(bareRss))} | ${mb(grown(rss))} |`, "");
   }
@@ -302,6 +307,7 @@ function render(): { md: string; json: unknown } {
   }
   const figures: ModelswapFigures = {};
   if (idleMb !== undefined) figures.idleMb = idleMb;
+  if (rss.binaryIdleKb !== undefined) figures.binaryIdleMb = rss.binaryIdleKb / 1024;
   if (rss.peak64Kb !== undefined) figures.peak64Mb = rss.peak64Kb / 1024;
   if (rss.settledKb !== undefined) figures.settledMb = rss.settledKb / 1024;
   const bare: Record<string, number> = {};

@@ -4,7 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freePort, start, waitHttp, type Child } from "./children.ts";
+import { compile } from "../scripts/compile.ts";
+import { freePort, rssKb, start, stop, waitHttp, type Child } from "./children.ts";
 
 export const BUN = resolve("node_modules/.bin/bun");
 
@@ -142,4 +143,18 @@ export async function startModelswap(
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(child, `${url}/v1/models`, 20_000);
   return { child, url };
+}
+
+/**
+ * RSS (KB) of the compiled binary, built into `tmp` as `npm run build` builds it, when it first answers with
+ * `configPath`: the idle figure of what users download, beside the source run's. Undefined when the build fails.
+ */
+export async function binaryIdleKb(tmp: string, configPath: string): Promise<number | undefined> {
+  const exe = join(tmp, "modelswap-binary");
+  const code = await compile("bun", exe);
+  if (code !== 0) return undefined;
+  const ms = await startModelswap(tmp, "modelswap-binary", configPath, exe);
+  const kb = rssKb(ms.child.pid);
+  await stop(ms.child);
+  return kb;
 }

@@ -78,6 +78,12 @@ describe("verdicts", () => {
     expect(v.find((x) => x.target.startsWith("RSS 30 s"))?.detail).toBe("70.0 MB (idle + 18.0 MB); bare Bun proxy idle + 14.0 MB");
   });
 
+  test("the idle row names the compiled binary's figure when it was measured; the verdict stays the source run's", () => {
+    const v = verdicts(m, { ...f, binaryIdleMb: 44.5, bare: { idleMb: 28.4 } }).find((x) => x.target === "RSS idle ≤ 45 MB");
+    expect(v?.detail).toBe("52.0 MB; the compiled binary 44.5 MB; bare Bun proxy 28.4 MB");
+    expect(v?.met).toBe(false);
+  });
+
   test("a stream count short of the request is not met, whatever the size", () => {
     const v = verdicts(m, { streams: { requested: 100, opened: 99, kbPerStream: 1 } });
     expect(v.find((x) => x.target.includes("streams"))?.met).toBe(false);
