@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       { id: "stream", flags: { tokens: 20, tokenInterval: "5ms" } },
       { id: "hold", flags: { tokens: 1000, tokenInterval: "1s" } },
     ]);
-    // The binary users download idles lower than a run from source (one bundle, no per-module transpiling).
+    // The binary users download idles lower than a run from source (bundled chunks: no per-module cost of loading from source).
     const binaryKb = binary === null && want("rss") ? await binaryIdleKb(tmp, cfg) : undefined;
     if (binaryKb !== undefined) rss.binaryIdleKb = binaryKb;
     ms = await startModelswap(tmp, "modelswap", cfg, binary);
