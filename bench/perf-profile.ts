@@ -58,7 +58,9 @@ function readJitSymbols(files: string[]): JitSymbol[] {
         const addr = Number(b.readBigUInt64LE(off + 32));
         const len = Number(b.readBigUInt64LE(off + 40));
         const nameStart = off + 56;
-        const name = b.toString("utf8", nameStart, b.indexOf(0, nameStart));
+        const nameEnd = b.indexOf(0, nameStart);
+        if (nameEnd < 0) break;
+        const name = b.toString("utf8", nameStart, nameEnd);
         out.push({ start: addr, end: addr + len, name: name.replace(/^JSC-(DFG|Baseline|FTL|\w*InlineCache\w*): /, "") });
       }
       off += size;
@@ -84,7 +86,6 @@ type Kind = "native" | "kernel" | "jit" | "libc";
 
 interface Frame {
   addr: number;
-  sym: string;
   dso: string;
 }
 
@@ -97,17 +98,17 @@ function parseSamples(text: string): { tid: number; frames: Frame[] }[] {
     const tid = Number(lines[0]!.trim().split(/\s+/)[0]);
     const frames: Frame[] = [];
     for (const line of lines.slice(1)) {
-      const m = /^\s*([0-9a-f]+) (.*) \((.*)\)$/.exec(line);
-      if (m) frames.push({ addr: parseInt(m[1]!, 16), sym: m[2]!, dso: m[3]! });
+      const m = /^\s*([0-9a-f]+) .* \((.*)\)$/.exec(line);
+      if (m) frames.push({ addr: parseInt(m[1]!, 16), dso: m[2]! });
     }
     out.push({ tid, frames });
   }
   return out;
 }
 
-function kindOf(f: Frame, jsName: string | null): Kind {
+function kindOf(f: Frame, syms: JitSymbol[]): Kind {
   if (f.dso.includes("kernel")) return "kernel";
-  if (jsName !== null) return "jit";
+  if (lookup(syms, f.addr) !== null) return "jit";
   if (f.dso.includes("libc")) return "libc";
   return "native";
 }
@@ -140,8 +141,7 @@ try {
   const kinds: Record<Kind, number> = { native: 0, kernel: 0, jit: 0, libc: 0 };
   const byFn = new Map<string, Record<Kind, number>>();
   for (const s of samples) {
-    const leaf = s.frames[0]!;
-    const kind = kindOf(leaf, leaf.dso.includes("kernel") ? null : lookup(syms, leaf.addr));
+    const kind = kindOf(s.frames[0]!, syms);
     kinds[kind]++;
     let fn = "(no JavaScript frame)";
     for (const f of s.frames) {
