@@ -7,7 +7,7 @@
  * JavaScriptCore writes the compiled code's names (`BUN_JSC_useJITDump=1`),
  * and each sample is charged to the innermost JavaScript function above it.
  *
- *   ./node_modules/.bin/bun bench/perf-profile.ts [--seconds 6] [--hz 2000] [--connections 64] [--top 30]
+ *   ./node_modules/.bin/bun bench/perf-profile.ts [--seconds 6] [--hz 2000] [--connections 64] [--top 30] [--inclusive] [--under NAME]
  *
  * Caveat: libc has no frame pointers, so a sample inside a system call
  * (`sendto`, `recvfrom`) shows no JavaScript caller even when one made it.
@@ -27,6 +27,8 @@ const { values: opts } = parseArgs({
     hz: { type: "string", default: "2000" },
     connections: { type: "string", default: "64" },
     top: { type: "string", default: "30" },
+    inclusive: { type: "boolean", default: false },
+    under: { type: "string" },
   },
 });
 
@@ -140,7 +142,24 @@ try {
   const total = samples.length;
   const kinds: Record<Kind, number> = { native: 0, kernel: 0, jit: 0, libc: 0 };
   const byFn = new Map<string, Record<Kind, number>>();
+  const inclusive = new Map<string, number>();
+  const under = new Map<string, number>();
   for (const s of samples) {
+    const names = new Set<string>();
+    // Innermost first: the frame just inside the first frame named like --under is its callee.
+    let inner = `(its own code and native work: ${kindOf(s.frames[0]!, syms)})`;
+    let found = false;
+    for (const f of s.frames) {
+      const name = lookup(syms, f.addr);
+      if (name === null || name.startsWith("JSC-")) continue;
+      names.add(name);
+      if (!found && opts.under !== undefined && name.startsWith(opts.under)) {
+        found = true;
+        under.set(inner, (under.get(inner) ?? 0) + 1);
+      }
+      inner = name;
+    }
+    for (const n of names) inclusive.set(n, (inclusive.get(n) ?? 0) + 1);
     const kind = kindOf(s.frames[0]!, syms);
     kinds[kind]++;
     let fn = "(no JavaScript frame)";
@@ -162,6 +181,14 @@ try {
   for (const [fn, r] of rows) {
     const split = (Object.keys(r) as Kind[]).filter((k) => r[k] > 0).map((k) => `${k} ${((100 * r[k]) / total).toFixed(1)}`).join(", ");
     console.log(`${pct(sum(r), total)}  ${fn}  [${split}]`);
+  }
+  if (opts.inclusive) {
+    console.log(`\nby every JavaScript function on the sample's stack (inclusive; a system call's samples have no JavaScript frames):`);
+    for (const [fn, n] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(opts.top))) console.log(`${pct(n, total)}  ${fn}`);
+  }
+  if (opts.under !== undefined) {
+    console.log(`\nunder ${opts.under}, by the JavaScript function it called (or itself), as a share of all samples:`);
+    for (const [fn, n] of [...under].sort((a, b) => b[1] - a[1]).slice(0, Number(opts.top))) console.log(`${pct(n, total)}  ${fn}`);
   }
 } finally {
   await stopAll();
