@@ -6,10 +6,13 @@
  * the plainest Bun proxy with modelswap's per-request features
  * (`bench/floor-features.ts`) over `fetch` and over the pooled client, and
  * modelswap. Prints requests/s, CPU per request of each proxy's process and
- * p99, each with its ratio to the bare proxy in the same round. Not part of
- * `npm run bench` (README, Benchmarks).
+ * p99, each with its ratio to the bare proxy in the same round. The floors
+ * run with the Bun settings modelswap's `serve` sets (src/lib/runtime-env.ts),
+ * or Bun's own with `--bun-defaults`. Not part of `npm run bench` (README,
+ * Benchmarks).
  *
- *   ./node_modules/.bin/bun bench/ladder.ts [--connections 64] [--rounds 6] [--duration 3s]
+ *   ./node_modules/.bin/bun bench/ladder.ts [--connections 64] [--rounds 6] [--duration 3s] [--bun-defaults]
+ *       [--modelswap-env K=V ...]   (one more modelswap per K=V, with it set)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +20,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, installCleanup, processTicks, start, stopAll, waitHttp } from "./children.ts";
 import { median } from "./probes.ts";
+import { RUNTIME_DEFAULTS } from "../src/lib/runtime-env.ts";
 import { BUN, startModelswap, startUpstream, writeModelswapConfig } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
@@ -25,6 +29,8 @@ const { values: opts } = parseArgs({
     connections: { type: "string", default: "64" },
     rounds: { type: "string", default: "6" },
     duration: { type: "string", default: "3s" },
+    "bun-defaults": { type: "boolean", default: false },
+    "modelswap-env": { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -51,7 +57,9 @@ try {
     const port = freePort();
     // bun-proxy.ts takes PORT=UPSTREAM; the others PORT UPSTREAM [pooled].
     const args = extra === null ? [`${port}=${up.url}`] : [String(port), up.url, ...extra];
-    const child = start(name.replaceAll(/\W+/g, "-"), [BUN, resolve(file), ...args], join(tmp, `${targets.size}.log`));
+    // modelswap's own runtime settings (full collections, no FTL), so that the ladder compares code, not settings.
+    const env = opts["bun-defaults"] ? {} : { ...RUNTIME_DEFAULTS };
+    const child = start(name.replaceAll(/\W+/g, "-"), [BUN, resolve(file), ...args], join(tmp, `${targets.size}.log`), env);
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(child, `${url}/health`, 10_000);
     targets.set(name, { pid: child.pid, url });
@@ -60,6 +68,14 @@ try {
   writeModelswapConfig(cfg, [{ id: "bench", flags: { tokens: 20, tokenInterval: "0" } }]);
   const ms = await startModelswap(tmp, "modelswap", cfg, null);
   targets.set("modelswap", { pid: ms.child.pid, url: ms.url });
+  for (const kv of opts["modelswap-env"]) {
+    const eq = kv.indexOf("=");
+    // Its own config: its own model server on its own port.
+    const otherCfg = join(tmp, `config-${targets.size}.yaml`);
+    writeModelswapConfig(otherCfg, [{ id: "bench", flags: { tokens: 20, tokenInterval: "0" } }]);
+    const other = await startModelswap(tmp, `modelswap-${targets.size}`, otherCfg, null, { [kv.slice(0, eq)]: kv.slice(eq + 1) });
+    targets.set(`modelswap, ${kv}`, { pid: other.child.pid, url: other.url });
+  }
   const script = writeWrkScript(tmp, "bench");
   const connections = Number(opts.connections);
   for (const t of targets.values()) await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, "2s");
@@ -71,6 +87,7 @@ try {
       const t = targets.get(name)!;
       const before = processTicks([t.pid]);
       const w = await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, opts.duration);
+      if (w.errors > 0) throw new Error(`${name}: ${w.errors} of ${w.requests} requests failed (not 2xx, or a socket error)`);
       const run = { rps: w.rps, cpuUs: ((processTicks([t.pid]) - before) * 10_000) / w.requests, p99Ms: w.p99Ms };
       runs.get(name)!.push(run);
       console.log(`round ${r + 1}  ${name.padEnd(38)} req/s ${run.rps.toFixed(0).padStart(6)}  CPU ${run.cpuUs.toFixed(1).padStart(6)} µs/request  p99 ${run.p99Ms.toFixed(2)} ms`);
