@@ -33,8 +33,12 @@ interface Series {
   buckets: number[];
 }
 const series = new Map<string, Series>();
-const activity: object[] = [];
-const captures: { bytes: number; capture: object }[] = [];
+/** The last 1,000 rows, as a ring. */
+const activity: object[] = new Array(1000);
+let nextRow = 0;
+/** Captures oldest first from `firstCapture` (a head index: `shift` would move every entry per request). */
+let captures: { bytes: number; capture: object }[] = [];
+let firstCapture = 0;
 let captureBytes = 0;
 const registry = new Map<number, { model: string; path: string; client: string; startedAt: number; abort: AbortController }>();
 let nextId = 0;
@@ -64,13 +68,16 @@ function record(model: string, path: string, client: string, req: Request, reqBo
   } catch {
     // not JSON: no tokens
   }
-  activity.push({ timestamp: new Date(time).toISOString(), model, req_path: path, resp_status_code: res.status, duration_ms: ms, prompt_tokens: prompt, completion_tokens: completion });
-  if (activity.length > 1000) activity.shift();
+  activity[nextRow++ % activity.length] = { timestamp: new Date(time).toISOString(), model, req_path: path, resp_status_code: res.status, duration_ms: ms, prompt_tokens: prompt, completion_tokens: completion };
   const capture = { reqHeaders: Object.fromEntries(req.headers), resHeaders: Object.fromEntries(res.headers), reqBody, resBody: answer };
   const bytes = reqBody.byteLength + answer.byteLength;
   captures.push({ bytes, capture });
   captureBytes += bytes;
-  while (captureBytes > 5 * 1024 * 1024) captureBytes -= captures.shift()!.bytes;
+  while (captureBytes > 5 * 1024 * 1024) captureBytes -= captures[firstCapture++]!.bytes;
+  if (firstCapture > 4096) {
+    captures = captures.slice(firstCapture);
+    firstCapture = 0;
+  }
   let s = series.get(model);
   if (s === undefined) series.set(model, (s = { requests: 0, promptTokens: 0, completionTokens: 0, buckets: BUCKETS.map(() => 0) }));
   s.requests++;

@@ -70,6 +70,7 @@ try {
   targets.set("modelswap", { pid: ms.child.pid, url: ms.url });
   for (const kv of opts["modelswap-env"]) {
     const eq = kv.indexOf("=");
+    if (eq < 1) throw new TypeError(`Cannot read --modelswap-env ${kv}: expected NAME=VALUE`);
     // Its own config: its own model server on its own port.
     const otherCfg = join(tmp, `config-${targets.size}.yaml`);
     writeModelswapConfig(otherCfg, [{ id: "bench", flags: { tokens: 20, tokenInterval: "0" } }]);
@@ -98,9 +99,9 @@ try {
   console.log("| proxy | req/s | × bare | CPU µs/request | × bare | p99 ms | × bare |\n|---|---:|---:|---:|---:|---:|---:|");
   for (const name of names) {
     const rs = runs.get(name)!;
-    const m = (k: keyof Run) => median(rs.map((x) => x[k]));
-    const x = (k: keyof Run) => median(rs.map((x, i) => x[k] / bare[i]![k])).toFixed(2);
-    console.log(`| ${name} | ${m("rps").toFixed(0)} | ${x("rps")} | ${m("cpuUs").toFixed(1)} | ${x("cpuUs")} | ${m("p99Ms").toFixed(2)} | ${x("p99Ms")} |`);
+    const m = (k: keyof Run) => median(rs.map((run) => run[k]));
+    const ratio = (k: keyof Run) => median(rs.map((run, i) => run[k] / bare[i]![k])).toFixed(2);
+    console.log(`| ${name} | ${m("rps").toFixed(0)} | ${ratio("rps")} | ${m("cpuUs").toFixed(1)} | ${ratio("cpuUs")} | ${m("p99Ms").toFixed(2)} | ${ratio("p99Ms")} |`);
   }
 } finally {
   await stopAll();

@@ -145,31 +145,24 @@ try {
   const inclusive = new Map<string, number>();
   const under = new Map<string, number>();
   for (const s of samples) {
-    const names = new Set<string>();
-    // Innermost first: the frame just inside the first frame named like --under is its callee.
-    let inner = `(its own code and native work: ${kindOf(s.frames[0]!, syms)})`;
-    let found = false;
-    for (const f of s.frames) {
-      const name = lookup(syms, f.addr);
-      if (name === null || name.startsWith("JSC-")) continue;
-      names.add(name);
-      if (!found && opts.under !== undefined && name.startsWith(opts.under)) {
-        found = true;
-        under.set(inner, (under.get(inner) ?? 0) + 1);
-      }
-      inner = name;
-    }
-    for (const n of names) inclusive.set(n, (inclusive.get(n) ?? 0) + 1);
     const kind = kindOf(s.frames[0]!, syms);
     kinds[kind]++;
-    let fn = "(no JavaScript frame)";
+    // The sample's JavaScript functions, innermost first.
+    const js: string[] = [];
     for (const f of s.frames) {
       const name = lookup(syms, f.addr);
-      if (name !== null && !name.startsWith("JSC-")) {
-        fn = name;
-        break;
+      if (name !== null && !name.startsWith("JSC-")) js.push(name);
+    }
+    for (const n of new Set(js)) inclusive.set(n, (inclusive.get(n) ?? 0) + 1);
+    if (opts.under !== undefined) {
+      // What the innermost function named like --under called: the frame just inside it, or its own work.
+      const at = js.findIndex((n) => n.startsWith(opts.under!));
+      if (at >= 0) {
+        const callee = at === 0 ? `(its own code and native work: ${kind})` : js[at - 1]!;
+        under.set(callee, (under.get(callee) ?? 0) + 1);
       }
     }
+    const fn = js[0] ?? "(no JavaScript frame)";
     const row = byFn.get(fn) ?? { native: 0, kernel: 0, jit: 0, libc: 0 };
     row[kind]++;
     byFn.set(fn, row);
