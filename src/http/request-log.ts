@@ -5,7 +5,7 @@
  * Proxied requests are logged by `forward/` when their activity record ends;
  * the app logs everything else (`deferredLog` tells them apart).
  */
-import type { ProxyLogger } from "../observe/index.ts";
+import type { LogFields, ProxyLogger } from "../observe/index.ts";
 import type { Exchange, IdleTimeoutServer } from "./exchange.ts";
 
 /** Requests whose line `forward/` writes when their stream ends; the app's middleware skips them. */
@@ -62,9 +62,14 @@ export interface RequestFacts {
 export function logRequest(log: ProxyLogger, f: RequestFacts): void {
   const model = f.model === null ? "" : ` model=${f.model}`;
   const msg = `Request ${f.client} "${f.method} ${f.path} HTTP/1.1" ${f.status} ${f.bytes ?? "-"} "${f.userAgent}" ${goDuration(f.durationMs)}${model}`;
-  const fields = { client: f.client, method: f.method, path: f.path, status: f.status, bytes: f.bytes, durationMs: Math.round(f.durationMs * 10) / 10 };
   // The model is in the message (llama-swap's line has no `[model]` tag in front) and, for JSON, a field.
-  log("info", msg, { event: "request", fields: f.model === null ? fields : { ...fields, model: f.model } });
+  // The fields are built only for a JSON line: one per proxied request.
+  const fields = () => {
+    const o: LogFields = { client: f.client, method: f.method, path: f.path, status: f.status, bytes: f.bytes, durationMs: Math.round(f.durationMs * 10) / 10 };
+    if (f.model !== null) o.model = f.model;
+    return o;
+  };
+  log("info", msg, { event: "request", fields });
 }
 
 /**

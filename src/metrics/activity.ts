@@ -114,7 +114,9 @@ function statusMatches(filter: string | null, code: number): boolean {
  * ```
  */
 export class ActivityLog {
+  /** A ring of at most `#max` rows; once full, the oldest is at `#oldest`. */
   #rows: ActivityEntry[] = [];
+  #oldest = 0;
   #nextId = 1;
   readonly #max: number;
 
@@ -125,20 +127,31 @@ export class ActivityLog {
   /** Puts back rows kept elsewhere (the SQLite store), oldest first; new ids continue after `lastId`. */
   restore(rows: readonly ActivityEntry[], lastId: number): void {
     this.#rows = rows.slice(-this.#max);
+    this.#oldest = 0;
     this.#nextId = Math.max(this.#nextId, lastId + 1);
   }
 
-  /** Stores a row and returns it with its id. */
-  add(row: NewActivity, hasCapture = false): ActivityEntry {
-    const entry: ActivityEntry = { id: this.#nextId++, ...row, has_capture: hasCapture };
-    this.#rows.push(entry);
-    if (this.#rows.length > this.#max * 2) this.#rows = this.#rows.slice(-this.#max);
+  /**
+   * Stores a row and returns it with its id: the row itself, given its `id`
+   * and `has_capture` in place (pass a new object; one made with both already
+   * in it keeps its shape). Why not a copy: one more object per proxied
+   * request, and rows are what a burst leaves behind.
+   */
+  add(row: NewActivity | ActivityEntry, hasCapture = false): ActivityEntry {
+    const entry = row as ActivityEntry;
+    entry.id = this.#nextId++;
+    entry.has_capture = hasCapture;
+    if (this.#rows.length < this.#max) this.#rows.push(entry);
+    else {
+      this.#rows[this.#oldest] = entry;
+      this.#oldest = (this.#oldest + 1) % this.#max;
+    }
     return entry;
   }
 
   /** The kept rows, oldest first. */
   all(): ActivityEntry[] {
-    return this.#rows.length > this.#max ? this.#rows.slice(-this.#max) : this.#rows.slice();
+    return this.#oldest === 0 ? this.#rows.slice() : [...this.#rows.slice(this.#oldest), ...this.#rows.slice(0, this.#oldest)];
   }
 
   get(id: number): ActivityEntry | undefined {

@@ -43,9 +43,9 @@ export class MetricsHub {
    * hub.record(row, { reqPath: row.req_path, reqHeaders, reqBody, respHeaders, respBody });
    * ```
    */
-  record(row: NewActivity, capture?: Omit<CaptureInput, "id">): ActivityEntry {
+  record(row: NewActivity | ActivityEntry, capture?: Omit<CaptureInput, "id">): ActivityEntry {
     const entry = this.activity.add(row);
-    if (capture !== undefined && this.captures.enabled) entry.has_capture = this.captures.add({ ...capture, id: entry.id });
+    if (capture !== undefined && this.captures.enabled) entry.has_capture = this.captures.add({ id: entry.id, reqPath: capture.reqPath, reqHeaders: capture.reqHeaders, reqBody: capture.reqBody, respHeaders: capture.respHeaders, respBody: capture.respBody });
     this.prom.observeActivity(entry);
     try {
       this.#store?.add(entry);

@@ -30,8 +30,10 @@ export function noTokens(): TokenMetrics {
   return { cache_tokens: -1, draft_tokens: -1, draft_acc_tokens: -1, input_tokens: 0, output_tokens: 0, prompt_per_second: -1, tokens_per_second: -1 };
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | null => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : null);
+/** A JSON object. */
+export type Json = Record<string, unknown>;
+/** `v` when it is a JSON object (not an array), else null. */
+export const obj = (v: unknown): Json | null => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 interface Acc {
@@ -77,7 +79,8 @@ function fold(doc: unknown, acc: Acc): void {
   }
 }
 
-function parseJson(text: string): unknown {
+/** `JSON.parse(text)`, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -98,94 +101,14 @@ export function tokensFromJson(body: string): ParsedTokens | null {
 }
 
 /** The documents folded in order (the last usage wins), or null when none carried usage or timings. */
-function tokensOf(docs: Iterable<unknown>): ParsedTokens | null {
+export function tokensOf(docs: Iterable<unknown>): ParsedTokens | null {
   const acc: Acc = { tokens: noTokens(), timingsMs: null, any: false };
   for (const doc of docs) fold(doc, acc);
   return acc.any ? { tokens: acc.tokens, timingsMs: acc.timingsMs } : null;
 }
 
-/** A whole body longer than this is first searched from its end (`tokensFromJsonBody`). */
+/** A streamed body that is not an event stream keeps at most about its last this many bytes for its tokens (`BodyUsageTail`). */
 export const JSON_TAIL_BYTES = 16 * 1024;
-
-const decoder = new TextDecoder();
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9;
-}
-
-/** Index just past the JSON object that opens at `start`, or -1 when `text` ends inside it. */
-function objectEnd(text: string, start: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character
-      else if (c === 34) inString = false;
-      continue;
-    }
-    if (c === 34) inString = true;
-    else if (c === 123) depth++;
-    else if (c === 125 && --depth === 0) return i + 1;
-  }
-  return -1;
-}
-
-/**
- * The object value of the last key `key` in a JSON fragment, parsed, or
- * null. Only a real key matches: inside a string a quote is escaped, so
- * `"usage":` in model output reads `\"usage\":` and is skipped.
- */
-function lastObjectOf(text: string, key: string): Json | null {
-  const needle = `"${key}"`;
-  let at = text.length;
-  // The last few occurrences: a key whose value is not an object (`"usage":null`) is passed over.
-  for (let tries = 0; tries < 4 && at > 0; tries++) {
-    at = text.lastIndexOf(needle, at - 1);
-    if (at < 0) return null;
-    if (at > 0 && text.charCodeAt(at - 1) === 92) continue;
-    let i = at + needle.length;
-    while (isSpace(text.charCodeAt(i))) i++;
-    if (text.charCodeAt(i) !== 58) continue; // ':'
-    i++;
-    while (isSpace(text.charCodeAt(i))) i++;
-    if (text.charCodeAt(i) !== 123) continue; // '{'
-    const end = objectEnd(text, i);
-    const value = end < 0 ? undefined : obj(parseJson(text.slice(i, end)));
-    if (value) return value;
-  }
-  return null;
-}
-
-/**
- * Tokens from the end of a JSON body (its last `usage` and `timings`
- * objects), or null when that text holds neither. Why: OpenAI, Anthropic,
- * the Responses API and llama-server all put them last, after the output,
- * and an embeddings answer can be megabytes of numbers before them.
- *
- * @example
- * ```ts
- * tokensFromJsonTail('3,0.4]}],"usage":{"prompt_tokens":8,"total_tokens":8}}')?.tokens.input_tokens; // 8
- * ```
- */
-export function tokensFromJsonTail(text: string): ParsedTokens | null {
-  return tokensOf([{ usage: lastObjectOf(text, "usage"), timings: lastObjectOf(text, "timings") }]);
-}
-
-/**
- * Tokens from a whole JSON body as bytes: a body longer than
- * `JSON_TAIL_BYTES` is first searched in its last `JSON_TAIL_BYTES`
- * (`tokensFromJsonTail`); when that finds nothing, or the body is short,
- * the whole body is parsed (`tokensFromJson`). Measured on a 473 KB
- * embeddings answer: ~15 µs instead of ~1.2 ms (`bench/finish-cost.ts`).
- */
-export function tokensFromJsonBody(bytes: Uint8Array): ParsedTokens | null {
-  if (bytes.byteLength > JSON_TAIL_BYTES) {
-    const fromTail = tokensFromJsonTail(decoder.decode(bytes.subarray(bytes.byteLength - JSON_TAIL_BYTES)));
-    if (fromTail !== null) return fromTail;
-  }
-  return tokensFromJson(decoder.decode(bytes));
-}
 
 /**
  * Tokens from the tail of an SSE stream (its last events, possibly starting

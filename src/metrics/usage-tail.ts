@@ -7,7 +7,8 @@
  * (~64 SSE chunks and their objects, 16-20 KB per open stream), to find one
  * usage event at the end.
  */
-import { JSON_TAIL_BYTES, type ParsedTokens, tokensFromJson, tokensFromJsonTail, tokensFromSseTail } from "./tokens.ts";
+import { JSON_TAIL_BYTES, type ParsedTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
+import { tokensFromJsonTail } from "./json-usage.ts";
 
 /** Collects the bytes tokens are read from at the end; `push` is the per-chunk work. */
 export interface UsageTail {

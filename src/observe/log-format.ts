@@ -22,7 +22,8 @@ export interface LogRecord {
   /** What happened (`request`, a lifecycle event, ...), or null for plain lines. */
   event: string | null;
   msg: string;
-  fields?: LogFields;
+  /** JSON fields; a function for a line written often (the request line), called only when the line is JSON. */
+  fields?: LogFields | (() => LogFields);
 }
 
 /** How lines are written, from the config. */
@@ -88,6 +89,7 @@ function jsonLine(r: LogRecord): string {
   if (r.model !== null) o.model = r.model;
   if (r.event !== null) o.event = r.event;
   o.msg = r.msg;
-  if (r.fields) for (const [k, v] of Object.entries(r.fields)) if (!(k in o)) o[k] = v;
+  const fields = typeof r.fields === "function" ? r.fields() : r.fields;
+  if (fields) for (const [k, v] of Object.entries(fields)) if (!(k in o)) o[k] = v;
   return JSON.stringify(o);
 }

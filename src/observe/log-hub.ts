@@ -8,7 +8,7 @@ import type { Config } from "../config/types.ts";
 import type { LogFilter, LogHub, LogLine, LogSource } from "./types.ts";
 import { writeSync } from "node:fs";
 import { stdoutBacklogged, writeStdout } from "../lib/stdio.ts";
-import { formatRecord } from "./log-format.ts";
+import { formatRecord, type LogRecord } from "./log-format.ts";
 import { levelEnabled } from "./proxy-log.ts";
 
 /** About 100 KB of text per buffer, as llama-swap's `LogBufferSize`. */
@@ -194,9 +194,10 @@ export function createLogHub(config: Config, stdout: (line: string) => void = de
     write(record) {
       // Proxy lines below `logLevel` are dropped here too (callers that build costly text check first).
       if (record.source === "proxy" && record.level !== null && !levelEnabled(config.logLevel, record.level)) return;
-      const time = record.time ?? now();
+      // The record is the caller's own new object: it gets its time in place (no copy per request line).
+      const time = (record.time ??= now());
       const source = record.source;
-      const line: LogLine = { source, model: source === "proxy" ? null : record.model, time, text: formatRecord({ ...record, time }, style) };
+      const line: LogLine = { source, model: source === "proxy" ? null : record.model, time, text: formatRecord(record as LogRecord, style) };
       const item = { n: ++n, line };
       if (source === "proxy") proxy.push(item);
       else {

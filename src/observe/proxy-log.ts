@@ -6,6 +6,7 @@
 import type { Config, LogLevel } from "../config/types.ts";
 import type { LogHub } from "./types.ts";
 import type { LogFields } from "../scheduler/protocol.ts";
+import type { LogRecord } from "./log-format.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -13,7 +14,8 @@ const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 export interface LogExtra {
   model?: string;
   event?: string;
-  fields?: LogFields;
+  /** A function for a line written often (see `LogRecord.fields`). */
+  fields?: LogFields | (() => LogFields);
 }
 
 /** A logger bound to one config and hub. */
@@ -44,7 +46,8 @@ const PREFIX: Record<LogLevel, string> = { debug: "[DEBUG] ", info: "[INFO] ", w
 export function createProxyLogger(config: Pick<Config, "logLevel">, logs: LogHub): ProxyLogger {
   return (level, message, extra) => {
     if (!levelEnabled(config.logLevel, level)) return;
-    const r = { source: "proxy" as const, level, model: extra?.model ?? null, event: extra?.event ?? null, msg: message };
-    logs.write(extra?.fields === undefined ? r : { ...r, fields: extra.fields });
+    const r: Omit<LogRecord, "time"> = { source: "proxy", level, model: extra?.model ?? null, event: extra?.event ?? null, msg: message };
+    if (extra?.fields !== undefined) r.fields = extra.fields;
+    logs.write(r);
   };
 }

@@ -23,7 +23,7 @@ export interface LogLine {
 export interface LogHub {
   /** A plain line: modelswap's own (no level), or a model server's output (`model` set). */
   append(source: LogSource, model: string | null, text: string): void;
-  /** A structured line (level, model, event, fields), formatted per `logFormat`; `time` defaults to now. */
+  /** A structured line (level, model, event, fields), formatted per `logFormat`; `time` defaults to now (set on the record itself: pass a new object). */
   write(record: Omit<LogRecord, "time"> & { time?: number }): void;
   /** Buffered lines matching `filter`, oldest first. */
   history(filter: LogFilter): LogLine[];

@@ -3,6 +3,7 @@ import type { LogToStdout } from "../../../src/config/types.ts";
 import { createLogHub } from "../../../src/observe/log-hub.ts";
 import { formatLogTime } from "../../../src/observe/log-time.ts";
 import { createProxyLogger } from "../../../src/observe/proxy-log.ts";
+import { logRequest } from "../../../src/http/request-log.ts";
 import { deadline } from "../../../src/lib/async.ts";
 import { serve, testConfig, testDeps } from "./helpers.ts";
 
@@ -140,6 +141,25 @@ describe("logFormat: json", () => {
       { time: "2026-12-01T00:00:00.000Z", level: null, source: "upstream", model: "llama", msg: "srv listening" },
     ]);
     expect(hub.history({ kind: "all" }).map((l) => l.text)).toEqual(out);
+  });
+
+  test("the request line carries its facts as fields; a text line never builds them", () => {
+    const facts = { client: "10.0.0.2", method: "POST", path: "/v1/chat/completions", status: 200, bytes: 635, userAgent: "wrk", durationMs: 0.5432, model: "llama" };
+    const out: string[] = [];
+    const json = testConfig({ logFormat: "json", logToStdout: "both" });
+    logRequest(createProxyLogger(json, createLogHub(json, (l) => out.push(l), { now: () => Date.UTC(2026, 11, 1) })), facts);
+    expect(JSON.parse(out[0]!)).toEqual({
+      time: "2026-12-01T00:00:00.000Z", level: "info", source: "proxy", event: "request",
+      msg: 'Request 10.0.0.2 "POST /v1/chat/completions HTTP/1.1" 200 635 "wrk" 543.2µs model=llama',
+      client: "10.0.0.2", method: "POST", path: "/v1/chat/completions", status: 200, bytes: 635, durationMs: 0.5, model: "llama",
+    });
+    let built = 0;
+    const fields = () => (built++, { n: 1 });
+    const text = testConfig({ logToStdout: "both" });
+    createProxyLogger(text, createLogHub(text, () => {}))("info", "a text line", { event: "x", fields });
+    expect(built).toBe(0);
+    createProxyLogger(json, createLogHub(json, () => {}))("info", "a JSON line", { event: "x", fields });
+    expect(built).toBe(1);
   });
 });
 

@@ -20,6 +20,18 @@ describe("ActivityLog", () => {
     expect(log.list(DEFAULT_QUERY)).toMatchObject({ total: 3, page: 1, limit: 25, total_pages: 1 });
   });
 
+  test("the kept rows stay oldest first however far the ring has wrapped", () => {
+    const log = new ActivityLog(4);
+    for (let n = 1; n <= 11; n++) {
+      log.add(row({ duration_ms: n }));
+      const kept = Array.from({ length: Math.min(n, 4) }, (_, i) => n - Math.min(n, 4) + 1 + i);
+      expect(log.all().map((e) => e.duration_ms)).toEqual(kept);
+      expect(log.all().map((e) => e.id)).toEqual(kept);
+    }
+    expect(log.get(8)?.duration_ms).toBe(8);
+    expect(log.get(7)).toBeUndefined();
+  });
+
   test("pages newest first by default; filters by model and status; sorts by a column", () => {
     const log = new ActivityLog(100);
     log.add(row({ model: "a", resp_status_code: 200, duration_ms: 30 }));

@@ -173,6 +173,30 @@ describe("tokensFromJsonBody: a long answer is searched from its end", () => {
     expect(tokensFromJsonBody(enc.encode(text))?.tokens).toMatchObject({ input_tokens: 3, output_tokens: 4 });
   });
 
+  test.each([
+    ["OpenAI", { id: "c1", choices: [{ message: { content: "hi" } }], usage: { prompt_tokens: 12, completion_tokens: 34, prompt_tokens_details: { cached_tokens: 4 } } }],
+    ["Anthropic", { id: "m1", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 7, output_tokens: 9, cache_read_input_tokens: 2 } }],
+    ["llama-server, timings after usage", { choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 }, id: "x", timings: { prompt_n: 20, prompt_ms: 100, prompt_per_second: 200, predicted_n: 50, predicted_ms: 1000, predicted_per_second: 50, cache_n: 8 } }],
+    ["llama-server, timings before usage", { timings: { prompt_n: 3, prompt_ms: 10, predicted_n: 4, predicted_ms: 20 }, content: "ok", usage: { prompt_tokens: 3, completion_tokens: 4 } }],
+    ["/infill, an array", [{ content: "a" }, { content: "b", timings: { prompt_n: 5, prompt_ms: 1, predicted_n: 6, predicted_ms: 2 } }]],
+    ["usage with multi-byte text before it", { choices: [{ message: { content: "héllo → 世界 🎉 \"usage\": {}" } }], usage: { prompt_tokens: 2, completion_tokens: 3 } }],
+  ])("a short answer (%s): the same tokens as parsing it whole", (_name, body) => {
+    const text = JSON.stringify(body);
+    expect(tokensFromJson(text)).not.toBeNull();
+    expect(tokensFromJsonBody(enc.encode(text))).toEqual(tokensFromJson(text));
+  });
+
+  test("an answer whose last usage is null reads the real one before it", () => {
+    const text = JSON.stringify({ usage: { prompt_tokens: 5, completion_tokens: 6 }, choices: [], extra: { usage: null } });
+    expect(tokensFromJsonBody(enc.encode(text))?.tokens).toMatchObject({ input_tokens: 5, output_tokens: 6 });
+  });
+
+  test("an answer that names neither usage nor timings reports nothing, JSON or not", () => {
+    expect(tokensFromJsonBody(enc.encode(JSON.stringify({ choices: [{ message: { content: "no counts here" } }] })))).toBeNull();
+    expect(tokensFromJsonBody(enc.encode("not json at all"))).toBeNull();
+    expect(tokensFromJsonBody(new Uint8Array(0))).toBeNull();
+  });
+
   test("a long answer with no usage at all reports nothing", () => {
     expect(tokensFromJsonBody(enc.encode(JSON.stringify({ data: [{ b64_json: "A".repeat(3 * JSON_TAIL_BYTES) }] })))).toBeNull();
   });
