@@ -10,6 +10,7 @@ import { HttpError, toHttpError } from "../errors.ts";
 import { RequestRecord } from "../../metrics/index.ts";
 import { clientAddress, deferredLog, logRequest } from "../request-log.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
+import type { InflightEntry } from "./inflight.ts";
 import { loadingStateResponse, ProgressRelay } from "./loading-stream.ts";
 import { chosenTarget, type Target } from "../resolve/targets.ts";
 import { fetchUpstream, type ProxyInit, proxyRequest } from "./proxy.ts";
@@ -51,11 +52,22 @@ export interface ForwardInit extends Prepared {
  * What every upstream request of one exchange carries: its activity record,
  * and the one controller that ends it: the client leaving, a cancel through
  * the API, a drain (reason: HttpError shutting_down), and the proxy's own
- * timeouts (reason: their HttpError) all abort it.
+ * timeouts (reason: their HttpError) all abort it. It is also the exchange's
+ * entry among the requests in flight, which a drain ends (one object per
+ * request rather than a closure for each of these).
  */
-interface Tracked {
-  rec: RequestRecord;
-  abort: AbortController;
+class Tracked implements InflightEntry {
+  readonly rec: RequestRecord;
+  readonly abort: AbortController;
+
+  constructor(rec: RequestRecord, abort: AbortController) {
+    this.rec = rec;
+    this.abort = abort;
+  }
+
+  end(reason: string): void {
+    this.abort.abort(new HttpError("shutting_down", reason));
+  }
 }
 
 /** Whether the exchange was ended by a drain. */
@@ -80,11 +92,16 @@ interface Plan {
  */
 export async function forward(c: Exchange, front: Front, init: ForwardInit): Promise<Response> {
   const t = track(c, front, init);
-  const untrack = front.inflight.add({ end: (reason) => t.abort.abort(new HttpError("shutting_down", reason)) });
+  front.inflight.add(t);
   try {
     disableIdleTimeout(c);
     const target = init.target;
     if (target.kind === "peer") return await proxyRequest(upstreamInit(c, front, init, target, init, null, t));
+    if (target.kind === "local" && init.loadingState !== true) {
+      // The common case, without a plan's closures: one model, no loading stream.
+      const lease = await front.deps.scheduler.acquire(target.model, acquireOptions(init, t.abort.signal));
+      return await proxyWithLease(c, front, init, lease, t, () => ({ target, prepared: init }));
+    }
     return await viaScheduler(c, front, init, planFor(front, init, target, t), t);
   } catch (err) {
     // No answer came through the proxy: the row gets the status the client gets.
@@ -95,7 +112,7 @@ export async function forward(c: Exchange, front: Front, init: ForwardInit): Pro
     throw err;
   } finally {
     // The response stream (if any) registered itself before this runs: no gap a drain could miss.
-    untrack();
+    front.inflight.remove(t);
   }
 }
 
@@ -133,21 +150,24 @@ function track(c: Exchange, front: Front, init: ForwardInit): Tracked {
   const abort = new AbortController();
   const clientLeft = req.signal;
   if (clientLeft.aborted) abort.abort(clientLeft.reason);
-  else clientLeft.addEventListener("abort", () => abort.abort(clientLeft.reason), { once: true });
+  else clientLeft.addEventListener("abort", () => abort.abort(clientLeft.reason), ONCE);
   // A cancel through the API acts as the client leaving: out of the queue, or the upstream fetch aborted.
   const time = Date.now();
-  const open = front.requests.add({ model, path: c.path, client, startedAt: time }, abort);
+  const id = front.requests.add({ model, path: c.path, client, startedAt: time }, abort);
   const rec = new RequestRecord(front.metrics, { model, path: c.path, started, time, reqHeaders: req.headers, reqBody: capturable(init.body) });
   deferredLog.add(req);
   rec.onFinish((e) => {
-    open.remove();
+    front.requests.remove(id);
     logRequest(front.log, {
       client, method: req.method, path: c.path, status: e.resp_status_code, bytes: e.bytes,
       userAgent: req.headers.get("user-agent") ?? "", durationMs: performance.now() - started, model: e.model,
     });
   });
-  return { rec, abort };
+  return new Tracked(rec, abort);
 }
+
+/** The options of a listener that runs once (one object, not one per request). */
+const ONCE = { once: true } as const;
 
 function planFor(front: Front, init: ForwardInit, target: Exclude<Target, { kind: "peer" }>, t: Tracked): Plan {
   const scheduler = front.deps.scheduler;
@@ -192,44 +212,52 @@ function upstreamInit(c: Exchange, front: Front, init: ForwardInit, target: Conc
     bodyChanged: prepared.bodyChanged,
   });
   if (prepared.contentLength !== undefined) headers.set("content-length", String(prepared.contentLength));
-  const timeouts = target.kind === "peer" ? target.peer.timeouts : front.deps.config.models[target.model]?.timeouts;
-  const base = {
+  const model = target.kind === "peer" ? undefined : front.deps.config.models[target.model];
+  const timeouts = target.kind === "peer" ? target.peer.timeouts : model?.timeouts;
+  // A peer's request (or a selector's pick of one) has no model server of ours, so no watchdog.
+  const local = target.kind !== "peer" && lease !== null && lease.peer === null;
+  const base = local ? lease.upstream : target.kind === "peer" ? target.peer.proxy : "";
+  const watchdog = local ? model?.watchdog : undefined;
+  // One literal (no spread of a shared part): it is made for every proxied request.
+  const out: ProxyInit = {
+    url: upstreamUrl(base, path, search),
     method: req.method,
     headers,
     body: prepared.body,
+    abort: t.abort,
+    onDone: (clean) => lease?.release(clean),
+    inflight: front.inflight,
     headerTimeoutMs: (timeouts?.responseHeader ?? 0) * 1000,
     connectTimeoutMs: (timeouts?.connect ?? 0) * 1000,
     tcpKeepAliveMs: (timeouts?.keepalive ?? 0) * 1000,
-    abort: t.abort,
-    inflight: front.inflight,
+    stallMs: (watchdog?.stallTimeout ?? 0) * 1000,
     observer: t.rec,
   };
-  if (target.kind === "peer" || lease === null || lease.peer !== null) {
-    const proxy = target.kind === "peer" ? target.peer.proxy : "";
-    return { ...base, url: upstreamUrl(proxy, path, search), onDone: (clean) => lease?.release(clean) };
-  }
-  const watchdog = front.deps.config.models[target.model]?.watchdog;
-  const out: ProxyInit = { ...base, url: upstreamUrl(lease.upstream, path, search), onDone: (clean) => lease.release(clean), stallMs: (watchdog?.stallTimeout ?? 0) * 1000 };
   // Only when the busy watchdog is on: otherwise the hot path does not even mark the model.
-  if ((watchdog?.busyTimeout ?? 0) > 0) out.onProgress = () => lease.progress();
+  if (lease !== null && (watchdog?.busyTimeout ?? 0) > 0) out.onProgress = () => lease.progress();
   return out;
+}
+
+/** Proxies to the target a lease settles on (`settle`); the lease goes back if the request cannot even be made. */
+function proxyWithLease(
+  c: Exchange, front: Front, init: ForwardInit, lease: Lease, t: Tracked, settle: (lease: Lease) => { target: ConcreteTarget; prepared: Prepared },
+): Promise<Response> {
+  let up: ProxyInit;
+  try {
+    const { target, prepared } = settle(lease);
+    up = upstreamInit(c, front, init, target, prepared, lease, t);
+  } catch (err) {
+    // Nothing was sent (a selector's pick whose filters could not read the body): the lease goes back.
+    lease.release(false);
+    throw err;
+  }
+  return proxyRequest(up);
 }
 
 async function viaScheduler(c: Exchange, front: Front, init: ForwardInit, plan: Plan, t: Tracked): Promise<Response> {
   // The exchange's one controller ends the wait for a lease as it ends the upstream request.
   const abort = t.abort;
-  const viaLease = (lease: Lease) => {
-    let up: ProxyInit;
-    try {
-      const { target, prepared } = plan.settle(lease);
-      up = upstreamInit(c, front, init, target, prepared, lease, t);
-    } catch (err) {
-      // Nothing was sent (a selector's pick whose filters could not read the body): the lease goes back.
-      lease.release(false);
-      throw err;
-    }
-    return proxyRequest(up);
-  };
+  const viaLease = (lease: Lease) => proxyWithLease(c, front, init, lease, t, plan.settle);
   if (!plan.loadingState) return viaLease(await plan.acquire(acquireOptions(init, abort.signal)));
 
   const relay = new ProgressRelay();

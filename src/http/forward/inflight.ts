@@ -20,18 +20,20 @@ export class InflightTracker {
     this.#onEnd = onEnd;
   }
 
-  /** Registers an entry; returns the function that removes it (idempotent). */
-  add(entry: InflightEntry): () => void {
+  /** Registers an entry (until `remove`). */
+  add(entry: InflightEntry): void {
     this.#entries.add(entry);
-    return () => {
-      if (!this.#entries.delete(entry)) return;
-      this.#onEnd();
-      if (this.#entries.size === 0) {
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        for (const w of waiters) w();
-      }
-    };
+  }
+
+  /** Removes an entry; a second call, or one for an entry never added, does nothing. */
+  remove(entry: InflightEntry): void {
+    if (!this.#entries.delete(entry)) return;
+    this.#onEnd();
+    if (this.#entries.size === 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   get size(): number {

@@ -103,14 +103,17 @@ export function loadingStateResponse(init: LoadingInit): Response {
   init.relay.listen((p) => line(out, p.message));
   timer = setInterval(() => out.push(reasoningChunk(".")), init.tickMs ?? 1000);
   if (init.inflight) {
-    removeInflight = init.inflight.add({
-      end(reason) {
+    const inflight = init.inflight;
+    const entry = {
+      end(reason: string) {
         // shutting_down, as a drain ends every other response: a plain Error would become `internal`.
         const e = new HttpError("shutting_down", reason);
         init.abort.abort(e);
         fail(out, e);
       },
-    });
+    };
+    inflight.add(entry);
+    removeInflight = () => inflight.remove(entry);
   }
   void relayWhenReady(loading, () => clearInterval(timer));
   return new Response(out.stream, { status: 200, headers: SSE_HEADERS });

@@ -91,37 +91,9 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
     : waitMs > 0
       ? setTimeout(() => abort.abort(new HttpError("upstream_timeout", `Cannot proxy request: upstream sent no response headers within ${waitMs} ms`)), waitMs)
       : undefined;
-  // Bun's fetch (https: peers, one-shot body streams); built only when used: most requests go over the pooled client.
-  const viaFetch = (): Promise<Response> =>
-    fetch(init.url, {
-      method: init.method,
-      headers: init.headers,
-      body: init.body,
-      signal: abort.signal,
-      redirect: "manual",
-      timeout: false,
-      decompress: false,
-      // Streams need half-duplex to be sent as request bodies.
-      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
-    } as RequestInit);
-  const pooled = {
-    method: init.method,
-    headers: init.headers,
-    body: null as Uint8Array | null,
-    signal: abort.signal,
-    connectTimeoutMs: init.connectTimeoutMs ?? 0,
-    tcpKeepAliveMs: init.tcpKeepAliveMs ?? 0,
-    ...(watchBody === undefined ? {} : { watchBody }),
-  };
-  const send = (): Promise<Response> => {
-    const bytes = pooledBody(init);
-    if (bytes === undefined) return viaFetch();
-    pooled.body = bytes;
-    return http1Fetch(new URL(init.url), pooled);
-  };
   try {
     try {
-      return await send();
+      return await send(init, watchBody);
     } catch (err) {
       // A keep-alive socket the upstream closed as it was reused (Bun.serve does this under load,
       // oven-sh/bun#42212; cpp-httplib after a chunked answer) looks exactly like an upstream that
@@ -129,7 +101,7 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
       // byte was taken. So only an idempotent request is sent again; a POST that may have been
       // processed is never repeated (a duplicate generation or side effect).
       if (!staleSocket(err) || abort.signal.aborted || !replayable(init.body) || !idempotent(init)) throw err;
-      return await send();
+      return await send(init, watchBody);
     }
   } catch (err) {
     // Our own timeouts and a drain abort with their HttpError; any other abort is the client leaving.
@@ -142,6 +114,49 @@ export async function fetchUpstream(init: Omit<ProxyInit, "onDone" | "inflight">
   } finally {
     clearTimeout(timeout);
   }
+}
+
+/** Sends the request once: over the pooled client (plain http:, a body in hand) or Bun's fetch (https: peers, one-shot body streams). */
+function send(init: Omit<ProxyInit, "onDone" | "inflight">, watchBody: Http1Init["watchBody"]): Promise<Response> {
+  const bytes = pooledBody(init);
+  if (bytes === undefined) {
+    return fetch(init.url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: init.abort.signal,
+      redirect: "manual",
+      timeout: false,
+      decompress: false,
+      // Streams need half-duplex to be sent as request bodies.
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
+  }
+  return http1Fetch(parsedUrl(init.url), {
+    method: init.method,
+    headers: init.headers,
+    body: bytes,
+    signal: init.abort.signal,
+    connectTimeoutMs: init.connectTimeoutMs ?? 0,
+    tcpKeepAliveMs: init.tcpKeepAliveMs ?? 0,
+    watchBody,
+  });
+}
+
+/** Upstream URLs parsed, by their text: a model's requests go to a handful of URLs, and parsing one was per request. */
+const parsedUrls = new Map<string, URL>();
+const PARSED_URLS_MAX = 256;
+
+/** `new URL(url)`, parsed once (the pooled client only reads it). */
+function parsedUrl(url: string): URL {
+  let parsed = parsedUrls.get(url);
+  if (parsed === undefined) {
+    // Queries can make URLs many: past the bound the cache starts again rather than grow.
+    if (parsedUrls.size >= PARSED_URLS_MAX) parsedUrls.clear();
+    parsed = new URL(url);
+    parsedUrls.set(url, parsed);
+  }
+  return parsed;
 }
 
 const encoder = new TextEncoder();
@@ -200,7 +215,10 @@ export async function proxyRequest(init: ProxyInit): Promise<Response> {
     stallMs: init.stallMs ?? 0,
     ...(init.onProgress ? { onProgress: init.onProgress } : {}),
     register: (entry) => {
-      if (init.inflight) removeInflight = init.inflight.add(entry);
+      const inflight = init.inflight;
+      if (inflight === undefined) return;
+      inflight.add(entry);
+      removeInflight = () => inflight.remove(entry);
     },
   });
   // A streamed answer over the pooled client is guarded inside its own body stream, as its head arrives
@@ -266,13 +284,13 @@ async function readWhole(upstream: Response, init: ProxyInit, done: (error: stri
   const abort = init.abort;
   let ended: string | null = null;
   let failure: string | null = null;
-  const unregister =
-    init.inflight?.add({
-      end(reason: string) {
-        ended = reason;
-        abort.abort(new Error(reason));
-      },
-    }) ?? (() => {});
+  const entry = {
+    end(reason: string) {
+      ended = reason;
+      abort.abort(new Error(reason));
+    },
+  };
+  init.inflight?.add(entry);
   // A small answer is one unit: no byte of it for stallMs is a stall.
   const stallMs = init.stallMs ?? 0;
   let stall = false;
@@ -293,7 +311,7 @@ async function readWhole(upstream: Response, init: ProxyInit, done: (error: stri
     throw e;
   } finally {
     clearTimeout(timer);
-    unregister();
+    init.inflight?.remove(entry);
     done(failure);
   }
 }

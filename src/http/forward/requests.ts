@@ -34,11 +34,16 @@ export class RequestRegistry {
   readonly #open = new Map<number, Entry>();
   #next = 1;
 
-  /** Registers a request that a cancel ends by aborting `cancel`; returns its id and the removal. */
-  add(request: NewRequest, cancel: AbortController): { id: string; remove: () => void } {
+  /** Registers a request that a cancel ends by aborting `cancel`; returns its id (listed as a string). */
+  add(request: NewRequest, cancel: AbortController): number {
     const id = this.#next++;
     this.#open.set(id, { request, cancel });
-    return { id: String(id), remove: () => this.#open.delete(id) };
+    return id;
+  }
+
+  /** The request `id` ended: it is no longer listed or cancellable. */
+  remove(id: number): void {
+    this.#open.delete(id);
   }
 
   /** Cancels request `id`; false when no such request is open. */

@@ -24,7 +24,7 @@ export interface Http1Init extends ConnectOptions {
    * any of its bytes: what watches the body from inside the one stream this
    * client hands out (a proxy's guard without a second stream), or null.
    */
-  watchBody?: (status: number, headers: Headers, out: BodyControl) => BodyWatcher | null;
+  watchBody?: ((status: number, headers: Headers, out: BodyControl) => BodyWatcher | null) | undefined;
 }
 
 /** What sees a streamed body from inside its stream (see `Http1Init.watchBody`). */
