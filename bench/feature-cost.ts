@@ -1,0 +1,94 @@
+/**
+ * What each of modelswap's per-request features costs in Bun, written as
+ * plainly as Bun allows: `bench/floor-features.ts` over the pooled client
+ * with every feature, and once more for each feature with that one left out
+ * (`skip=F`), in one interleaved run at 64 connections (rounds rotate the
+ * order; medians). A feature's cost is the CPU per request it takes from the
+ * proxy's process (all threads), and the requests/s it takes, against the
+ * whole floor in the same round. The bare Bun proxy and modelswap's parts
+ * without features (`bench/floor-proxy.ts`) run beside them for scale. The
+ * floors run with modelswap's Bun settings (src/lib/runtime-env.ts). Not
+ * part of `npm run bench` (README, Benchmarks).
+ *
+ *   ./node_modules/.bin/bun bench/feature-cost.ts [--rounds 4] [--duration 3s] [--connections 64]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { freePort, installCleanup, processTicks, start, stopAll, waitHttp } from "./children.ts";
+import { FEATURES } from "./floor-feature-list.ts";
+import { median } from "./probes.ts";
+import { RUNTIME_DEFAULTS } from "../src/lib/runtime-env.ts";
+import { BUN, startUpstream } from "./targets.ts";
+import { runWrk, writeWrkScript } from "./wrk.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "4" },
+    duration: { type: "string", default: "3s" },
+    connections: { type: "string", default: "64" },
+  },
+});
+
+interface Run {
+  rps: number;
+  cpuUs: number;
+}
+
+const ALL = "every feature";
+
+installCleanup();
+const tmp = mkdtempSync(join(tmpdir(), "modelswap-feature-cost-"));
+try {
+  const up = await startUpstream(tmp, "upstream", { tokens: 20, tokenInterval: "0" });
+  const proxies: [name: string, argv: string[]][] = [
+    ["bare Bun proxy", ["bench/bun-proxy.ts"]],
+    ["modelswap's parts, no features", ["bench/floor-proxy.ts"]],
+    [ALL, ["bench/floor-features.ts", "pooled"]],
+    ...FEATURES.map((f): [string, string[]] => [`without ${f}`, ["bench/floor-features.ts", "pooled", `skip=${f}`]]),
+  ];
+  const targets = new Map<string, { pid: number; url: string }>();
+  for (const [name, [file, ...extra]] of proxies) {
+    const port = freePort();
+    // bun-proxy.ts takes PORT=UPSTREAM; the others PORT UPSTREAM [flags].
+    const args = file === "bench/bun-proxy.ts" ? [`${port}=${up.url}`] : [String(port), up.url, ...extra];
+    const child = start(name.replaceAll(/\W+/g, "-"), [BUN, resolve(file!), ...args], join(tmp, `${targets.size}.log`), { ...RUNTIME_DEFAULTS });
+    const url = `http://127.0.0.1:${port}`;
+    await waitHttp(child, `${url}/health`, 10_000);
+    targets.set(name, { pid: child.pid, url });
+  }
+  const script = writeWrkScript(tmp, "bench");
+  const connections = Number(opts.connections);
+  for (const t of targets.values()) await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, "2s");
+  const names = [...targets.keys()];
+  const runs = new Map<string, Run[]>(names.map((n) => [n, []]));
+  for (let r = 0; r < Number(opts.rounds); r++) {
+    const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
+    for (const name of order) {
+      const t = targets.get(name)!;
+      const before = processTicks([t.pid]);
+      const w = await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, opts.duration);
+      if (w.errors > 0) throw new Error(`${name}: ${w.errors} of ${w.requests} requests failed (not 2xx, or a socket error)`);
+      const run = { rps: w.rps, cpuUs: ((processTicks([t.pid]) - before) * 10_000) / w.requests };
+      runs.get(name)!.push(run);
+      console.log(`round ${r + 1}  ${name.padEnd(32)} req/s ${run.rps.toFixed(0).padStart(6)}  CPU ${run.cpuUs.toFixed(1).padStart(6)} µs/request`);
+    }
+  }
+  const all = runs.get(ALL)!;
+  const bare = runs.get("bare Bun proxy")!;
+  console.log(`\nat ${connections} connections, medians of the rounds (a feature's cost: the whole floor against the floor without it, in the same round)`);
+  console.log("| proxy | req/s | × bare | CPU µs/request | the feature's CPU µs/request | the feature's req/s, × bare |\n|---|---:|---:|---:|---:|---:|");
+  for (const name of names) {
+    const rs = runs.get(name)!;
+    const m = (k: keyof Run) => median(rs.map((x) => x[k]));
+    const xBare = median(rs.map((x, i) => x.rps / bare[i]!.rps)).toFixed(2);
+    const feature = name.startsWith("without ");
+    const cpu = feature ? median(rs.map((x, i) => all[i]!.cpuUs - x.cpuUs)).toFixed(1) : "";
+    const rps = feature ? median(rs.map((x, i) => (x.rps - all[i]!.rps) / bare[i]!.rps)).toFixed(3) : "";
+    console.log(`| ${name} | ${m("rps").toFixed(0)} | ${xBare} | ${m("cpuUs").toFixed(1)} | ${cpu} | ${rps} |`);
+  }
+} finally {
+  await stopAll();
+  rmSync(tmp, { recursive: true, force: true });
+}
