@@ -244,23 +244,22 @@ export class SchedulerClient implements Scheduler {
   }
 
   /**
-   * A granted lease. Its closures hold the id and the model, not the grant
-   * message (a lease lives as long as its response stream).
+   * A granted lease. It holds the id and the model, not the grant message (a
+   * lease lives as long as its response stream); one object, no closures.
    */
   #lease(id: number, model: string, upstream: string): Lease {
-    let released = false;
-    return {
-      model,
-      peer: null,
-      upstream,
-      release: (cleanEnd = false) => {
-        if (released) return;
-        released = true;
-        if (this.#dead !== null) return;
-        if (!cleanEnd || !this.#handover.hold(id, model, upstream)) this.#post({ type: "release", id });
-      },
-      progress: () => this.#markActive(model),
-    };
+    return new GrantedLease(this, id, model, upstream);
+  }
+
+  /** A lease's end (see `Lease.release`): held for the next request of its model, or sent back. */
+  leaseEnded(id: number, model: string, upstream: string, cleanEnd: boolean): void {
+    if (this.#dead !== null) return;
+    if (!cleanEnd || !this.#handover.hold(id, model, upstream)) this.#post({ type: "release", id });
+  }
+
+  /** Bytes of a lease's answer moved (see `Lease.progress`). */
+  leaseProgress(model: string): void {
+    this.#markActive(model);
   }
 
   /** The pending acquire `id`, taken out of the map with its abort listener detached (its answer arrived). */
@@ -334,6 +333,29 @@ export class SchedulerClient implements Scheduler {
         console.error(`Cannot handle message from the scheduler: ${JSON.stringify(never)}`);
       }
     }
+  }
+}
+
+/** A lease the scheduler granted (or the hand-over gave again): released once, whatever calls it. */
+class GrantedLease implements Lease {
+  readonly peer = null;
+  #released = false;
+  readonly #client: SchedulerClient;
+  readonly #id: number;
+
+  constructor(client: SchedulerClient, id: number, readonly model: string, readonly upstream: string) {
+    this.#client = client;
+    this.#id = id;
+  }
+
+  release(cleanEnd = false): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#client.leaseEnded(this.#id, this.model, this.upstream, cleanEnd);
+  }
+
+  progress(): void {
+    this.#client.leaseProgress(this.model);
   }
 }
 

@@ -379,17 +379,26 @@ function requestHead(method: string, path: string, host: string, headers: Header
  * const res = await http1Fetch(new URL("http://127.0.0.1:8080/health"), { method: "GET", headers: new Headers(), body: null, signal });
  * ```
  */
-export async function http1Fetch(url: URL, init: Http1Init): Promise<Response> {
-  init.signal.throwIfAborted();
+export function http1Fetch(url: URL, init: Http1Init): Promise<Response> {
+  if (init.signal.aborted) return Promise.reject(init.signal.reason);
+  const origin = url.host;
+  // Not an async function: a pooled connection (the usual case) sends at once, with no promise in between.
+  const idle = takeIdle(origin);
+  if (idle !== null) return sendOn(idle, url, init);
   const port = Number(url.port || 80);
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  const origin = url.host;
-  const conn = takeIdle(origin) ?? (await connect(origin, hostname, port, init));
-  if (init.signal.aborted) {
-    conn.closed = true;
-    conn.socket?.terminate();
-    throw init.signal.reason;
-  }
+  return connect(origin, hostname, port, init).then((conn) => {
+    if (init.signal.aborted) {
+      conn.closed = true;
+      conn.socket?.terminate();
+      throw init.signal.reason;
+    }
+    return sendOn(conn, url, init);
+  });
+}
+
+/** Sends the request on `conn` and resolves with its response (see `http1Fetch`). */
+function sendOn(conn: Conn, url: URL, init: Http1Init): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     conn.exchange = new Exchange(conn, init.method, init.signal, resolve, reject, init.watchBody);
     const head = requestHead(init.method, url.pathname + url.search, url.host, init.headers, init.body);
