@@ -31,7 +31,8 @@ export interface CaptureInput {
 }
 
 /** Headers whose values never reach a capture. */
-const SECRET = new Set(["authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie", "api-key"]);
+const SECRET_NAMES = ["authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie", "api-key"];
+const SECRET = new Set(SECRET_NAMES);
 
 /** A header map with credentials replaced by `[REDACTED]`, as llama-swap does. */
 export function redactHeaders(headers: Headers | Record<string, string>): Record<string, string> {
@@ -49,7 +50,7 @@ function redactedForStore(headers: CapturedHeaders): Record<string, string> {
   if (!(headers instanceof Headers)) return redactHeaders(headers);
   // Bun's Headers has toJSON; the web UI's type check (DOM types) does not know it.
   const out = (headers as Headers & { toJSON(): Record<string, string> }).toJSON();
-  for (const name of SECRET) if (out[name] !== undefined) out[name] = "[REDACTED]";
+  for (const name of SECRET_NAMES) if (out[name] !== undefined) out[name] = "[REDACTED]";
   return out;
 }
 

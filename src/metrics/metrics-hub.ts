@@ -52,11 +52,14 @@ export class MetricsHub {
     } catch {
       // A full disk or a locked file must not fail the request that just finished; the row stays in memory.
     }
-    for (const l of this.#listeners) {
-      try {
-        l(entry);
-      } catch {
-        // A listener's stream handles its own failures.
+    // Checked first: iterating even an empty Set makes an iterator object, and this runs per request.
+    if (this.#listeners.size > 0) {
+      for (const l of this.#listeners) {
+        try {
+          l(entry);
+        } catch {
+          // A listener's stream handles its own failures.
+        }
       }
     }
     return entry;

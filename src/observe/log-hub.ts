@@ -213,12 +213,15 @@ export function createLogHub(config: Config, stdout: (line: string) => void = de
           // A broken stdout must not stop logging to the buffers and streams.
         }
       }
-      for (const s of listeners) {
-        if (!matches(s.filter, line)) continue;
-        try {
-          s.listener(line);
-        } catch {
-          // Subscribers must not throw into the logger; their stream handles its own failures.
+      // Checked first: iterating even an empty Set makes an iterator object, and this runs per request line.
+      if (listeners.size > 0) {
+        for (const s of listeners) {
+          if (!matches(s.filter, line)) continue;
+          try {
+            s.listener(line);
+          } catch {
+            // Subscribers must not throw into the logger; their stream handles its own failures.
+          }
         }
       }
     },
