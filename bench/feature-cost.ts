@@ -2,15 +2,16 @@
  * What each of modelswap's per-request features costs in Bun, written as
  * plainly as Bun allows: `bench/floor-features.ts` over the pooled client
  * with every feature, and once more for each feature with that one left out
- * (`skip=F`), in one interleaved run at 64 connections (rounds rotate the
- * order; medians). A feature's cost is the CPU per request it takes from the
- * proxy's process (all threads), and the requests/s it takes, against the
- * whole floor in the same round. The bare Bun proxy and modelswap's parts
+ * (`skip=F`), at 64 connections. A feature's cost is the CPU per request it
+ * takes from the proxy's process (all threads), and the requests/s it takes
+ * (as a share of the bare proxy's), from the whole floor and the floor
+ * without it run back to back, in alternating order, medians of the rounds:
+ * the VM drifts by a third within minutes, so only adjacent runs compare. The bare Bun proxy and modelswap's parts
  * without features (`bench/floor-proxy.ts`) run beside them for scale. The
  * floors run with modelswap's Bun settings (src/lib/runtime-env.ts). Not
  * part of `npm run bench` (README, Benchmarks).
  *
- *   ./node_modules/.bin/bun bench/feature-cost.ts [--rounds 4] [--duration 3s] [--connections 64]
+ *   ./node_modules/.bin/bun bench/feature-cost.ts [--rounds 3] [--duration 3s] [--connections 64]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +26,7 @@ import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const { values: opts } = parseArgs({
   options: {
-    rounds: { type: "string", default: "4" },
+    rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "3s" },
     connections: { type: "string", default: "64" },
   },
@@ -61,32 +62,38 @@ try {
   const script = writeWrkScript(tmp, "bench");
   const connections = Number(opts.connections);
   for (const t of targets.values()) await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, "2s");
+  let r = 0;
+  const measure = async (name: string): Promise<Run> => {
+    const t = targets.get(name)!;
+    const before = processTicks([t.pid]);
+    const w = await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, opts.duration);
+    if (w.errors > 0) throw new Error(`${name}: ${w.errors} of ${w.requests} requests failed (not 2xx, or a socket error)`);
+    const run = { rps: w.rps, cpuUs: ((processTicks([t.pid]) - before) * 10_000) / w.requests };
+    console.log(`round ${r + 1}  ${name.padEnd(32)} req/s ${run.rps.toFixed(0).padStart(6)}  CPU ${run.cpuUs.toFixed(1).padStart(6)} µs/request`);
+    return run;
+  };
   const names = [...targets.keys()];
   const runs = new Map<string, Run[]>(names.map((n) => [n, []]));
-  for (let r = 0; r < Number(opts.rounds); r++) {
-    const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
-    for (const name of order) {
-      const t = targets.get(name)!;
-      const before = processTicks([t.pid]);
-      const w = await runWrk(tmp, `${t.url}/v1/chat/completions`, script, connections, opts.duration);
-      if (w.errors > 0) throw new Error(`${name}: ${w.errors} of ${w.requests} requests failed (not 2xx, or a socket error)`);
-      const run = { rps: w.rps, cpuUs: ((processTicks([t.pid]) - before) * 10_000) / w.requests };
-      runs.get(name)!.push(run);
-      console.log(`round ${r + 1}  ${name.padEnd(32)} req/s ${run.rps.toFixed(0).padStart(6)}  CPU ${run.cpuUs.toFixed(1).padStart(6)} µs/request`);
+  /** Per feature, what it cost in each pair: the whole floor and the floor without it, run back to back (the VM drifts by a third within minutes). */
+  const costs = new Map<string, Run[]>(FEATURES.map((f) => [`without ${f}`, []]));
+  for (; r < Number(opts.rounds); r++) {
+    for (const name of ["bare Bun proxy", "modelswap's parts, no features", ALL]) runs.get(name)!.push(await measure(name));
+    for (const name of costs.keys()) {
+      const pair = r % 2 === 0 ? [ALL, name] : [name, ALL];
+      const [a, b] = [await measure(pair[0]!), await measure(pair[1]!)];
+      const [all, without] = pair[0] === ALL ? [a, b] : [b, a];
+      runs.get(name)!.push(without);
+      costs.get(name)!.push({ rps: (without.rps - all.rps) / runs.get("bare Bun proxy")![r]!.rps, cpuUs: all.cpuUs - without.cpuUs });
     }
   }
-  const all = runs.get(ALL)!;
-  const bare = runs.get("bare Bun proxy")!;
-  console.log(`\nat ${connections} connections, medians of the rounds (a feature's cost: the whole floor against the floor without it, in the same round)`);
-  console.log("| proxy | req/s | × bare | CPU µs/request | the feature's CPU µs/request | the feature's req/s, × bare |\n|---|---:|---:|---:|---:|---:|");
+  console.log(`\nat ${connections} connections, medians of ${r} rounds (a feature's cost: the whole floor against the floor without it, run back to back)`);
+  console.log("| proxy | req/s | CPU µs/request | the feature's CPU µs/request | the feature's req/s, × bare |\n|---|---:|---:|---:|---:|");
   for (const name of names) {
     const rs = runs.get(name)!;
     const m = (k: keyof Run) => median(rs.map((x) => x[k]));
-    const xBare = median(rs.map((x, i) => x.rps / bare[i]!.rps)).toFixed(2);
-    const feature = name.startsWith("without ");
-    const cpu = feature ? median(rs.map((x, i) => all[i]!.cpuUs - x.cpuUs)).toFixed(1) : "";
-    const rps = feature ? median(rs.map((x, i) => (x.rps - all[i]!.rps) / bare[i]!.rps)).toFixed(3) : "";
-    console.log(`| ${name} | ${m("rps").toFixed(0)} | ${xBare} | ${m("cpuUs").toFixed(1)} | ${cpu} | ${rps} |`);
+    const c = costs.get(name);
+    const cost = c === undefined ? "| | |" : `| ${median(c.map((x) => x.cpuUs)).toFixed(1)} | ${median(c.map((x) => x.rps)).toFixed(3)} |`;
+    console.log(`| ${name} | ${m("rps").toFixed(0)} | ${m("cpuUs").toFixed(1)} ${cost}`);
   }
 } finally {
   await stopAll();
