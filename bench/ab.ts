@@ -11,13 +11,13 @@
  * Prints each run (req/s, p50, p99, CPU per request of the modelswap process,
  * its peak RSS) and the medians.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { envOf, SIDE_OPTIONS } from "./ab-sides.ts";
-import { freePort, installCleanup, processTicks, rssKb, start, stopAll, waitHttp } from "./children.ts";
-import { chat, median } from "./probes.ts";
+import { envOf, SIDE_OPTIONS, startTree } from "./ab-sides.ts";
+import { installCleanup, processTicks, rssKb, stopAll } from "./children.ts";
+import { median } from "./probes.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const { values: opts } = parseArgs({
@@ -38,26 +38,12 @@ interface Run {
   peakMb: number;
 }
 
-async function startSide(tmp: string, name: string, root: string, env: Record<string, string>, configLines: string[]) {
-  const port = freePort();
-  const up = freePort();
-  const cfg = join(tmp, `${name}.yaml`);
-  const model = [`    cmd: \${MODELSWAP} fake-upstream --port ${up} --tokens 20 --token-interval 0ms`, `    proxy: http://127.0.0.1:${up}`, "    ttl: 0", "    concurrencyLimit: 20000"];
-  writeFileSync(cfg, ["healthCheckTimeout: 30", "sendLoadingState: false", ...configLines, "models:", "  bench:", ...model, ""].join("\n"));
-  const argv = [process.execPath, join(resolve(root), "src/main.ts"), "--config", cfg, "--listen", `127.0.0.1:${port}`, "--state-dir", join(tmp, `${name}-state`)];
-  const child = start(name, argv, join(tmp, `${name}.log`), env);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(child, `${url}/v1/models`, 20_000);
-  await chat(url, "bench", AbortSignal.timeout(60_000));
-  return { child, url };
-}
-
 async function main(): Promise<void> {
   installCleanup();
   const tmp = mkdtempSync(join(tmpdir(), "modelswap-ab-"));
   const sides = {
-    A: await startSide(tmp, "A", opts.a, envOf(opts["a-env"]), []),
-    B: await startSide(tmp, "B", opts.b, envOf(opts["b-env"]), opts["b-config-line"]),
+    A: await startTree(tmp, "A", opts.a, envOf(opts["a-env"]), []),
+    B: await startTree(tmp, "B", opts.b, envOf(opts["b-env"]), opts["b-config-line"]),
   };
   const script = writeWrkScript(tmp, "bench");
   const c = Number(opts.connections);

@@ -18,14 +18,13 @@
  * whole cycle as the log gives it (the main thread's pauses and the
  * concurrent marking on helper threads).
  */
-import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { envOf, SIDE_OPTIONS } from "./ab-sides.ts";
-import { freePort, installCleanup, start, stop, stopAll, waitHttp } from "./children.ts";
+import { envOf, SIDE_OPTIONS, startTree } from "./ab-sides.ts";
+import { installCleanup, stop, stopAll } from "./children.ts";
 import { median } from "./probes.ts";
-import { BUN, writeModelswapConfig } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const { values: opts } = parseArgs({
@@ -48,7 +47,7 @@ interface Heap {
  * The main heap's collections in a GC log: the heap that logs the most
  * starts (a Worker has its own, quieter heap). Sizes in KB, times in ms.
  */
-export function parseGcLog(log: string): { allocatedKb: number; collections: number; cycleMs: number } {
+function parseGcLog(log: string): { allocatedKb: number; collections: number; cycleMs: number } {
   const starts = new Map<string, number>();
   for (const m of log.matchAll(/GC<(0x[0-9a-f]+)>: START/g)) starts.set(m[1]!, (starts.get(m[1]!) ?? 0) + 1);
   const main = [...starts].sort((a, b) => b[1] - a[1])[0]?.[0];
@@ -74,16 +73,9 @@ export function parseGcLog(log: string): { allocatedKb: number; collections: num
   return { allocatedKb, collections, cycleMs };
 }
 
-async function measure(tmp: string, name: string, root: string, env: Record<string, string>, configLines: string[], run: number): Promise<Heap> {
-  const cfg = join(tmp, `${name}.yaml`);
-  writeModelswapConfig(cfg, [{ id: "bench", flags: { tokens: 20, tokenInterval: "0" } }]);
-  if (configLines.length > 0) appendFileSync(cfg, configLines.map((l) => `${l}\n`).join(""));
-  const port = freePort();
-  const argv = [BUN, join(resolve(root), "src/main.ts"), "--config", cfg, "--listen", `127.0.0.1:${port}`, "--state-dir", join(tmp, `${name}-${run}-state`)];
-  const child = start(name, argv, join(tmp, `${name}-${run}.log`), { ...env, BUN_JSC_logGC: "1" });
+async function measure(tmp: string, name: string, root: string, env: Record<string, string>, configLines: string[]): Promise<Heap> {
+  const { child, url } = await startTree(tmp, name, root, { ...env, BUN_JSC_logGC: "1" }, configLines);
   try {
-    const url = `http://127.0.0.1:${port}`;
-    await waitHttp(child, `${url}/v1/models`, 20_000);
     const script = writeWrkScript(tmp, "bench");
     await runWrk(tmp, `${url}/v1/chat/completions`, script, 64, "2s");
     const before = readFileSync(child.logPath, "utf8").length;
@@ -96,31 +88,30 @@ async function measure(tmp: string, name: string, root: string, env: Record<stri
   }
 }
 
-if (import.meta.main) {
-  installCleanup();
-  const tmp = mkdtempSync(join(tmpdir(), "modelswap-alloc-"));
-  const sides = [
-    { name: "A", root: opts.a, env: envOf(opts["a-env"]), config: [] },
-    { name: "B", root: opts.b, env: envOf(opts["b-env"]), config: opts["b-config-line"] },
-  ];
-  const same = opts.a === opts.b && opts["a-env"].length === 0 && opts["b-env"].length === 0 && opts["b-config-line"].length === 0;
-  const runs: Record<string, Heap[]> = { A: [], B: [] };
-  try {
-    for (let i = 0; i < Number(opts.runs); i++) {
-      for (const s of i % 2 === 0 || same ? sides : [...sides].reverse()) {
-        if (same && s.name === "B") continue;
-        const h = await measure(tmp, s.name, s.root, s.env, s.config, i);
-        runs[s.name]!.push(h);
-        console.log(`${s.name} ${h.rps.toFixed(0)} req/s  ${h.kbPerRequest.toFixed(1)} KB allocated per request  ${h.collectionsPer1000.toFixed(2)} full collections per 1000 requests  GC ${h.gcUsPerRequest.toFixed(1)} µs per request`);
-      }
+installCleanup();
+const tmp = mkdtempSync(join(tmpdir(), "modelswap-alloc-"));
+const sides = [
+  { name: "A", root: opts.a, env: envOf(opts["a-env"]), config: [] },
+  { name: "B", root: opts.b, env: envOf(opts["b-env"]), config: opts["b-config-line"] },
+];
+const same = opts.a === opts.b && opts["a-env"].length === 0 && opts["b-env"].length === 0 && opts["b-config-line"].length === 0;
+const runs: Record<string, Heap[]> = { A: [], B: [] };
+try {
+  for (let i = 0; i < Number(opts.runs); i++) {
+    for (const s of i % 2 === 0 || same ? sides : [...sides].reverse()) {
+      if (same && s.name === "B") continue;
+      // Each run its own name: its own config, log and state dir.
+      const h = await measure(tmp, `${s.name}${i}`, s.root, s.env, s.config);
+      runs[s.name]!.push(h);
+      console.log(`${s.name} ${h.rps.toFixed(0)} req/s  ${h.kbPerRequest.toFixed(1)} KB allocated per request  ${h.collectionsPer1000.toFixed(2)} full collections per 1000 requests  GC ${h.gcUsPerRequest.toFixed(1)} µs per request`);
     }
-  } finally {
-    await stopAll();
   }
-  for (const s of sides) {
-    const r = runs[s.name]!;
-    if (r.length === 0) continue;
-    const m = (k: keyof Heap) => median(r.map((x) => x[k]));
-    console.log(`median ${s.name} (${s.root}${opts[s.name === "A" ? "a-env" : "b-env"].map((e) => ` ${e}`).join("")}): ${m("kbPerRequest").toFixed(1)} KB per request, ${m("collectionsPer1000").toFixed(2)} collections per 1000 requests, GC ${m("gcUsPerRequest").toFixed(1)} µs per request`);
-  }
+} finally {
+  await stopAll();
+}
+for (const s of sides) {
+  const r = runs[s.name]!;
+  if (r.length === 0) continue;
+  const m = (k: keyof Heap) => median(r.map((x) => x[k]));
+  console.log(`median ${s.name} (${s.root}${opts[s.name === "A" ? "a-env" : "b-env"].map((e) => ` ${e}`).join("")}): ${m("kbPerRequest").toFixed(1)} KB per request, ${m("collectionsPer1000").toFixed(2)} collections per 1000 requests, GC ${m("gcUsPerRequest").toFixed(1)} µs per request`);
 }

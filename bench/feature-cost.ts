@@ -15,13 +15,13 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, installCleanup, processTicks, start, stopAll, waitHttp } from "./children.ts";
+import { installCleanup, processTicks, stopAll } from "./children.ts";
 import { FEATURES } from "./floor-feature-list.ts";
 import { median } from "./probes.ts";
 import { RUNTIME_DEFAULTS } from "../src/lib/runtime-env.ts";
-import { BUN, startUpstream } from "./targets.ts";
+import { startFloor, startUpstream } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const { values: opts } = parseArgs({
@@ -51,13 +51,8 @@ try {
   ];
   const targets = new Map<string, { pid: number; url: string }>();
   for (const [name, [file, ...extra]] of proxies) {
-    const port = freePort();
-    // bun-proxy.ts takes PORT=UPSTREAM; the others PORT UPSTREAM [flags].
-    const args = file === "bench/bun-proxy.ts" ? [`${port}=${up.url}`] : [String(port), up.url, ...extra];
-    const child = start(name.replaceAll(/\W+/g, "-"), [BUN, resolve(file!), ...args], join(tmp, `${targets.size}.log`), { ...RUNTIME_DEFAULTS });
-    const url = `http://127.0.0.1:${port}`;
-    await waitHttp(child, `${url}/health`, 10_000);
-    targets.set(name, { pid: child.pid, url });
+    const floor = await startFloor(tmp, name, file!, extra, up.url, { ...RUNTIME_DEFAULTS });
+    targets.set(name, { pid: floor.pid, url: floor.url });
   }
   const script = writeWrkScript(tmp, "bench");
   const connections = Number(opts.connections);

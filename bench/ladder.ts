@@ -16,12 +16,12 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, installCleanup, processTicks, start, stopAll, waitHttp } from "./children.ts";
+import { installCleanup, processTicks, stopAll } from "./children.ts";
 import { median } from "./probes.ts";
 import { RUNTIME_DEFAULTS } from "../src/lib/runtime-env.ts";
-import { BUN, startModelswap, startUpstream, writeModelswapConfig } from "./targets.ts";
+import { startFloor, startModelswap, startUpstream, writeModelswapConfig } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 const { values: opts } = parseArgs({
@@ -40,9 +40,9 @@ interface Run {
   p99Ms: number;
 }
 
-/** The floors: name, script, and its arguments after the port and upstream. */
+/** The floors: name, script, and its arguments after the port and upstream (see `startFloor`). */
 const FLOORS = [
-  ["bare Bun proxy", "bench/bun-proxy.ts", null],
+  ["bare Bun proxy", "bench/bun-proxy.ts", []],
   ["modelswap's parts, no features", "bench/floor-proxy.ts", []],
   ["plain features over fetch", "bench/floor-features.ts", []],
   ["plain features over the pooled client", "bench/floor-features.ts", ["pooled"]],
@@ -54,15 +54,10 @@ try {
   const up = await startUpstream(tmp, "upstream", { tokens: 20, tokenInterval: "0" });
   const targets = new Map<string, { pid: number; url: string }>();
   for (const [name, file, extra] of FLOORS) {
-    const port = freePort();
-    // bun-proxy.ts takes PORT=UPSTREAM; the others PORT UPSTREAM [pooled].
-    const args = extra === null ? [`${port}=${up.url}`] : [String(port), up.url, ...extra];
     // modelswap's own runtime settings (full collections, no FTL), so that the ladder compares code, not settings.
     const env = opts["bun-defaults"] ? {} : { ...RUNTIME_DEFAULTS };
-    const child = start(name.replaceAll(/\W+/g, "-"), [BUN, resolve(file), ...args], join(tmp, `${targets.size}.log`), env);
-    const url = `http://127.0.0.1:${port}`;
-    await waitHttp(child, `${url}/health`, 10_000);
-    targets.set(name, { pid: child.pid, url });
+    const floor = await startFloor(tmp, name, file, [...extra], up.url, env);
+    targets.set(name, { pid: floor.pid, url: floor.url });
   }
   const cfg = join(tmp, "config.yaml");
   writeModelswapConfig(cfg, [{ id: "bench", flags: { tokens: 20, tokenInterval: "0" } }]);

@@ -100,6 +100,20 @@ export async function startBunProxy(tmp: string, upstreams: string[]): Promise<{
   return { child, urls };
 }
 
+/**
+ * Starts `file` (`bench/bun-proxy.ts`, which takes PORT=UPSTREAM, or a floor,
+ * which takes PORT UPSTREAM and then `args`) in front of `upstream`, with
+ * `env`, and waits until it answers.
+ */
+export async function startFloor(tmp: string, name: string, file: string, args: string[], upstream: string, env: Record<string, string>): Promise<Child & { url: string }> {
+  const port = freePort();
+  const argv = file === "bench/bun-proxy.ts" ? [`${port}=${upstream}`] : [String(port), upstream, ...args];
+  const child = start(name.replaceAll(/\W+/g, "-"), [BUN, resolve(file), ...argv], join(tmp, `${name.replaceAll(/\W+/g, "-")}.log`), env);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(child, `${url}/health`, 10_000);
+  return { ...child, url };
+}
+
 /** One model of the generated modelswap config. */
 export interface BenchModel {
   id: string;

@@ -44,16 +44,17 @@ function objectEnd(bytes: Uint8Array, start: number): number {
 
 /**
  * The object value of the last key `key` (quoted, as bytes) in a JSON
- * fragment, parsed, or null; only that object is decoded. Only a real key
- * matches: inside a string a quote is escaped, so `"usage":` in model output
- * reads `\"usage\":` and is skipped.
+ * fragment, parsed; only that object is decoded. Null when the key is there
+ * but no object follows it, undefined when the key is not there at all. Only
+ * a real key matches: inside a string a quote is escaped, so `"usage":` in
+ * model output reads `\"usage\":` and is skipped.
  */
-function lastObjectOf(bytes: Uint8Array, key: Uint8Array): Json | null {
+function lastObjectOf(bytes: Uint8Array, key: Uint8Array): Json | null | undefined {
   let at = bytes.length;
   // The last few occurrences: a key whose value is not an object (`"usage":null`) is passed over.
   for (let tries = 0; tries < 4 && at > 0; tries++) {
     at = lastIndexOfBytes.call(bytes, key, at - 1);
-    if (at < 0) return null;
+    if (at < 0) return tries === 0 ? undefined : null;
     if (at > 0 && bytes[at - 1] === 92) continue;
     let i = at + key.length;
     while (isSpace(bytes[i]!)) i++;
@@ -69,7 +70,7 @@ function lastObjectOf(bytes: Uint8Array, key: Uint8Array): Json | null {
 }
 
 /** Tokens from the last `usage` and `timings` objects in `bytes` (a JSON body or its end), or null when it holds neither. */
-function tokensFromKeys(bytes: Uint8Array): ParsedTokens | null {
+export function tokensFromJsonTailBytes(bytes: Uint8Array): ParsedTokens | null {
   return tokensOf([{ usage: lastObjectOf(bytes, USAGE_KEY), timings: lastObjectOf(bytes, TIMINGS_KEY) }]);
 }
 
@@ -85,7 +86,7 @@ function tokensFromKeys(bytes: Uint8Array): ParsedTokens | null {
  * ```
  */
 export function tokensFromJsonTail(text: string): ParsedTokens | null {
-  return tokensFromKeys(encoder.encode(text));
+  return tokensFromJsonTailBytes(encoder.encode(text));
 }
 
 /**
@@ -100,8 +101,8 @@ export function tokensFromJsonTail(text: string): ParsedTokens | null {
  * (`bench/finish-cost.ts`).
  */
 export function tokensFromJsonBody(bytes: Uint8Array): ParsedTokens | null {
-  const found = tokensFromKeys(bytes);
-  if (found !== null) return found;
-  if (lastIndexOfBytes.call(bytes, USAGE_KEY) < 0 && lastIndexOfBytes.call(bytes, TIMINGS_KEY) < 0) return null;
-  return tokensFromJson(decoder.decode(bytes));
+  const usage = lastObjectOf(bytes, USAGE_KEY);
+  const timings = lastObjectOf(bytes, TIMINGS_KEY);
+  if (usage === undefined && timings === undefined) return null;
+  return tokensOf([{ usage, timings }]) ?? tokensFromJson(decoder.decode(bytes));
 }

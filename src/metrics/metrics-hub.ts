@@ -45,7 +45,7 @@ export class MetricsHub {
    */
   record(row: NewActivity | ActivityEntry, capture?: Omit<CaptureInput, "id">): ActivityEntry {
     const entry = this.activity.add(row);
-    if (capture !== undefined && this.captures.enabled) entry.has_capture = this.captures.add({ id: entry.id, reqPath: capture.reqPath, reqHeaders: capture.reqHeaders, reqBody: capture.reqBody, respHeaders: capture.respHeaders, respBody: capture.respBody });
+    if (capture !== undefined && this.captures.enabled) entry.has_capture = this.captures.add({ ...capture, id: entry.id });
     this.prom.observeActivity(entry);
     try {
       this.#store?.add(entry);

@@ -8,7 +8,7 @@
  * usage event at the end.
  */
 import { JSON_TAIL_BYTES, type ParsedTokens, tokensFromJson, tokensFromSseTail } from "./tokens.ts";
-import { tokensFromJsonTail } from "./json-usage.ts";
+import { tokensFromJsonTailBytes } from "./json-usage.ts";
 
 /** Collects the bytes tokens are read from at the end; `push` is the per-chunk work. */
 export interface UsageTail {
@@ -127,7 +127,7 @@ export class SseUsageTail implements UsageTail {
  * Any other streamed body: kept whole while it is at most `max` bytes, since
  * only a whole JSON document parses; past that only its last `max` bytes or
  * a little more (whole chunks), where usage and timings come
- * (`tokensFromJsonTail`).
+ * (`tokensFromJsonTailBytes`).
  *
  * @example
  * ```ts
@@ -161,16 +161,15 @@ export class BodyUsageTail implements UsageTail {
   }
 
   text(): string {
-    const out = new Uint8Array(this.#kept);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return decoder.decode(out);
+    return decoder.decode(this.#bytes());
   }
 
   tokens(): ParsedTokens | null {
-    return this.complete ? tokensFromJson(this.text()) : tokensFromJsonTail(this.text());
+    return this.complete ? tokensFromJson(this.text()) : tokensFromJsonTailBytes(this.#bytes());
+  }
+
+  /** The kept bytes as one array. */
+  #bytes(): Uint8Array {
+    return Bun.concatArrayBuffers(this.#chunks, this.#kept, true);
   }
 }

@@ -12,7 +12,7 @@ import { parseKeepAlive } from "../../lib/keep-alive.ts";
 import { type Exchange, exchangeOf, type IdleTimeoutServer, serverOf } from "../exchange.ts";
 import { errorResponse } from "../errors.ts";
 import { keyGuard, originGuard } from "../edge/auth.ts";
-import { deferredLog, logWhenSent } from "../request-log.ts";
+import { logWhenSent } from "../request-log.ts";
 import { levelEnabled } from "../../observe/index.ts";
 import type { Front } from "../state.ts";
 import { resolveTarget, type Target } from "../resolve/targets.ts";
@@ -198,8 +198,7 @@ export function jsonEndpoint(front: Front): JsonEndpoint {
       res = errorResponse(err, req.headers.get("accept"));
     }
     if (decorate) res = decorate(res);
-    // A proxied request's line is written when its record ends (deferredLog): no exchange to make for it here.
-    return logged && !deferredLog.has(req) ? logWhenSent(front.log, { raw: req, path, server }, res, started) : res;
+    return logged ? logWhenSent(front.log, { raw: req, path, server }, res, started) : res;
   };
 }
 
